@@ -1,0 +1,61 @@
+/* pd-config: the versioned configuration file (GKeyFile, INI style).
+ *
+ * One file, `config_version = 1` required in [postdesk] so a later release
+ * can tell an old file from a new one instead of silently misreading it.
+ * Loading validates everything; a PdConfig is immutable once loaded and is
+ * replaced whole on SIGHUP (readers hold a reference).
+ */
+#ifndef PD_CONFIG_H
+#define PD_CONFIG_H
+
+#include <glib.h>
+
+#define PD_CONFIG_VERSION 1
+
+typedef struct {
+	guint max_depth;	/* MIME nesting */
+	guint max_parts;
+	guint max_headers;	/* per part */
+	gsize max_header_bytes;	/* one header field, folded lines included */
+} PdMailLimits;
+
+typedef struct {
+	char *name;		/* "support" */
+	GPtrArray *addresses;	/* char *, canonical, no subaddress */
+} PdQueueConfig;
+
+typedef struct {
+	char *hostname;			/* for the greeting and Message-IDs */
+	char *conninfo;			/* libpq connection string */
+	guint db_pool_size;
+
+	GPtrArray *lmtp_listen;		/* "127.0.0.1:2424", "[::1]:24", "unix:/path" */
+	GPtrArray *xforward_hosts;	/* client IPs allowed to XFORWARD; unix always */
+	guint max_sessions;
+	guint idle_timeout;		/* seconds */
+	gsize max_message_size;		/* bytes */
+	gsize max_line_length;		/* command line, bytes including CRLF */
+	guint max_recipients;
+	char *recipient_delimiter;	/* "+" */
+	char *socket_mode_str;		/* octal, for unix listeners */
+
+	PdMailLimits mail_limits;
+	GPtrArray *queues;		/* PdQueueConfig * */
+	gboolean log_stderr;
+
+	GKeyFile *keyfile;		/* the whole file, for layers added later */
+	char *path;
+} PdConfig;
+
+PdConfig *pd_config_load(const char *path, GError **error);
+PdConfig *pd_config_load_data(const char *data, GError **error);
+PdConfig *pd_config_ref(PdConfig *config);
+void pd_config_unref(PdConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdConfig, pd_config_unref)
+
+/* The queue a recipient maps to, or NULL (unknown recipient: 550 5.1.1).
+ * subaddress_r (may be NULL) gets the "+tag" part, newly allocated. */
+const PdQueueConfig *pd_config_queue_for(const PdConfig *config, const char *recipient,
+					 char **subaddress_r);
+
+#endif

@@ -1,0 +1,80 @@
+/* pd-mail: one received message, parsed with GMime into plain facts.
+ *
+ * pd_mail_parse() never fails on content: whatever the bytes are (bare LF,
+ * NUL, broken charsets, 8-bit headers, missing headers, absurd nesting) it
+ * returns a PdMail with what could be recovered and a warning for each
+ * thing that was wrong or cut.  Limits (PdMailLimits) bound depth, parts and
+ * header sizes so no peer chooses how much work or memory parsing takes.
+ * It only fails (PD_ERROR_INTERNAL) if GMime itself cannot be set up.
+ *
+ * Owns: every string and byte array in PdMail.  Never: SQL, sockets.
+ */
+#ifndef PD_MAIL_H
+#define PD_MAIL_H
+
+#include <glib.h>
+#include "core/pd-config.h"
+
+typedef struct {
+	char *address;		/* as written, NULL if none could be parsed */
+	char *name;		/* decoded display name (UTF-8), NULL if none */
+} PdMailAddress;
+
+typedef struct {
+	char *filename;		/* decoded (RFC 2231/2047), NULL if none */
+	char *content_type;	/* "application/pdf", lower case */
+	char *content_id;	/* for inline parts, NULL otherwise */
+	gboolean inline_part;	/* Content-Disposition: inline */
+	gsize size;		/* decoded bytes */
+	char sha256[65];	/* hex of the decoded bytes */
+	GBytes *content;	/* the decoded bytes */
+} PdMailAttachment;
+
+/* Classification facts (DESIGN: auto-submitted / bulk / list / bounce). */
+typedef struct {
+	gboolean auto_submitted;	/* Auto-Submitted present and not "no" */
+	gboolean bulk;			/* Precedence: bulk/junk/list */
+	gboolean list;			/* List-Id / List-Unsubscribe / List-Post */
+	gboolean bounce;		/* multipart/report delivery-status, or null sender-ish */
+	gboolean auto_reply_suppressed;	/* X-Auto-Response-Suppress: All/OOF/AutoReply */
+} PdMailClass;
+
+typedef struct {
+	PdMailAddress from;		/* first From mailbox */
+	char *sender;			/* Sender: address, NULL if none */
+	GPtrArray *to;			/* PdMailAddress * */
+	GPtrArray *cc;			/* PdMailAddress * */
+	PdMailAddress reply_to;		/* first Reply-To mailbox */
+	char *subject;			/* decoded, UTF-8, unfolded; "" if none */
+	char *message_id;		/* without <>, NULL if none or unusable */
+	char *in_reply_to;		/* first msg-id, without <>, NULL if none */
+	GPtrArray *references;		/* char *, without <>, oldest first */
+	gint64 date;			/* Unix time from Date:, 0 if none/unparsable */
+	char *text_body;		/* UTF-8; HTML converted when no text part */
+	gboolean text_from_html;	/* text_body came from an HTML part */
+	char *html_body;		/* the HTML part as UTF-8, NULL if none */
+	GPtrArray *attachments;		/* PdMailAttachment * */
+	GPtrArray *warnings;		/* char *: what was malformed or cut */
+	PdMailClass class;
+	GPtrArray *headers;		/* char *: "Name: value" raw top-level fields, in order */
+	char body_sha256[65];		/* hex SHA-256 of the body after the header block,
+					 * line ends normalized to LF (idempotency key) */
+	gsize raw_size;
+} PdMail;
+
+/* Parse raw bytes (line ends CRLF or LF).  limits: NULL for defaults. */
+PdMail *pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error);
+void pd_mail_free(PdMail *mail);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdMail, pd_mail_free)
+
+/* First value of a top-level header, unfolded, or NULL. */
+const char *pd_mail_header(const PdMail *mail, const char *name);
+
+/* HTML to readable plain text (block elements become line breaks, entities
+ * decoded, script/style dropped).  Exposed for tests and templates. */
+char *pd_mail_html_to_text(const char *html, gsize len);
+
+/* GMime's process-wide setup; idempotent and thread-safe. */
+void pd_mail_init(void);
+
+#endif

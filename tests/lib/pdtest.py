@@ -1,0 +1,355 @@
+"""pdtest: the shared harness for postdesk's protocol and integration tests.
+
+Real components only: a real PostgreSQL cluster (the one tests/run started,
+or a private throwaway one when a test runs alone), the real postdeskd and
+postdesk binaries from the build tree, real sockets on loopback.
+
+    import pdtest
+    with pdtest.Env() as env:           # database created + migrated
+        d = env.daemon()                # postdeskd started, LMTP port ready
+        s = pdtest.Wire(d.port)         # exact-bytes LMTP dialogue
+        s.expect("220 ")
+        ...
+        env.query("select count(*) from tickets")  # -> [['1']]
+
+A test exits 0 on success, 1 on failure (an uncaught exception), 77 to skip
+(ctest SKIP_RETURN_CODE).  Nothing here needs the network or the host's DNS.
+"""
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
+BUILD_DIR = os.environ.get("PD_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+POSTDESKD = os.path.join(BUILD_DIR, "daemon", "postdeskd")
+POSTDESK = os.path.join(BUILD_DIR, "cli", "postdesk")
+CORPORA = os.environ.get("PD_CORPORA",
+                         os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "corpora")))
+DATA_DIR = os.path.join(SOURCE_DIR, "tests", "data")
+
+SKIP = 77
+
+
+def skip(reason):
+    print("SKIP: " + reason)
+    sys.exit(SKIP)
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def check_eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what or "value", got, want))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=20.0, proc=None):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            fail("process exited with %s before listening on %d" % (proc.returncode, port))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    fail("nothing listens on 127.0.0.1:%d after %.0fs" % (port, timeout))
+
+
+def run(argv, input=None, env=None, check_rc=None, timeout=120):
+    """Run a command; returns CompletedProcess (text).  check_rc: expected rc."""
+    p = subprocess.run(argv, input=input, env=env, capture_output=True,
+                       timeout=timeout, text=not isinstance(input, bytes))
+    if check_rc is not None and p.returncode != check_rc:
+        out = p.stdout if isinstance(p.stdout, str) else p.stdout.decode("utf-8", "replace")
+        err = p.stderr if isinstance(p.stderr, str) else p.stderr.decode("utf-8", "replace")
+        fail("%s: exit %d, want %d\nstdout: %s\nstderr: %s" %
+             (" ".join(argv), p.returncode, check_rc, out, err))
+    return p
+
+
+class Cluster:
+    """The PostgreSQL to use: tests/run's (PGHOST set) or a private one."""
+
+    def __init__(self):
+        self.private_dir = None
+        if os.environ.get("PD_TEST_PGHOST"):
+            self.host = os.environ["PD_TEST_PGHOST"]
+        else:
+            self.private_dir = tempfile.mkdtemp(prefix="pdtest-pg-")
+            os.chmod(self.private_dir, 0o755)
+            self.host = self.private_dir
+            subprocess.run(["sh", "-c", ". '%s/pg.sh' && pd_pg_start '%s'" %
+                            (HERE, self.private_dir)], check=True)
+            atexit.register(self.stop)
+        self.port = "5432"
+        self.user = "postdesk"
+
+    def env(self, dbname="postgres"):
+        e = dict(os.environ)
+        e.update(PGHOST=self.host, PGPORT=self.port, PGUSER=self.user, PGDATABASE=dbname)
+        return e
+
+    def conninfo(self, dbname):
+        return "host=%s port=%s user=%s dbname=%s" % (self.host, self.port, self.user, dbname)
+
+    def stop(self):
+        if self.private_dir:
+            subprocess.run(["sh", "-c", ". '%s/pg.sh' && pd_pg_stop '%s'" %
+                            (HERE, self.private_dir)])
+            shutil.rmtree(self.private_dir, ignore_errors=True)
+            self.private_dir = None
+
+    def pg_ctl(self, action):
+        """Stop or start tests/run's cluster (for the database-down tests)."""
+        subprocess.run(["sh", "-c", ". '%s/pg.sh' && pd_pg_%s '%s'" %
+                        (HERE, action, self.host)], check=True)
+
+
+_cluster = None
+
+
+def cluster():
+    global _cluster
+    if _cluster is None:
+        _cluster = Cluster()
+    return _cluster
+
+
+QUEUES_DEFAULT = """
+[queue support]
+addresses = support@example.com, help@example.com
+
+[queue billing]
+addresses = billing@example.com
+"""
+
+
+class Daemon:
+    def __init__(self, env, config_path, port, extra_args=(), wrapper=()):
+        self.env = env
+        self.port = port
+        self.config_path = config_path
+        self.log_path = config_path + ".log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(list(wrapper) + [POSTDESKD, "-f", "-c", config_path]
+                                     + list(extra_args),
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(port, proc=self.proc, timeout=60 if wrapper else 20)
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                fail("postdeskd did not exit within %ds of signal %d" % (timeout, sig))
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+
+class Env:
+    """A fresh, migrated database and a config directory, removed on exit."""
+
+    def __init__(self, queues=QUEUES_DEFAULT, extra_config="", migrate=True):
+        self.cluster = cluster()
+        self.dir = tempfile.mkdtemp(prefix="pdtest-")
+        os.chmod(self.dir, 0o755)
+        self.dbname = "pd_%s_%d" % (re.sub(r"\W", "_", os.path.basename(sys.argv[0]))[:30],
+                                    os.getpid())
+        self.queues = queues
+        self.extra_config = extra_config
+        self.daemons = []
+        run(["createdb", "-T", "template0", self.dbname], env=self.cluster.env(), check_rc=0)
+        if migrate:
+            self.postdesk("db", "migrate", check_rc=0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for d in self.daemons:
+            if d.alive():
+                d.stop(signal.SIGKILL)
+        if exc[0] is not None:
+            for d in self.daemons:
+                sys.stderr.write("---- postdeskd log (%s) ----\n%s\n" %
+                                 (d.config_path, d.log_text()))
+        run(["dropdb", "--if-exists", "--force", self.dbname], env=self.cluster.env())
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    @property
+    def conninfo(self):
+        return self.cluster.conninfo(self.dbname)
+
+    def config_text(self, port=None, extra=""):
+        return ("[postdesk]\nconfig_version = 1\nhostname = postdesk.test\n\n"
+                "[database]\nconninfo = %s\n\n"
+                "[lmtp]\nlisten = 127.0.0.1:%d\n%s\n%s\n%s\n" %
+                (self.conninfo, port or 0, "", self.queues, self.extra_config + extra))
+
+    def write_config(self, port=None, extra="", name="postdesk.conf"):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(self.config_text(port, extra))
+        return path
+
+    def daemon(self, extra="", lmtp_extra="", wrapper=(), port=None):
+        """Start postdeskd; lmtp_extra adds keys to [lmtp], extra adds sections."""
+        port = port or free_port()
+        text = self.config_text(port, extra)
+        if lmtp_extra:
+            text = text.replace("[lmtp]\n", "[lmtp]\n" + lmtp_extra.strip() + "\n", 1)
+        path = os.path.join(self.dir, "postdeskd-%d.conf" % port)
+        with open(path, "w") as f:
+            f.write(text)
+        d = Daemon(self, path, port, wrapper=wrapper)
+        self.daemons.append(d)
+        return d
+
+    def postdesk(self, *args, input=None, check_rc=None, config=None):
+        config = config or self.write_config()
+        return run([POSTDESK, "-c", config] + list(args), input=input, check_rc=check_rc)
+
+    def query(self, sql, *params):
+        """Rows of a query as lists of strings (psql -At); params as :'p1'..."""
+        argv = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t", "-d", self.dbname]
+        for i, p in enumerate(params, 1):
+            argv += ["-v", "p%d=%s" % (i, p)]
+        p = subprocess.run(argv, input=sql, capture_output=True, text=True,
+                           env=self.cluster.env(self.dbname), timeout=60)
+        if p.returncode != 0:
+            fail("psql failed: %s\n%s" % (sql, p.stderr))
+        return [line.split("\t") for line in p.stdout.splitlines() if line != ""]
+
+    def scalar(self, sql, *params):
+        rows = self.query(sql, *params)
+        return rows[0][0] if rows else None
+
+
+class Wire:
+    """An exact-bytes protocol client: send lines, expect reply lines."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=30):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                fail("connection closed; pending %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def reply(self):
+        """One whole (possibly multi-line) reply: list of lines."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return lines
+
+    def expect(self, prefix):
+        """Read one reply; its last line must start with prefix (str or regex)."""
+        lines = self.reply()
+        last = lines[-1]
+        ok = last.startswith(prefix) if isinstance(prefix, str) else prefix.match(last)
+        if not ok:
+            fail("expected %r, got %r" % (prefix, lines))
+        return lines
+
+    def closed(self, timeout=10):
+        """True once the peer closed the connection (after any pending bytes)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def message(subject="Printer on fire", frm="Alice Example <alice@customer.test>",
+            to="support@example.com", msgid=None, body="Hello,\nthe printer is on fire.\n",
+            headers=()):
+    """A small RFC 5322 message as CRLF bytes."""
+    msgid = msgid or "<%s.%d@customer.test>" % (time.time_ns(), os.getpid())
+    lines = ["From: %s" % frm, "To: %s" % to, "Subject: %s" % subject,
+             "Date: Mon, 23 Nov 2026 10:00:00 +0000", "Message-ID: %s" % msgid,
+             "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+    lines += list(headers)
+    text = "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")
+    return text.encode("utf-8")
+
+
+def lmtp_deliver(port, sender, recipients, data, lhlo="mx.test"):
+    """One LMTP transaction; returns the list of per-recipient DATA replies."""
+    w = Wire(port)
+    w.expect("220 ")
+    w.send("LHLO %s\r\n" % lhlo)
+    w.expect("250 ")
+    w.send("MAIL FROM:<%s>\r\n" % sender)
+    w.expect("250 ")
+    accepted = 0
+    for r in recipients:
+        w.send("RCPT TO:<%s>\r\n" % r)
+        if w.reply()[-1].startswith("250"):
+            accepted += 1
+    if accepted == 0:
+        w.close()
+        return []
+    w.send("DATA\r\n")
+    w.expect("354 ")
+    stuffed = re.sub(rb"(?m)^\.", b"..", data)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    w.send(stuffed + b".\r\n")
+    replies = [w.reply()[-1] for _ in range(accepted)]
+    w.send("QUIT\r\n")
+    w.close()
+    return replies

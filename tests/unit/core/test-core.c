@@ -1,0 +1,150 @@
+/* Unit tests for lib/core: addresses, configuration, error mapping. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/pd-address.h"
+#include "core/pd-config.h"
+#include "core/pd-error.h"
+
+static void
+test_address_canonical(void **state)
+{
+	static const struct {
+		const char *in, *delim, *canonical, *sub;
+	} cases[] = {
+		{ "Alice@Example.COM", "+", "alice@example.com", NULL },
+		{ "<support+billing@example.com>", "+", "support@example.com", "billing" },
+		{ " bob+x+y@Example.org ", "+", "bob@example.org", "x+y" },
+		{ "support+tag@example.com", NULL, "support+tag@example.com", NULL },
+		{ "PostMaster", "+", "postmaster", NULL },
+		{ "user@bücher.example", "+", "user@xn--bcher-kva.example", NULL },
+		{ "+only@example.com", "+", "+only@example.com", NULL },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		PdAddress a;
+		g_autofree char *c = NULL;
+
+		assert_true(pd_address_parse(cases[i].in, cases[i].delim, &a, NULL));
+		c = pd_address_canonical(&a);
+		assert_string_equal(c, cases[i].canonical);
+		if (cases[i].sub == NULL)
+			assert_null(a.subaddress);
+		else
+			assert_string_equal(a.subaddress, cases[i].sub);
+		pd_address_clear(&a);
+	}
+}
+
+static void
+test_address_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"", "@example.com", "user@", "user@exa mple.com", "a\r\nb@example.com",
+		"<user@example.com", "user@-..com", "nobody", "user@ex<ample.com",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		PdAddress a;
+		g_autoptr(GError) error = NULL;
+
+		assert_false(pd_address_parse(bad[i], "+", &a, &error));
+		assert_int_equal(error->code, PD_ERROR_PERMFAIL);
+	}
+}
+
+static void
+test_address_robot(void **state)
+{
+	assert_true(pd_address_is_robot("mailer-daemon@example.com"));
+	assert_true(pd_address_is_robot("no-reply@example.com"));
+	assert_true(pd_address_is_robot("owner-list@example.com"));
+	assert_true(pd_address_is_robot("list-bounces@example.com"));
+	assert_true(pd_address_is_robot(""));
+	assert_false(pd_address_is_robot("alice@example.com"));
+	assert_false(pd_address_is_robot("bounced-alice@example.com"));
+}
+
+static const char *const good_config =
+	"[postdesk]\nconfig_version = 1\nhostname = h.test\n"
+	"[lmtp]\nlisten = 127.0.0.1:2424, unix:/run/pd.sock\nmax_message_size = 10M\n"
+	"[queue support]\naddresses = Support@Example.com, help@example.com\n"
+	"[queue billing]\naddresses = billing@example.com\n";
+
+static void
+test_config_good(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdConfig) config = pd_config_load_data(good_config, &error);
+	g_autofree char *sub = NULL;
+	const PdQueueConfig *q;
+
+	assert_non_null(config);
+	assert_int_equal(config->lmtp_listen->len, 2);
+	assert_int_equal(config->max_message_size, 10 * 1024 * 1024);
+	q = pd_config_queue_for(config, "support+urgent@EXAMPLE.com", &sub);
+	assert_non_null(q);
+	assert_string_equal(q->name, "support");
+	assert_string_equal(sub, "urgent");
+	q = pd_config_queue_for(config, "billing@example.com", NULL);
+	assert_string_equal(q->name, "billing");
+	assert_null(pd_config_queue_for(config, "nobody@example.com", NULL));
+	assert_null(pd_config_queue_for(config, "not an address", NULL));
+}
+
+static void
+test_config_bad(void **state)
+{
+	static const char *const bad[] = {
+		"[postdesk]\n[queue a]\naddresses = a@b.c\n",		/* no version */
+		"[postdesk]\nconfig_version = 2\n[queue a]\naddresses = a@b.c\n",
+		"[postdesk]\nconfig_version = 1\n",			/* no queue */
+		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = nope\n",
+		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\n"
+		"[queue b]\naddresses = A@B.C\n",			/* address twice */
+		"[postdesk]\nconfig_version = 1\n[lmtp]\nmax_sessions = lots\n"
+		"[queue a]\naddresses = a@b.c\n",
+		"not an ini file",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		PdConfig *config = pd_config_load_data(bad[i], &error);
+
+		assert_null(config);
+		assert_non_null(error);
+		assert_int_equal(error->code, PD_ERROR_USAGE);
+	}
+}
+
+static void
+test_error_mapping(void **state)
+{
+	g_autoptr(GError) temp = g_error_new(PD_ERROR, PD_ERROR_TEMPFAIL, "db down\r\n250 ok");
+	g_autoptr(GError) perm = g_error_new(PD_ERROR, PD_ERROR_PERMFAIL, "too big");
+	g_autofree char *r1 = pd_error_to_smtp_reply(temp);
+	g_autofree char *r2 = pd_error_to_smtp_reply(perm);
+
+	assert_string_equal(r1, "451 4.3.0 db down  250 ok");
+	assert_string_equal(r2, "550 5.6.0 too big");
+	assert_int_equal(pd_error_to_sysexit(temp), 75);
+	assert_int_equal(pd_error_to_sysexit(perm), 65);
+	assert_int_equal(pd_error_to_sysexit(NULL), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_address_canonical),
+		cmocka_unit_test(test_address_invalid),
+		cmocka_unit_test(test_address_robot),
+		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_error_mapping),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
