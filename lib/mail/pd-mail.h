@@ -7,6 +7,10 @@
  * header sizes so no peer chooses how much work or memory parsing takes.
  * It only fails (PD_ERROR_INTERNAL) if GMime itself cannot be set up.
  *
+ * Every string in PdMail is valid UTF-8 without NUL bytes (PostgreSQL text
+ * cannot hold NUL): invalid sequences are repaired, NULs replaced, and a
+ * warning says so.  Attachment content is bytes and may hold anything.
+ *
  * Owns: every string and byte array in PdMail.  Never: SQL, sockets.
  */
 #ifndef PD_MAIL_H
@@ -59,6 +63,7 @@ typedef struct {
 	GPtrArray *headers;		/* char *: "Name: value" raw top-level fields, in order */
 	char body_sha256[65];		/* hex SHA-256 of the body after the header block,
 					 * line ends normalized to LF (idempotency key) */
+	char raw_sha256[65];		/* hex SHA-256 of the raw bytes as received */
 	gsize raw_size;
 } PdMail;
 

@@ -13,7 +13,13 @@ pd_ticket_idempotency_key(const char *recipient_canonical, const PdMail *mail)
 	g_autofree char *head = g_strdup_printf("%zu:%s|%zu:%s|", strlen(recipient_canonical),
 						recipient_canonical, strlen(mid), mid);
 	g_checksum_update(sum, (const guchar *)head, strlen(head));
-	g_checksum_update(sum, (const guchar *)mail->body_sha256, strlen(mail->body_sha256));
+	/* Without a Message-ID the body alone would merge two different short
+	 * mails ("thanks!"); a redelivery repeats the very same bytes, so the
+	 * hash of the whole message identifies it then. */
+	if (mail->message_id != NULL)
+		g_checksum_update(sum, (const guchar *)mail->body_sha256, strlen(mail->body_sha256));
+	else
+		g_checksum_update(sum, (const guchar *)mail->raw_sha256, strlen(mail->raw_sha256));
 	return g_strdup(g_checksum_get_string(sum));
 }
 

@@ -13,7 +13,8 @@
 /* Idempotency key (DESIGN invariant 2): canonical recipient + Message-ID +
  * hash of the normalized body, so a redelivery after a crash between COMMIT
  * and the 250 is recognized, while two different mails that reuse one
- * Message-ID (broken clients) are not merged.  Hex SHA-256, newly allocated. */
+ * Message-ID (broken clients) are not merged.  A mail without Message-ID is
+ * identified by the hash of its whole raw bytes instead.  Hex SHA-256. */
 char *pd_ticket_idempotency_key(const char *recipient_canonical, const PdMail *mail);
 
 /* The Message-IDs that may thread this mail into an existing ticket, in
