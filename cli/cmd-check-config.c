@@ -1,11 +1,27 @@
-/* Placeholder until the subcommand lands. */
+/* postdesk check-config: load and validate the configuration.
+ *
+ * The same checks the daemon makes at start and on SIGHUP (every key, the
+ * queues, the [lmtp] listeners and networks).  Prints "ok" and exits 0,
+ * or prints the error and exits 78 (EX_CONFIG).  Touches no database.
+ */
 #include "pd-cli.h"
+#include "core/pd-listen.h"
 
 #include <stdio.h>
 
 int
 pd_cmd_check_config(PdCli *cli, int argc, char **argv)
 {
-	fprintf(stderr, "postdesk %s: not built yet\n", argv[0]);
-	return PD_EX_SOFTWARE;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdConfig) config = NULL;
+
+	if (argc > 1)
+		return pd_cli_usage("check-config", "check-config takes no arguments");
+	config = pd_config_load(cli->config_path, &error);
+	if (config == NULL || !pd_listen_check_config(config, &error)) {
+		fprintf(stderr, "postdesk check-config: %s\n", error->message);
+		return PD_EX_CONFIG;
+	}
+	printf("ok\n");
+	return PD_EX_OK;
 }

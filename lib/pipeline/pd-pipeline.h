@@ -6,9 +6,12 @@
  * The LMTP listener, `postdesk deliver` and `postdesk test` all call this,
  * so the three ingest paths cannot drift apart.  The pipeline owns the
  * per-message context (PdMail and everything derived from it) and frees it
- * in one place.  It writes the one log line per message (Postfix style):
+ * in one place.  It parses a message once, then runs one database
+ * transaction per recipient, so a recipient's outcome is all or nothing.
+ * It writes the one log line per message and recipient (Postfix style):
  *   <message-id>: from=<a>, to=<b>, queue=support, ticket=10042 (new),
- *   status=sent (250 2.0.0 ...), 12 ms
+ *   status=delivered (250 2.0.0 Ok: ticket 10042), 12 ms
+ * It never touches sockets; thread-safe (one PdPipeline, many sessions).
  */
 #ifndef PD_PIPELINE_H
 #define PD_PIPELINE_H
@@ -25,20 +28,46 @@ typedef struct {
 	PdDeliveryResult result;	/* valid when error is NULL */
 } PdRecipientOutcome;
 
+/* pool is borrowed: it must outlive the pipeline. */
 PdPipeline *pd_pipeline_new(PdConfig *config, PdStorePool *pool);
 void pd_pipeline_free(PdPipeline *pipeline);
 /* Swap the configuration (SIGHUP); in-flight messages keep the old one. */
 void pd_pipeline_set_config(PdPipeline *pipeline, PdConfig *config);
+/* The current configuration, referenced (unref when done). */
+PdConfig *pd_pipeline_get_config(PdPipeline *pipeline);
+
+/* Check once that the database has the schema this build knows.
+ * PD_ERROR_TEMPFAIL: unreachable (deliveries answer 451 until it is back);
+ * PD_ERROR_USAGE: a schema this build does not know (refuse to start).
+ * Deliveries call it themselves until it has succeeded once. */
+gboolean pd_pipeline_check_schema(PdPipeline *pipeline, GError **error);
 
 /* Deliver raw to every recipient of envelope; outcomes_r has one entry per
- * recipient, zeroed by the caller, cleared with pd_recipient_outcome_clear(). */
+ * recipient, zeroed by the caller, cleared with pd_recipient_outcome_clear().
+ * Success (error NULL) means COMMITted, or a duplicate of a committed one. */
 void pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 			 GBytes *raw, PdRecipientOutcome *outcomes_r);
 void pd_recipient_outcome_clear(PdRecipientOutcome *outcome);
+/* The reply line for an outcome: "250 2.0.0 Ok: ticket 10042",
+ * "451 4.3.0 ...", "550 5.1.1 ..." (no CRLF). */
+char *pd_recipient_outcome_reply(const PdRecipientOutcome *outcome);
+
+/* The error for a recipient that no queue has (550 5.1.1 / EX_NOUSER). */
+void pd_pipeline_set_unknown_recipient(GError **error);
 
 /* Dry run for `postdesk test`: every decision, nothing stored.  store may
- * be NULL (no database: threading is reported as unknown).  Returns a JSON
- * object (as_json) or readable text. */
+ * be NULL (no database: threading is reported as unknown); it is only read.
+ * The recipients are the envelope's, or when it has none the To/Cc
+ * addresses that a queue has.  Returns a JSON object (as_json) or readable
+ * text.  The JSON object's members: envelope {mail_from, recipients},
+ * from/reply_to {address, name}, sender, to/cc [{address, name}], subject,
+ * message_id, in_reply_to, references [], date (RFC 3339 UTC or null),
+ * text_body, text_from_html, html_body_size, attachments [{filename,
+ * content_type, content_id, inline, size, sha256}], warnings [], class
+ * {auto_submitted, bulk, list, bounce, auto_reply_suppressed}, body_sha256,
+ * raw_sha256, raw_size, thread_candidates [], recipients [{recipient,
+ * canonical, queue (null: unknown), subaddress, idempotency_key, thread
+ * {decision "new"|"existing"|"unknown", ticket, reason}}], stored (false). */
 char *pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 			  GBytes *raw, gboolean as_json, GError **error);
 

@@ -1,0 +1,73 @@
+/* pd-daemon: the state postdeskd's files share (private to daemon/).
+ *
+ * The main thread runs a GMainLoop: it accepts connections, handles
+ * signals (SIGTERM/SIGINT stop, SIGHUP reload) and reaps finished
+ * sessions.  Each LMTP session is one thread doing blocking socket I/O
+ * bounded by poll() timeouts; sessions share the pipeline and its
+ * PostgreSQL connection pool.
+ */
+#ifndef PD_DAEMON_H
+#define PD_DAEMON_H
+
+#include <glib.h>
+#include "core/pd-config.h"
+#include "core/pd-listen.h"
+#include "pipeline/pd-pipeline.h"
+#include "store/pd-store.h"
+
+/* How long sessions may take to finish their transaction after SIGTERM. */
+#define PD_SHUTDOWN_GRACE_SECONDS 10
+
+typedef struct _PdDaemon PdDaemon;
+
+typedef struct {
+	PdDaemon *daemon;
+	PdListenAddress address;
+	char *name;		/* the listen entry, for the log */
+	int fd;
+	guint source_id;
+} PdListener;
+
+typedef struct {
+	PdDaemon *daemon;
+	guint id;
+	int fd;
+	char *peer;		/* "127.0.0.1", "unix" */
+	gboolean xforward_allowed;
+	PdConfig *config;	/* the configuration when the session started */
+	GThread *thread;
+} PdSession;
+
+struct _PdDaemon {
+	char *config_path;
+	GMutex lock;			/* config */
+	PdConfig *config;
+	PdStorePool *pool;
+	PdPipeline *pipeline;
+	GMainLoop *loop;
+	GPtrArray *listeners;		/* PdListener * */
+	GHashTable *sessions;		/* PdSession * set, main thread only */
+	guint next_session_id;
+	int shutdown_pipe[2];		/* readable once shutting down */
+	gint shutting_down;		/* atomic */
+	gint64 shutdown_deadline;	/* monotonic, sessions give up then */
+	gboolean forced_exit;
+};
+
+/* The current configuration, referenced. */
+PdConfig *pd_daemon_config(PdDaemon *daemon);
+
+/* pd-listener.c */
+gboolean pd_listeners_open(PdDaemon *daemon, GError **error);
+void pd_listeners_close(PdDaemon *daemon);
+
+/* pd-session.c: start a session thread for an accepted connection (fd is
+ * taken); the thread reports back to the main loop when it ends. */
+void pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix);
+/* Main thread: join and free a session whose thread has ended. */
+void pd_session_reap(PdSession *session);
+
+/* postdeskd.c: called in the main thread when a session has ended. */
+void pd_daemon_session_ended(PdDaemon *daemon, PdSession *session);
+
+#endif

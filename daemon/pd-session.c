@@ -1,0 +1,264 @@
+/* pd-session: one LMTP session, one thread, blocking I/O under poll().
+ *
+ * Feeds the socket's bytes to the sans-I/O engine (lib/lmtp) and writes
+ * its replies back; answers RCPT from the queue configuration and DATA
+ * through the pipeline.  Every wait is bounded: idle_timeout for the
+ * client, the shutdown deadline after SIGTERM.  Owns the client socket and
+ * the engine; never SQL, never MIME.
+ */
+#include "pd-daemon.h"
+#include "core/pd-log.h"
+#include "lmtp/pd-lmtp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SESSION_READ_SIZE 65536
+
+typedef enum {
+	SESSION_READABLE,
+	SESSION_IDLE_TIMEOUT,
+	SESSION_SHUTDOWN,
+	SESSION_ERROR,
+} SessionEvent;
+
+static gboolean
+session_rcpt_to(PdLmtpSession *lmtp, const PdEnvelope *envelope, const char *recipient,
+		PdLmtpReply *reply_r, gpointer user_data)
+{
+	PdSession *session = user_data;
+	g_autoptr(PdConfig) config = pd_pipeline_get_config(session->daemon->pipeline);
+
+	if (pd_config_queue_for(config, recipient, NULL) != NULL)
+		return TRUE;
+	pd_lmtp_reply_set(reply_r, 550, "5.1.1 Recipient address rejected: unknown queue");
+	return FALSE;
+}
+
+static void
+session_data(PdLmtpSession *lmtp, const PdEnvelope *envelope, GBytes *message,
+	     PdLmtpReply *replies_r, gpointer user_data)
+{
+	PdSession *session = user_data;
+	guint n = envelope->recipients->len;
+	g_autofree PdRecipientOutcome *outcomes = g_new0(PdRecipientOutcome, n);
+
+	pd_pipeline_deliver(session->daemon->pipeline, envelope, message, outcomes);
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *line = pd_recipient_outcome_reply(&outcomes[i]);
+
+		pd_lmtp_reply_set_line(&replies_r[i], line);
+		pd_recipient_outcome_clear(&outcomes[i]);
+	}
+}
+
+static const PdLmtpCallbacks session_callbacks = {
+	.mail_from = NULL,
+	.rcpt_to = session_rcpt_to,
+	.data = session_data,
+};
+
+static gboolean
+session_in_transaction(PdLmtpSession *lmtp)
+{
+	return pd_lmtp_session_envelope(lmtp)->mail_from != NULL;
+}
+
+/* Milliseconds until the monotonic time deadline (0 if past). */
+static int
+session_ms_until(gint64 deadline)
+{
+	gint64 left = deadline - g_get_monotonic_time();
+
+	return left <= 0 ? 0 : (int)MIN(left / 1000 + 1, G_MAXINT);
+}
+
+/* Wait for the client; shutdown interrupts only between transactions. */
+static SessionEvent
+session_wait(PdSession *session, PdLmtpSession *lmtp, guint idle_timeout)
+{
+	PdDaemon *daemon = session->daemon;
+	gint64 idle_deadline = g_get_monotonic_time() + (gint64)idle_timeout * G_USEC_PER_SEC;
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = session->fd, .events = POLLIN },
+			{ .fd = daemon->shutdown_pipe[0], .events = POLLIN },
+		};
+		gboolean stopping = g_atomic_int_get(&daemon->shutting_down);
+		gint64 deadline = idle_deadline;
+		int rc;
+
+		if (stopping && !session_in_transaction(lmtp))
+			return SESSION_SHUTDOWN;
+		if (stopping)
+			deadline = MIN(deadline, daemon->shutdown_deadline);
+		rc = poll(fds, stopping ? 1 : 2, session_ms_until(deadline));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return SESSION_ERROR;
+		if (fds[0].revents != 0)
+			return SESSION_READABLE;
+		if (rc == 0) {
+			if (stopping && g_get_monotonic_time() >= daemon->shutdown_deadline)
+				return SESSION_SHUTDOWN;
+			if (g_get_monotonic_time() >= idle_deadline)
+				return SESSION_IDLE_TIMEOUT;
+		}
+		/* the shutdown pipe: loop to decide */
+	}
+}
+
+/* Write out and empty it; FALSE if the client is gone or stalls. */
+static gboolean
+session_flush(PdSession *session, GString *out, guint timeout)
+{
+	gsize done = 0;
+
+	while (done < out->len) {
+		struct pollfd pfd = { .fd = session->fd, .events = POLLOUT };
+		ssize_t n;
+		int rc = poll(&pfd, 1, (int)MIN((guint64)timeout * 1000, G_MAXINT));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0) {
+			pd_log_info("session %u (%s): write timeout", session->id, session->peer);
+			return FALSE;
+		}
+		n = send(session->fd, out->str + done, out->len - done, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			pd_log_debug("session %u (%s): write: %s", session->id, session->peer,
+				     g_strerror(errno));
+			return FALSE;
+		}
+		done += n;
+	}
+	g_string_truncate(out, 0);
+	return TRUE;
+}
+
+static void
+session_loop(PdSession *session, PdLmtpSession *lmtp)
+{
+	PdConfig *config = session->config;
+	g_autoptr(GString) out = g_string_sized_new(1024);
+	g_autofree char *buf = g_malloc(SESSION_READ_SIZE);
+
+	pd_lmtp_session_greeting(lmtp, out);
+	if (!session_flush(session, out, config->idle_timeout))
+		return;
+	for (;;) {
+		ssize_t n;
+
+		switch (session_wait(session, lmtp, config->idle_timeout)) {
+		case SESSION_READABLE:
+			break;
+		case SESSION_IDLE_TIMEOUT:
+			pd_log_info("session %u (%s): timeout after %u s", session->id,
+				    session->peer, config->idle_timeout);
+			pd_lmtp_session_abort(lmtp, 421, NULL, out);
+			session_flush(session, out, 5);
+			return;
+		case SESSION_SHUTDOWN: {
+			g_autofree char *text = g_strdup_printf("4.3.2 %s Service shutting down",
+								config->hostname);
+
+			pd_lmtp_session_abort(lmtp, 421, text, out);
+			session_flush(session, out, 5);
+			return;
+		}
+		case SESSION_ERROR:
+			return;
+		}
+		n = recv(session->fd, buf, SESSION_READ_SIZE, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return;		/* the client went away: its transaction is void */
+		if (pd_lmtp_session_input(lmtp, buf, n, out) == PD_LMTP_CLOSE) {
+			session_flush(session, out, config->idle_timeout);
+			return;
+		}
+		if (!session_flush(session, out, config->idle_timeout))
+			return;
+	}
+}
+
+static gboolean
+session_ended(gpointer user_data)
+{
+	PdSession *session = user_data;
+
+	pd_daemon_session_ended(session->daemon, session);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer
+session_run(gpointer user_data)
+{
+	PdSession *session = user_data;
+	PdConfig *config = session->config;
+	PdLmtpSettings settings = {
+		.hostname = config->hostname,
+		.max_line_length = config->max_line_length,
+		.max_message_size = config->max_message_size,
+		.max_recipients = config->max_recipients,
+		.xforward_allowed = session->xforward_allowed,
+	};
+	PdLmtpSession *lmtp = pd_lmtp_session_new(&settings, &session_callbacks, session);
+
+	pd_log_debug("session %u: connect from %s", session->id, session->peer);
+	session_loop(session, lmtp);
+	pd_lmtp_session_free(lmtp);
+	shutdown(session->fd, SHUT_RDWR);
+	close(session->fd);
+	session->fd = -1;
+	pd_log_debug("session %u: disconnect from %s", session->id, session->peer);
+	g_main_context_invoke(NULL, session_ended, session);
+	return NULL;
+}
+
+void
+pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix)
+{
+	PdSession *session = g_new0(PdSession, 1);
+	g_autoptr(GError) error = NULL;
+
+	session->daemon = daemon;
+	session->id = ++daemon->next_session_id;
+	session->fd = fd;
+	session->peer = g_strdup(peer);
+	session->config = pd_daemon_config(daemon);
+	session->xforward_allowed = is_unix ||
+		pd_listen_xforward_allowed(session->config, peer);
+	g_hash_table_add(daemon->sessions, session);
+	session->thread = g_thread_try_new("lmtp", session_run, session, &error);
+	if (session->thread == NULL) {
+		static const char line[] = "421 4.3.0 Cannot start a session\r\n";
+
+		pd_log_error("session thread: %s", error->message);
+		if (send(fd, line, sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			pd_log_debug("421 not sent: %s", g_strerror(errno));
+		close(fd);
+		g_hash_table_remove(daemon->sessions, session);
+		session->fd = -1;
+		pd_session_reap(session);
+	}
+}
+
+void
+pd_session_reap(PdSession *session)
+{
+	if (session->thread != NULL)
+		g_thread_join(session->thread);
+	pd_config_unref(session->config);
+	g_free(session->peer);
+	g_free(session);
+}

@@ -1,0 +1,244 @@
+/* postdeskd: the postdesk daemon (LMTP in, tickets out).
+ *
+ *   postdeskd [-c CONFIG] [-f] [--debug]
+ *
+ * Loads and checks the configuration (exit 78 if it is bad), checks the
+ * database schema (exit 78 on one this build does not know; an unreachable
+ * PostgreSQL is logged and deliveries answer 451 until it is back), listens
+ * on every [lmtp] listen entry and logs "ready".  SIGTERM/SIGINT: stop
+ * accepting, let sessions finish their transaction (bounded), free
+ * everything, exit 0.  SIGHUP: reload the configuration; a bad one is
+ * logged and the old one kept.  -f logs to stderr, otherwise to syslog; it
+ * never forks (systemd runs it as Type=simple).
+ */
+#include "pd-daemon.h"
+#include "core/pd-error.h"
+#include "core/pd-log.h"
+
+#include <glib-unix.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "/etc/postdesk/postdesk.conf"
+
+PdConfig *
+pd_daemon_config(PdDaemon *daemon)
+{
+	PdConfig *config;
+
+	g_mutex_lock(&daemon->lock);
+	config = pd_config_ref(daemon->config);
+	g_mutex_unlock(&daemon->lock);
+	return config;
+}
+
+static PdConfig *
+daemon_load_config(const char *path, GError **error)
+{
+	g_autoptr(PdConfig) config = pd_config_load(path, error);
+
+	if (config == NULL || !pd_listen_check_config(config, error))
+		return NULL;
+	return g_steal_pointer(&config);
+}
+
+static gboolean
+daemon_lists_equal(GPtrArray *a, GPtrArray *b)
+{
+	if (a->len != b->len)
+		return FALSE;
+	for (guint i = 0; i < a->len; i++)
+		if (strcmp(a->pdata[i], b->pdata[i]) != 0)
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean
+daemon_reload(gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdConfig) config = daemon_load_config(daemon->config_path, &error);
+	PdConfig *old;
+
+	if (config == NULL) {
+		pd_log_error("reload: %s; keeping the previous configuration", error->message);
+		return G_SOURCE_CONTINUE;
+	}
+	old = daemon->config;
+	if (!daemon_lists_equal(old->lmtp_listen, config->lmtp_listen) ||
+	    strcmp(old->socket_mode_str, config->socket_mode_str) != 0)
+		pd_log_warning("reload: [lmtp] listen and socket_mode change after a restart");
+	if (strcmp(old->conninfo, config->conninfo) != 0 ||
+	    old->db_pool_size != config->db_pool_size)
+		pd_log_warning("reload: [database] changes take effect after a restart");
+	g_mutex_lock(&daemon->lock);
+	daemon->config = pd_config_ref(config);
+	g_mutex_unlock(&daemon->lock);
+	pd_pipeline_set_config(daemon->pipeline, config);
+	pd_config_unref(old);
+	pd_log_info("reloaded configuration from %s (%u queues)", daemon->config_path,
+		    config->queues->len);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+daemon_force_exit(gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+
+	pd_log_warning("%u sessions still busy %d s after the stop signal; exiting anyway "
+		       "(their mail was not acknowledged and will be retried)",
+		       g_hash_table_size(daemon->sessions), PD_SHUTDOWN_GRACE_SECONDS);
+	daemon->forced_exit = TRUE;
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+daemon_stop(gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	static const char byte = 'x';
+
+	if (g_atomic_int_get(&daemon->shutting_down))
+		return G_SOURCE_CONTINUE;
+	pd_log_info("stopping: %u sessions open", g_hash_table_size(daemon->sessions));
+	daemon->shutdown_deadline = g_get_monotonic_time() +
+				    PD_SHUTDOWN_GRACE_SECONDS * G_USEC_PER_SEC;
+	g_atomic_int_set(&daemon->shutting_down, TRUE);
+	if (write(daemon->shutdown_pipe[1], &byte, 1) != 1)
+		pd_log_warning("shutdown pipe: %s", g_strerror(errno));
+	pd_listeners_close(daemon);
+	if (g_hash_table_size(daemon->sessions) == 0)
+		g_main_loop_quit(daemon->loop);
+	else
+		g_timeout_add_seconds(PD_SHUTDOWN_GRACE_SECONDS + 2, daemon_force_exit, daemon);
+	return G_SOURCE_CONTINUE;
+}
+
+void
+pd_daemon_session_ended(PdDaemon *daemon, PdSession *session)
+{
+	g_hash_table_remove(daemon->sessions, session);
+	pd_session_reap(session);
+	if (g_atomic_int_get(&daemon->shutting_down) &&
+	    g_hash_table_size(daemon->sessions) == 0)
+		g_main_loop_quit(daemon->loop);
+}
+
+static void
+daemon_usage(FILE *out)
+{
+	fprintf(out, "usage: postdeskd [-c CONFIG] [-f] [--debug]\n"
+		"  -c CONFIG  configuration file (default $POSTDESK_CONFIG or %s)\n"
+		"  -f         stay in the foreground and log to stderr (default: syslog)\n"
+		"  --debug    log debugging detail\n", DEFAULT_CONFIG);
+}
+
+static void
+daemon_free(PdDaemon *daemon)
+{
+	g_clear_pointer(&daemon->listeners, g_ptr_array_unref);
+	g_clear_pointer(&daemon->sessions, g_hash_table_unref);
+	g_clear_pointer(&daemon->pipeline, pd_pipeline_free);
+	g_clear_pointer(&daemon->pool, pd_store_pool_free);
+	g_clear_pointer(&daemon->config, pd_config_unref);
+	g_clear_pointer(&daemon->loop, g_main_loop_unref);
+	for (guint i = 0; i < 2; i++)
+		if (daemon->shutdown_pipe[i] >= 0)
+			close(daemon->shutdown_pipe[i]);
+	g_mutex_clear(&daemon->lock);
+	g_free(daemon->config_path);
+}
+
+static int
+daemon_run(PdDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) names = g_string_new("");
+	guint sources[3];
+
+	daemon->config = daemon_load_config(daemon->config_path, &error);
+	if (daemon->config == NULL) {
+		pd_log_error("%s", error->message);
+		return PD_EX_CONFIG;
+	}
+	daemon->pool = pd_store_pool_new(daemon->config->conninfo, daemon->config->db_pool_size);
+	daemon->pipeline = pd_pipeline_new(daemon->config, daemon->pool);
+	if (!pd_pipeline_check_schema(daemon->pipeline, &error)) {
+		if (g_error_matches(error, PD_ERROR, PD_ERROR_TEMPFAIL)) {
+			pd_log_warning("database unreachable: %s; deliveries are deferred "
+				       "(451) until it is back", error->message);
+		} else {
+			pd_log_error("refusing to start: %s", error->message);
+			return PD_EX_CONFIG;
+		}
+		g_clear_error(&error);
+	}
+	daemon->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
+	daemon->loop = g_main_loop_new(NULL, FALSE);
+	if (!g_unix_open_pipe(daemon->shutdown_pipe, FD_CLOEXEC, &error)) {
+		pd_log_error("pipe: %s", error->message);
+		return PD_EX_OSERR;
+	}
+	if (!pd_listeners_open(daemon, &error)) {
+		pd_log_error("%s", error->message);
+		return g_error_matches(error, PD_ERROR, PD_ERROR_USAGE) ? PD_EX_CONFIG : PD_EX_OSERR;
+	}
+	sources[0] = g_unix_signal_add(SIGTERM, daemon_stop, daemon);
+	sources[1] = g_unix_signal_add(SIGINT, daemon_stop, daemon);
+	sources[2] = g_unix_signal_add(SIGHUP, daemon_reload, daemon);
+	for (guint i = 0; i < daemon->config->lmtp_listen->len; i++)
+		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "",
+				       (char *)daemon->config->lmtp_listen->pdata[i]);
+	pd_log_info("ready: postdeskd %s listening on %s", PD_VERSION, names->str);
+
+	g_main_loop_run(daemon->loop);
+
+	for (guint i = 0; i < G_N_ELEMENTS(sources); i++)
+		g_source_remove(sources[i]);
+	if (daemon->forced_exit)
+		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
+	pd_log_info("stopped");
+	return PD_EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	PdDaemon daemon = { .shutdown_pipe = { -1, -1 } };
+	const char *config_path = g_getenv("POSTDESK_CONFIG");
+	gboolean foreground = FALSE, debug = FALSE;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (strcmp(argv[i], "-f") == 0) {
+			foreground = TRUE;
+		} else if (strcmp(argv[i], "--debug") == 0 || strcmp(argv[i], "-d") == 0) {
+			debug = TRUE;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			daemon_usage(stdout);
+			return PD_EX_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("postdeskd %s\n", PD_VERSION);
+			return PD_EX_OK;
+		} else {
+			fprintf(stderr, "postdeskd: unknown argument \"%s\"\n", argv[i]);
+			daemon_usage(stderr);
+			return PD_EX_USAGE;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pd_log_init("postdeskd", foreground ? PD_LOG_STDERR : PD_LOG_SYSLOG, debug);
+	g_mutex_init(&daemon.lock);
+	daemon.config_path = g_strdup(config_path != NULL ? config_path : DEFAULT_CONFIG);
+	rc = daemon_run(&daemon);
+	daemon_free(&daemon);
+	return rc;
+}

@@ -1,0 +1,459 @@
+/* pd-explain: `postdesk test`, the pipeline's decisions without storing.
+ *
+ * Parses the message exactly as delivery does, then reports every field,
+ * the queue, idempotency key and threading decision per recipient, as one
+ * JSON object (hand-written with proper escaping: json-glib is not a
+ * dependency) or as readable text.  The database, when given, is only read.
+ */
+#include "pd-pipeline.h"
+#include "pd-pipeline-private.h"
+#include "core/pd-address.h"
+#include "core/pd-error.h"
+#include "mail/pd-mail.h"
+#include "ticket/pd-ticket.h"
+
+#include <string.h>
+
+typedef struct {
+	char *recipient;
+	char *canonical;
+	const char *queue;	/* borrowed from the config, NULL: unknown */
+	char *subaddress;
+	char *key;
+	const char *decision;	/* "new", "existing", "unknown" */
+	gint64 ticket;
+	char *reason;
+} ExplainRecipient;
+
+static void
+explain_recipient_free(gpointer data)
+{
+	ExplainRecipient *r = data;
+
+	g_free(r->recipient);
+	g_free(r->canonical);
+	g_free(r->subaddress);
+	g_free(r->key);
+	g_free(r->reason);
+	g_free(r);
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+static void
+json_string(GString *out, const char *text)
+{
+	g_autofree char *valid = NULL;
+
+	if (text == NULL) {
+		g_string_append(out, "null");
+		return;
+	}
+	if (!g_utf8_validate(text, -1, NULL))
+		text = valid = g_utf8_make_valid(text, -1);
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		switch (*p) {
+		case '"': g_string_append(out, "\\\""); break;
+		case '\\': g_string_append(out, "\\\\"); break;
+		case '\n': g_string_append(out, "\\n"); break;
+		case '\r': g_string_append(out, "\\r"); break;
+		case '\t': g_string_append(out, "\\t"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				g_string_append_printf(out, "\\u%04x", *p);
+			else
+				g_string_append_c(out, *p);
+		}
+	}
+	g_string_append_c(out, '"');
+}
+
+/* ,"key": */
+static void
+json_key(GString *out, const char *key)
+{
+	char last = out->len > 0 ? out->str[out->len - 1] : '\0';
+
+	if (last != '{' && last != '[')
+		g_string_append_c(out, ',');
+	json_string(out, key);
+	g_string_append_c(out, ':');
+}
+
+static void
+json_member_string(GString *out, const char *key, const char *value)
+{
+	json_key(out, key);
+	json_string(out, value);
+}
+
+static void
+json_member_bool(GString *out, const char *key, gboolean value)
+{
+	json_key(out, key);
+	g_string_append(out, value ? "true" : "false");
+}
+
+static void
+json_member_int(GString *out, const char *key, gint64 value)
+{
+	json_key(out, key);
+	g_string_append_printf(out, "%" G_GINT64_FORMAT, value);
+}
+
+static void
+json_address_value(GString *out, const PdMailAddress *address)
+{
+	g_string_append_c(out, '{');
+	json_member_string(out, "address", address->address);
+	json_member_string(out, "name", address->name);
+	g_string_append_c(out, '}');
+}
+
+static void
+json_address(GString *out, const char *key, const PdMailAddress *address)
+{
+	json_key(out, key);
+	json_address_value(out, address);
+}
+
+static void
+json_addresses(GString *out, const char *key, GPtrArray *addresses)
+{
+	json_key(out, key);
+	g_string_append_c(out, '[');
+	for (guint i = 0; addresses != NULL && i < addresses->len; i++) {
+		if (i > 0)
+			g_string_append_c(out, ',');
+		json_address_value(out, addresses->pdata[i]);
+	}
+	g_string_append_c(out, ']');
+}
+
+static void
+json_strings(GString *out, const char *key, GPtrArray *strings)
+{
+	json_key(out, key);
+	g_string_append_c(out, '[');
+	for (guint i = 0; strings != NULL && i < strings->len; i++) {
+		if (i > 0)
+			g_string_append_c(out, ',');
+		json_string(out, strings->pdata[i]);
+	}
+	g_string_append_c(out, ']');
+}
+
+static char *
+explain_date(gint64 date)
+{
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (date == 0)
+		return NULL;
+	dt = g_date_time_new_from_unix_utc(date);
+	return dt != NULL ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+}
+
+static char *
+explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
+	     GPtrArray *recipients)
+{
+	GString *out = g_string_new("{");
+	g_autofree char *date = explain_date(mail->date);
+
+	json_key(out, "envelope");
+	g_string_append_c(out, '{');
+	json_member_string(out, "mail_from", envelope->mail_from);
+	json_strings(out, "recipients", envelope->recipients);
+	g_string_append_c(out, '}');
+
+	json_address(out, "from", &mail->from);
+	json_member_string(out, "sender", mail->sender);
+	json_addresses(out, "to", mail->to);
+	json_addresses(out, "cc", mail->cc);
+	json_address(out, "reply_to", &mail->reply_to);
+	json_member_string(out, "subject", mail->subject);
+	json_member_string(out, "message_id", mail->message_id);
+	json_member_string(out, "in_reply_to", mail->in_reply_to);
+	json_strings(out, "references", mail->references);
+	json_member_string(out, "date", date);
+	json_member_string(out, "text_body", mail->text_body);
+	json_member_bool(out, "text_from_html", mail->text_from_html);
+	json_member_int(out, "html_body_size",
+			mail->html_body != NULL ? (gint64)strlen(mail->html_body) : 0);
+
+	json_key(out, "attachments");
+	g_string_append_c(out, '[');
+	for (guint i = 0; mail->attachments != NULL && i < mail->attachments->len; i++) {
+		const PdMailAttachment *a = mail->attachments->pdata[i];
+
+		if (i > 0)
+			g_string_append_c(out, ',');
+		g_string_append_c(out, '{');
+		json_member_string(out, "filename", a->filename);
+		json_member_string(out, "content_type", a->content_type);
+		json_member_string(out, "content_id", a->content_id);
+		json_member_bool(out, "inline", a->inline_part);
+		json_member_int(out, "size", (gint64)a->size);
+		json_member_string(out, "sha256", a->sha256);
+		g_string_append_c(out, '}');
+	}
+	g_string_append_c(out, ']');
+	json_strings(out, "warnings", mail->warnings);
+
+	json_key(out, "class");
+	g_string_append_c(out, '{');
+	json_member_bool(out, "auto_submitted", mail->class.auto_submitted);
+	json_member_bool(out, "bulk", mail->class.bulk);
+	json_member_bool(out, "list", mail->class.list);
+	json_member_bool(out, "bounce", mail->class.bounce);
+	json_member_bool(out, "auto_reply_suppressed", mail->class.auto_reply_suppressed);
+	g_string_append_c(out, '}');
+
+	json_member_string(out, "body_sha256", mail->body_sha256);
+	json_member_string(out, "raw_sha256", mail->raw_sha256);
+	json_member_int(out, "raw_size", (gint64)mail->raw_size);
+	json_strings(out, "thread_candidates", candidates);
+
+	json_key(out, "recipients");
+	g_string_append_c(out, '[');
+	for (guint i = 0; i < recipients->len; i++) {
+		const ExplainRecipient *r = recipients->pdata[i];
+
+		if (i > 0)
+			g_string_append_c(out, ',');
+		g_string_append_c(out, '{');
+		json_member_string(out, "recipient", r->recipient);
+		json_member_string(out, "canonical", r->canonical);
+		json_member_string(out, "queue", r->queue);
+		json_member_string(out, "subaddress", r->subaddress);
+		json_member_string(out, "idempotency_key", r->key);
+		json_key(out, "thread");
+		g_string_append_c(out, '{');
+		json_member_string(out, "decision", r->decision);
+		json_key(out, "ticket");
+		if (r->ticket > 0)
+			g_string_append_printf(out, "%" G_GINT64_FORMAT, r->ticket);
+		else
+			g_string_append(out, "null");
+		json_member_string(out, "reason", r->reason);
+		g_string_append(out, "}}");
+	}
+	g_string_append_c(out, ']');
+	json_member_bool(out, "stored", FALSE);
+	g_string_append(out, "}\n");
+	return g_string_free(out, FALSE);
+}
+
+/* --- readable text ------------------------------------------------------- */
+
+static void
+text_field(GString *out, const char *label, const char *value)
+{
+	g_autofree char *valid = g_utf8_make_valid(value != NULL ? value : "", -1);
+
+	g_string_append_printf(out, "%-16s %s\n", label, valid);
+}
+
+static void
+text_address(GString *out, const char *label, const PdMailAddress *a)
+{
+	g_autofree char *value = NULL;
+
+	if (a->address == NULL && a->name == NULL)
+		value = g_strdup("(none)");
+	else if (a->name != NULL && *a->name != '\0')
+		value = g_strdup_printf("%s <%s>", a->name, a->address ? a->address : "");
+	else
+		value = g_strdup_printf("<%s>", a->address);
+	text_field(out, label, value);
+}
+
+static void
+text_addresses(GString *out, const char *label, GPtrArray *addresses)
+{
+	if (addresses == NULL || addresses->len == 0) {
+		text_field(out, label, "(none)");
+		return;
+	}
+	for (guint i = 0; i < addresses->len; i++)
+		text_address(out, i == 0 ? label : "", addresses->pdata[i]);
+}
+
+static char *
+explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
+	     GPtrArray *recipients)
+{
+	GString *out = g_string_new("");
+	g_autofree char *date = explain_date(mail->date);
+	g_autoptr(GString) class = g_string_new("");
+	g_auto(GStrv) lines = NULL;
+
+	text_field(out, "Envelope from:", envelope->mail_from != NULL ?
+		   (*envelope->mail_from != '\0' ? envelope->mail_from : "<> (null sender)") :
+		   "(not given)");
+	text_address(out, "From:", &mail->from);
+	if (mail->sender != NULL)
+		text_field(out, "Sender:", mail->sender);
+	text_addresses(out, "To:", mail->to);
+	text_addresses(out, "Cc:", mail->cc);
+	text_address(out, "Reply-To:", &mail->reply_to);
+	text_field(out, "Subject:", mail->subject);
+	text_field(out, "Message-ID:", mail->message_id ? mail->message_id : "(none)");
+	text_field(out, "In-Reply-To:", mail->in_reply_to ? mail->in_reply_to : "(none)");
+	if (mail->references == NULL || mail->references->len == 0)
+		text_field(out, "References:", "(none)");
+	for (guint i = 0; mail->references != NULL && i < mail->references->len; i++)
+		text_field(out, i == 0 ? "References:" : "", mail->references->pdata[i]);
+	text_field(out, "Date:", date != NULL ? date : "(none or unreadable)");
+	if (mail->class.auto_submitted)
+		g_string_append(class, " auto-submitted");
+	if (mail->class.bulk)
+		g_string_append(class, " bulk");
+	if (mail->class.list)
+		g_string_append(class, " list");
+	if (mail->class.bounce)
+		g_string_append(class, " bounce");
+	if (mail->class.auto_reply_suppressed)
+		g_string_append(class, " auto-reply-suppressed");
+	text_field(out, "Class:", class->len > 0 ? class->str + 1 : "personal");
+	g_string_append_printf(out, "%-16s %zu bytes, sha256 %s\n", "Raw:", mail->raw_size,
+			       mail->raw_sha256);
+	text_field(out, "Body SHA-256:", mail->body_sha256);
+
+	if (mail->attachments == NULL || mail->attachments->len == 0)
+		text_field(out, "Attachments:", "(none)");
+	else
+		text_field(out, "Attachments:", "");
+	for (guint i = 0; mail->attachments != NULL && i < mail->attachments->len; i++) {
+		const PdMailAttachment *a = mail->attachments->pdata[i];
+		g_autofree char *name = g_utf8_make_valid(a->filename ? a->filename :
+							  "(no name)", -1);
+
+		g_string_append_printf(out, "  %u. %s  %s%s  %zu bytes  sha256 %s\n", i + 1,
+				       name, a->content_type ? a->content_type : "?",
+				       a->inline_part ? " (inline)" : "", a->size, a->sha256);
+	}
+	if (mail->warnings == NULL || mail->warnings->len == 0)
+		text_field(out, "Warnings:", "(none)");
+	for (guint i = 0; mail->warnings != NULL && i < mail->warnings->len; i++)
+		text_field(out, i == 0 ? "Warnings:" : "", mail->warnings->pdata[i]);
+	if (candidates->len > 0)
+		for (guint i = 0; i < candidates->len; i++)
+			text_field(out, i == 0 ? "Thread by:" : "", candidates->pdata[i]);
+
+	if (recipients->len == 0)
+		text_field(out, "Recipients:", "(none: give --to ADDRESS)");
+	for (guint i = 0; i < recipients->len; i++) {
+		const ExplainRecipient *r = recipients->pdata[i];
+		g_autofree char *queue = NULL;
+		g_autofree char *thread = NULL;
+
+		g_string_append_c(out, '\n');
+		text_field(out, "Recipient:", r->recipient);
+		if (r->queue == NULL)
+			queue = g_strdup("(none: 550 5.1.1 unknown queue)");
+		else if (r->subaddress != NULL)
+			queue = g_strdup_printf("%s (subaddress \"%s\")", r->queue, r->subaddress);
+		else
+			queue = g_strdup(r->queue);
+		text_field(out, "  Queue:", queue);
+		text_field(out, "  Key:", r->key ? r->key : "-");
+		if (strcmp(r->decision, "existing") == 0)
+			thread = g_strdup_printf("existing ticket %" G_GINT64_FORMAT " (%s)",
+						 r->ticket, r->reason ? r->reason : "");
+		else if (strcmp(r->decision, "new") == 0)
+			thread = g_strdup("new ticket");
+		else
+			thread = g_strdup_printf("unknown (%s)", r->reason ? r->reason : "");
+		text_field(out, "  Threading:", thread);
+	}
+
+	g_string_append_printf(out, "\nText body%s:\n", mail->text_from_html ?
+			       " (converted from HTML)" : "");
+	lines = g_strsplit(mail->text_body != NULL ? mail->text_body : "", "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_autofree char *line = g_utf8_make_valid(lines[i], -1);
+
+		if (lines[i + 1] == NULL && *line == '\0')
+			break;
+		g_string_append_printf(out, "  | %s\n", line);
+	}
+	g_string_append(out, "\nNothing was stored.\n");
+	return g_string_free(out, FALSE);
+}
+
+/* --- decisions ----------------------------------------------------------- */
+
+static void
+explain_add_header_recipients(GPtrArray *names, PdConfig *config, GPtrArray *addresses)
+{
+	for (guint i = 0; addresses != NULL && i < addresses->len; i++) {
+		const PdMailAddress *a = addresses->pdata[i];
+
+		if (a->address != NULL && pd_config_queue_for(config, a->address, NULL) != NULL)
+			g_ptr_array_add(names, g_strdup(a->address));
+	}
+}
+
+static ExplainRecipient *
+explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
+		  GPtrArray *candidates, const char *recipient)
+{
+	ExplainRecipient *r = g_new0(ExplainRecipient, 1);
+	const PdQueueConfig *queue;
+	g_autoptr(GError) error = NULL;
+
+	r->recipient = g_strdup(recipient);
+	r->canonical = pd_address_canonicalize(recipient, config->recipient_delimiter);
+	queue = pd_config_queue_for(config, recipient, &r->subaddress);
+	r->queue = queue != NULL ? queue->name : NULL;
+	if (r->canonical != NULL)
+		r->key = pd_ticket_idempotency_key(r->canonical, mail);
+	if (store == NULL) {
+		r->decision = "unknown";
+		r->reason = g_strdup("no database");
+	} else if (!pd_store_thread_lookup(store, candidates, &r->ticket, &r->reason, &error)) {
+		r->decision = "unknown";
+		g_free(r->reason);
+		r->reason = g_strdup_printf("database error: %s", error->message);
+		r->ticket = 0;
+	} else {
+		r->decision = r->ticket > 0 ? "existing" : "new";
+		if (r->reason == NULL)
+			r->reason = g_strdup(r->ticket > 0 ? "thread match" : "new ticket");
+	}
+	return r;
+}
+
+char *
+pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
+		    GBytes *raw, gboolean as_json, GError **error)
+{
+	g_autoptr(PdMail) mail = NULL;
+	g_autoptr(GPtrArray) candidates = NULL;
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func(explain_recipient_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	mail = pd_mail_parse(raw, &config->mail_limits, error);
+	if (mail == NULL)
+		return NULL;
+	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
+	for (guint i = 0; i < envelope->recipients->len; i++)
+		g_ptr_array_add(names, g_strdup(envelope->recipients->pdata[i]));
+	if (names->len == 0) {
+		explain_add_header_recipients(names, config, mail->to);
+		explain_add_header_recipients(names, config, mail->cc);
+	}
+	for (guint i = 0; i < names->len; i++) {
+		if (!g_hash_table_add(seen, names->pdata[i]))
+			continue;
+		g_ptr_array_add(recipients, explain_recipient(config, store, mail, candidates,
+							      names->pdata[i]));
+	}
+	if (as_json)
+		return explain_json(envelope, mail, candidates, recipients);
+	return explain_text(envelope, mail, candidates, recipients);
+}

@@ -1,0 +1,290 @@
+/* pd-pipeline: parse once, then one store transaction per recipient.
+ *
+ * Owns the per-message context (PdMail, thread candidates, keys) for the
+ * length of one pd_pipeline_deliver() call.  Every failure before COMMIT is
+ * a PD_ERROR the caller maps to 451/5xx or a sysexit; nothing here answers
+ * a peer or touches a socket.
+ */
+#include "pd-pipeline.h"
+#include "pd-pipeline-private.h"
+#include "core/pd-address.h"
+#include "core/pd-error.h"
+#include "core/pd-log.h"
+#include "mail/pd-mail.h"
+#include "ticket/pd-ticket.h"
+
+#include <string.h>
+
+struct _PdPipeline {
+	GMutex lock;		/* config and schema_ok */
+	PdConfig *config;
+	PdStorePool *pool;	/* borrowed */
+	gboolean schema_ok;
+};
+
+PdPipeline *
+pd_pipeline_new(PdConfig *config, PdStorePool *pool)
+{
+	PdPipeline *pipeline = g_new0(PdPipeline, 1);
+
+	g_mutex_init(&pipeline->lock);
+	pipeline->config = pd_config_ref(config);
+	pipeline->pool = pool;
+	pd_mail_init();
+	return pipeline;
+}
+
+void
+pd_pipeline_free(PdPipeline *pipeline)
+{
+	if (pipeline == NULL)
+		return;
+	pd_config_unref(pipeline->config);
+	g_mutex_clear(&pipeline->lock);
+	g_free(pipeline);
+}
+
+void
+pd_pipeline_set_config(PdPipeline *pipeline, PdConfig *config)
+{
+	PdConfig *old;
+
+	pd_config_ref(config);
+	g_mutex_lock(&pipeline->lock);
+	old = pipeline->config;
+	pipeline->config = config;
+	g_mutex_unlock(&pipeline->lock);
+	pd_config_unref(old);
+}
+
+PdConfig *
+pd_pipeline_get_config(PdPipeline *pipeline)
+{
+	PdConfig *config;
+
+	g_mutex_lock(&pipeline->lock);
+	config = pd_config_ref(pipeline->config);
+	g_mutex_unlock(&pipeline->lock);
+	return config;
+}
+
+static gboolean
+pipeline_schema_checked(PdPipeline *pipeline)
+{
+	gboolean ok;
+
+	g_mutex_lock(&pipeline->lock);
+	ok = pipeline->schema_ok;
+	g_mutex_unlock(&pipeline->lock);
+	return ok;
+}
+
+/* Check the schema on store (once per pipeline). */
+static gboolean
+pipeline_check_schema_on(PdPipeline *pipeline, PdStore *store, GError **error)
+{
+	if (pipeline_schema_checked(pipeline))
+		return TRUE;
+	if (!pd_store_check_schema(store, error))
+		return FALSE;
+	g_mutex_lock(&pipeline->lock);
+	pipeline->schema_ok = TRUE;
+	g_mutex_unlock(&pipeline->lock);
+	return TRUE;
+}
+
+gboolean
+pd_pipeline_check_schema(PdPipeline *pipeline, GError **error)
+{
+	PdStore *store;
+	gboolean ok;
+
+	if (pipeline_schema_checked(pipeline))
+		return TRUE;
+	store = pd_store_pool_get(pipeline->pool, error);
+	if (store == NULL)
+		return FALSE;
+	ok = pipeline_check_schema_on(pipeline, store, error);
+	pd_store_pool_put(pipeline->pool, store);
+	return ok;
+}
+
+void
+pd_pipeline_set_unknown_recipient(GError **error)
+{
+	g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+		    "Recipient address rejected: unknown queue");
+}
+
+void
+pd_recipient_outcome_clear(PdRecipientOutcome *outcome)
+{
+	g_clear_error(&outcome->error);
+	pd_delivery_result_clear(&outcome->result);
+}
+
+char *
+pd_recipient_outcome_reply(const PdRecipientOutcome *outcome)
+{
+	if (outcome->error != NULL)
+		return pd_error_to_smtp_reply(outcome->error);
+	if (outcome->result.duplicate)
+		return g_strdup_printf("250 2.0.0 Ok: already stored, ticket %" G_GINT64_FORMAT,
+				       outcome->result.ticket_number);
+	return g_strdup_printf("250 2.0.0 Ok: ticket %" G_GINT64_FORMAT,
+			       outcome->result.ticket_number);
+}
+
+/* Only a policy decision (PERMFAIL) is permanent on the mail path: a
+ * schema mismatch found mid-run, like an unreachable server, means "try
+ * later"; INTERNAL stays INTERNAL (also answered 451). */
+static void
+pipeline_store_error_tempfail(GError *error)
+{
+	if (error->domain != PD_ERROR || (error->code != PD_ERROR_TEMPFAIL &&
+					   error->code != PD_ERROR_PERMFAIL &&
+					   error->code != PD_ERROR_INTERNAL)) {
+		error->domain = PD_ERROR;
+		error->code = PD_ERROR_TEMPFAIL;
+	}
+}
+
+static gboolean
+pipeline_store_one(PdPipeline *pipeline, const PdInbound *inbound,
+		   PdDeliveryResult *result_r, GError **error)
+{
+	/* Two tries: a pooled connection whose server restarted fails once
+	 * and is dropped; the retry gets a fresh one.  A retry after an
+	 * unknown COMMIT outcome is safe: the idempotency key makes it a
+	 * duplicate. */
+	for (guint attempt = 0; attempt < 2; attempt++) {
+		g_autoptr(GError) local_error = NULL;
+		PdStore *store = pd_store_pool_get(pipeline->pool, &local_error);
+		gboolean ok, usable;
+
+		if (store == NULL) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
+						   "Database unavailable: ");
+			pipeline_store_error_tempfail(*error);
+			return FALSE;
+		}
+		ok = pipeline_check_schema_on(pipeline, store, &local_error) &&
+		     pd_store_deliver_inbound(store, inbound, result_r, &local_error);
+		usable = pd_store_is_usable(store);
+		pd_store_pool_put(pipeline->pool, store);
+		if (ok)
+			return TRUE;
+		pd_delivery_result_clear(result_r);
+		if (usable || attempt == 1) {
+			g_propagate_error(error, g_steal_pointer(&local_error));
+			pipeline_store_error_tempfail(*error);
+			return FALSE;
+		}
+		pd_log_debug("store connection lost (%s); retrying once", local_error->message);
+	}
+	g_assert_not_reached();
+}
+
+/* Truncated, printable copy of a peer-chosen string for the log. */
+static char *
+pipeline_log_text(const char *text)
+{
+	g_autofree char *cut = NULL;
+
+	if (text == NULL)
+		return g_strdup("");
+	cut = g_strndup(text, 200);
+	return g_utf8_make_valid(cut, -1);
+}
+
+static void
+pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipient,
+	     const char *queue, const PdRecipientOutcome *outcome, gint64 start)
+{
+	g_autofree char *reply = pd_recipient_outcome_reply(outcome);
+	g_autofree char *msgid = pipeline_log_text(mail != NULL ? mail->message_id : NULL);
+	g_autofree char *from = pipeline_log_text(envelope->mail_from);
+	g_autofree char *to = pipeline_log_text(recipient);
+	g_autoptr(GString) ticket = g_string_new("");
+	const char *status;
+	gint64 ms = (g_get_monotonic_time() - start) / 1000;
+
+	if (outcome->error == NULL) {
+		const PdDeliveryResult *r = &outcome->result;
+
+		g_string_printf(ticket, ", ticket=%" G_GINT64_FORMAT, r->ticket_number);
+		if (r->duplicate)
+			g_string_append(ticket, " (duplicate)");
+		else if (r->new_ticket)
+			g_string_append(ticket, " (new)");
+		else
+			g_string_append_printf(ticket, " (threaded: %s)",
+					       r->thread_reason != NULL ? r->thread_reason : "");
+		status = "delivered";
+	} else if (reply[0] == '4') {
+		status = "deferred";
+	} else {
+		status = "bounced";
+	}
+	pd_log_info("<%s>: from=<%s>, to=<%s>%s%s%s, status=%s (%s), %" G_GINT64_FORMAT " ms",
+		    *msgid != '\0' ? msgid : "no-message-id", from, to,
+		    queue != NULL ? ", queue=" : "", queue != NULL ? queue : "",
+		    ticket->str, status, reply, ms);
+}
+
+static void
+pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *envelope,
+		     GBytes *raw, const PdMail *mail, GPtrArray *candidates,
+		     const char *recipient, PdRecipientOutcome *outcome, gint64 start)
+{
+	g_autofree char *subaddress = NULL;
+	g_autofree char *canonical = NULL;
+	g_autofree char *key = NULL;
+	const PdQueueConfig *queue;
+	PdInbound inbound = { 0 };
+
+	queue = pd_config_queue_for(config, recipient, &subaddress);
+	if (queue == NULL) {
+		pd_pipeline_set_unknown_recipient(&outcome->error);
+		pipeline_log(mail, envelope, recipient, NULL, outcome, start);
+		return;
+	}
+	canonical = pd_address_canonicalize(recipient, config->recipient_delimiter);
+	key = pd_ticket_idempotency_key(canonical, mail);
+	inbound.envelope = envelope;
+	inbound.recipient = recipient;
+	inbound.queue = queue->name;
+	inbound.subaddress = subaddress;
+	inbound.mail = mail;
+	inbound.raw = raw;
+	inbound.idempotency_key = key;
+	inbound.thread_candidates = candidates;
+	pipeline_store_one(pipeline, &inbound, &outcome->result, &outcome->error);
+	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);
+}
+
+void
+pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
+		    GBytes *raw, PdRecipientOutcome *outcomes_r)
+{
+	gint64 start = g_get_monotonic_time();
+	g_autoptr(PdConfig) config = pd_pipeline_get_config(pipeline);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdMail) mail = NULL;
+	g_autoptr(GPtrArray) candidates = NULL;
+
+	mail = pd_mail_parse(raw, &config->mail_limits, &error);
+	if (mail == NULL) {
+		for (guint i = 0; i < envelope->recipients->len; i++) {
+			outcomes_r[i].error = g_error_copy(error);
+			pipeline_store_error_tempfail(outcomes_r[i].error);
+			pipeline_log(NULL, envelope, envelope->recipients->pdata[i], NULL,
+				     &outcomes_r[i], start);
+		}
+		return;
+	}
+	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
+	for (guint i = 0; i < envelope->recipients->len; i++)
+		pipeline_deliver_one(pipeline, config, envelope, raw, mail, candidates,
+				     envelope->recipients->pdata[i], &outcomes_r[i], start);
+}
