@@ -18,6 +18,9 @@ queue_config_free(gpointer data)
 
 	g_free(queue->name);
 	g_ptr_array_unref(queue->addresses);
+	g_free(queue->permission);
+	g_free(queue->forward_to);
+	g_free(queue->default_group);
 	g_free(queue);
 }
 
@@ -79,6 +82,60 @@ config_list(GKeyFile *kf, const char *group, const char *key, const char *def)
 	return list;
 }
 
+/* The permission names a contact can hold (issue 3). */
+static const char *const config_permissions[] = {
+	"support", "technical", "billing", "records", "contacts", NULL,
+};
+
+gboolean
+pd_config_permission_valid(const char *permission)
+{
+	return permission != NULL && g_strv_contains(config_permissions, permission);
+}
+
+const char *const *
+pd_config_permissions(void)
+{
+	return config_permissions;
+}
+
+static gboolean
+config_queue_policy(GKeyFile *kf, const char *group, PdQueueConfig *queue, GError **error)
+{
+	g_autofree char *policy = config_string(kf, group, "unknown_senders", "open");
+	g_autofree char *forward = config_string(kf, group, "forward_to", NULL);
+
+	queue->permission = config_string(kf, group, "permission", NULL);
+	if (queue->permission != NULL && !pd_config_permission_valid(queue->permission)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[%s] permission: \"%s\" is not one of support, technical, "
+			    "billing, records, contacts", group, queue->permission);
+		return FALSE;
+	}
+	if (strcmp(policy, "open") == 0)
+		queue->unknown_senders = PD_UNKNOWN_SENDERS_OPEN;
+	else if (strcmp(policy, "known") == 0)
+		queue->unknown_senders = PD_UNKNOWN_SENDERS_KNOWN;
+	else if (strcmp(policy, "moderate") == 0)
+		queue->unknown_senders = PD_UNKNOWN_SENDERS_MODERATE;
+	else {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[%s] unknown_senders: \"%s\" is not open, known or moderate",
+			    group, policy);
+		return FALSE;
+	}
+	if (forward != NULL) {
+		queue->forward_to = pd_address_canonicalize(forward, NULL);
+		if (queue->forward_to == NULL) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "[%s] forward_to: \"%s\" is not a mail address", group, forward);
+			return FALSE;
+		}
+	}
+	queue->default_group = config_string(kf, group, "default_group", NULL);
+	return TRUE;
+}
+
 static gboolean
 config_load_queues(PdConfig *config, GError **error)
 {
@@ -106,6 +163,8 @@ config_load_queues(PdConfig *config, GError **error)
 				    "[%s] addresses: at least one address is required", groups[i]);
 			return FALSE;
 		}
+		if (!config_queue_policy(config->keyfile, groups[i], queue, error))
+			return FALSE;
 		for (guint j = 0; j < addresses->len; j++) {
 			char *canonical = pd_address_canonicalize(addresses->pdata[j], NULL);
 

@@ -19,9 +19,21 @@ typedef struct {
 	gsize max_header_bytes;	/* one header field, folded lines included */
 } PdMailLimits;
 
+/* Who may open a ticket in a queue (issue 3): anyone, known people only
+ * (others get a polite queued reply, never a bounce), or held for an operator. */
+typedef enum {
+	PD_UNKNOWN_SENDERS_OPEN,
+	PD_UNKNOWN_SENDERS_KNOWN,
+	PD_UNKNOWN_SENDERS_MODERATE,
+} PdUnknownSenders;
+
 typedef struct {
 	char *name;		/* "support" */
 	GPtrArray *addresses;	/* char *, canonical, no subaddress */
+	char *permission;	/* contact permission a request here needs, NULL: none */
+	PdUnknownSenders unknown_senders;
+	char *forward_to;	/* address new tickets are forwarded to, NULL: none */
+	char *default_group;	/* agent group notified, NULL: all agents */
 } PdQueueConfig;
 
 typedef struct {
@@ -57,5 +69,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdConfig, pd_config_unref)
  * subaddress_r (may be NULL) gets the "+tag" part, newly allocated. */
 const PdQueueConfig *pd_config_queue_for(const PdConfig *config, const char *recipient,
 					 char **subaddress_r);
+
+/* Contact permissions: support, technical, billing, records, contacts. */
+gboolean pd_config_permission_valid(const char *permission);
+const char *const *pd_config_permissions(void);
 
 #endif

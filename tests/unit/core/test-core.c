@@ -72,7 +72,8 @@ static const char *const good_config =
 	"[postdesk]\nconfig_version = 1\nhostname = h.test\n"
 	"[lmtp]\nlisten = 127.0.0.1:2424, unix:/run/pd.sock\nmax_message_size = 10M\n"
 	"[queue support]\naddresses = Support@Example.com, help@example.com\n"
-	"[queue billing]\naddresses = billing@example.com\n";
+	"[queue billing]\naddresses = billing@example.com\npermission = billing\n"
+	"unknown_senders = known\nforward_to = Finance@Example.com\n";
 
 static void
 test_config_good(void **state)
@@ -91,6 +92,12 @@ test_config_good(void **state)
 	assert_string_equal(sub, "urgent");
 	q = pd_config_queue_for(config, "billing@example.com", NULL);
 	assert_string_equal(q->name, "billing");
+	assert_string_equal(q->permission, "billing");
+	assert_int_equal(q->unknown_senders, PD_UNKNOWN_SENDERS_KNOWN);
+	assert_string_equal(q->forward_to, "finance@example.com");
+	q = pd_config_queue_for(config, "help@example.com", NULL);
+	assert_null(q->permission);
+	assert_int_equal(q->unknown_senders, PD_UNKNOWN_SENDERS_OPEN);
 	assert_null(pd_config_queue_for(config, "nobody@example.com", NULL));
 	assert_null(pd_config_queue_for(config, "not an address", NULL));
 }
@@ -108,6 +115,9 @@ test_config_bad(void **state)
 		"[postdesk]\nconfig_version = 1\n[lmtp]\nmax_sessions = lots\n"
 		"[queue a]\naddresses = a@b.c\n",
 		"not an ini file",
+		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\npermission = root\n",
+		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\n"
+		"unknown_senders = maybe\n",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
