@@ -45,6 +45,18 @@ gboolean pd_store_migrate(PdStore *store, const char *sql_dir, guint *applied_r,
  * this build knows: the daemon refuses to run otherwise. */
 gboolean pd_store_check_schema(PdStore *store, GError **error);
 
+/* sql_dir NULL = the migrations compiled into this build (normal use: the
+ * installed binary needs no sql directory).  A directory may not hold a
+ * migration newer than pd_store_schema_known(). */
+typedef void (*PdStoreMigrateFunc)(int version, const char *name, gpointer user_data);
+gboolean pd_store_migrate_notify(PdStore *store, const char *sql_dir,
+				 PdStoreMigrateFunc applied_func, gpointer user_data,
+				 guint *applied_r, GError **error);
+/* The database's schema version; 0 when nothing was ever migrated. */
+gboolean pd_store_schema_version(PdStore *store, int *version_r, GError **error);
+/* The name ("core") of a migration compiled in, or NULL. */
+const char *pd_store_schema_name(int version);
+
 /* --- the mail path ----------------------------------------------------- */
 
 typedef struct {
@@ -78,5 +90,91 @@ gboolean pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound,
 gboolean pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates,
 				gint64 *ticket_number_r, char **reason_r,
 				GError **error);
+
+/* --- reading tickets (CLI) -------------------------------------------- */
+
+typedef struct {
+	gint64 number;
+	char *status;
+	char *queue;
+	char *requester;	/* address, NULL if none */
+	char *subject;
+	gint64 messages;
+	gint64 updated_at;	/* Unix time */
+} PdTicketSummary;
+
+void pd_ticket_summary_free(PdTicketSummary *summary);
+
+/* Tickets, most recently updated first.  queue/status NULL = any. */
+gboolean pd_store_ticket_list(PdStore *store, const char *queue, const char *status,
+			      guint limit, GPtrArray **tickets_r, GError **error);
+
+typedef struct {
+	char *address;
+	char *name;
+	char *role;
+	gint64 added_at;
+} PdParticipantView;
+
+typedef struct {
+	char *filename;
+	char *content_type;
+	gboolean inline_part;
+	gint64 size;
+	char *sha256;
+} PdAttachmentView;
+
+typedef struct {
+	gint64 row;			/* messages.id */
+	char *direction;
+	char *kind;
+	char *message_id;
+	char *from_address;
+	char *from_name;
+	char *to;			/* addresses, comma separated */
+	char *cc;
+	char *subject;
+	gint64 date;			/* Unix time, 0 = none */
+	gint64 received_at;
+	char *text_body;
+	char *envelope_mail_from;
+	char *envelope_recipient;
+	char *raw_sha256;
+	gint64 raw_size;
+	char *warnings;			/* "; " separated, "" if none */
+	GPtrArray *attachments;		/* PdAttachmentView * */
+} PdMessageView;
+
+typedef struct {
+	gint64 at;
+	char *actor;
+	char *kind;
+	char *detail;			/* JSON text */
+	gint64 message_row;		/* 0 = none */
+} PdEventView;
+
+typedef struct {
+	gint64 id;
+	gint64 number;
+	char *queue;
+	char *subject;
+	char *status;
+	char *priority;
+	char *category;
+	char *requester_address;
+	char *requester_name;
+	gboolean needs_authorization;
+	gint64 created_at, updated_at, first_response_at, closed_at;	/* 0 = none */
+	GPtrArray *participants;	/* PdParticipantView * */
+	GPtrArray *messages;		/* PdMessageView *, oldest first */
+	GPtrArray *events;		/* PdEventView *, oldest first */
+} PdTicketView;
+
+void pd_ticket_view_free(PdTicketView *ticket);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdTicketView, pd_ticket_view_free)
+
+/* One ticket by public number; PD_ERROR_NOTFOUND if there is none. */
+gboolean pd_store_ticket_get(PdStore *store, gint64 number, PdTicketView **ticket_r,
+			     GError **error);
 
 #endif

@@ -1,0 +1,93 @@
+/* pd-store-private: what the store's files share, never included outside
+ * lib/store.
+ *
+ * Every statement is prepared once per connection (by name, on first use)
+ * and executed with bound parameters; PdStoreParams collects them, text or
+ * binary, and owns whatever it had to allocate.
+ */
+#ifndef PD_STORE_PRIVATE_H
+#define PD_STORE_PRIVATE_H
+
+#include <libpq-fe.h>
+#include "pd-store.h"
+
+typedef enum {
+	PD_STMT_DELIVER,
+	PD_STMT_DUPLICATE,
+	PD_STMT_THREAD_LOOKUP,
+	PD_STMT_TICKET_LIST,
+	PD_STMT_TICKET,
+	PD_STMT_PARTICIPANTS,
+	PD_STMT_MESSAGES,
+	PD_STMT_ATTACHMENTS,
+	PD_STMT_EVENTS,
+	PD_STMT_COUNT
+} PdStmt;
+
+struct _PdStore {
+	PGconn *conn;
+	gboolean broken;		/* connection lost: never reuse */
+	guint32 prepared;		/* bit per PdStmt prepared on conn */
+};
+
+#define PD_STORE_MAX_PARAMS 40
+
+typedef struct {
+	int n;
+	const char *values[PD_STORE_MAX_PARAMS];
+	int lengths[PD_STORE_MAX_PARAMS];
+	int formats[PD_STORE_MAX_PARAMS];
+	GPtrArray *owned;		/* freed with the params */
+} PdStoreParams;
+
+void pd_store_params_init(PdStoreParams *params);
+void pd_store_params_clear(PdStoreParams *params);
+/* A text parameter (NULL = SQL NULL); the string must outlive the call. */
+void pd_store_param_text(PdStoreParams *params, const char *value);
+/* Same, params takes ownership. */
+void pd_store_param_take_text(PdStoreParams *params, char *value);
+void pd_store_param_bool(PdStoreParams *params, gboolean value);
+void pd_store_param_int(PdStoreParams *params, gint64 value);
+/* A binary parameter (bytea, or an array built below). */
+void pd_store_param_binary(PdStoreParams *params, const void *data, gsize len);
+void pd_store_param_take_binary(PdStoreParams *params, GByteArray *data);
+
+/* PostgreSQL binary array format, one dimension. */
+#define PD_PG_OID_BOOL 16
+#define PD_PG_OID_BYTEA 17
+#define PD_PG_OID_TEXT 25
+GByteArray *pd_store_array_new(guint32 element_oid, guint32 count, gboolean has_null);
+void pd_store_array_add(GByteArray *array, const void *data, gssize len);	/* data NULL = SQL NULL */
+
+/* Run prepared statement stmt; NULL (and error set, TEMPFAIL) unless the
+ * result status is PGRES_TUPLES_OK or PGRES_COMMAND_OK.  *sqlstate_r (may
+ * be NULL) gets the SQLSTATE of a failed statement, constraint_r its
+ * constraint name (both newly allocated, NULL if none). */
+PGresult *pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params,
+			char **sqlstate_r, char **constraint_r, GError **error);
+/* A plain (unprepared) command without parameters, for transaction control
+ * and migrations; may hold several statements. */
+gboolean pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error);
+/* Set error (TEMPFAIL) from a failed result or the connection, and mark the
+ * store broken when the connection is gone. */
+void pd_store_set_error(PdStore *store, const PGresult *result, const char *what,
+			GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PGresult, PQclear)
+
+/* Values of one row, NULL for SQL NULL. */
+const char *pd_store_value(const PGresult *result, int row, int column);
+char *pd_store_dup(const PGresult *result, int row, int column);
+gint64 pd_store_int(const PGresult *result, int row, int column);
+gboolean pd_store_bool(const PGresult *result, int row, int column);
+
+/* Migrations compiled in (pd-store-migrations.c, generated from sql/). */
+typedef struct {
+	int version;
+	const char *name;
+	const char *sql;
+} PdMigration;
+extern const PdMigration pd_store_migrations[];
+extern const guint pd_store_n_migrations;
+
+#endif

@@ -1,0 +1,364 @@
+/* pd-store: one libpq connection, prepared statements, bound parameters.
+ *
+ * Owns the PGconn and which statements are prepared on it.  Every failure
+ * is PD_ERROR_TEMPFAIL with libpq's message; when the connection itself is
+ * gone the store is marked broken and pd_store_is_usable() turns FALSE, so
+ * the pool drops it instead of handing it out again.
+ */
+#include "pd-store-private.h"
+#include "core/pd-error.h"
+#include "core/pd-log.h"
+
+#include <string.h>
+
+/* The statements of the store, prepared on first use per connection. */
+static const struct {
+	const char *name;
+	const char *sql;
+} statements[PD_STMT_COUNT] = {
+	[PD_STMT_DELIVER] = { "pd_deliver",
+		"SELECT ticket_id, ticket_number, message_row, new_ticket, duplicate, thread_reason"
+		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
+		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)" },
+	[PD_STMT_DUPLICATE] = { "pd_duplicate",
+		"SELECT m.ticket_id, t.number, m.id FROM messages m"
+		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },
+	[PD_STMT_THREAD_LOOKUP] = { "pd_thread_lookup",
+		"SELECT ticket_number, matched FROM pd_thread_lookup($1)" },
+	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
+		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
+		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
+		" extract(epoch FROM t.updated_at)::bigint"
+		" FROM tickets t JOIN queues q ON q.id = t.queue_id"
+		" WHERE ($1::text IS NULL OR q.name = $1) AND ($2::text IS NULL OR t.status = $2)"
+		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
+	[PD_STMT_TICKET] = { "pd_ticket",
+		"SELECT t.id, t.number, q.name, t.subject, t.status, t.priority, t.category,"
+		" t.requester_address, t.requester_name, t.needs_authorization,"
+		" extract(epoch FROM t.created_at)::bigint,"
+		" extract(epoch FROM t.updated_at)::bigint,"
+		" extract(epoch FROM t.first_response_at)::bigint,"
+		" extract(epoch FROM t.closed_at)::bigint"
+		" FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.number = $1" },
+	[PD_STMT_PARTICIPANTS] = { "pd_participants",
+		"SELECT address, name, role, extract(epoch FROM added_at)::bigint"
+		" FROM participants WHERE ticket_id = $1 ORDER BY id" },
+	[PD_STMT_MESSAGES] = { "pd_messages",
+		"SELECT m.id, m.direction, m.kind, m.message_id, m.from_address, m.from_name,"
+		" array_to_string(m.to_addresses, ', '), array_to_string(m.cc_addresses, ', '),"
+		" m.subject, extract(epoch FROM m.date)::bigint,"
+		" extract(epoch FROM m.received_at)::bigint, m.text_body,"
+		" m.envelope_mail_from, m.envelope_recipient, m.raw_sha256, r.size,"
+		" array_to_string(m.parse_warnings, '; ')"
+		" FROM messages m LEFT JOIN raw_messages r ON r.sha256 = m.raw_sha256"
+		" WHERE m.ticket_id = $1 ORDER BY m.id" },
+	[PD_STMT_ATTACHMENTS] = { "pd_attachments",
+		"SELECT ma.message_row, ma.filename, ma.content_type, ma.inline, a.size, a.sha256"
+		" FROM message_attachments ma JOIN messages m ON m.id = ma.message_row"
+		" JOIN attachments a ON a.sha256 = ma.sha256"
+		" WHERE m.ticket_id = $1 ORDER BY ma.message_row, ma.position" },
+	[PD_STMT_EVENTS] = { "pd_events",
+		"SELECT extract(epoch FROM at)::bigint, actor, kind, detail::text, message_row"
+		" FROM events WHERE ticket_id = $1 ORDER BY id" },
+};
+
+G_STATIC_ASSERT(PD_STMT_COUNT <= 32);
+
+static char *
+chomp_message(const char *message)
+{
+	return g_strstrip(g_strdup(message != NULL && *message != '\0' ? message
+				   : "unknown database error"));
+}
+
+static void
+notice_to_log(void *arg, const char *message)
+{
+	g_autofree char *text = chomp_message(message);
+
+	pd_log_debug("postgresql: %s", text);
+}
+
+PdStore *
+pd_store_connect(const char *conninfo, GError **error)
+{
+	/* Defaults before "dbname" (the conninfo, expanded): the operator's
+	 * conninfo overrides them. */
+	const char *keys[] = { "connect_timeout", "application_name", "client_encoding",
+			       "dbname", NULL };
+	const char *values[] = { "10", "postdesk", "UTF8", conninfo, NULL };
+	char *parse_error = NULL;
+	PQconninfoOption *options;
+	PGconn *conn;
+	PdStore *store;
+
+	g_return_val_if_fail(conninfo != NULL, NULL);
+
+	options = PQconninfoParse(conninfo, &parse_error);
+	if (options == NULL) {
+		g_autofree char *text = chomp_message(parse_error);
+
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "invalid database conninfo: %s", text);
+		PQfreemem(parse_error);
+		return NULL;
+	}
+	PQconninfoFree(options);
+
+	conn = PQconnectdbParams(keys, values, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		g_autofree char *text = chomp_message(conn != NULL ? PQerrorMessage(conn) : NULL);
+
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+			    "cannot connect to PostgreSQL: %s", text);
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, notice_to_log, NULL);
+	store = g_new0(PdStore, 1);
+	store->conn = conn;
+	return store;
+}
+
+void
+pd_store_free(PdStore *store)
+{
+	if (store == NULL)
+		return;
+	PQfinish(store->conn);
+	g_free(store);
+}
+
+gboolean
+pd_store_is_usable(PdStore *store)
+{
+	g_return_val_if_fail(store != NULL, FALSE);
+
+	if (store->broken || PQstatus(store->conn) != CONNECTION_OK)
+		return FALSE;
+	/* Only an idle connection goes back into service: a transaction left
+	 * open or aborted would leak into the next user's work. */
+	return PQtransactionStatus(store->conn) == PQTRANS_IDLE;
+}
+
+void
+pd_store_set_error(PdStore *store, const PGresult *result, const char *what, GError **error)
+{
+	const char *message = result != NULL ? PQresultErrorMessage(result) : NULL;
+	g_autofree char *text = NULL;
+
+	if (message == NULL || *message == '\0')
+		message = PQerrorMessage(store->conn);
+	text = chomp_message(message);
+	if (PQstatus(store->conn) != CONNECTION_OK)
+		store->broken = TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "database error (%s): %s", what, text);
+}
+
+static gboolean
+prepare(PdStore *store, PdStmt stmt, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+
+	if (store->prepared & (1u << stmt))
+		return TRUE;
+	result = PQprepare(store->conn, statements[stmt].name, statements[stmt].sql, 0, NULL);
+	if (result == NULL || PQresultStatus(result) != PGRES_COMMAND_OK) {
+		pd_store_set_error(store, result, statements[stmt].name, error);
+		return FALSE;
+	}
+	store->prepared |= 1u << stmt;
+	return TRUE;
+}
+
+PGresult *
+pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params, char **sqlstate_r,
+	      char **constraint_r, GError **error)
+{
+	PGresult *result;
+	ExecStatusType status;
+
+	g_return_val_if_fail(store != NULL && stmt < PD_STMT_COUNT, NULL);
+
+	if (store->broken) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+			    "database error: the connection was lost");
+		return NULL;
+	}
+	if (!prepare(store, stmt, error))
+		return NULL;
+	result = PQexecPrepared(store->conn, statements[stmt].name, params->n, params->values,
+				params->lengths, params->formats, 0);
+	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+		return result;
+	if (sqlstate_r != NULL && result != NULL)
+		*sqlstate_r = g_strdup(PQresultErrorField(result, PG_DIAG_SQLSTATE));
+	if (constraint_r != NULL && result != NULL)
+		*constraint_r = g_strdup(PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME));
+	pd_store_set_error(store, result, statements[stmt].name, error);
+	PQclear(result);
+	return NULL;
+}
+
+gboolean
+pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	ExecStatusType status;
+
+	if (store->broken) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+			    "database error: the connection was lost");
+		return FALSE;
+	}
+	result = PQexec(store->conn, sql);
+	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+		return TRUE;
+	pd_store_set_error(store, result, what, error);
+	return FALSE;
+}
+
+/* --- parameters -------------------------------------------------------- */
+
+void
+pd_store_params_init(PdStoreParams *params)
+{
+	memset(params, 0, sizeof(*params));
+	params->owned = g_ptr_array_new_with_free_func(g_free);
+}
+
+void
+pd_store_params_clear(PdStoreParams *params)
+{
+	g_clear_pointer(&params->owned, g_ptr_array_unref);
+	params->n = 0;
+}
+
+static void
+param_add(PdStoreParams *params, const char *value, gsize len, int format)
+{
+	g_assert(params->n < PD_STORE_MAX_PARAMS);
+	g_assert(len <= G_MAXINT);
+	params->values[params->n] = value;
+	params->lengths[params->n] = (int)len;
+	params->formats[params->n] = format;
+	params->n++;
+}
+
+void
+pd_store_param_text(PdStoreParams *params, const char *value)
+{
+	param_add(params, value, 0, 0);
+}
+
+void
+pd_store_param_take_text(PdStoreParams *params, char *value)
+{
+	if (value != NULL)
+		g_ptr_array_add(params->owned, value);
+	param_add(params, value, 0, 0);
+}
+
+void
+pd_store_param_bool(PdStoreParams *params, gboolean value)
+{
+	param_add(params, value ? "t" : "f", 0, 0);
+}
+
+void
+pd_store_param_int(PdStoreParams *params, gint64 value)
+{
+	pd_store_param_take_text(params, g_strdup_printf("%" G_GINT64_FORMAT, value));
+}
+
+void
+pd_store_param_binary(PdStoreParams *params, const void *data, gsize len)
+{
+	/* libpq wants a non-NULL pointer for a non-NULL value, even empty. */
+	param_add(params, data != NULL ? data : "", len, 1);
+}
+
+void
+pd_store_param_take_binary(PdStoreParams *params, GByteArray *data)
+{
+	gsize len = data->len;
+	guint8 *bytes = g_byte_array_free(data, FALSE);
+
+	g_ptr_array_add(params->owned, bytes);
+	param_add(params, (const char *)bytes, len, 1);
+}
+
+/* --- binary arrays ----------------------------------------------------- */
+
+static void
+put_u32(GByteArray *array, guint32 value)
+{
+	guint32 be = GUINT32_TO_BE(value);
+
+	g_byte_array_append(array, (const guint8 *)&be, 4);
+}
+
+GByteArray *
+pd_store_array_new(guint32 element_oid, guint32 count, gboolean has_null)
+{
+	GByteArray *array = g_byte_array_new();
+
+	/* ndim, has-null flag, element type; then size and lower bound */
+	put_u32(array, count > 0 ? 1 : 0);
+	put_u32(array, has_null ? 1 : 0);
+	put_u32(array, element_oid);
+	if (count > 0) {
+		put_u32(array, count);
+		put_u32(array, 1);
+	}
+	return array;
+}
+
+void
+pd_store_array_add(GByteArray *array, const void *data, gssize len)
+{
+	if (data == NULL) {
+		put_u32(array, (guint32)-1);
+		return;
+	}
+	if (len < 0)
+		len = (gssize)strlen(data);
+	g_assert((gsize)len <= G_MAXINT32);
+	put_u32(array, (guint32)len);
+	g_byte_array_append(array, data, (guint)len);
+}
+
+/* --- results ----------------------------------------------------------- */
+
+const char *
+pd_store_value(const PGresult *result, int row, int column)
+{
+	if (PQgetisnull(result, row, column))
+		return NULL;
+	return PQgetvalue(result, row, column);
+}
+
+char *
+pd_store_dup(const PGresult *result, int row, int column)
+{
+	return g_strdup(pd_store_value(result, row, column));
+}
+
+gint64
+pd_store_int(const PGresult *result, int row, int column)
+{
+	const char *value = pd_store_value(result, row, column);
+
+	return value != NULL ? g_ascii_strtoll(value, NULL, 10) : 0;
+}
+
+gboolean
+pd_store_bool(const PGresult *result, int row, int column)
+{
+	const char *value = pd_store_value(result, row, column);
+
+	return value != NULL && value[0] == 't';
+}
