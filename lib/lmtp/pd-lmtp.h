@@ -13,6 +13,25 @@
  * bounded by max_line_length, DATA by max_message_size (the rest of an
  * oversized message is read and discarded, then every recipient gets 552).
  * After DATA the caller gives one reply per accepted recipient, in order.
+ *
+ * Decisions, following Postfix smtpd (what its lmtp client expects):
+ * - A command line may end in CRLF or in a bare LF (smtpd accepts both,
+ *   smtpd_forbid_bare_newline=normalize); inside DATA a bare LF or CR is
+ *   content and never ends a line.  A longer line than max_line_length is
+ *   discarded up to its LF and answered 500 5.5.2, never buffered.
+ * - MAIL, RCPT, DATA and XFORWARD need LHLO first (503 5.5.1); NOOP, RSET,
+ *   VRFY and QUIT work at any time.  A second LHLO resets the session.
+ * - XFORWARD data lasts for one transaction: it is cleared by RSET, LHLO and
+ *   the end of DATA (smtpd's mail_reset); Postfix sends XFORWARD before
+ *   every MAIL on a reused connection.
+ * - Errors are counted as smtpd_hard_error_limit does: after
+ *   PD_LMTP_ERROR_LIMIT of them the engine answers 421 4.7.0 and closes.
+ *   Counted: replies to commands the client got wrong (syntax, sequence,
+ *   unknown command, line too long, size and recipient limits) and every
+ *   NOOP/RSET/VRFY/LHLO beyond PD_LMTP_JUNK_LIMIT.  Refusals decided by the
+ *   callbacks (an unknown recipient) are not counted, so a trusted MTA is
+ *   never cut off in the middle of a long recipient list.  A delivered
+ *   message (a 2xx for some recipient) forgives both counts.
  */
 #ifndef PD_LMTP_H
 #define PD_LMTP_H
@@ -21,6 +40,14 @@
 #include "core/pd-envelope.h"
 
 typedef struct _PdLmtpSession PdLmtpSession;
+
+#define PD_LMTP_ERROR_LIMIT	20	/* Postfix smtpd_hard_error_limit */
+#define PD_LMTP_JUNK_LIMIT	100	/* Postfix smtpd_junk_command_limit */
+
+/* Defaults used for settings left 0. */
+#define PD_LMTP_DEFAULT_LINE_LENGTH	2048		/* line_length_limit */
+#define PD_LMTP_DEFAULT_MESSAGE_SIZE	10240000	/* message_size_limit */
+#define PD_LMTP_DEFAULT_RECIPIENTS	1000		/* smtpd_recipient_limit */
 
 /* One reply: "250 2.1.5 Ok" style, without CRLF.  The engine sanitizes the
  * text (no CR/LF) and splits nothing: one line. */
@@ -35,7 +62,8 @@ void pd_lmtp_reply_set_line(PdLmtpReply *reply, const char *line);
 void pd_lmtp_reply_clear(PdLmtpReply *reply);
 
 typedef struct {
-	/* MAIL FROM accepted by syntax; return FALSE and fill reply to refuse.
+	/* MAIL FROM accepted by syntax (envelope->mail_from, size_hint and
+	 * body_8bit are set); return FALSE and fill reply_r to refuse.
 	 * NULL callback: accept. */
 	gboolean (*mail_from)(PdLmtpSession *session, const PdEnvelope *envelope,
 			      PdLmtpReply *reply_r, gpointer user_data);
@@ -52,10 +80,11 @@ typedef struct {
 		     GBytes *message, PdLmtpReply *replies_r, gpointer user_data);
 } PdLmtpCallbacks;
 
+/* Copied by pd_lmtp_session_new(); 0 or NULL fields take the defaults. */
 typedef struct {
-	const char *hostname;		/* greeting and LHLO reply */
+	const char *hostname;		/* greeting and LHLO reply; NULL: g_get_host_name() */
 	gsize max_line_length;		/* bytes incl. CRLF; longer: 500 5.5.2 */
-	gsize max_message_size;		/* bytes; advertised as SIZE */
+	gsize max_message_size;		/* bytes after dot-unstuffing; advertised as SIZE */
 	guint max_recipients;		/* more: 452 4.5.3 */
 	gboolean xforward_allowed;	/* client may use XFORWARD */
 } PdLmtpSettings;
@@ -80,12 +109,23 @@ void pd_lmtp_session_greeting(PdLmtpSession *session, GString *out);
 PdLmtpStatus pd_lmtp_session_input(PdLmtpSession *session, const char *data,
 				   gsize len, GString *out);
 
-/* A 421 for timeouts and shutdown: "421 4.4.2 host Error: timeout exceeded". */
+/* End the session with one reply, for timeouts and shutdown: appends
+ * "<code> <text>\r\n" (code 0: 421; text NULL: "4.4.2 <host> Error: timeout
+ * exceeded"; text starts with the enhanced status code).  Afterwards input
+ * is ignored and returns PD_LMTP_CLOSE.  Nothing is appended when the
+ * session is already closed. */
 void pd_lmtp_session_abort(PdLmtpSession *session, guint code, const char *text,
 			   GString *out);
 
-/* The envelope of the current transaction (client data persists across
- * transactions; MAIL/RCPT are reset by RSET and after DATA). */
+/* TRUE once QUIT, a 421 or pd_lmtp_session_abort() ended the session. */
+gboolean pd_lmtp_session_closed(PdLmtpSession *session);
+
+/* TRUE while the engine reads message content (after 354), e.g. for a
+ * longer DATA timeout. */
+gboolean pd_lmtp_session_in_data(PdLmtpSession *session);
+
+/* The envelope of the current transaction.  MAIL, RCPT and the XFORWARD
+ * client data are reset by RSET, LHLO and after DATA; lhlo_name stays. */
 const PdEnvelope *pd_lmtp_session_envelope(PdLmtpSession *session);
 
 #endif
