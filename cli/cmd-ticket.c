@@ -1,11 +1,333 @@
-/* Placeholder until the subcommand lands. */
+/* postdesk ticket: tickets and their messages, for people.
+ *
+ *   postdesk ticket list [--queue Q] [--status S] [--limit N]
+ *   postdesk ticket show N
+ *
+ * Read-only.  Exit codes (sysexits): 0; 64 for bad arguments; 67
+ * (EX_NOUSER, PD_ERROR_NOTFOUND: "the named thing does not exist", as for
+ * an unknown recipient) for an unknown ticket number; 75 when the database
+ * cannot be reached; 78 when its schema is not the one this postdesk knows.
+ *
+ * Everything printed comes from mail, so it is made harmless for a
+ * terminal first: control characters (escape sequences included) become
+ * U+FFFD or a space; only the line breaks of a body survive.
+ */
 #include "pd-cli.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#define TICKET_USAGE "ticket list [--queue Q] [--status S] [--limit N] | ticket show N"
+#define SUBJECT_WIDTH 50
+#define DEFAULT_LIMIT 50
+
+static const char *const statuses[] = { "new", "open", "pending", "solved", "closed" };
+
+/* text safe for a terminal; keep_newlines for bodies */
+static char *
+printable(const char *text, gboolean keep_newlines)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = text != NULL ? text : ""; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '\n' && keep_newlines)
+			g_string_append_c(out, '\n');
+		else if (c == '\r' && keep_newlines)
+			continue;
+		else if (c == '\t' || c == '\n' || c == '\r')
+			g_string_append_c(out, ' ');
+		else if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+			g_string_append_unichar(out, 0xfffd);
+		else
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static char *
+local_time(gint64 unix_time, const char *format)
+{
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (unix_time == 0)
+		return g_strdup("-");
+	dt = g_date_time_new_from_unix_local(unix_time);
+	return dt != NULL ? g_date_time_format(dt, format) : g_strdup("?");
+}
+
+/* cell padded to width characters (not bytes), cut with "..." if longer */
+static void
+append_cell(GString *line, const char *text, guint width, gboolean last)
+{
+	glong len = g_utf8_strlen(text, -1);
+
+	if ((guint)len > width) {
+		g_autofree char *cut = g_utf8_substring(text, 0, width - 3);
+
+		g_string_append_printf(line, "%s...", cut);
+		len = width;
+	} else {
+		g_string_append(line, text);
+	}
+	if (!last)
+		for (glong i = len; i < (glong)width + 2; i++)
+			g_string_append_c(line, ' ');
+}
+
+static gboolean
+parse_count(const char *text, guint64 max, guint64 *value_r)
+{
+	return g_ascii_string_to_unsigned(text, 10, 1, max, value_r, NULL);
+}
+
+static PdStore *
+ticket_store(PdCli *cli, int *rc_r)
+{
+	g_autoptr(GError) error = NULL;
+	PdStore *store = pd_cli_store(cli, rc_r);
+
+	if (store == NULL)
+		return NULL;
+	if (!pd_store_check_schema(store, &error)) {
+		if (error->code == PD_ERROR_USAGE) {
+			fprintf(stderr, "postdesk: %s\n", error->message);
+			*rc_r = PD_EX_CONFIG;
+		} else {
+			*rc_r = pd_cli_fail(error);
+		}
+		pd_store_free(store);
+		return NULL;
+	}
+	return store;
+}
+
+static int
+ticket_list(PdCli *cli, int argc, char **argv)
+{
+	const char *queue = NULL, *status = NULL;
+	guint64 limit = DEFAULT_LIMIT;
+	g_autoptr(PdStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) tickets = NULL;
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	static const char *const header[] = { "NUMBER", "STATUS", "QUEUE", "REQUESTER",
+					      "SUBJECT", "MSGS", "UPDATED" };
+	guint widths[G_N_ELEMENTS(header)];
+	int rc = PD_EX_OK;
+
+	for (int i = 2; i < argc; i++) {
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(argv[i], "--queue") == 0 && value != NULL) {
+			queue = value;
+		} else if (strcmp(argv[i], "--status") == 0 && value != NULL) {
+			status = value;
+			if (!g_strv_contains(statuses, status))
+				return pd_cli_usage(TICKET_USAGE, "ticket list: unknown status "
+						    "\"%s\" (new, open, pending, solved, closed)",
+						    status);
+		} else if (strcmp(argv[i], "--limit") == 0 && value != NULL) {
+			if (!parse_count(value, 100000, &limit))
+				return pd_cli_usage(TICKET_USAGE, "ticket list: --limit wants a "
+						    "number from 1 to 100000, not \"%s\"", value);
+		} else {
+			return pd_cli_usage(TICKET_USAGE, "ticket list: unknown option or "
+					    "missing value: %s", argv[i]);
+		}
+		i++;
+	}
+	store = ticket_store(cli, &rc);
+	if (store == NULL)
+		return rc;
+	if (!pd_store_ticket_list(store, queue, status, (guint)limit, &tickets, &error))
+		return pd_cli_fail(error);
+	if (tickets->len == 0) {
+		printf("no tickets\n");
+		return PD_EX_OK;
+	}
+
+	for (guint c = 0; c < G_N_ELEMENTS(header); c++)
+		widths[c] = strlen(header[c]);
+	for (guint i = 0; i < tickets->len; i++) {
+		const PdTicketSummary *t = tickets->pdata[i];
+		char **row = g_new0(char *, G_N_ELEMENTS(header) + 1);
+
+		row[0] = g_strdup_printf("%" G_GINT64_FORMAT, t->number);
+		row[1] = g_strdup(t->status);
+		row[2] = printable(t->queue, FALSE);
+		row[3] = printable(t->requester != NULL ? t->requester : "-", FALSE);
+		row[4] = printable(t->subject, FALSE);
+		row[5] = g_strdup_printf("%" G_GINT64_FORMAT, t->messages);
+		row[6] = local_time(t->updated_at, "%Y-%m-%d %H:%M");
+		for (guint c = 0; c < G_N_ELEMENTS(header); c++)
+			widths[c] = MAX(widths[c], (guint)g_utf8_strlen(row[c], -1));
+		g_ptr_array_add(rows, row);
+	}
+	widths[4] = MIN(widths[4], SUBJECT_WIDTH);
+	g_ptr_array_insert(rows, 0, g_strdupv((char **)header));
+	for (guint i = 0; i < rows->len; i++) {
+		char **row = rows->pdata[i];
+		g_autoptr(GString) line = g_string_new(NULL);
+
+		for (guint c = 0; c < G_N_ELEMENTS(header); c++)
+			append_cell(line, row[c], widths[c], c + 1 == G_N_ELEMENTS(header));
+		printf("%s\n", line->str);
+	}
+	return PD_EX_OK;
+}
+
+static char *
+mailbox(const char *address, const char *name)
+{
+	g_autofree char *a = printable(address != NULL ? address : "-", FALSE);
+	g_autofree char *n = printable(name, FALSE);
+
+	if (*n == '\0')
+		return g_steal_pointer(&a);
+	return g_strdup_printf("%s <%s>", n, a);
+}
+
+static void
+print_field(const char *label, const char *value)
+{
+	g_autofree char *clean = printable(value != NULL && *value != '\0' ? value : "-", FALSE);
+
+	printf("  %-16s %s\n", label, clean);
+}
+
+static void
+print_message(const PdMessageView *m, guint index, guint count)
+{
+	g_autofree char *from = mailbox(m->from_address, m->from_name);
+	g_autofree char *date = local_time(m->date, "%Y-%m-%d %H:%M:%S %z");
+	g_autofree char *received = local_time(m->received_at, "%Y-%m-%d %H:%M:%S %z");
+	g_autofree char *mid = m->message_id != NULL ? g_strdup_printf("<%s>", m->message_id)
+						     : NULL;
+	g_autofree char *envelope = g_strdup_printf("%s -> %s",
+						    m->envelope_mail_from != NULL &&
+						    *m->envelope_mail_from != '\0' ?
+						    m->envelope_mail_from : "<>",
+						    m->envelope_recipient != NULL ?
+						    m->envelope_recipient : "-");
+	g_autofree char *raw = m->raw_sha256 != NULL ?
+		g_strdup_printf("%" G_GINT64_FORMAT " bytes, sha256 %s", m->raw_size,
+				m->raw_sha256) : NULL;
+	g_autofree char *body = printable(m->text_body, TRUE);
+	g_auto(GStrv) lines = NULL;
+
+	printf("\nMessage %u of %u (%s, %s)\n", index, count, m->direction, m->kind);
+	print_field("From:", from);
+	print_field("To:", m->to);
+	if (m->cc != NULL && *m->cc != '\0')
+		print_field("Cc:", m->cc);
+	print_field("Date:", date);
+	print_field("Subject:", m->subject);
+	print_field("Message-ID:", mid);
+	print_field("Received:", received);
+	print_field("Envelope:", envelope);
+	print_field("Raw message:", raw);
+	if (m->warnings != NULL && *m->warnings != '\0')
+		print_field("Parse warnings:", m->warnings);
+	for (guint i = 0; i < m->attachments->len; i++) {
+		const PdAttachmentView *a = m->attachments->pdata[i];
+		g_autofree char *name = printable(a->filename != NULL ? a->filename : "(no name)",
+						  FALSE);
+		g_autofree char *type = printable(a->content_type, FALSE);
+
+		printf("  %-16s %s  %s%s  %" G_GINT64_FORMAT " bytes  sha256 %s\n",
+		       i == 0 ? "Attachments:" : "", name, type, a->inline_part ? " (inline)" : "",
+		       a->size, a->sha256);
+	}
+	printf("\n");
+	lines = g_strsplit(body, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (lines[i + 1] == NULL && *lines[i] == '\0')
+			break;	/* the body's final newline */
+		printf("    %s\n", lines[i]);
+	}
+}
+
+static int
+ticket_show(PdCli *cli, int argc, char **argv)
+{
+	g_autoptr(PdStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdTicketView) t = NULL;
+	g_autofree char *requester = NULL, *subject = NULL;
+	const char *arg;
+	guint64 number;
+	int rc = PD_EX_OK;
+
+	if (argc != 3)
+		return pd_cli_usage(TICKET_USAGE, "ticket show: which ticket? (one number)");
+	arg = argv[2];
+	if (*arg == '#')
+		arg++;
+	if (!parse_count(arg, G_MAXINT64, &number))
+		return pd_cli_usage(TICKET_USAGE, "ticket show: \"%s\" is not a ticket number",
+				    argv[2]);
+	store = ticket_store(cli, &rc);
+	if (store == NULL)
+		return rc;
+	if (!pd_store_ticket_get(store, (gint64)number, &t, &error))
+		return pd_cli_fail(error);
+
+	subject = printable(t->subject, FALSE);
+	requester = mailbox(t->requester_address, t->requester_name);
+	printf("Ticket %" G_GINT64_FORMAT ": %s\n", t->number, subject);
+	print_field("Status:", t->status);
+	print_field("Priority:", t->priority);
+	print_field("Queue:", t->queue);
+	print_field("Category:", t->category);
+	print_field("Requester:", requester);
+	print_field("Authorization:", t->needs_authorization ? "needed" : "not needed");
+	{
+		g_autofree char *created = local_time(t->created_at, "%Y-%m-%d %H:%M:%S %z");
+		g_autofree char *updated = local_time(t->updated_at, "%Y-%m-%d %H:%M:%S %z");
+		g_autofree char *first = local_time(t->first_response_at, "%Y-%m-%d %H:%M:%S %z");
+		g_autofree char *closed = local_time(t->closed_at, "%Y-%m-%d %H:%M:%S %z");
+
+		print_field("Created:", created);
+		print_field("Updated:", updated);
+		print_field("First response:", first);
+		print_field("Closed:", closed);
+	}
+
+	printf("\nParticipants\n");
+	for (guint i = 0; i < t->participants->len; i++) {
+		const PdParticipantView *p = t->participants->pdata[i];
+		g_autofree char *who = mailbox(p->address, p->name);
+
+		printf("  %-10s %s\n", p->role, who);
+	}
+	if (t->participants->len == 0)
+		printf("  (none)\n");
+
+	for (guint i = 0; i < t->messages->len; i++)
+		print_message(t->messages->pdata[i], i + 1, t->messages->len);
+
+	printf("\nEvents\n");
+	for (guint i = 0; i < t->events->len; i++) {
+		const PdEventView *e = t->events->pdata[i];
+		g_autofree char *at = local_time(e->at, "%Y-%m-%d %H:%M:%S");
+		g_autofree char *detail = printable(e->detail, FALSE);
+		g_autofree char *actor = printable(e->actor, FALSE);
+
+		printf("  %s  %-10s %-18s %s\n", at, actor, e->kind, detail);
+	}
+	return PD_EX_OK;
+}
 
 int
 pd_cmd_ticket(PdCli *cli, int argc, char **argv)
 {
-	fprintf(stderr, "postdesk %s: not built yet\n", argv[0]);
-	return PD_EX_SOFTWARE;
+	if (argc < 2)
+		return pd_cli_usage(TICKET_USAGE, "ticket: which action?");
+	if (strcmp(argv[1], "list") == 0)
+		return ticket_list(cli, argc, argv);
+	if (strcmp(argv[1], "show") == 0)
+		return ticket_show(cli, argc, argv);
+	return pd_cli_usage(TICKET_USAGE, "ticket: unknown action \"%s\"", argv[1]);
 }

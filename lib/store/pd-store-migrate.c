@@ -66,6 +66,48 @@ pd_store_schema_version(PdStore *store, int *version_r, GError **error)
 	return TRUE;
 }
 
+void
+pd_schema_step_free(PdSchemaStep *step)
+{
+	if (step == NULL)
+		return;
+	g_free(step->name);
+	g_free(step);
+}
+
+gboolean
+pd_store_schema_history(PdStore *store, GPtrArray **steps_r, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	GPtrArray *steps;
+	gint64 exists;
+
+	if (!query_int(store, "SELECT (to_regclass('schema_version') IS NOT NULL)::int",
+		       &exists, error))
+		return FALSE;
+	steps = g_ptr_array_new_with_free_func((GDestroyNotify)pd_schema_step_free);
+	if (exists) {
+		result = PQexec(store->conn,
+				"SELECT version, name, extract(epoch FROM applied_at)::bigint"
+				" FROM schema_version ORDER BY version");
+		if (result == NULL || PQresultStatus(result) != PGRES_TUPLES_OK) {
+			pd_store_set_error(store, result, "schema history", error);
+			g_ptr_array_unref(steps);
+			return FALSE;
+		}
+		for (int i = 0; i < PQntuples(result); i++) {
+			PdSchemaStep *step = g_new0(PdSchemaStep, 1);
+
+			step->version = (int)pd_store_int(result, i, 0);
+			step->name = pd_store_dup(result, i, 1);
+			step->applied_at = pd_store_int(result, i, 2);
+			g_ptr_array_add(steps, step);
+		}
+	}
+	*steps_r = steps;
+	return TRUE;
+}
+
 gboolean
 pd_store_check_schema(PdStore *store, GError **error)
 {

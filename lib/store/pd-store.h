@@ -57,6 +57,16 @@ gboolean pd_store_schema_version(PdStore *store, int *version_r, GError **error)
 /* The name ("core") of a migration compiled in, or NULL. */
 const char *pd_store_schema_name(int version);
 
+typedef struct {
+	int version;
+	char *name;
+	gint64 applied_at;	/* Unix time */
+} PdSchemaStep;
+
+void pd_schema_step_free(PdSchemaStep *step);
+/* The schema_version rows, oldest first (empty when never migrated). */
+gboolean pd_store_schema_history(PdStore *store, GPtrArray **steps_r, GError **error);
+
 /* --- the mail path ----------------------------------------------------- */
 
 typedef struct {
