@@ -91,7 +91,11 @@ add_attachments(PdStoreParams *params, GPtrArray *attachments)
 	for (guint i = 0; i < count; i++) {
 		const PdMailAttachment *a = attachments->pdata[i];
 		gsize len = 0;
-		const void *bytes = a->content != NULL ? g_bytes_get_data(a->content, &len) : "";
+		const void *bytes = a->content != NULL ? g_bytes_get_data(a->content, &len) : NULL;
+		/* An empty GBytes has NULL data: still "" to the database,
+		 * never NULL (attachments.data is NOT NULL). */
+		if (bytes == NULL)
+			bytes = "";
 		char computed[65];
 		const char *hash = a->sha256;
 		guint8 flag = a->inline_part ? 1 : 0;
