@@ -98,6 +98,17 @@ text_part(const char *subtype, const char *text)
 	return GMIME_PART(part);
 }
 
+/* Names in UTF-8 (RFC 2047), not whatever charset GMime finds smallest. */
+static void
+add_mailbox(GMimeMessage *message, GMimeAddressType type, const char *name, const char *address)
+{
+	InternetAddress *ia = internet_address_mailbox_new(name, address);
+
+	internet_address_set_charset(ia, "utf-8");
+	internet_address_list_add(g_mime_message_get_addresses(message, type), ia);
+	g_object_unref(ia);
+}
+
 /* The display name of an address header: the template's, else def. */
 static char *
 header_name(const PdTemplateHeader *header, GHashTable *values, const char *def)
@@ -135,11 +146,11 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 	message = g_mime_message_new(TRUE);
 	obj = GMIME_OBJECT(message);
 	from_name = header_name(&tpl->from, values, ctx->from_name);
-	g_mime_message_add_mailbox(message, GMIME_ADDRESS_TYPE_FROM, from_name,
+	add_mailbox(message, GMIME_ADDRESS_TYPE_FROM, from_name,
 				   tpl->from.address != NULL ? tpl->from.address : ctx->from_address);
 	/* the recipient's display name comes from a peer: a value like any */
 	to_name = pd_template_header_value(ctx->to_name != NULL ? ctx->to_name : "");
-	g_mime_message_add_mailbox(message, GMIME_ADDRESS_TYPE_TO, to_name, ctx->to_address);
+	add_mailbox(message, GMIME_ADDRESS_TYPE_TO, to_name, ctx->to_address);
 	subject = pd_template_render_subject(tpl, values);
 	g_mime_message_set_subject(message, subject, "utf-8");
 	date = ctx->date != 0 ? g_date_time_new_from_unix_utc(ctx->date) : g_date_time_new_now_utc();
@@ -148,7 +159,7 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 	set_references(obj, ctx);
 	if (tpl->reply_to.address != NULL || reply_address != NULL) {
 		reply_name = header_name(&tpl->reply_to, values, NULL);
-		g_mime_message_add_mailbox(message, GMIME_ADDRESS_TYPE_REPLY_TO,
+		add_mailbox(message, GMIME_ADDRESS_TYPE_REPLY_TO,
 					   reply_name[0] != '\0' ? reply_name : from_name,
 					   tpl->reply_to.address != NULL ? tpl->reply_to.address
 					   : reply_address);

@@ -1,0 +1,55 @@
+/* pd-outbound: the [outbound] section of postdesk.conf.
+ *
+ *   [outbound]
+ *   relay = smtp://127.0.0.1:25          ; or smtps://host:465
+ *   helo = desk.example.com              ; default: [postdesk] hostname
+ *   starttls = no | try | required       ; default no (a loopback Postfix)
+ *   tls_verify = yes                     ; certificate and host name
+ *   ca_file = /etc/ssl/certs/relay.pem
+ *   username = postdesk                  ; AUTH when set
+ *   password_file = /etc/postdesk/relay.secret   ; or password = ...
+ *   connect_timeout = 30                 ; seconds
+ *   reply_timeout = 300                  ; any one SMTP reply (RFC 5321 4.5.3.2)
+ *   timeout = 600                        ; the whole transaction
+ *   from = Example Support <support@example.com>
+ *   reply_address = support@example.com  ; base of support+t-TOKEN@; default: from
+ *   bounce_address = postdesk-bounces@example.com   ; MAIL FROM of mail people wrote;
+ *                                        ; unset: <> for everything
+ *   token_keys = SECRET1, SECRET2        ; first signs; >= 16 bytes each
+ *   templates = /etc/postdesk/templates
+ *
+ * Automatic replies (acknowledgement, authorization notice) always go out
+ * with MAIL FROM:<> (RFC 3834 3.3: a null return path, so a bounce of an
+ * auto-reply starts nothing).  Relayed agent answers, notifications,
+ * welcome and reminder mails use bounce_address when set, so the operator
+ * learns of bad addresses.  Parsing only: no I/O but password_file.
+ */
+#ifndef PD_OUTBOUND_H
+#define PD_OUTBOUND_H
+
+#include <glib.h>
+
+#include "smtp/pd-smtp.h"
+#include "ticket/pd-token.h"
+
+typedef struct {
+	PdSmtpRelay relay;
+	char *from_name;	/* may be NULL */
+	char *from_address;
+	char *reply_address;	/* token base */
+	char *bounce_address;	/* NULL: null sender for everything */
+	char *templates_dir;	/* NULL: not configured */
+	PdTokenKeys *token_keys;
+} PdOutboundConfig;
+
+/* hostname: the default EHLO name ([postdesk] hostname). */
+PdOutboundConfig *pd_outbound_config_load(GKeyFile *keyfile, const char *hostname,
+					  GError **error);
+void pd_outbound_config_free(PdOutboundConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundConfig, pd_outbound_config_free)
+
+/* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
+ * address or "". */
+const char *pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply);
+
+#endif

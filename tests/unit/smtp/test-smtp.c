@@ -1,0 +1,249 @@
+/* Unit tests for lib/smtp: the SMTP reply parser (table-driven, any
+ * chunking, limits) and the [outbound] configuration. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/pd-error.h"
+#include "smtp/pd-outbound.h"
+#include "smtp/pd-smtp-reply.h"
+
+typedef struct {
+	const char *input;
+	guint n;		/* replies expected */
+	guint code;		/* of the last one */
+	const char *enhanced;	/* of the last one, or NULL */
+	const char *formatted;	/* pd_smtp_reply_format of the last one */
+} ReplyCase;
+
+static const ReplyCase reply_cases[] = {
+	{ "220 smtp-sink ESMTP\r\n", 1, 220, NULL, "220 smtp-sink ESMTP" },
+	{ "250-mx.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 1, 250, NULL,
+	  "250 mx.example / PIPELINING / 8BITMIME" },
+	{ "550 5.1.1 <bob@example.com>: Recipient address rejected\r\n", 1, 550, "5.1.1",
+	  "550 5.1.1 <bob@example.com>: Recipient address rejected" },
+	{ "451-4.7.1 Greylisted,\r\n451-4.7.1 please try\r\n451 4.7.1 again later\r\n", 1, 451,
+	  "4.7.1", "451 4.7.1 Greylisted, / please try / again later" },
+	{ "250 2.0.0 Ok: queued as 4Xyz\n", 1, 250, "2.0.0", "250 2.0.0 Ok: queued as 4Xyz" },
+	{ "250\r\n", 1, 250, NULL, "250" },
+	/* an enhanced code of the wrong class is text */
+	{ "550 2.0.0 odd\r\n", 1, 550, NULL, "550 2.0.0 odd" },
+	{ "354 End data with <CR><LF>.<CR><LF>\r\n", 1, 354, NULL,
+	  "354 End data with <CR><LF>.<CR><LF>" },
+	/* junk is a reply with code 0, never a success */
+	{ "hello there\r\n", 1, 0, NULL, "hello there" },
+	{ "25\r\n", 1, 0, NULL, "25" },
+	{ "2500 x\r\n", 1, 0, NULL, "2500 x" },
+	{ "650 out of range\r\n", 1, 0, NULL, "650 out of range" },
+	{ "250-open\r\nnonsense\r\n", 2, 0, NULL, "nonsense" },
+	{ "220 a\r\n250 b\r\n", 2, 250, NULL, "250 b" },
+	{ "421 4.4.2 bye\x01\x7f\r\n", 1, 421, "4.4.2", "421 4.4.2 bye  " },
+	{ "", 0, 0, NULL, NULL },
+	{ "250 incomplete", 0, 0, NULL, NULL },
+};
+
+static void
+check_case(const ReplyCase *c, gsize chunk)
+{
+	g_autoptr(PdSmtpReplyParser) parser = pd_smtp_reply_parser_new();
+	gsize len = strlen(c->input);
+	PdSmtpReply reply = { 0 }, last = { 0 };
+	guint n = 0;
+
+	for (gsize off = 0; off < len; off += chunk)
+		pd_smtp_reply_parser_feed(parser, c->input + off, MIN(chunk, len - off));
+	while (pd_smtp_reply_parser_next(parser, &reply)) {
+		n++;
+		pd_smtp_reply_clear(&last);
+		last = reply;
+		memset(&reply, 0, sizeof(reply));
+	}
+	if (n != c->n)
+		fail_msg("%s: %u replies, want %u", c->input, n, c->n);
+	if (n > 0) {
+		g_autofree char *f = pd_smtp_reply_format(&last);
+
+		assert_int_equal(last.code, c->code);
+		if (c->enhanced == NULL)
+			assert_null(last.enhanced);
+		else
+			assert_string_equal(last.enhanced, c->enhanced);
+		assert_string_equal(f, c->formatted);
+	}
+	pd_smtp_reply_clear(&last);
+}
+
+static void
+test_reply_table(void **state)
+{
+	/* whole, byte by byte, and in odd chunks: the same replies */
+	for (guint i = 0; i < G_N_ELEMENTS(reply_cases); i++) {
+		check_case(&reply_cases[i], 1 << 20);
+		check_case(&reply_cases[i], 1);
+		check_case(&reply_cases[i], 3);
+	}
+}
+
+static void
+test_reply_finish(void **state)
+{
+	g_autoptr(PdSmtpReplyParser) parser = pd_smtp_reply_parser_new();
+	PdSmtpReply reply = { 0 };
+
+	pd_smtp_reply_parser_feed(parser, "250 2.0.0 no newline", 20);
+	assert_false(pd_smtp_reply_parser_next(parser, &reply));
+	pd_smtp_reply_parser_finish(parser);
+	assert_true(pd_smtp_reply_parser_next(parser, &reply));
+	assert_int_equal(reply.code, 250);
+	pd_smtp_reply_clear(&reply);
+	/* nothing pending: finish adds nothing */
+	pd_smtp_reply_parser_finish(parser);
+	assert_false(pd_smtp_reply_parser_next(parser, &reply));
+}
+
+static void
+test_reply_limits(void **state)
+{
+	g_autoptr(PdSmtpReplyParser) parser = pd_smtp_reply_parser_new();
+	g_autoptr(GString) big = g_string_new("550 5.7.1 ");
+	PdSmtpReply reply = { 0 };
+	guint n = 0;
+
+	/* an endless line is cut, not stored */
+	for (guint i = 0; i < 100000; i++)
+		g_string_append_c(big, 'x');
+	g_string_append(big, "\r\n");
+	pd_smtp_reply_parser_feed(parser, big->str, big->len);
+	assert_true(pd_smtp_reply_parser_next(parser, &reply));
+	assert_int_equal(reply.code, 550);
+	assert_true(reply.truncated);
+	assert_true(strlen(reply.text) <= PD_SMTP_REPLY_MAX_TEXT);
+	pd_smtp_reply_clear(&reply);
+
+	/* endless continuation lines are bounded too */
+	for (guint i = 0; i < 10000; i++)
+		pd_smtp_reply_parser_feed(parser, "250-more text here\r\n", 20);
+	pd_smtp_reply_parser_feed(parser, "250 end\r\n", 9);
+	assert_true(pd_smtp_reply_parser_next(parser, &reply));
+	assert_true(reply.truncated);
+	assert_true(strlen(reply.text) <= PD_SMTP_REPLY_MAX_TEXT);
+	pd_smtp_reply_clear(&reply);
+
+	/* a flood of replies nobody takes keeps only the newest */
+	for (guint i = 0; i < 1000; i++)
+		pd_smtp_reply_parser_feed(parser, "250 ok\r\n", 8);
+	while (pd_smtp_reply_parser_next(parser, &reply)) {
+		n++;
+		pd_smtp_reply_clear(&reply);
+	}
+	assert_int_equal(n, PD_SMTP_REPLY_MAX_QUEUE);
+
+	/* NUL bytes do not end the text early */
+	pd_smtp_reply_parser_reset(parser);
+	pd_smtp_reply_parser_feed(parser, "451 a\0b\r\n", 9);
+	assert_true(pd_smtp_reply_parser_next(parser, &reply));
+	assert_string_equal(reply.text, "a b");
+	pd_smtp_reply_clear(&reply);
+}
+
+static GKeyFile *
+keyfile(const char *text)
+{
+	GKeyFile *kf = g_key_file_new();
+
+	assert_true(g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, NULL));
+	return kf;
+}
+
+static void
+test_outbound_config(void **state)
+{
+	g_autoptr(GKeyFile) kf = keyfile(
+		"[outbound]\n"
+		"relay = smtp://127.0.0.1:2525\n"
+		"from = \"Example Support\" <Support@Example.com>\n"
+		"bounce_address = bounces@example.com\n"
+		"token_keys = aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb\n"
+		"starttls = required\n"
+		"reply_timeout = 20\n"
+		"templates = /etc/postdesk/templates\n");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdOutboundConfig) c = pd_outbound_config_load(kf, "desk.example.com", &error);
+
+	if (c == NULL)
+		fail_msg("%s", error->message);
+	assert_string_equal(c->relay.url, "smtp://127.0.0.1:2525");
+	assert_string_equal(c->relay.helo, "desk.example.com");
+	assert_int_equal(c->relay.tls, PD_SMTP_TLS_REQUIRED);
+	assert_true(c->relay.tls_verify);
+	assert_int_equal(c->relay.reply_timeout, 20);
+	assert_int_equal(c->relay.connect_timeout, 30);
+	assert_string_equal(c->from_name, "Example Support");
+	assert_string_equal(c->from_address, "support@example.com");
+	assert_string_equal(c->reply_address, "support@example.com");
+	assert_string_equal(c->templates_dir, "/etc/postdesk/templates");
+	/* RFC 3834: auto-replies from the null sender */
+	assert_string_equal(pd_outbound_envelope_from(c, TRUE), "");
+	assert_string_equal(pd_outbound_envelope_from(c, FALSE), "bounces@example.com");
+}
+
+static void
+test_outbound_config_errors(void **state)
+{
+	static const struct {
+		const char *text, *needle;
+	} bad[] = {
+		{ "[outbound]\nfrom = a@b.c\n", "token_keys" },
+		{ "[outbound]\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "from" },
+		{ "[outbound]\nfrom = a@b.c\ntoken_keys = short\n", "at least 16" },
+		{ "[outbound]\nrelay = http://x\nfrom = a@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "relay" },
+		{ "[outbound]\nstarttls = maybe\nfrom = a@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "starttls" },
+		{ "[outbound]\nreply_timeout = 0\nfrom = a@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "reply_timeout" },
+		{ "[outbound]\nfrom = Support <nobody>\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "from" },
+		{ "[outbound]\nfrom = a@b.c\nreply_address = a+x@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "reply_address" },
+		{ "[outbound]\nfrom = a@b.c\nhelo = a b\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "helo" },
+		{ "[outbound]\nfrom = a@b.c\npassword_file = /nonexistent/x\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "password_file" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GKeyFile) kf = keyfile(bad[i].text);
+		g_autoptr(GError) error = NULL;
+
+		assert_null(pd_outbound_config_load(kf, "h", &error));
+		assert_int_equal(error->code, PD_ERROR_USAGE);
+		if (strstr(error->message, bad[i].needle) == NULL)
+			fail_msg("case %u: \"%s\" lacks \"%s\"", i, error->message, bad[i].needle);
+	}
+}
+
+static void
+test_outbound_no_bounce(void **state)
+{
+	g_autoptr(GKeyFile) kf = keyfile("[outbound]\nfrom = support@example.com\n"
+					 "token_keys = aaaaaaaaaaaaaaaaaaaa\n");
+	g_autoptr(PdOutboundConfig) c = pd_outbound_config_load(kf, "h", NULL);
+
+	assert_non_null(c);
+	assert_null(c->from_name);
+	assert_string_equal(c->relay.url, "smtp://127.0.0.1:25");
+	assert_int_equal(c->relay.tls, PD_SMTP_TLS_NONE);
+	assert_string_equal(pd_outbound_envelope_from(c, FALSE), "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reply_table),
+		cmocka_unit_test(test_reply_finish),
+		cmocka_unit_test(test_reply_limits),
+		cmocka_unit_test(test_outbound_config),
+		cmocka_unit_test(test_outbound_config_errors),
+		cmocka_unit_test(test_outbound_no_bounce),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
