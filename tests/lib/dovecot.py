@@ -1,0 +1,200 @@
+"""dovecot: a private, throwaway Dovecot LMTP server (the benchmark's yardstick).
+
+One temp directory holds the config, base_dir (sockets, pid), state_dir,
+the log and the Maildirs.  Dovecot runs as root and delivers as one fixed
+unprivileged mail user; its LMTP listener is on a free 127.0.0.1 port and
+every recipient is accepted (static userdb), so the same stream that goes
+to postdeskd can go to Dovecot.  mail_fsync=always: Dovecot fsyncs each
+delivered mail, as durable as PostgreSQL with fsync and synchronous_commit.
+
+    import dovecot
+    with dovecot.Dovecot(process_limit=8) as dc:
+        ... LMTP to 127.0.0.1:dc.port ...
+        dc.count_mails()
+
+Needs root and Debian's dovecot-core + dovecot-lmtpd; available() says why not.
+"""
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pdtest
+import postfix
+
+DOVECOT = "/usr/sbin/dovecot"
+MAIL_USER = postfix.PIPE_USER	# the one unprivileged test user
+
+CONFIG = """\
+# private Dovecot for postdesk tests and benchmark (generated)
+base_dir = {dir}/run
+state_dir = {dir}/state
+instance_name = {name}
+log_path = {dir}/dovecot.log
+info_log_path = {dir}/dovecot.log
+protocols = lmtp
+listen = 127.0.0.1
+ssl = no
+hostname = dovecot.test
+postmaster_address = postmaster@example.com
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:{dir}/mail/%n/Maildir
+mail_fsync = always
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = 1
+lmtp_save_to_detail_mailbox = no
+recipient_delimiter = +
+auth_username_format = %Ln
+passdb {{
+  driver = static
+  args = nopassword=y
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={dir}/mail/%n
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  unix_listener lmtp {{
+    mode = 0600
+  }}
+  process_limit = {process_limit}
+  process_min_avail = {min_avail}
+}}
+service auth {{
+  unix_listener auth-userdb {{
+    mode = 0600
+  }}
+}}
+"""
+
+
+def available():
+    if os.geteuid() != 0:
+        return "a private Dovecot needs root"
+    if not os.access(DOVECOT, os.X_OK) or not os.path.exists("/usr/lib/dovecot/lmtp"):
+        return "Dovecot LMTP missing (Debian packages dovecot-core, dovecot-lmtpd)"
+    return None
+
+
+def mail_user_ids(name=MAIL_USER):
+    """uid and gid of the fixed mail user (created if missing)."""
+    postfix.ensure_user(name)
+    pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+class Dovecot:
+    def __init__(self, process_limit=16, port=None, parent=None):
+        why = available()
+        if why:
+            pdtest.skip(why)
+        uid, gid = mail_user_ids()
+        self.dir = tempfile.mkdtemp(prefix="pd-dovecot-", dir=parent)
+        os.chmod(self.dir, 0o755)
+        for sub in ("run", "state", "mail"):
+            os.makedirs(os.path.join(self.dir, sub), 0o755)
+        shutil.chown(os.path.join(self.dir, "mail"), uid, gid)
+        self.port = port or pdtest.free_port()
+        self.name = "pd-dovecot-%d-%d" % (os.getpid(), self.port)
+        self.config_path = os.path.join(self.dir, "dovecot.conf")
+        with open(self.config_path, "w") as f:
+            f.write(CONFIG.format(dir=self.dir, name=self.name, uid=uid, gid=gid,
+                                  port=self.port, process_limit=process_limit,
+                                  min_avail=min(process_limit, 4)))
+        # dovecot forks into the background; its children keep stdout and
+        # stderr, so they go to a file, not to a pipe we would wait on.
+        out_path = os.path.join(self.dir, "dovecot.out")
+        with open(out_path, "wb") as out:
+            rc = subprocess.run([DOVECOT, "-c", self.config_path], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=out, timeout=60).returncode
+        if rc != 0:
+            with open(out_path, "rb") as f:
+                pdtest.fail("dovecot -c %s: exit %d\n%s\n%s" % (
+                    self.config_path, rc, f.read().decode("utf-8", "replace"),
+                    self.log_text()))
+        self.running = True
+        pdtest.wait_port(self.port, timeout=30)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            print("---- Dovecot log ----\n" + self.log_text())
+        self.stop()
+        return False
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.dir, "run", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def rss_hwm_kb(self):
+        """Sum of VmHWM over the master's lmtp children (one process per
+        concurrent session): the memory Dovecot's delivery side peaked at."""
+        master = self.master_pid()
+        total = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if not f.read().split(b"\0")[0].endswith(b"/lmtp"):
+                        continue
+                if _ppid(pid) == master:
+                    total += _status_kb(pid, "VmHWM")
+            except OSError:
+                continue
+        return total
+
+    def stop(self):
+        if self.running:
+            self.running = False
+            pid = self.master_pid()
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pid = None
+            end = time.time() + 20
+            while pid and os.path.exists("/proc/%d" % pid) and time.time() < end:
+                time.sleep(0.05)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def count_mails(self):
+        n = 0
+        for root, _dirs, files in os.walk(os.path.join(self.dir, "mail")):
+            if os.path.basename(root) in ("new", "cur"):
+                n += len(files)
+        return n
+
+    def log_text(self):
+        try:
+            with open(os.path.join(self.dir, "dovecot.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+def _ppid(pid):
+    with open("/proc/%s/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def _status_kb(pid, field):
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
