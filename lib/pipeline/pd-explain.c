@@ -257,6 +257,14 @@ text_field(GString *out, const char *label, const char *value)
 }
 
 static void
+text_msgid(GString *out, const char *label, const char *msgid)
+{
+	g_autofree char *value = msgid != NULL ? g_strdup_printf("<%s>", msgid) : NULL;
+
+	text_field(out, label, value != NULL ? value : "(none)");
+}
+
+static void
 text_address(GString *out, const char *label, const PdMailAddress *a)
 {
 	g_autofree char *value = NULL;
@@ -300,12 +308,12 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	text_addresses(out, "Cc:", mail->cc);
 	text_address(out, "Reply-To:", &mail->reply_to);
 	text_field(out, "Subject:", mail->subject);
-	text_field(out, "Message-ID:", mail->message_id ? mail->message_id : "(none)");
-	text_field(out, "In-Reply-To:", mail->in_reply_to ? mail->in_reply_to : "(none)");
+	text_msgid(out, "Message-ID:", mail->message_id);
+	text_msgid(out, "In-Reply-To:", mail->in_reply_to);
 	if (mail->references == NULL || mail->references->len == 0)
 		text_field(out, "References:", "(none)");
 	for (guint i = 0; mail->references != NULL && i < mail->references->len; i++)
-		text_field(out, i == 0 ? "References:" : "", mail->references->pdata[i]);
+		text_msgid(out, i == 0 ? "References:" : "", mail->references->pdata[i]);
 	text_field(out, "Date:", date != NULL ? date : "(none or unreadable)");
 	if (mail->class.auto_submitted)
 		g_string_append(class, " auto-submitted");
@@ -341,7 +349,7 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		text_field(out, i == 0 ? "Warnings:" : "", mail->warnings->pdata[i]);
 	if (candidates->len > 0)
 		for (guint i = 0; i < candidates->len; i++)
-			text_field(out, i == 0 ? "Thread by:" : "", candidates->pdata[i]);
+			text_msgid(out, i == 0 ? "Thread by:" : "", candidates->pdata[i]);
 
 	if (recipients->len == 0)
 		text_field(out, "Recipients:", "(none: give --to ADDRESS)");

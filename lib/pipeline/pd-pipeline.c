@@ -123,11 +123,24 @@ pd_recipient_outcome_clear(PdRecipientOutcome *outcome)
 	pd_delivery_result_clear(&outcome->result);
 }
 
+/* Replies carry the reason, not a database's whole error report (that
+ * goes to the log line). */
+#define PIPELINE_REPLY_MAX 200
+
 char *
 pd_recipient_outcome_reply(const PdRecipientOutcome *outcome)
 {
-	if (outcome->error != NULL)
-		return pd_error_to_smtp_reply(outcome->error);
+	if (outcome->error != NULL) {
+		g_autofree char *reply = pd_error_to_smtp_reply(outcome->error);
+		g_autofree char *cut = NULL;
+		g_autofree char *valid = NULL;
+
+		if (strlen(reply) <= PIPELINE_REPLY_MAX)
+			return g_steal_pointer(&reply);
+		cut = g_strndup(reply, PIPELINE_REPLY_MAX - 3);
+		valid = g_utf8_make_valid(cut, -1);	/* a cut character */
+		return g_strconcat(valid, "...", NULL);
+	}
 	if (outcome->result.duplicate)
 		return g_strdup_printf("250 2.0.0 Ok: already stored, ticket %" G_GINT64_FORMAT,
 				       outcome->result.ticket_number);
@@ -201,7 +214,8 @@ static void
 pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipient,
 	     const char *queue, const PdRecipientOutcome *outcome, gint64 start)
 {
-	g_autofree char *reply = pd_recipient_outcome_reply(outcome);
+	g_autofree char *reply = outcome->error != NULL ? pd_error_to_smtp_reply(outcome->error)
+							: pd_recipient_outcome_reply(outcome);
 	g_autofree char *msgid = pipeline_log_text(mail != NULL ? mail->message_id : NULL);
 	g_autofree char *from = pipeline_log_text(envelope->mail_from);
 	g_autofree char *to = pipeline_log_text(recipient);

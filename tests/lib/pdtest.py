@@ -91,9 +91,9 @@ def run(argv, input=None, env=None, check_rc=None, timeout=120):
 class Cluster:
     """The PostgreSQL to use: tests/run's (PGHOST set) or a private one."""
 
-    def __init__(self):
+    def __init__(self, private=False):
         self.private_dir = None
-        if os.environ.get("PD_TEST_PGHOST"):
+        if os.environ.get("PD_TEST_PGHOST") and not private:
             self.host = os.environ["PD_TEST_PGHOST"]
         else:
             self.private_dir = tempfile.mkdtemp(prefix="pdtest-pg-")
@@ -136,6 +136,13 @@ def cluster():
     return _cluster
 
 
+def private_cluster():
+    """A throwaway cluster of the test's own, for tests that stop and start
+    PostgreSQL (never stop the shared PD_TEST_PGHOST one):
+        pg = pdtest.private_cluster(); env = pdtest.Env(pg=pg); pg.pg_ctl("stop")"""
+    return Cluster(private=True)
+
+
 QUEUES_DEFAULT = """
 [queue support]
 addresses = support@example.com, help@example.com
@@ -158,7 +165,8 @@ class Daemon:
         wait_port(port, proc=self.proc, timeout=60 if wrapper else 20)
 
     def log_text(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -184,8 +192,8 @@ class Daemon:
 class Env:
     """A fresh, migrated database and a config directory, removed on exit."""
 
-    def __init__(self, queues=QUEUES_DEFAULT, extra_config="", migrate=True):
-        self.cluster = cluster()
+    def __init__(self, queues=QUEUES_DEFAULT, extra_config="", migrate=True, pg=None):
+        self.cluster = pg or cluster()
         self.dir = tempfile.mkdtemp(prefix="pdtest-")
         os.chmod(self.dir, 0o755)
         self.dbname = "pd_%s_%d" % (re.sub(r"\W", "_", os.path.basename(sys.argv[0]))[:30],
