@@ -424,12 +424,13 @@ test_default_templates(void **state)
 	{
 		const PdTemplate *ack = pd_template_set_lookup(set, "ack", NULL, NULL, NULL);
 		g_autofree char *body = pd_template_render_body(ack, v);
+		g_autofree char *html = pd_template_render_html(ack, v);
 
 		assert_non_null(strstr(body, "ticket #10042"));
 		assert_non_null(strstr(body, "within 4 hours"));
 		assert_non_null(strstr(body, "You may ask us to: open tickets."));
 		assert_null(strstr(body, "You may not ask"));
-		assert_non_null(pd_template_render_html(ack, v));
+		assert_non_null(strstr(html, "<b>#10042</b>"));
 	}
 }
 
