@@ -1,0 +1,57 @@
+/* pd-mail-private: what the pd-mail files share and nobody else sees.
+ *
+ * A PdMailCtx lives for one pd_mail_parse() call: the limits in force, the
+ * PdMail being filled, and the running part count.  Helpers here turn any
+ * bytes into clean UTF-8 (adding a warning for each repair).
+ */
+#ifndef PD_MAIL_PRIVATE_H
+#define PD_MAIL_PRIVATE_H
+
+#include <gmime/gmime.h>
+#include "mail/pd-mail.h"
+
+/* Bounds that are not configurable: ids longer than any real MUA writes,
+ * enough References for threading (first + most recent), warnings kept. */
+#define PD_MAIL_MAX_ID_LEN 250
+#define PD_MAIL_MAX_REFERENCES 50
+#define PD_MAIL_MAX_WARNINGS 100
+#define PD_MAIL_MAX_ADDRESSES 200
+
+typedef struct {
+	PdMailLimits limits;
+	PdMail *mail;
+	GMimeParserOptions *options;
+	guint parts;		/* parts visited so far */
+	gboolean parts_cut;	/* the part limit was hit (warned once) */
+	gboolean depth_cut;	/* the depth limit was hit (warned once) */
+	gboolean have_text;	/* text_body was taken from a text/plain part */
+	GHashTable *warned;	/* distinct warning texts already added */
+} PdMailCtx;
+
+/* Adds a warning (deduplicated, bounded in count). */
+void pd_mail_warn(PdMailCtx *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Valid UTF-8 without NUL, newly allocated: invalid sequences become
+ * U+FFFD and NUL becomes U+FFFD; what names the field in the warning. */
+char *pd_mail_clean_utf8(PdMailCtx *ctx, const char *what, const char *text, gssize len);
+
+/* Bytes in a declared charset (may be NULL) to clean UTF-8: the declared
+ * charset, then UTF-8, then windows-1252, then ISO-8859-1. */
+char *pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
+		      const char *data, gsize len);
+
+/* Cuts a header value to the field size limit (on a UTF-8 boundary when it
+ * is UTF-8), warning once per field name. */
+char *pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value);
+
+/* Walks the MIME tree of message (iteratively, within the limits) and fills
+ * text_body, html_body and attachments. */
+void pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message);
+
+/* Sets mail->class from the top-level headers and the MIME structure. */
+void pd_mail_classify(PdMailCtx *ctx, GMimeMessage *message);
+
+/* Lower-case hex SHA-256 of data into out[65]. */
+void pd_mail_sha256_hex(const guint8 *data, gsize len, char out[65]);
+
+#endif

@@ -1,0 +1,783 @@
+/* pd-mail: parse one received message with GMime into a PdMail.
+ *
+ * The top-level header block is read here straight from the raw bytes (so
+ * the header list keeps every field in order, within the count and size
+ * limits); GMime parses the MIME structure, addresses, RFC 2047 words and
+ * dates.  pd-mail-body.c walks the parts, pd-mail-class.c classifies,
+ * pd-mail-html.c turns HTML into text.
+ *
+ * Thread safety: g_mime_init() runs once under g_once; every parse has its
+ * own GMimeParser, GMimeParserOptions and streams, and GMime's shared state
+ * (charset map, iconv cache) is set up by g_mime_init and locked inside.
+ *
+ * Nesting: GMime 3.2's parser recurses once per multipart or message/rfc822
+ * level but stops at its MAX_LEVEL (1024; gmime-parser.c treats deeper
+ * parts as leaves with GMIME_CRIT_NESTING_OVERFLOW), so its stack use is
+ * bounded whatever the input; our own walk is iterative and stops at
+ * limits.max_depth.  tests/unit/mail proves it with 100,000 levels parsed on
+ * a thread with a 1 MiB stack.
+ */
+#include <string.h>
+
+#include "core/pd-error.h"
+#include "mail/pd-mail-private.h"
+
+static const PdMailLimits default_limits = {
+	.max_depth = 32,
+	.max_parts = 500,
+	.max_headers = 1000,
+	.max_header_bytes = 64 * 1024,
+};
+
+static gpointer
+mail_init_once(gpointer data)
+{
+	g_mime_init();
+	return NULL;
+}
+
+void
+pd_mail_init(void)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	g_once(&once, mail_init_once, NULL);
+}
+
+void
+pd_mail_sha256_hex(const guint8 *data, gsize len, char out[65])
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(sum, data, len);
+	g_strlcpy(out, g_checksum_get_string(sum), 65);
+}
+
+void
+pd_mail_warn(PdMailCtx *ctx, const char *format, ...)
+{
+	va_list args;
+	char *text;
+
+	va_start(args, format);
+	text = g_strdup_vprintf(format, args);
+	va_end(args);
+	if (g_hash_table_contains(ctx->warned, text) ||
+	    ctx->mail->warnings->len >= PD_MAIL_MAX_WARNINGS) {
+		g_free(text);
+		return;
+	}
+	g_hash_table_add(ctx->warned, text);
+	g_ptr_array_add(ctx->mail->warnings, g_strdup(text));
+}
+
+char *
+pd_mail_clean_utf8(PdMailCtx *ctx, const char *what, const char *text, gssize len)
+{
+	gsize n = len < 0 ? strlen(text) : (gsize)len;
+	const char *end;
+	GString *out;
+	gboolean had_nul = FALSE;
+
+	if (g_utf8_validate_len(text, n, &end))
+		return g_strndup(text, n);	/* fast path: clean already */
+	out = g_string_sized_new(n + 8);
+	while (n > 0) {
+		gsize good;
+
+		if (!g_utf8_validate_len(text, n, &end)) {
+			good = end - text;
+		} else {
+			good = n;
+		}
+		g_string_append_len(out, text, good);
+		text += good;
+		n -= good;
+		if (n == 0)
+			break;
+		if (*text == '\0')
+			had_nul = TRUE;
+		else
+			pd_mail_warn(ctx, "%s: invalid UTF-8 repaired", what);
+		g_string_append(out, "\xEF\xBF\xBD");	/* U+FFFD */
+		/* skip one invalid byte (or the NUL), plus continuation bytes */
+		text++;
+		n--;
+		while (n > 0 && ((guchar)*text & 0xC0) == 0x80 && !had_nul) {
+			text++;
+			n--;
+		}
+	}
+	if (had_nul)
+		pd_mail_warn(ctx, "%s: NUL bytes replaced", what);
+	return g_string_free(out, FALSE);
+}
+
+static char *
+convert_strict(const char *data, gsize len, const char *charset)
+{
+	gsize written = 0;
+	char *out;
+
+	out = g_convert(data, len, "UTF-8", charset, NULL, &written, NULL);
+	if (out != NULL && memchr(out, '\0', written) != NULL) {
+		g_free(out);
+		return NULL;	/* NULs: let the repair path say so */
+	}
+	return out;
+}
+
+static gboolean
+is_utf8_name(const char *charset)
+{
+	return g_ascii_strcasecmp(charset, "utf-8") == 0 || g_ascii_strcasecmp(charset, "utf8") == 0;
+}
+
+static gboolean
+is_ascii_name(const char *charset)
+{
+	return g_ascii_strcasecmp(charset, "us-ascii") == 0 || g_ascii_strcasecmp(charset, "ascii") == 0;
+}
+
+char *
+pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
+		const char *data, gsize len)
+{
+	const char *iconv_name;
+	char *out;
+
+	if (g_utf8_validate_len(data, len, NULL) &&
+	    (charset == NULL || is_utf8_name(charset) || is_ascii_name(charset)))
+		return g_strndup(data, len);	/* the common case: nothing to do */
+	if (charset != NULL && is_utf8_name(charset))
+		return pd_mail_clean_utf8(ctx, what, data, len);
+	if (charset != NULL && !is_ascii_name(charset)) {
+		iconv_name = g_mime_charset_iconv_name(charset);
+		if (iconv_name != NULL && (out = convert_strict(data, len, iconv_name)) != NULL)
+			return out;
+		pd_mail_warn(ctx, "%s: cannot decode as declared charset %s", what, charset);
+	} else if (charset == NULL && memchr(data, '\0', len) == NULL) {
+		/* undeclared 8-bit */
+		if (g_utf8_validate_len(data, len, NULL))
+			return g_strndup(data, len);
+		pd_mail_warn(ctx, "%s: undeclared 8-bit text", what);
+	}
+	if (memchr(data, '\0', len) != NULL || g_utf8_validate_len(data, len, NULL))
+		return pd_mail_clean_utf8(ctx, what, data, len);
+	if ((out = convert_strict(data, len, "WINDOWS-1252")) != NULL) {
+		pd_mail_warn(ctx, "%s: decoded as windows-1252", what);
+		return out;
+	}
+	if ((out = convert_strict(data, len, "ISO-8859-1")) != NULL) {
+		pd_mail_warn(ctx, "%s: decoded as ISO-8859-1", what);
+		return out;
+	}
+	return pd_mail_clean_utf8(ctx, what, data, len);
+}
+
+/* Cut text (already UTF-8) to at most max bytes on a character boundary. */
+static void
+utf8_truncate(char *text, gsize max)
+{
+	gsize len = strlen(text);
+
+	if (len <= max)
+		return;
+	while (max > 0 && ((guchar)text[max] & 0xC0) == 0x80)
+		max--;
+	text[max] = '\0';
+}
+
+char *
+pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value)
+{
+	char *copy;
+
+	if (value == NULL)
+		return NULL;
+	copy = pd_mail_clean_utf8(ctx, name, value, -1);
+	if (strlen(copy) > ctx->limits.max_header_bytes) {
+		pd_mail_warn(ctx, "%s: header longer than %" G_GSIZE_FORMAT " bytes cut", name,
+			     ctx->limits.max_header_bytes);
+		utf8_truncate(copy, ctx->limits.max_header_bytes);
+	}
+	return copy;
+}
+
+/* ---- the raw header block ---- */
+
+static const char *
+line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', end - p);
+
+	return nl != NULL ? nl + 1 : end;
+}
+
+static gboolean
+is_blank_line(const char *p, const char *next)
+{
+	gsize n = next - p;
+
+	return n == 0 || (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+static gboolean
+is_field_line(const char *p, const char *next)
+{
+	const char *q;
+
+	for (q = p; q < next && *q != ':'; q++) {
+		if ((guchar)*q <= ' ' && *q != ' ' && *q != '\t')
+			return FALSE;
+	}
+	return q < next && q > p;
+}
+
+/* Adds one unfolded field (raw bytes) to the header list. */
+static void
+add_header_field(PdMailCtx *ctx, const char *start, const char *end)
+{
+	g_autoptr(GString) unfolded = g_string_sized_new(end - start);
+	const char *p;
+	g_autofree char *text = NULL;
+
+	for (p = start; p < end; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		g_string_append_c(unfolded, *p);
+	}
+	if (unfolded->len > ctx->limits.max_header_bytes) {
+		pd_mail_warn(ctx, "header field longer than %" G_GSIZE_FORMAT " bytes cut",
+			     ctx->limits.max_header_bytes);
+		g_string_truncate(unfolded, ctx->limits.max_header_bytes);
+	}
+	text = pd_mail_to_utf8(ctx, "header", NULL, unfolded->str, unfolded->len);
+	utf8_truncate(text, ctx->limits.max_header_bytes);
+	g_ptr_array_add(ctx->mail->headers, g_steal_pointer(&text));
+}
+
+typedef struct {
+	const char *start, *end;	/* one field, folded lines included */
+} FieldSpan;
+
+static void
+add_span(PdMailCtx *ctx, GArray *spans, const char *start, const char *end)
+{
+	FieldSpan span = { start, end };
+
+	add_header_field(ctx, start, end);
+	g_array_append_val(spans, span);
+}
+
+/* Reads the top-level header block into mail->headers and spans (the
+ * fields kept); returns where the body starts. */
+static const char *
+scan_headers(PdMailCtx *ctx, const char *p, const char *end, GArray *spans)
+{
+	const char *field = NULL, *next;
+	gboolean cut = FALSE;
+
+	/* an mbox "From " line before the headers is not a header */
+	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
+		p = line_end(p, end);
+	for (; p < end; p = next) {
+		next = line_end(p, end);
+		if (is_blank_line(p, next)) {
+			if (field != NULL && !cut)
+				add_span(ctx, spans, field, p);
+			return next;
+		}
+		if ((*p == ' ' || *p == '\t') && field != NULL)
+			continue;	/* folded continuation */
+		if (field != NULL && !cut)
+			add_span(ctx, spans, field, p);
+		field = NULL;
+		if (!is_field_line(p, next)) {
+			pd_mail_warn(ctx, "header block ends without an empty line");
+			return p;
+		}
+		if (ctx->mail->headers->len >= ctx->limits.max_headers) {
+			if (!cut)
+				pd_mail_warn(ctx, "more than %u header fields, the rest ignored",
+					     ctx->limits.max_headers);
+			cut = TRUE;
+		}
+		field = p;
+	}
+	if (field != NULL && !cut)
+		add_span(ctx, spans, field, end);
+	return end;
+}
+
+/* What GMime gets when the header block is hostile (NUL bytes, fields
+ * over the size limit, too many fields): the kept fields, each cut after
+ * the last whole line that fits the limit, NULs made spaces, then the
+ * body.  NULL when the raw bytes can be parsed as they are. */
+static char *
+guard_headers(PdMailCtx *ctx, const char *data, gsize size, const char *body, GArray *spans,
+	      gsize *len_r)
+{
+	gboolean needed = memchr(data, '\0', body - data) != NULL ||
+			  ctx->mail->headers->len >= ctx->limits.max_headers;
+	GString *out;
+
+	for (guint i = 0; i < spans->len && !needed; i++) {
+		FieldSpan *f = &g_array_index(spans, FieldSpan, i);
+
+		needed = (gsize)(f->end - f->start) > ctx->limits.max_header_bytes;
+	}
+	if (!needed)
+		return NULL;
+	out = g_string_sized_new(size);
+	for (guint i = 0; i < spans->len; i++) {
+		FieldSpan *f = &g_array_index(spans, FieldSpan, i);
+		const char *p = f->start, *stop = f->end;
+		gsize start = out->len;
+
+		if ((gsize)(stop - p) > ctx->limits.max_header_bytes) {
+			const char *limit = p + ctx->limits.max_header_bytes;
+			const char *last_nl = NULL;
+
+			for (const char *q = p; q < limit; q++) {
+				if (*q == '\n')
+					last_nl = q;
+			}
+			stop = last_nl != NULL ? last_nl + 1 : limit;
+		}
+		g_string_append_len(out, p, stop - p);
+		if (out->len == start || out->str[out->len - 1] != '\n')
+			g_string_append_c(out, '\n');
+		for (gsize j = start; j < out->len; j++) {
+			if (out->str[j] == '\0')
+				out->str[j] = ' ';
+		}
+	}
+	g_string_append_c(out, '\n');
+	g_string_append_len(out, body, data + size - body);
+	*len_r = out->len;
+	return g_string_free(out, FALSE);
+}
+
+/* SHA-256 of the body with CRLF normalized to LF, without copying. */
+static void
+body_hash(const char *p, const char *end, char out[65])
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	while (p < end) {
+		const char *cr = memchr(p, '\r', end - p);
+
+		if (cr == NULL) {
+			g_checksum_update(sum, (const guchar *)p, end - p);
+			break;
+		}
+		g_checksum_update(sum, (const guchar *)p, cr - p);
+		if (cr + 1 < end && cr[1] == '\n') {
+			p = cr + 1;	/* drop the CR, keep the LF */
+		} else {
+			g_checksum_update(sum, (const guchar *)cr, 1);
+			p = cr + 1;
+		}
+	}
+	g_strlcpy(out, g_checksum_get_string(sum), 65);
+}
+
+const char *
+pd_mail_header(const PdMail *mail, const char *name)
+{
+	gsize n = strlen(name);
+
+	g_return_val_if_fail(mail != NULL && name != NULL, NULL);
+	for (guint i = 0; i < mail->headers->len; i++) {
+		const char *field = mail->headers->pdata[i];
+		const char *colon = strchr(field, ':');
+		gsize flen;
+
+		if (colon == NULL)
+			continue;
+		flen = colon - field;
+		while (flen > 0 && (field[flen - 1] == ' ' || field[flen - 1] == '\t'))
+			flen--;
+		if (flen == n && g_ascii_strncasecmp(field, name, n) == 0) {
+			colon++;
+			while (*colon == ' ' || *colon == '\t')
+				colon++;
+			return colon;
+		}
+	}
+	return NULL;
+}
+
+/* ---- fields from GMime ---- */
+
+static void
+parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user_data)
+{
+	PdMailCtx *ctx = user_data;
+	const char *what;
+
+	switch (code) {
+	case GMIME_WARN_DUPLICATED_HEADER: what = "duplicated header"; break;
+	case GMIME_WARN_DUPLICATED_PARAMETER: what = "duplicated parameter"; break;
+	case GMIME_WARN_UNENCODED_8BIT_HEADER: what = "undeclared 8-bit header"; break;
+	case GMIME_WARN_INVALID_CONTENT_TYPE: what = "invalid Content-Type"; break;
+	case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE: what = "invalid RFC 2047 encoded word"; break;
+	case GMIME_WARN_MALFORMED_MULTIPART: what = "malformed multipart"; break;
+	case GMIME_WARN_TRUNCATED_MESSAGE: what = "truncated message"; break;
+	case GMIME_WARN_MALFORMED_MESSAGE: what = "malformed message"; break;
+	case GMIME_CRIT_INVALID_HEADER_NAME: what = "invalid header name"; break;
+	case GMIME_CRIT_CONFLICTING_HEADER: what = "conflicting header"; break;
+	case GMIME_CRIT_CONFLICTING_PARAMETER: what = "conflicting parameter"; break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: what = "multipart without boundary"; break;
+	case GMIME_WARN_INVALID_PARAMETER: what = "invalid parameter"; break;
+	case GMIME_WARN_INVALID_ADDRESS_LIST: what = "invalid address list"; break;
+	case GMIME_CRIT_NESTING_OVERFLOW: what = "MIME nesting overflow in GMime"; break;
+	case GMIME_WARN_PART_WITHOUT_CONTENT: what = "part without content"; break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: what = "part without headers or content"; break;
+	default: what = "MIME problem"; break;
+	}
+	pd_mail_warn(ctx, "parser: %s", what);
+}
+
+static InternetAddressMailbox *
+first_mailbox(InternetAddressList *list)
+{
+	int n = list != NULL ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+			return INTERNET_ADDRESS_MAILBOX(ia);
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			InternetAddressMailbox *mb =
+				first_mailbox(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+
+			if (mb != NULL)
+				return mb;
+		}
+	}
+	return NULL;
+}
+
+static void
+fill_address(PdMailCtx *ctx, const char *what, InternetAddressMailbox *mb, PdMailAddress *out)
+{
+	const char *addr = internet_address_mailbox_get_addr(mb);
+	const char *name = internet_address_get_name(INTERNET_ADDRESS(mb));
+
+	if (addr != NULL && *addr != '\0')
+		out->address = pd_mail_cut_header(ctx, what, addr);
+	if (name != NULL && *name != '\0')
+		out->name = pd_mail_cut_header(ctx, what, name);
+}
+
+static void
+address_free(gpointer data)
+{
+	PdMailAddress *a = data;
+
+	g_free(a->address);
+	g_free(a->name);
+	g_free(a);
+}
+
+static void
+add_mailboxes(PdMailCtx *ctx, const char *what, InternetAddressList *list, GPtrArray *out)
+{
+	int n = list != NULL ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			add_mailboxes(ctx, what,
+				      internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), out);
+			continue;
+		}
+		if (out->len >= PD_MAIL_MAX_ADDRESSES) {
+			pd_mail_warn(ctx, "%s: more than %d addresses, the rest ignored", what,
+				     PD_MAIL_MAX_ADDRESSES);
+			return;
+		}
+		PdMailAddress *a = g_new0(PdMailAddress, 1);
+
+		fill_address(ctx, what, INTERNET_ADDRESS_MAILBOX(ia), a);
+		g_ptr_array_add(out, a);
+	}
+}
+
+/* A msg-id fit to store and compare: printable ASCII, sane length. */
+static char *
+clean_id(PdMailCtx *ctx, const char *what, const char *id)
+{
+	gsize len;
+
+	if (id == NULL)
+		return NULL;
+	len = strlen(id);
+	if (len == 0)
+		return NULL;
+	if (len > PD_MAIL_MAX_ID_LEN) {
+		pd_mail_warn(ctx, "%s: identifier longer than %d bytes ignored", what,
+			     PD_MAIL_MAX_ID_LEN);
+		return NULL;
+	}
+	for (const char *p = id; *p; p++) {
+		if ((guchar)*p < 0x21 || (guchar)*p > 0x7e) {
+			pd_mail_warn(ctx, "%s: identifier with non-printable characters ignored", what);
+			return NULL;
+		}
+	}
+	return g_strdup(id);
+}
+
+/* The msg-ids of an In-Reply-To or References value: GMime's parser, or
+ * for values without angle brackets (broken clients) the bare tokens. */
+static GPtrArray *
+parse_id_list(PdMailCtx *ctx, const char *value)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	GMimeReferences *refs = g_mime_references_parse(ctx->options, value);
+	int n = refs != NULL ? g_mime_references_length(refs) : 0;
+
+	for (int i = 0; i < n; i++)
+		g_ptr_array_add(ids, g_strdup(g_mime_references_get_message_id(refs, i)));
+	g_clear_pointer(&refs, g_mime_references_free);
+	if (n == 0 && strchr(value, '<') == NULL) {
+		g_auto(GStrv) tokens = g_strsplit_set(value, " \t\r\n,", -1);
+
+		for (char **t = tokens; *t != NULL; t++) {
+			if (**t != '\0')
+				g_ptr_array_add(ids, g_strdup(*t));
+		}
+	}
+	return ids;
+}
+
+static void
+fill_ids(PdMailCtx *ctx, GMimeMessage *message)
+{
+	PdMail *mail = ctx->mail;
+	const char *value;
+
+	mail->message_id = clean_id(ctx, "Message-ID", g_mime_message_get_message_id(message));
+	if ((value = g_mime_object_get_header(GMIME_OBJECT(message), "In-Reply-To")) != NULL) {
+		g_autoptr(GPtrArray) ids = parse_id_list(ctx, value);
+
+		for (guint i = 0; i < ids->len && mail->in_reply_to == NULL; i++)
+			mail->in_reply_to = clean_id(ctx, "In-Reply-To", ids->pdata[i]);
+	}
+	if ((value = g_mime_object_get_header(GMIME_OBJECT(message), "References")) != NULL) {
+		g_autoptr(GPtrArray) ids = parse_id_list(ctx, value);
+		guint n = ids->len;
+
+		if (n > PD_MAIL_MAX_REFERENCES)
+			pd_mail_warn(ctx, "References: more than %d identifiers, middle ones dropped",
+				     PD_MAIL_MAX_REFERENCES);
+		for (guint i = 0; i < n; i++) {
+			char *id;
+
+			/* keep the first (thread root) and the most recent ones */
+			if (n > PD_MAIL_MAX_REFERENCES && i > 0 && i < n - (PD_MAIL_MAX_REFERENCES - 1))
+				continue;
+			id = clean_id(ctx, "References", ids->pdata[i]);
+			if (id != NULL)
+				g_ptr_array_add(mail->references, id);
+		}
+	}
+}
+
+static char *
+clean_subject(PdMailCtx *ctx, const char *subject)
+{
+	g_autofree char *text = pd_mail_cut_header(ctx, "Subject", subject != NULL ? subject : "");
+	GString *out = g_string_sized_new(strlen(text));
+
+	/* unfold: line breaks go, tabs become spaces */
+	for (const char *p = text; *p; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		g_string_append_c(out, *p == '\t' ? ' ' : *p);
+	}
+	g_strstrip(out->str);
+	out->len = strlen(out->str);
+	return g_string_free(out, FALSE);
+}
+
+static void
+fill_fields(PdMailCtx *ctx, GMimeMessage *message)
+{
+	PdMail *mail = ctx->mail;
+	InternetAddressMailbox *mb;
+	GDateTime *date;
+
+	if ((mb = first_mailbox(g_mime_message_get_from(message))) != NULL)
+		fill_address(ctx, "From", mb, &mail->from);
+	if (mail->from.address == NULL)
+		pd_mail_warn(ctx, "no From address");
+	if ((mb = first_mailbox(g_mime_message_get_sender(message))) != NULL) {
+		const char *addr = internet_address_mailbox_get_addr(mb);
+
+		if (addr != NULL && *addr != '\0')
+			mail->sender = pd_mail_cut_header(ctx, "Sender", addr);
+	}
+	if ((mb = first_mailbox(g_mime_message_get_reply_to(message))) != NULL)
+		fill_address(ctx, "Reply-To", mb, &mail->reply_to);
+	add_mailboxes(ctx, "To", g_mime_message_get_to(message), mail->to);
+	add_mailboxes(ctx, "Cc", g_mime_message_get_cc(message), mail->cc);
+	mail->subject = clean_subject(ctx, g_mime_message_get_subject(message));
+	if ((date = g_mime_message_get_date(message)) != NULL)
+		mail->date = g_date_time_to_unix(date);
+	fill_ids(ctx, message);
+	if (mail->message_id == NULL)
+		pd_mail_warn(ctx, "no usable Message-ID");
+}
+
+static void
+attachment_free(gpointer data)
+{
+	PdMailAttachment *a = data;
+
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a->content_id);
+	g_clear_pointer(&a->content, g_bytes_unref);
+	g_free(a);
+}
+
+static PdMail *
+mail_new(void)
+{
+	PdMail *mail = g_new0(PdMail, 1);
+
+	mail->to = g_ptr_array_new_with_free_func(address_free);
+	mail->cc = g_ptr_array_new_with_free_func(address_free);
+	mail->references = g_ptr_array_new_with_free_func(g_free);
+	mail->attachments = g_ptr_array_new_with_free_func(attachment_free);
+	mail->warnings = g_ptr_array_new_with_free_func(g_free);
+	mail->headers = g_ptr_array_new_with_free_func(g_free);
+	return mail;
+}
+
+void
+pd_mail_free(PdMail *mail)
+{
+	if (mail == NULL)
+		return;
+	g_free(mail->from.address);
+	g_free(mail->from.name);
+	g_free(mail->sender);
+	g_ptr_array_unref(mail->to);
+	g_ptr_array_unref(mail->cc);
+	g_free(mail->reply_to.address);
+	g_free(mail->reply_to.name);
+	g_free(mail->subject);
+	g_free(mail->message_id);
+	g_free(mail->in_reply_to);
+	g_ptr_array_unref(mail->references);
+	g_free(mail->text_body);
+	g_free(mail->html_body);
+	g_ptr_array_unref(mail->attachments);
+	g_ptr_array_unref(mail->warnings);
+	g_ptr_array_unref(mail->headers);
+	g_free(mail);
+}
+
+static GMimeParserOptions *
+parser_options_new(PdMailCtx *ctx)
+{
+	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+	GMimeParserOptions *options = g_mime_parser_options_new();
+
+	g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_allow_addresses_without_domain(options, TRUE);
+	g_mime_parser_options_set_fallback_charsets(options, fallback);
+	g_mime_parser_options_set_warning_callback(options, parser_warning, ctx);
+	return options;
+}
+
+PdMail *
+pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
+{
+	PdMailCtx ctx = { 0 };
+	gsize size = 0;
+	const char *data = raw != NULL ? g_bytes_get_data(raw, &size) : NULL;
+	const char *body;
+	GByteArray *view;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *message;
+	g_autofree char *guarded = NULL;
+	gsize guarded_len = 0;
+	g_autoptr(GArray) spans = NULL;
+
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	pd_mail_init();
+	if (data == NULL)
+		data = "";
+	ctx.limits = limits != NULL ? *limits : default_limits;
+	if (ctx.limits.max_depth == 0)
+		ctx.limits.max_depth = default_limits.max_depth;
+	if (ctx.limits.max_parts == 0)
+		ctx.limits.max_parts = default_limits.max_parts;
+	if (ctx.limits.max_headers == 0)
+		ctx.limits.max_headers = default_limits.max_headers;
+	if (ctx.limits.max_header_bytes == 0)
+		ctx.limits.max_header_bytes = default_limits.max_header_bytes;
+	ctx.mail = mail_new();
+	ctx.warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	ctx.mail->raw_size = size;
+	pd_mail_sha256_hex((const guint8 *)data, size, ctx.mail->raw_sha256);
+	if (size == 0)
+		pd_mail_warn(&ctx, "empty message");
+	spans = g_array_new(FALSE, FALSE, sizeof(FieldSpan));
+	body = scan_headers(&ctx, data, data + size, spans);
+	body_hash(body, data + size, ctx.mail->body_sha256);
+	if (ctx.mail->headers->len == 0 && size > 0)
+		pd_mail_warn(&ctx, "no header fields");
+
+	/* GMime reads the caller's bytes in place: a GByteArray that borrows
+	 * them, owned by nobody (GMimeStreamMem only reads data/len; it never
+	 * writes to a stream we only parse).  Everything kept is copied out
+	 * before the message is released. */
+	view = g_byte_array_new();
+	view->data = (guint8 *)data;
+	view->len = size;
+	/* GMime reads header values as C strings (a NUL would cut them) and
+	 * grows its header buffer 64 bytes at a time (a megabyte of folded
+	 * lines costs quadratic copying): a hostile header block is cut first. */
+	if ((guarded = guard_headers(&ctx, data, size, body, spans, &guarded_len)) != NULL) {
+		view->data = (guint8 *)guarded;
+		view->len = guarded_len;
+	}
+	stream = g_mime_stream_mem_new_with_byte_array(view);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	ctx.options = parser_options_new(&ctx);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	message = g_mime_parser_construct_message(parser, ctx.options);
+	if (message != NULL) {
+		fill_fields(&ctx, message);
+		pd_mail_walk_body(&ctx, message);
+		pd_mail_classify(&ctx, message);
+		g_object_unref(message);
+	} else {
+		pd_mail_warn(&ctx, "GMime found no message");
+		ctx.mail->subject = g_strdup("");
+		ctx.mail->text_body = pd_mail_to_utf8(&ctx, "body", NULL, body, data + size - body);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	view->data = NULL;
+	view->len = 0;
+	g_byte_array_free(view, TRUE);
+	g_mime_parser_options_free(ctx.options);
+	g_hash_table_unref(ctx.warned);
+	if (ctx.mail->text_body == NULL)
+		ctx.mail->text_body = g_strdup("");
+	return ctx.mail;
+}
