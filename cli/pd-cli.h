@@ -35,5 +35,9 @@ int pd_cmd_ticket(PdCli *cli, int argc, char **argv);
 int pd_cmd_deliver(PdCli *cli, int argc, char **argv);
 int pd_cmd_test(PdCli *cli, int argc, char **argv);
 int pd_cmd_check_config(PdCli *cli, int argc, char **argv);
+int pd_cmd_account(PdCli *cli, int argc, char **argv);
+int pd_cmd_contact(PdCli *cli, int argc, char **argv);
+int pd_cmd_agent(PdCli *cli, int argc, char **argv);
+int pd_cmd_queue(PdCli *cli, int argc, char **argv);
 
 #endif
