@@ -17,10 +17,15 @@ static const struct {
 	const char *sql;
 } statements[PD_STMT_COUNT] = {
 	[PD_STMT_DELIVER] = { "pd_deliver",
-		"SELECT ticket_id, ticket_number, message_row, new_ticket, duplicate, thread_reason"
+		/* pd_ticket_identify (sql/0002) runs after pd_deliver_inbound
+		 * returned, in the same statement: same transaction, and it
+		 * sees the ticket just made. */
+		"SELECT d.ticket_id, d.ticket_number, d.message_row, d.new_ticket, d.duplicate,"
+		" d.thread_reason, pd_ticket_identify(d.ticket_id, d.message_row, d.new_ticket,"
+		" d.duplicate, $39::jsonb)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
-		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)" },
+		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) d" },
 	[PD_STMT_DUPLICATE] = { "pd_duplicate",
 		"SELECT m.ticket_id, t.number, m.id FROM messages m"
 		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },
@@ -99,7 +104,9 @@ pd_store_connect(const char *conninfo, GError **error)
 	if (options == NULL) {
 		g_autofree char *text = chomp_message(parse_error);
 
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+		/* TEMPFAIL like every database problem: on the mail path a
+		 * configuration typo must defer mail, never bounce it. */
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
 			    "invalid database conninfo: %s", text);
 		PQfreemem(parse_error);
 		return NULL;
