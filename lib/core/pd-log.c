@@ -11,6 +11,8 @@ static char *log_ident;
 static GMutex log_lock;
 static gboolean writer_installed;
 
+static void log_emit(int priority, const char *fmt, va_list args) G_GNUC_PRINTF(2, 0);
+
 static void
 log_emit(int priority, const char *fmt, va_list args)
 {
