@@ -158,7 +158,7 @@ ticket_list(PdCli *cli, int argc, char **argv)
 		row[1] = g_strdup(t->status);
 		row[2] = printable(t->queue, FALSE);
 		row[3] = printable(t->requester != NULL ? t->requester : "-", FALSE);
-		row[4] = printable(t->subject, FALSE);
+		row[4] = printable(*t->subject != '\0' ? t->subject : "(no subject)", FALSE);
 		row[5] = g_strdup_printf("%" G_GINT64_FORMAT, t->messages);
 		row[6] = local_time(t->updated_at, "%Y-%m-%d %H:%M");
 		for (guint c = 0; c < G_N_ELEMENTS(header); c++)
@@ -274,7 +274,7 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	if (!pd_store_ticket_get(store, (gint64)number, &t, &error))
 		return pd_cli_fail(error);
 
-	subject = printable(t->subject, FALSE);
+	subject = printable(*t->subject != '\0' ? t->subject : "(no subject)", FALSE);
 	requester = mailbox(t->requester_address, t->requester_name);
 	printf("Ticket %" G_GINT64_FORMAT ": %s\n", t->number, subject);
 	print_field("Status:", t->status);
