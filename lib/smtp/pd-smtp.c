@@ -320,7 +320,8 @@ classify(PdSmtpSender *sender, CURLcode rc, const char *const *recipients,
 		decide(result, final, status_of(final->reply.code));
 	} else if (refusal != NULL) {
 		decide(result, refusal, status_of(refusal->reply.code));
-		if (stage_is_session(refusal->stage)) {
+		/* 530: the relay wants AUTH we did not do (RFC 4954): ours to fix */
+		if (stage_is_session(refusal->stage) || refusal->reply.code == 530) {
 			result->status = PD_SMTP_TEMPFAIL;
 			result->relay_problem = TRUE;
 		}

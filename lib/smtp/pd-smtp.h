@@ -7,8 +7,9 @@
  *   OK        the end-of-data reply was 2xx (even if QUIT then failed)
  *   TEMPFAIL  a 4xx, no reply at all (refused, reset, timeout, TLS), or a
  *             failure before MAIL FROM (greeting, EHLO, STARTTLS, AUTH,
- *             even 5xx: that is the relay's configuration, not the
- *             message's fault; relay_problem is set so the daemon can warn)
+ *             even 5xx; and 530 "authentication required" anywhere: that
+ *             is the relay's configuration, not the message's fault;
+ *             relay_problem is set so the daemon can warn)
  *   PERMFAIL  a 5xx to MAIL, RCPT or DATA.
  * A reply lost after the body was sent is TEMPFAIL: the relay may have
  * taken the message (RFC 1047), which the caller records before retrying.

@@ -7,9 +7,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <gio/gio.h>
+
 #include "core/pd-error.h"
 #include "smtp/pd-outbound.h"
 #include "smtp/pd-smtp-reply.h"
+#include "smtp/pd-smtp.h"
 
 typedef struct {
 	const char *input;
@@ -233,6 +236,162 @@ test_outbound_no_bounce(void **state)
 	assert_string_equal(pd_outbound_envelope_from(c, FALSE), "");
 }
 
+/* --- the sender against a scripted server on loopback -------------------
+ * Script steps: "S..." send these bytes, "C" read one command line, "D"
+ * read the message up to CRLF.CRLF, "X" close.  The replies are ones real
+ * servers send but smtp-sink cannot: multi-line, no enhanced code, junk. */
+
+typedef struct {
+	GSocketListener *listener;
+	const char *const *script;
+	guint16 port;
+} FakeServer;
+
+static gboolean
+read_until(GInputStream *in, const char *end)
+{
+	GString *buf = g_string_new(NULL);
+	char c;
+	gboolean ok = FALSE;
+
+	while (g_input_stream_read(in, &c, 1, NULL, NULL) == 1) {
+		g_string_append_c(buf, c);
+		if (g_str_has_suffix(buf->str, end)) {
+			ok = TRUE;
+			break;
+		}
+	}
+	g_string_free(buf, TRUE);
+	return ok;
+}
+
+static gpointer
+fake_server_run(gpointer data)
+{
+	FakeServer *fake = data;
+	GSocketConnection *conn = g_socket_listener_accept(fake->listener, NULL, NULL, NULL);
+	GInputStream *in;
+	GOutputStream *out;
+
+	if (conn == NULL)
+		return NULL;
+	in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+	out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+	for (guint i = 0; fake->script[i] != NULL; i++) {
+		const char *step = fake->script[i];
+
+		if (step[0] == 'S')
+			g_output_stream_write_all(out, step + 1, strlen(step + 1), NULL, NULL, NULL);
+		else if (step[0] == 'C' && !read_until(in, "\r\n"))
+			break;
+		else if (step[0] == 'D' && !read_until(in, "\r\n.\r\n"))
+			break;
+		else if (step[0] == 'X')
+			break;
+	}
+	g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+	g_object_unref(conn);
+	return NULL;
+}
+
+static void
+scripted_send(const char *const *script, PdSmtpResult *result)
+{
+	FakeServer fake = { .script = script };
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) bound = NULL;
+	g_autoptr(PdSmtpSender) sender = NULL;
+	g_autoptr(GBytes) msg = g_bytes_new_static("Subject: t\r\n\r\nbody\r\n", 20);
+	g_autofree char *url = NULL;
+	const char *rcpts[] = { "a@b.test", NULL };
+	PdSmtpRelay relay = { 0 };
+	GThread *thread;
+
+	fake.listener = g_socket_listener_new();
+	assert_true(g_socket_listener_add_address(fake.listener, addr, G_SOCKET_TYPE_STREAM,
+						  G_SOCKET_PROTOCOL_TCP, NULL, &bound, NULL));
+	fake.port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+	url = g_strdup_printf("smtp://127.0.0.1:%u", fake.port);
+	relay.url = url;
+	relay.helo = "unit.test";
+	relay.reply_timeout = 5;
+	thread = g_thread_new("fake-smtp", fake_server_run, &fake);
+	sender = pd_smtp_sender_new(&relay);
+	pd_smtp_send(sender, "", rcpts, msg, result);
+	g_clear_pointer(&sender, pd_smtp_sender_free);
+	g_thread_join(thread);
+	g_socket_listener_close(fake.listener);
+	g_object_unref(fake.listener);
+}
+
+static void
+test_sender_scripted(void **state)
+{
+	static const char *const ok_multiline[] = {
+		"S220-first line\r\n220 ready\r\n", "C", "S250-x\r\n250 SIZE 1000\r\n",
+		"C", "S250 sender ok\r\n", "C", "S250 rcpt ok\r\n", "C", "S354 go\r\n", "D",
+		"S250-2.0.0 queued\r\n250 2.0.0 as ABC123\r\n", "C", "S221 bye\r\n", NULL };
+	static const char *const no_enhanced_5xx[] = {
+		"S220 ready\r\n", "C", "S250 hi\r\n", "C", "S250 ok\r\n", "C",
+		"S551 User not local\r\n", "C",
+		"S221 bye\r\n", NULL };
+	static const char *const junk_greeting[] = { "SHTTP/1.1 400 Bad Request\r\n\r\n", "X", NULL };
+	static const char *const closed_after_dot[] = {
+		"S220 ready\r\n", "C", "S250 hi\r\n", "C", "S250 ok\r\n", "C", "S250 ok\r\n",
+		"C", "S354 go\r\n", "D", "X", NULL };
+	static const char *const ok_then_quit_fails[] = {
+		"S220 ready\r\n", "C", "S250 hi\r\n", "C", "S250 ok\r\n", "C", "S250 ok\r\n",
+		"C", "S354 go\r\n", "D", "S250 accepted\r\n", "X", NULL };
+	static const char *const auth_refused_5xx_mail[] = {
+		"S220 ready\r\n", "C", "S250 hi\r\n", "C", "S530 5.7.0 Authentication required\r\n",
+		"C", "S221 bye\r\n", NULL };
+	PdSmtpResult r;
+
+	scripted_send(ok_multiline, &r);
+	if (r.status != PD_SMTP_OK)
+		fail_msg("%s: %s", r.stage, r.reply);
+	assert_int_equal(r.status, PD_SMTP_OK);
+	assert_int_equal(r.code, 250);
+	assert_string_equal(r.reply, "250 2.0.0 queued / as ABC123");
+	assert_string_equal(r.stage, "end of data");
+	pd_smtp_result_clear(&r);
+
+	scripted_send(no_enhanced_5xx, &r);
+	assert_int_equal(r.status, PD_SMTP_PERMFAIL);
+	assert_string_equal(r.reply, "551 User not local");
+	assert_string_equal(r.stage, "RCPT");
+	assert_int_equal(((PdSmtpRecipientResult *)r.recipients->pdata[0])->status, PD_SMTP_PERMFAIL);
+	pd_smtp_result_clear(&r);
+
+	/* junk is never success, and never a permanent verdict on the message */
+	scripted_send(junk_greeting, &r);
+	assert_int_equal(r.status, PD_SMTP_TEMPFAIL);
+	assert_true(r.relay_problem);
+	pd_smtp_result_clear(&r);
+
+	scripted_send(closed_after_dot, &r);
+	assert_int_equal(r.status, PD_SMTP_TEMPFAIL);
+	assert_string_equal(r.stage, "end of data");
+	assert_false(r.relay_problem);
+	pd_smtp_result_clear(&r);
+
+	/* accepted is accepted, whatever happens at QUIT (no duplicate) */
+	scripted_send(ok_then_quit_fails, &r);
+	assert_int_equal(r.status, PD_SMTP_OK);
+	assert_string_equal(r.reply, "250 accepted");
+	pd_smtp_result_clear(&r);
+
+	/* AUTH missing is the relay's configuration: retry, and warn */
+	scripted_send(auth_refused_5xx_mail, &r);
+	assert_int_equal(r.status, PD_SMTP_TEMPFAIL);
+	assert_true(r.relay_problem);
+	assert_int_equal(r.code, 530);
+	assert_string_equal(r.stage, "MAIL");
+	assert_string_equal(r.reply, "530 5.7.0 Authentication required");
+	pd_smtp_result_clear(&r);
+}
+
 int
 main(void)
 {
@@ -243,6 +402,7 @@ main(void)
 		cmocka_unit_test(test_outbound_config),
 		cmocka_unit_test(test_outbound_config_errors),
 		cmocka_unit_test(test_outbound_no_bounce),
+		cmocka_unit_test(test_sender_scripted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
