@@ -156,6 +156,49 @@ test_check_schema_refuses(void **state)
 	fixture_free(other);
 }
 
+typedef struct {
+	const char *conninfo;
+	guint applied;
+	GError *error;
+} Migrator;
+
+static gpointer
+migrate_thread(gpointer data)
+{
+	Migrator *m = data;
+	PdStore *store = pd_store_connect(m->conninfo, &m->error);
+
+	if (store != NULL) {
+		pd_store_migrate(store, NULL, &m->applied, &m->error);
+		pd_store_free(store);
+	}
+	return NULL;
+}
+
+/* Two daemons (or operators) migrating at once: each step applied once. */
+static void
+test_migrate_concurrent(void **state)
+{
+	Fixture *other = fixture_new(fx->host, "migrace", FALSE);
+	Migrator m[4] = { { other->conninfo }, { other->conninfo }, { other->conninfo },
+			  { other->conninfo } };
+	GThread *threads[G_N_ELEMENTS(m)];
+	guint total = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(m); i++)
+		threads[i] = g_thread_new("migrate", migrate_thread, &m[i]);
+	for (guint i = 0; i < G_N_ELEMENTS(m); i++) {
+		g_thread_join(threads[i]);
+		if (m[i].error != NULL)
+			fail_msg("migrator %u: %s", i, m[i].error->message);
+		total += m[i].applied;
+	}
+	assert_int_equal(total, pd_store_schema_known());
+	assert_int_equal(fixture_count(other, "SELECT count(*) FROM schema_version"),
+			 pd_store_schema_known());
+	fixture_free(other);
+}
+
 /* --- the mail path ----------------------------------------------------- */
 
 static void
@@ -605,6 +648,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_twice),
 		cmocka_unit_test(test_check_schema_refuses),
+		cmocka_unit_test(test_migrate_concurrent),
 		cmocka_unit_test(test_deliver_new_ticket),
 		cmocka_unit_test(test_deliver_twice),
 		cmocka_unit_test(test_deliver_concurrent),
