@@ -37,6 +37,7 @@ pd_auth_config_free(PdAuthConfig *config)
 	g_ptr_array_unref(config->trusted_authserv_ids);
 	g_free(config->psl_file);
 	g_free(config->receiving_host);
+	g_free(config->dns_server);
 	g_free(config);
 }
 
@@ -93,7 +94,7 @@ valid_authserv_id(const char *id)
 
 static const char *const known_keys[] = {
 	"mode", "authserv_id", "trusted_authserv_ids", "dns_timeout", "check_timeout",
-	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", NULL,
+	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", "dns_server", NULL,
 };
 
 PdAuthConfig *
@@ -166,6 +167,15 @@ pd_auth_config_load(GKeyFile *keyfile, GError **error)
 	config->psl_file = g_key_file_get_string(keyfile, AUTH_GROUP, "psl_file", NULL);
 	config->receiving_host = g_key_file_get_string(keyfile, AUTH_GROUP, "receiving_host",
 						       NULL);
+	config->dns_server = g_key_file_get_string(keyfile, AUTH_GROUP, "dns_server", NULL);
+	if (config->dns_server != NULL) {
+		g_autoptr(PdResolver) check = NULL;
+
+		g_strstrip(config->dns_server);
+		check = pd_resolver_system_new_server(config->dns_server, error);
+		if (check == NULL)
+			return NULL;
+	}
 	if (config->mode == PD_AUTH_MODE_TRUST_AR && config->authserv_id == NULL) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
 			    "[auth] mode trust-ar needs authserv_id");

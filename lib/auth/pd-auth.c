@@ -23,6 +23,7 @@ config_copy(const PdAuthConfig *config)
 				g_strdup(g_ptr_array_index(config->trusted_authserv_ids, i)));
 	copy->psl_file = g_strdup(config->psl_file);
 	copy->receiving_host = g_strdup(config->receiving_host);
+	copy->dns_server = g_strdup(config->dns_server);
 	return copy;
 }
 
@@ -33,7 +34,14 @@ pd_auth_new(const PdAuthConfig *config, PdResolver *resolver, GError **error)
 
 	g_return_val_if_fail(config != NULL, NULL);
 	auth->config = config_copy(config);
-	auth->resolver = resolver != NULL ? pd_resolver_ref(resolver) : pd_resolver_system_new();
+	if (resolver != NULL)
+		auth->resolver = pd_resolver_ref(resolver);
+	else if (config->dns_server != NULL)
+		auth->resolver = pd_resolver_system_new_server(config->dns_server, error);
+	else
+		auth->resolver = pd_resolver_system_new();
+	if (auth->resolver == NULL)
+		return NULL;
 	if (config->psl_file != NULL) {
 		auth->psl = psl_load_file(config->psl_file);
 		auth->psl_owned = TRUE;

@@ -4,8 +4,12 @@
  * so concurrent sessions share nothing and need no lock.  The timeout is
  * the resolver's per-try timeout (whole seconds, at least 1) with one try.
  * Any answer that is not a clean NOERROR/NXDOMAIN is PD_DNS_TEMPFAIL.
+ * pd_resolver_system_new_server asks one given name server instead of
+ * resolv.conf's (a local validating resolver, or a test's server).
  */
 #include "pd-resolver.h"
+
+#include "core/pd-error.h"
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -62,10 +66,17 @@ append_rdata(ns_msg *msg, ns_rr *rr, PdDnsType type, GPtrArray *answers)
 	}
 }
 
+typedef struct {
+	PdResolver parent;
+	gboolean have_server;
+	struct sockaddr_in server;	/* only this name server, when set */
+} PdSystemResolver;
+
 static PdDnsStatus
 system_lookup(PdResolver *resolver, const char *name, PdDnsType type, guint timeout_ms,
 	      GPtrArray *answers)
 {
+	PdSystemResolver *system = (PdSystemResolver *) resolver;
 	struct __res_state state;
 	g_autofree unsigned char *answer = g_malloc(ANSWER_MAX);
 	ns_msg msg;
@@ -76,6 +87,10 @@ system_lookup(PdResolver *resolver, const char *name, PdDnsType type, guint time
 		return PD_DNS_TEMPFAIL;
 	state.retrans = MAX(1, (int) ((timeout_ms + 999) / 1000));
 	state.retry = 1;
+	if (system->have_server) {
+		state.nscount = 1;
+		state.nsaddr_list[0] = system->server;
+	}
 	len = res_nquery(&state, name, ns_c_in, (int) type, answer, ANSWER_MAX);
 	herr = state.res_h_errno;
 	res_nclose(&state);
@@ -116,8 +131,33 @@ static const PdResolverOps system_ops = {
 PdResolver *
 pd_resolver_system_new(void)
 {
-	PdResolver *resolver = g_new0(PdResolver, 1);
+	PdSystemResolver *system = g_new0(PdSystemResolver, 1);
 
-	pd_resolver_init(resolver, &system_ops);
-	return resolver;
+	pd_resolver_init(&system->parent, &system_ops);
+	return &system->parent;
+}
+
+PdResolver *
+pd_resolver_system_new_server(const char *server, GError **error)
+{
+	g_autofree char *host = NULL;
+	const char *colon = server != NULL ? strrchr(server, ':') : NULL;
+	guint64 port = 53;
+	PdSystemResolver *system;
+	struct in_addr addr;
+
+	host = colon != NULL ? g_strndup(server, colon - server) : g_strdup(server);
+	if (server == NULL || inet_pton(AF_INET, host, &addr) != 1 ||
+	    (colon != NULL && (!g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL)))) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "dns_server \"%s\" is not IPV4-ADDRESS[:PORT]", server ? server : "");
+		return NULL;
+	}
+	system = g_new0(PdSystemResolver, 1);
+	pd_resolver_init(&system->parent, &system_ops);
+	system->have_server = TRUE;
+	system->server.sin_family = AF_INET;
+	system->server.sin_addr = addr;
+	system->server.sin_port = htons((guint16) port);
+	return &system->parent;
 }

@@ -68,6 +68,9 @@ gboolean pd_dns_type_parse(const char *name, PdDnsType *type_r);
 
 /* The host's resolver (/etc/resolv.conf), one res_nquery state per call. */
 PdResolver *pd_resolver_system_new(void);
+/* The same stub resolver asking only server ("127.0.0.1" or "127.0.0.1:5353",
+ * IPv4); PD_ERROR_USAGE for anything else. */
+PdResolver *pd_resolver_system_new_server(const char *server, GError **error);
 
 /* A static zone.  Names are case-insensitive, a trailing dot is ignored,
  * "*.example" is a wildcard for names below example that have no record of

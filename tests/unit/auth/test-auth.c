@@ -11,6 +11,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -197,6 +203,125 @@ test_zone_resolver(void **state)
 	assert_false(pd_resolver_zone_load_data(zone, "x.example TXT bad\\q\n", &error));
 }
 
+/* ---- the system resolver against a small DNS server on loopback ---- */
+
+typedef struct {
+	int fd;
+	volatile gint stop;
+} DnsServer;
+
+/* Answers txt.test (TXT in two strings), a.test (A); nx.test is NXDOMAIN,
+ * fail.test SERVFAIL, and silent.test never gets an answer. */
+static gpointer
+dns_server_thread(gpointer data)
+{
+	DnsServer *server = data;
+
+	while (!g_atomic_int_get(&server->stop)) {
+		struct pollfd pfd = { server->fd, POLLIN, 0 };
+		unsigned char q[512], r[600];
+		struct sockaddr_in peer;
+		socklen_t peer_len = sizeof peer;
+		ssize_t n;
+		gsize pos = 12, rlen;
+		GString *name = g_string_new(NULL);
+		guint16 ancount = 0;
+		guint8 rcode = 0;
+
+		if (poll(&pfd, 1, 50) <= 0) {
+			g_string_free(name, TRUE);
+			continue;
+		}
+		n = recvfrom(server->fd, q, sizeof q, 0, (struct sockaddr *) &peer, &peer_len);
+		while (n > 12 && pos < (gsize) n && q[pos] != 0 && pos + q[pos] < (gsize) n) {
+			g_string_append_printf(name, "%s%.*s", name->len ? "." : "", q[pos],
+					       (const char *) q + pos + 1);
+			pos += q[pos] + 1u;
+		}
+		pos += 5;	/* root label, QTYPE, QCLASS */
+		if (n < 12 || pos > (gsize) n || strcmp(name->str, "silent.test") == 0) {
+			g_string_free(name, TRUE);
+			continue;
+		}
+		memcpy(r, q, pos);
+		rlen = pos;
+		if (strcmp(name->str, "txt.test") == 0) {
+			static const unsigned char txt[] = {
+				0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 13,
+				7, 'v', '=', 's', 'p', 'f', '1', ' ', 4, '-', 'a', 'l', 'l' };
+			memcpy(r + rlen, txt, sizeof txt);
+			rlen += sizeof txt;
+			ancount = 1;
+		} else if (strcmp(name->str, "a.test") == 0) {
+			static const unsigned char a[] = {
+				0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 5 };
+			memcpy(r + rlen, a, sizeof a);
+			rlen += sizeof a;
+			ancount = 1;
+		} else if (strcmp(name->str, "fail.test") == 0) {
+			rcode = 2;
+		} else {
+			rcode = 3;
+		}
+		r[2] = 0x84 | (q[2] & 0x01);
+		r[3] = 0x80 | rcode;
+		r[6] = 0;
+		r[7] = (unsigned char) ancount;
+		memset(r + 8, 0, 4);
+		sendto(server->fd, r, rlen, 0, (struct sockaddr *) &peer, peer_len);
+		g_string_free(name, TRUE);
+	}
+	return NULL;
+}
+
+static void
+test_system_resolver(void **state)
+{
+	DnsServer server = { 0 };
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof addr;
+	g_autoptr(PdResolver) resolver = NULL;
+	g_autoptr(GPtrArray) answers = NULL;
+	g_autofree char *where = NULL;
+	g_autoptr(GError) error = NULL;
+	GThread *thread;
+	gint64 start;
+
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	server.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(server.fd >= 0);
+	assert_int_equal(bind(server.fd, (struct sockaddr *) &addr, sizeof addr), 0);
+	assert_int_equal(getsockname(server.fd, (struct sockaddr *) &addr, &len), 0);
+	where = g_strdup_printf("127.0.0.1:%u", ntohs(addr.sin_port));
+	resolver = pd_resolver_system_new_server(where, &error);
+	assert_non_null(resolver);
+	assert_null(pd_resolver_system_new_server("localhost:53", NULL));
+	assert_null(pd_resolver_system_new_server("127.0.0.1:99999", NULL));
+	thread = g_thread_new("dns", dns_server_thread, &server);
+
+	assert_int_equal(pd_resolver_lookup(resolver, "txt.test", PD_DNS_TXT, 1000, &answers),
+			 PD_DNS_OK);
+	assert_string_equal(g_ptr_array_index(answers, 0), "v=spf1 -all");
+	g_clear_pointer(&answers, g_ptr_array_unref);
+	assert_int_equal(pd_resolver_lookup(resolver, "a.test", PD_DNS_A, 1000, &answers),
+			 PD_DNS_OK);
+	assert_string_equal(g_ptr_array_index(answers, 0), "192.0.2.5");
+	assert_int_equal(pd_resolver_lookup(resolver, "a.test", PD_DNS_MX, 1000, NULL),
+			 PD_DNS_NODATA);
+	assert_int_equal(pd_resolver_lookup(resolver, "nx.test", PD_DNS_TXT, 1000, NULL),
+			 PD_DNS_NXDOMAIN);
+	assert_int_equal(pd_resolver_lookup(resolver, "fail.test", PD_DNS_TXT, 1000, NULL),
+			 PD_DNS_TEMPFAIL);
+	start = g_get_monotonic_time();
+	assert_int_equal(pd_resolver_lookup(resolver, "silent.test", PD_DNS_TXT, 1000, NULL),
+			 PD_DNS_TEMPFAIL);
+	assert_true(g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC);
+
+	g_atomic_int_set(&server.stop, 1);
+	g_thread_join(thread);
+	close(server.fd);
+}
+
 /* ---- configuration ---- */
 
 static void
@@ -213,6 +338,7 @@ test_config(void **state)
 		"[auth]\nmystery = 1\n",
 		"[auth]\ndkim_max_signatures = 0\n",
 		"[auth]\ntrusted_authserv_ids = ok.example;bad id\n",
+		"[auth]\ndns_server = resolver.example\n",
 	};
 
 	config = pd_auth_config_load(NULL, &error);
@@ -743,6 +869,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zone_resolver),
+		cmocka_unit_test(test_system_resolver),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_dmarc_aligned_dkim_pass),
 		cmocka_unit_test(test_dmarc_aligned_spf_pass),
