@@ -76,9 +76,16 @@ def available():
 
 def ensure_user(name=PIPE_USER):
     """An unprivileged system user (created if missing) for pipe(8) and the like."""
-    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--system", "--no-create-home",
-                        "--shell", "/usr/sbin/nologin", name], check=True)
+    def exists():
+        return subprocess.run(["id", "-u", name], capture_output=True).returncode == 0
+
+    if not exists():
+        # Tests run in parallel: another one may create it at the same time.
+        p = subprocess.run(["useradd", "--system", "--no-create-home",
+                            "--shell", "/usr/sbin/nologin", name],
+                           capture_output=True, text=True)
+        if p.returncode != 0 and not exists():
+            pdtest.fail("useradd %s: %s" % (name, p.stderr))
     return name
 
 
