@@ -5,6 +5,7 @@
 
 #include "core/pd-address.h"
 #include "core/pd-error.h"
+#include "template/pd-template.h"
 
 #define SECTION "outbound"
 
@@ -202,4 +203,34 @@ pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply)
 	if (auto_reply || config->bounce_address == NULL)
 		return "";
 	return config->bounce_address;
+}
+
+gboolean
+pd_outbound_check(GKeyFile *keyfile, const char *hostname, guint *templates_r, GError **error)
+{
+	g_autoptr(PdOutboundConfig) config = NULL;
+	g_autoptr(PdTemplateSet) set = NULL;
+	g_autoptr(GError) local = NULL;
+
+	if (templates_r != NULL)
+		*templates_r = 0;
+	if (!g_key_file_has_group(keyfile, SECTION))
+		return TRUE;
+	config = pd_outbound_config_load(keyfile, hostname, error);
+	if (config == NULL)
+		return FALSE;
+	if (config->templates_dir == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[outbound] templates: the folder of reply templates is required");
+		return FALSE;
+	}
+	set = pd_template_set_load(config->templates_dir, &local);
+	if (set == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[outbound] templates = %s:\n%s",
+			    config->templates_dir, local->message);
+		return FALSE;
+	}
+	if (templates_r != NULL)
+		*templates_r = pd_template_set_size(set);
+	return TRUE;
 }

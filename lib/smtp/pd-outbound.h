@@ -48,6 +48,13 @@ PdOutboundConfig *pd_outbound_config_load(GKeyFile *keyfile, const char *hostnam
 void pd_outbound_config_free(PdOutboundConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundConfig, pd_outbound_config_free)
 
+/* For `postdesk check-config`: the [outbound] section and every template
+ * in its templates folder, all problems in one error (template ones as
+ * path:line).  No [outbound] section: nothing to check, TRUE.
+ * templates_r (may be NULL) gets the number of templates loaded. */
+gboolean pd_outbound_check(GKeyFile *keyfile, const char *hostname, guint *templates_r,
+			   GError **error);
+
 /* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
  * address or "". */
 const char *pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "core/pd-error.h"
 #include "smtp/pd-outbound.h"
@@ -236,6 +237,39 @@ test_outbound_no_bounce(void **state)
 	assert_string_equal(pd_outbound_envelope_from(c, FALSE), "");
 }
 
+static void
+test_outbound_check(void **state)
+{
+	const char *src = g_getenv("PD_SOURCE_DIR");
+	g_autofree char *good = g_build_filename(src != NULL ? src : ".", "filters", "templates", NULL);
+	g_autofree char *bad = g_dir_make_tmp("pdcheck-XXXXXX", NULL);
+	g_autofree char *bad_file = g_build_filename(bad, "ack.txt", NULL);
+	g_autofree char *text_good = g_strdup_printf("[outbound]\nfrom = support@example.com\n"
+						     "token_keys = aaaaaaaaaaaaaaaaaaaa\ntemplates = %s\n", good);
+	g_autofree char *text_bad = g_strdup_printf("[outbound]\nfrom = support@example.com\n"
+						    "token_keys = aaaaaaaaaaaaaaaaaaaa\ntemplates = %s\n", bad);
+	g_autoptr(GKeyFile) kf_good = keyfile(text_good);
+	g_autoptr(GKeyFile) kf_bad = keyfile(text_bad);
+	g_autoptr(GKeyFile) kf_none = keyfile("[postdesk]\nconfig_version = 1\n");
+	g_autoptr(GKeyFile) kf_nodir = keyfile("[outbound]\nfrom = support@example.com\n"
+					       "token_keys = aaaaaaaaaaaaaaaaaaaa\n");
+	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+	guint n = 0;
+
+	assert_true(pd_outbound_check(kf_good, "h", &n, &e1));
+	assert_int_equal(n, 7);
+	assert_true(pd_outbound_check(kf_none, "h", &n, NULL));
+	assert_int_equal(n, 0);
+	assert_false(pd_outbound_check(kf_nodir, "h", NULL, &e2));
+	assert_non_null(strstr(e2->message, "templates"));
+	assert_true(g_file_set_contents(bad_file, "Subject: x\n\n{{ticket.numbr}}\n", -1, NULL));
+	assert_false(pd_outbound_check(kf_bad, "h", NULL, &e3));
+	assert_int_equal(e3->code, PD_ERROR_USAGE);
+	assert_non_null(strstr(e3->message, "ack.txt:3: {{ticket.numbr}}: unknown placeholder"));
+	g_remove(bad_file);
+	g_rmdir(bad);
+}
+
 /* --- the sender against a scripted server on loopback -------------------
  * Script steps: "S..." send these bytes, "C" read one command line, "D"
  * read the message up to CRLF.CRLF, "X" close.  The replies are ones real
@@ -402,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_outbound_config),
 		cmocka_unit_test(test_outbound_config_errors),
 		cmocka_unit_test(test_outbound_no_bounce),
+		cmocka_unit_test(test_outbound_check),
 		cmocka_unit_test(test_sender_scripted),
 	};
 
