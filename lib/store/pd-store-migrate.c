@@ -154,11 +154,14 @@ read_sql_dir(const char *sql_dir, GError **error)
 	g_autoptr(GPtrArray) migrations = g_ptr_array_new_with_free_func(migration_free);
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GRegex) pattern = g_regex_new("^([0-9]{4})_([a-z0-9_]+)\\.sql$", 0, 0, NULL);
-	g_autoptr(GDir) dir = g_dir_open(sql_dir, 0, error);
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GDir) dir = g_dir_open(sql_dir, 0, &local);
 	const char *entry;
 
-	if (dir == NULL)
+	if (dir == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s", local->message);
 		return NULL;
+	}
 	while ((entry = g_dir_read_name(dir)) != NULL)
 		if (g_str_has_suffix(entry, ".sql"))
 			g_ptr_array_add(names, g_strdup(entry));
@@ -188,8 +191,10 @@ read_sql_dir(const char *sql_dir, GError **error)
 			return NULL;
 		}
 		path = g_build_filename(sql_dir, name, NULL);
-		if (!g_file_get_contents(path, &sql, NULL, error))
+		if (!g_file_get_contents(path, &sql, NULL, &local)) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s", local->message);
 			return NULL;
+		}
 		m = g_malloc0(sizeof(*m));
 		m->version = (int)i + 1;
 		g_ptr_array_add(migrations, m);

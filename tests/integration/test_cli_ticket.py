@@ -130,6 +130,7 @@ def main():
         usage(env, "db", say="which action")
         usage(env, "db", "drop", say="unknown action")
         usage(env, "db", "status", "now", say="unexpected argument")
+        usage(env, "db", "migrate", "--sql-dir", "/nonexistent/sql", say="/nonexistent/sql")
 
         # a database newer than this postdesk: status 1, ticket commands 78
         env.query("insert into schema_version (version, name) values (9999, 'future')")
