@@ -254,6 +254,7 @@ setup_handle(PdSmtpSender *sender)
 	if (r->username != NULL) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, r->username);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, r->password != NULL ? r->password : "");
+		curl_easy_setopt(c, CURLOPT_SASL_IR, 1L);	/* AUTH PLAIN <initial response> */
 	}
 #if LIBCURL_VERSION_NUM >= 0x080200
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);

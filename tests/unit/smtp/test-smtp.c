@@ -271,18 +271,20 @@ test_outbound_check(void **state)
 }
 
 /* --- the sender against a scripted server on loopback -------------------
- * Script steps: "S..." send these bytes, "C" read one command line, "D"
- * read the message up to CRLF.CRLF, "X" close.  The replies are ones real
+ * Script steps: "S..." send these bytes, "C" read one command line, "E..."
+ * read one that must start with these bytes, "D" read the message up to
+ * CRLF.CRLF, "X" close.  The replies are ones real
  * servers send but smtp-sink cannot: multi-line, no enhanced code, junk. */
 
 typedef struct {
 	GSocketListener *listener;
 	const char *const *script;
 	guint16 port;
+	gboolean mismatch;	/* an "E" step saw another command */
 } FakeServer;
 
 static gboolean
-read_until(GInputStream *in, const char *end)
+read_until(GInputStream *in, const char *end, char **text_r)
 {
 	GString *buf = g_string_new(NULL);
 	char c;
@@ -295,6 +297,8 @@ read_until(GInputStream *in, const char *end)
 			break;
 		}
 	}
+	if (text_r != NULL)
+		*text_r = g_strdup(buf->str);
 	g_string_free(buf, TRUE);
 	return ok;
 }
@@ -316,10 +320,18 @@ fake_server_run(gpointer data)
 
 		if (step[0] == 'S')
 			g_output_stream_write_all(out, step + 1, strlen(step + 1), NULL, NULL, NULL);
-		else if (step[0] == 'C' && !read_until(in, "\r\n"))
+		else if (step[0] == 'C' && !read_until(in, "\r\n", NULL))
 			break;
-		else if (step[0] == 'D' && !read_until(in, "\r\n.\r\n"))
+		else if (step[0] == 'D' && !read_until(in, "\r\n.\r\n", NULL))
 			break;
+		else if (step[0] == 'E') {
+			g_autofree char *line = NULL;
+
+			if (!read_until(in, "\r\n", &line))
+				break;
+			if (!g_str_has_prefix(line, step + 1))
+				fake->mismatch = TRUE;
+		}
 		else if (step[0] == 'X')
 			break;
 	}
@@ -328,8 +340,9 @@ fake_server_run(gpointer data)
 	return NULL;
 }
 
-static void
-scripted_send(const char *const *script, PdSmtpResult *result)
+static gboolean
+scripted_send_auth(const char *const *script, const char *user, const char *password,
+		   PdSmtpResult *result)
 {
 	FakeServer fake = { .script = script };
 	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -350,6 +363,8 @@ scripted_send(const char *const *script, PdSmtpResult *result)
 	relay.url = url;
 	relay.helo = "unit.test";
 	relay.reply_timeout = 5;
+	relay.username = (char *)user;
+	relay.password = (char *)password;
 	thread = g_thread_new("fake-smtp", fake_server_run, &fake);
 	sender = pd_smtp_sender_new(&relay);
 	pd_smtp_send(sender, "", rcpts, msg, result);
@@ -357,6 +372,42 @@ scripted_send(const char *const *script, PdSmtpResult *result)
 	g_thread_join(thread);
 	g_socket_listener_close(fake.listener);
 	g_object_unref(fake.listener);
+	return !fake.mismatch;
+}
+
+static void
+scripted_send(const char *const *script, PdSmtpResult *result)
+{
+	assert_true(scripted_send_auth(script, NULL, NULL, result));
+}
+
+static void
+test_sender_auth(void **state)
+{
+	/* AUTH PLAIN of "\0postdesk\0s3cret" is AHBvc3RkZXNrAHMzY3JldA== */
+	static const char *const accepted[] = {
+		"S220 ready\r\n", "EEHLO unit.test", "S250-hi\r\n250 AUTH PLAIN LOGIN\r\n",
+		"EAUTH PLAIN AHBvc3RkZXNrAHMzY3JldA==", "S235 2.7.0 Authentication successful\r\n",
+		"EMAIL FROM:<>", "S250 ok\r\n", "ERCPT TO:<a@b.test>", "S250 ok\r\n", "EDATA",
+		"S354 go\r\n", "D", "S250 2.0.0 queued\r\n", "C", "S221 bye\r\n", NULL };
+	static const char *const refused[] = {
+		"S220 ready\r\n", "C", "S250-hi\r\n250 AUTH PLAIN\r\n", "EAUTH PLAIN ",
+		"S535 5.7.8 Error: authentication failed\r\n", "C", "S221 bye\r\n", NULL };
+	PdSmtpResult r;
+
+	assert_true(scripted_send_auth(accepted, "postdesk", "s3cret", &r));
+	assert_int_equal(r.status, PD_SMTP_OK);
+	assert_string_equal(r.reply, "250 2.0.0 queued");
+	pd_smtp_result_clear(&r);
+
+	/* wrong credentials: the relay's problem, every message waits */
+	assert_true(scripted_send_auth(refused, "postdesk", "wrong", &r));
+	assert_int_equal(r.status, PD_SMTP_TEMPFAIL);
+	assert_true(r.relay_problem);
+	assert_int_equal(r.code, 535);
+	assert_string_equal(r.stage, "AUTH");
+	assert_string_equal(r.reply, "535 5.7.8 Error: authentication failed");
+	pd_smtp_result_clear(&r);
 }
 
 static void
@@ -438,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_outbound_no_bounce),
 		cmocka_unit_test(test_outbound_check),
 		cmocka_unit_test(test_sender_scripted),
+		cmocka_unit_test(test_sender_auth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
