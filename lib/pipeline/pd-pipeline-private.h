@@ -6,4 +6,17 @@
  * controls References, so the lookup is bounded. */
 #define PD_PIPELINE_MAX_THREAD_CANDIDATES 20
 
+#include "core/pd-config.h"
+#include "mail/pd-mail.h"
+#include "store/pd-store.h"
+#include "ticket/pd-identity.h"
+
+/* The identify step (pd-pipeline-identity.c): look up the From's facts on
+ * store and decide for queue.  from_authenticated is lib/auth's verdict
+ * (FALSE while authentication is off or not wired). */
+gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
+			      const PdQueueConfig *queue, const PdMail *mail,
+			      gboolean from_authenticated, PdIdentityDecision *decision_r,
+			      GError **error);
+
 #endif

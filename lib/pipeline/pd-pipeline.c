@@ -163,9 +163,14 @@ pipeline_store_error_tempfail(GError *error)
 }
 
 static gboolean
-pipeline_store_one(PdPipeline *pipeline, const PdInbound *inbound,
-		   PdDeliveryResult *result_r, GError **error)
+pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueConfig *queue,
+		   const PdInbound *inbound_in, PdDeliveryResult *result_r, GError **error)
 {
+	PdInbound inbound = *inbound_in;
+	/* lib/auth's verdict "the From domain is authenticated": FALSE until
+	 * the authenticate step is wired in, so no mail gets privileges. */
+	gboolean from_authenticated = FALSE;
+
 	/* Two tries: a pooled connection whose server restarted fails once
 	 * and is dropped; the retry gets a fresh one.  A retry after an
 	 * unknown COMMIT outcome is safe: the idempotency key makes it a
@@ -173,6 +178,7 @@ pipeline_store_one(PdPipeline *pipeline, const PdInbound *inbound,
 	for (guint attempt = 0; attempt < 2; attempt++) {
 		g_autoptr(GError) local_error = NULL;
 		PdStore *store = pd_store_pool_get(pipeline->pool, &local_error);
+		PdIdentityDecision identity = { 0 };
 		gboolean ok, usable;
 
 		if (store == NULL) {
@@ -182,7 +188,13 @@ pipeline_store_one(PdPipeline *pipeline, const PdInbound *inbound,
 			return FALSE;
 		}
 		ok = pipeline_check_schema_on(pipeline, store, &local_error) &&
-		     pd_store_deliver_inbound(store, inbound, result_r, &local_error);
+		     pd_pipeline_identify(store, config, queue, inbound.mail, from_authenticated,
+					  &identity, &local_error);
+		if (ok) {
+			inbound.identity = &identity;
+			ok = pd_store_deliver_inbound(store, &inbound, result_r, &local_error);
+		}
+		pd_identity_decision_clear(&identity);
 		usable = pd_store_is_usable(store);
 		pd_store_pool_put(pipeline->pool, store);
 		if (ok)
@@ -273,7 +285,7 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	inbound.raw = raw;
 	inbound.idempotency_key = key;
 	inbound.thread_candidates = candidates;
-	pipeline_store_one(pipeline, &inbound, &outcome->result, &outcome->error);
+	pipeline_store_one(pipeline, config, queue, &inbound, &outcome->result, &outcome->error);
 	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);
 }
 

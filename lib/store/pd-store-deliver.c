@@ -177,6 +177,9 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 	}
 	pd_store_param_take_binary(params, class);
 	add_attachments(params, mail->attachments);			/* 33-38 */
+	/* 39: the identity decision for pd_ticket_identify (sql/0002) */
+	pd_store_param_take_text(params, in->identity != NULL
+				 ? pd_identity_decision_json(in->identity) : NULL);
 }
 
 /* The original delivery of a key another transaction just committed. */

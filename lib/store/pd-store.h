@@ -14,6 +14,7 @@
 #include <glib.h>
 #include "core/pd-envelope.h"
 #include "mail/pd-mail.h"
+#include "ticket/pd-identity.h"
 
 typedef struct _PdStore PdStore;
 typedef struct _PdStorePool PdStorePool;
@@ -78,6 +79,10 @@ typedef struct {
 	GBytes *raw;
 	const char *idempotency_key;	/* pd_ticket_idempotency_key() */
 	GPtrArray *thread_candidates;	/* pd_ticket_thread_candidates() */
+	/* Who the From is and what that allows (pd_identity_decide()); a new
+	 * ticket records it, every message gets a "requester.identified"
+	 * event.  NULL: not identified (the ticket's requester is unknown). */
+	const PdIdentityDecision *identity;
 } PdInbound;
 
 typedef struct {
