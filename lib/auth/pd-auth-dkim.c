@@ -22,6 +22,9 @@
 
 typedef struct {
 	PdAuthCheck *check;
+	DKIM *dkim;
+	const char *body;		/* CRLF wire form */
+	gsize body_len;
 	GHashTable *temp_failed;	/* DKIM_SIGINFO * whose key lookup failed */
 	GHashTable *ignored;		/* DKIM_SIGINFO * over the signature limit */
 	GHashTable *bad_query;		/* DKIM_SIGINFO * with no q=dns/txt */
@@ -124,6 +127,46 @@ pd_auth_dkim_lib_new(const PdAuthConfig *config, GError **error)
 	return lib;
 }
 
+/* The length of the canonicalized body (RFC 6376 3.4.3, 3.4.4). */
+static gsize
+dkim_canonical_body_length(const char *body, gsize len, gboolean relaxed)
+{
+	gsize total = 0, pending_empty = 0, pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(body + pos, '\n', len - pos);
+		gsize end = nl != NULL ? (gsize) (nl - body) : len;	/* at '\n' or len */
+		gsize text_end = end > pos && body[end - 1] == '\r' ? end - 1 : end;
+		gsize line = 0;
+		gboolean space = FALSE;
+
+		for (gsize i = pos; i < text_end; i++) {
+			gboolean wsp = body[i] == ' ' || body[i] == '\t';
+
+			if (relaxed && wsp) {
+				space = TRUE;
+				continue;
+			}
+			if (space)
+				line++;		/* a run of WSP inside the line is one SP */
+			space = FALSE;
+			line++;
+		}
+		if (!relaxed)
+			line = text_end - pos;
+		if (line == 0) {
+			if (nl != NULL)
+				pending_empty++;
+		} else {
+			total += pending_empty * 2 + line + 2;	/* a CRLF ends every line */
+			pending_empty = 0;
+		}
+		pos = nl != NULL ? end + 1 : len;
+	}
+	/* trailing empty lines are ignored; simple makes an empty body one CRLF */
+	return total == 0 && !relaxed ? 2 : total;
+}
+
 /* The RFC 8601 result of one signature, and why. */
 static PdAuthStatus
 dkim_sig_status(DkimCall *call, DKIM_SIGINFO *sig, const char **reason_r)
@@ -151,6 +194,19 @@ dkim_sig_status(DkimCall *call, DKIM_SIGINFO *sig, const char **reason_r)
 	}
 	if ((flags & DKIM_SIGFLAG_PASSED) != 0 && bh == DKIM_SIGBH_MATCH &&
 	    (error == DKIM_SIGERROR_OK || error == DKIM_SIGERROR_UNKNOWN)) {
+		ssize_t signlen = -1;
+		dkim_canon_t hdr_canon, body_canon = DKIM_CANON_SIMPLE;
+
+		/* l=: text appended to a genuinely signed mail would pass too */
+		if (dkim_sig_getcanonlen(call->dkim, sig, NULL, NULL, &signlen) == DKIM_STAT_OK &&
+		    signlen >= 0 &&
+		    dkim_sig_getcanons(sig, &hdr_canon, &body_canon) == DKIM_STAT_OK &&
+		    dkim_canonical_body_length(call->body, call->body_len,
+					       body_canon == DKIM_CANON_RELAXED) >
+			    (gsize) signlen) {
+			*reason_r = "the body goes on past the signed length (l=)";
+			return PD_AUTH_POLICY;
+		}
 		*reason_r = "signature verified";
 		return PD_AUTH_PASS;
 	}
@@ -270,8 +326,11 @@ pd_auth_dkim_check(PdAuthCheck *check, const char *message, gsize message_len)
 	call.temp_failed = g_hash_table_new(NULL, NULL);
 	call.ignored = g_hash_table_new(NULL, NULL);
 	call.bad_query = g_hash_table_new(NULL, NULL);
+	call.dkim = dkim;
 	dkim_set_user_context(dkim, &call);
 	body = dkim_feed_headers(dkim, check->result, wire);
+	call.body = wire->str + body;
+	call.body_len = wire->len - body;
 	status = dkim_eoh(dkim);
 	if (status == DKIM_STAT_OK && body < wire->len)
 		status = dkim_body(dkim, (u_char *) wire->str + body, wire->len - body);

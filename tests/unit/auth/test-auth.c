@@ -68,12 +68,14 @@ setup_keys(void **state)
 
 /* A CRLF message, DKIM-signed by domain/selector with key when key != NULL. */
 static char *
-make_message(const char *from, const TestKey *key, const char *domain, const char *selector)
+make_message_full(const char *from, const TestKey *key, const char *domain,
+		  const char *selector, gboolean body_length, dkim_canon_t canon,
+		  const char *body)
 {
 	g_autofree char *plain = g_strdup_printf(
 		"From: Someone <%s>\r\nTo: support@desk.example\r\nSubject: Please reset "
 		"my password\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: "
-		"<1@test>\r\n\r\nHello,\r\nplease help.\r\n", from);
+		"<1@test>\r\n\r\n%s", from, body);
 	DKIM_LIB *lib;
 	DKIM *dkim;
 	DKIM_STAT status;
@@ -84,18 +86,39 @@ make_message(const char *from, const TestKey *key, const char *domain, const cha
 		return g_steal_pointer(&plain);
 	lib = dkim_init(NULL, NULL);
 	dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &min_bits, sizeof min_bits);
+	if (body_length) {
+		unsigned int flags = DKIM_LIBFLAGS_SIGNLEN;
+
+		dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof flags);
+	}
 	dkim = dkim_sign(lib, (const unsigned char *) "test",
 			 NULL, (dkim_sigkey_t) key->private_pem, (const unsigned char *) selector,
-			 (const unsigned char *) domain, DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
+			 (const unsigned char *) domain, canon, canon,
 			 DKIM_SIGN_RSASHA256, -1, &status);
 	assert_non_null(dkim);
 	assert_int_equal(dkim_chunk(dkim, (u_char *) plain, strlen(plain)), DKIM_STAT_OK);
 	assert_int_equal(dkim_chunk(dkim, NULL, 0), DKIM_STAT_OK);
-	assert_int_equal(dkim_eom(dkim, NULL), DKIM_STAT_OK);
+	status = dkim_eom(dkim, NULL);
+	if (status != DKIM_STAT_OK)
+		fail_msg("signing failed (%d) for body \"%s\"", status, body);
 	assert_int_equal(dkim_getsighdr(dkim, header, sizeof header, 16), DKIM_STAT_OK);
 	dkim_free(dkim);
 	dkim_close(lib);
 	return g_strdup_printf("DKIM-Signature: %s\r\n%s", header, plain);
+}
+
+static char *
+make_message_len(const char *from, const TestKey *key, const char *domain,
+		 const char *selector, gboolean body_length)
+{
+	return make_message_full(from, key, domain, selector, body_length, DKIM_CANON_RELAXED,
+				 "Hello,\r\nplease help.\r\n");
+}
+
+static char *
+make_message(const char *from, const TestKey *key, const char *domain, const char *selector)
+{
+	return make_message_len(from, key, domain, selector, FALSE);
 }
 
 static PdResolver *
@@ -626,6 +649,51 @@ test_dkim_small_key_and_null_sender(void **state)
 	assert_true(r->from_authenticated);	/* HELO domain aligns (relaxed) */
 }
 
+static void
+test_dkim_body_length_limit(void **state)
+{
+	g_autofree char *text = base_zone(NULL, NULL);
+	g_autoptr(PdResolver) zone = zone_from(text);
+	g_autoptr(PdAuth) auth = auth_with(zone, PD_AUTH_MODE_VERIFY);
+	g_autofree char *signed_l = make_message_len("a@victim.example", &key1024,
+						     "victim.example", "sel", TRUE);
+	g_autofree char *appended = g_strconcat(signed_l, "Please wire the money to me.\r\n",
+						NULL);
+	g_autoptr(PdAuthResult) whole = check(auth, "203.0.113.9", "evil.example",
+					      "x@attacker.example", signed_l, "victim.example");
+	g_autoptr(PdAuthResult) more = check(auth, "203.0.113.9", "evil.example",
+					     "x@attacker.example", appended, "victim.example");
+
+	assert_non_null(strstr(signed_l, "l="));
+	assert_int_equal(((PdDkimSignature *) g_ptr_array_index(whole->dkim, 0))->status,
+			 PD_AUTH_PASS);
+	assert_true(whole->from_authenticated);
+	assert_int_equal(((PdDkimSignature *) g_ptr_array_index(more->dkim, 0))->status,
+			 PD_AUTH_POLICY);
+	assert_false(more->from_authenticated);
+
+	/* l= covering the whole body passes whatever the body's whitespace */
+	static const char *const bodies[] = {
+		"", "\r\n", "\r\n\r\n", "a  b \t\r\n\r\n \r\n", "x\r\n \r\ny\r\n",
+		"  lead\r\n\ttab\tin  the middle  \r\nend\r\n", "only\r\n\r\n\r\n",
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bodies); i++) {
+		for (int canon = DKIM_CANON_SIMPLE; canon <= DKIM_CANON_RELAXED; canon++) {
+			g_autofree char *msg = make_message_full("a@victim.example", &key1024,
+								 "victim.example", "sel", TRUE,
+								 canon, bodies[i]);
+			g_autoptr(PdAuthResult) r = check(auth, "203.0.113.9", "evil.example",
+							  "x@attacker.example", msg,
+							  "victim.example");
+			const PdDkimSignature *sig = g_ptr_array_index(r->dkim, 0);
+
+			if (sig->status != PD_AUTH_PASS)
+				fail_msg("body %zu canon %d: %s (%s)", i, canon,
+					 pd_auth_status_name(sig->status), sig->reason);
+		}
+	}
+}
+
 /* ---- the DNS budget, with a resolver of our own behind the seam ---- */
 
 typedef struct {
@@ -882,6 +950,7 @@ main(void)
 		cmocka_unit_test(test_spoof_dns_timeout_is_temporary),
 		cmocka_unit_test(test_cross_organization_not_aligned),
 		cmocka_unit_test(test_dkim_small_key_and_null_sender),
+		cmocka_unit_test(test_dkim_body_length_limit),
 		cmocka_unit_test(test_dns_budget),
 		cmocka_unit_test(test_authres_parse),
 		cmocka_unit_test(test_authres_malformed),
