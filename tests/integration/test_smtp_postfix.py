@@ -10,7 +10,9 @@ with Postfix's reply text, for the others; the mail that reaches the far
 side through a real MTA must still carry our headers and the null sender.
 """
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,15 +22,7 @@ import postfix
 import test_smtp_sink as common
 
 
-def main():
-    if not os.access(common.SINK, os.X_OK):
-        pdtest.skip("smtp-sink (Debian package postfix) is not installed")
-    if not os.access(common.TOOL, os.X_OK):
-        pdtest.skip("pd-smtp-tool not built (%s)" % common.TOOL)
-    why = postfix.available()
-    if why:
-        pdtest.skip(why)
-
+def test_refusals_and_reuse():
     sink = common.Sink("-L")     # the far side: an LMTP server that keeps the mail
     access = ("inline:{ {nobody@customer.test=550 5.1.1 No such user here}, "
               "{later@customer.test=450 4.2.0 Mailbox busy, try later} }")
@@ -74,6 +68,64 @@ def main():
                              .startswith("verdict=valid"), "Message-ID token after Postfix")
     finally:
         sink.stop()
+
+
+def self_signed(dirname):
+    """A certificate for 127.0.0.1 (subjectAltName IP), made for this test."""
+    cert, key = os.path.join(dirname, "cert.pem"), os.path.join(dirname, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o644)
+    return cert, key
+
+
+def test_starttls():
+    """STARTTLS against Postfix: required + verified against our CA works;
+    an unknown CA is a deferral that names the relay, not the message."""
+    tls_dir = tempfile.mkdtemp(prefix="pdtest-tls-")
+    os.chmod(tls_dir, 0o755)
+    cert, key = self_signed(tls_dir)
+    sink = common.Sink("-L")
+    try:
+        with postfix.Postfix(transport="lmtp:inet:[127.0.0.1]:%d" % sink.port,
+                             domains=("customer.test",),
+                             main={"smtpd_tls_security_level": "may",
+                                   "smtpd_tls_cert_file": cert,
+                                   "smtpd_tls_key_file": key,
+                                   "smtpd_tls_loglevel": "1",
+                                   "smtpd_tls_received_header": "yes"},
+                             extra_master="tlsmgr unix - - n 1000? 1 tlsmgr\n") as mta:
+            url = "smtp://127.0.0.1:%d" % mta.port
+            ok = common.send(url, "--starttls", "required", "--ca-file", cert)
+            pdtest.check_eq(ok[0]["status"], "sent", "STARTTLS, verified: %r" % ok[0])
+            mta.wait_log(r"TLS connection established from")
+            bad = common.send(url, "--starttls", "required", "--ca-file", "/dev/null")
+            pdtest.check_eq(bad[0]["status"], "deferred", "unknown CA: %r" % bad[0])
+            pdtest.check_eq(bad[0]["relay_problem"], "1", "unknown CA is the relay's problem")
+            mta.wait_log(r"to=<alice@customer\.test>.*status=sent")
+            end = time.time() + 20
+            while len(sink.dumps()) < 1 and time.time() < end:
+                time.sleep(0.2)
+            dumps = sink.dumps()
+            pdtest.check_eq(len(dumps), 1, "only the verified one arrived")
+            pdtest.check("using TLS" in dumps[0], "Received header shows TLS")
+    finally:
+        sink.stop()
+        subprocess.run(["rm", "-rf", tls_dir])
+
+
+def main():
+    if not os.access(common.SINK, os.X_OK):
+        pdtest.skip("smtp-sink (Debian package postfix) is not installed")
+    if not os.access(common.TOOL, os.X_OK):
+        pdtest.skip("pd-smtp-tool not built (%s)" % common.TOOL)
+    why = postfix.available()
+    if why:
+        pdtest.skip(why)
+    test_refusals_and_reuse()
+    test_starttls()
     print("ok")
 
 

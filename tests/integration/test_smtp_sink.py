@@ -212,6 +212,18 @@ def test_reply_lost_after_data():
         sink.stop()
 
 
+def test_starttls_required_not_offered():
+    # smtp-sink offers no STARTTLS: with starttls = required nothing is sent
+    sink = Sink()
+    try:
+        r = expect(send(sink.url, "--starttls", "required"), "deferred", "0", "EHLO", None, "1")
+        time.sleep(0.2)
+        pdtest.check_eq(len(sink.dumps()), 0, "nothing sent in clear text")
+        pdtest.check(re.search(r"(?i)ssl|tls", r["reply"]), "reply names TLS: %r" % r["reply"])
+    finally:
+        sink.stop()
+
+
 def main():
     if not os.access(SINK, os.X_OK):
         pdtest.skip("smtp-sink (Debian package postfix) is not installed")
@@ -222,6 +234,7 @@ def main():
     test_relay_down()
     test_slow_server_times_out()
     test_reply_lost_after_data()
+    test_starttls_required_not_offered()
     print("ok")
 
 

@@ -33,6 +33,11 @@ static char *opt_subject = "Printer on fire";
 static char *opt_verify_msgid;
 static char *opt_verify_reply;
 static char *opt_sender;
+static char *opt_starttls = "no";
+static char *opt_ca_file;
+static gboolean opt_no_verify;
+static char *opt_user;
+static char *opt_password;
 
 static const GOptionEntry entries[] = {
 	{ "relay", 0, 0, G_OPTION_ARG_STRING, &opt_relay, "smtp://host:port", "URL" },
@@ -52,6 +57,11 @@ static const GOptionEntry entries[] = {
 	{ "verify-msgid", 0, 0, G_OPTION_ARG_STRING, &opt_verify_msgid, "verify", "ID" },
 	{ "verify-reply", 0, 0, G_OPTION_ARG_STRING, &opt_verify_reply, "verify", "ADDR" },
 	{ "sender", 0, 0, G_OPTION_ARG_STRING, &opt_sender, "sender to verify for", "ADDR" },
+	{ "starttls", 0, 0, G_OPTION_ARG_STRING, &opt_starttls, "no, try, required", "WHEN" },
+	{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_file, "CA certificates", "FILE" },
+	{ "no-verify", 0, 0, G_OPTION_ARG_NONE, &opt_no_verify, "skip certificate checks", NULL },
+	{ "user", 0, 0, G_OPTION_ARG_STRING, &opt_user, "AUTH user", "NAME" },
+	{ "password", 0, 0, G_OPTION_ARG_STRING, &opt_password, "AUTH password", "TEXT" },
 	{ NULL }
 };
 
@@ -115,7 +125,12 @@ main(int argc, char **argv)
 
 	relay.url = opt_relay;
 	relay.helo = opt_helo;
-	relay.tls = PD_SMTP_TLS_NONE;
+	relay.tls = strcmp(opt_starttls, "required") == 0 ? PD_SMTP_TLS_REQUIRED
+		: strcmp(opt_starttls, "try") == 0 ? PD_SMTP_TLS_TRY : PD_SMTP_TLS_NONE;
+	relay.tls_verify = !opt_no_verify;
+	relay.ca_file = opt_ca_file;
+	relay.username = opt_user;
+	relay.password = opt_password;
 	relay.connect_timeout = (guint)opt_connect_timeout;
 	relay.reply_timeout = (guint)opt_reply_timeout;
 	relay.total_timeout = (guint)opt_reply_timeout * 4;
