@@ -49,39 +49,30 @@ base64_truncated(const guint8 *data, gsize len)
 	return count % 4 != 0;
 }
 
-/* The decoded content of a leaf part. */
+/* The decoded content of a leaf part (GMime's filters: base64, QP,
+ * uuencode with its begin line). */
 static GBytes *
 part_content(PdMailCtx *ctx, GMimePart *part)
 {
 	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
-	GMimeContentEncoding encoding;
-	GMimeStream *stream;
-	GByteArray *raw, *out;
-	GMimeEncoding state;
-	gsize outlen;
+	GMimeStream *stream, *out;
+	GByteArray *bytes;
 
 	if (wrapper == NULL || (stream = g_mime_data_wrapper_get_stream(wrapper)) == NULL)
 		return g_bytes_new(NULL, 0);
-	raw = stream_bytes(stream);
-	encoding = g_mime_data_wrapper_get_encoding(wrapper);
-	switch (encoding) {
-	case GMIME_CONTENT_ENCODING_BASE64:
-	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
-	case GMIME_CONTENT_ENCODING_UUENCODE:
-		break;
-	default:
-		return g_byte_array_free_to_bytes(raw);
+	if (g_mime_data_wrapper_get_encoding(wrapper) == GMIME_CONTENT_ENCODING_BASE64) {
+		GByteArray *raw = stream_bytes(stream);
+
+		if (base64_truncated(raw->data, raw->len))
+			pd_mail_warn(ctx, "truncated base64 content");
+		g_byte_array_unref(raw);
 	}
-	if (encoding == GMIME_CONTENT_ENCODING_BASE64 && base64_truncated(raw->data, raw->len))
-		pd_mail_warn(ctx, "truncated base64 content");
-	g_mime_encoding_init_decode(&state, encoding);
-	outlen = g_mime_encoding_outlen(&state, raw->len) + 16;
-	out = g_byte_array_sized_new((guint)outlen);
-	g_byte_array_set_size(out, (guint)outlen);
-	outlen = g_mime_encoding_flush(&state, (const char *)raw->data, raw->len, (char *)out->data);
-	g_byte_array_set_size(out, (guint)outlen);
-	g_byte_array_unref(raw);
-	return g_byte_array_free_to_bytes(out);
+	bytes = g_byte_array_new();
+	out = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	g_mime_data_wrapper_write_to_stream(wrapper, out);
+	g_object_unref(out);
+	return g_byte_array_free_to_bytes(bytes);
 }
 
 static char *
@@ -201,6 +192,26 @@ take_leaf(PdMailCtx *ctx, GMimePart *part)
 	add_attachment(ctx, object, part_filename(ctx, object), content);
 }
 
+/* A multipart without parts (no boundary, or none found) keeps all its
+ * content in the prologue: take it as text so nothing is lost. */
+static void
+take_prologue(PdMailCtx *ctx, GMimeMultipart *multipart)
+{
+	const char *prologue = g_mime_multipart_get_prologue(multipart);
+	GBytes *content;
+
+	if (prologue == NULL || *prologue == '\0')
+		return;
+	if (!ctx->have_text) {
+		g_free(ctx->mail->text_body);
+		ctx->mail->text_body = pd_mail_to_utf8(ctx, "text body", NULL, prologue, strlen(prologue));
+		ctx->have_text = TRUE;
+		return;
+	}
+	content = g_bytes_new(prologue, strlen(prologue));
+	add_attachment(ctx, GMIME_OBJECT(multipart), NULL, content);
+}
+
 /* Counts one more part; FALSE once past the limit (warned once). */
 static gboolean
 count_part(PdMailCtx *ctx)
@@ -253,8 +264,10 @@ pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message)
 
 				g_array_append_val(stack, child);
 			}
-			if (n == 0)
+			if (n == 0) {
 				pd_mail_warn(ctx, "multipart without parts");
+				take_prologue(ctx, multipart);
+			}
 		} else if (GMIME_IS_MESSAGE_PART(item.object)) {
 			take_message_part(ctx, GMIME_MESSAGE_PART(item.object));
 		} else if (GMIME_IS_PART(item.object)) {

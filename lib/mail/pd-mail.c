@@ -606,31 +606,98 @@ clean_subject(PdMailCtx *ctx, const char *subject)
 	return g_string_free(out, FALSE);
 }
 
+/* GMime turns an address header's 8-bit bytes into UTF-8 before it
+ * decodes encoded words, so "=?iso-8859-1?Q?M\xfcller?=" (raw 8-bit inside a
+ * Q word, as old Outlook wrote) decodes twice.  Q-encode such bytes first. */
+static char *
+quote_8bit_in_words(const char *raw)
+{
+	GString *out = g_string_sized_new(strlen(raw) + 16);
+	const char *p = raw;
+
+	while (*p != '\0') {
+		const char *q1, *q2, *end;
+
+		if (p[0] != '=' || p[1] != '?' || (q1 = strchr(p + 2, '?')) == NULL ||
+		    (q1[1] != 'Q' && q1[1] != 'q') || q1[2] != '?' ||
+		    (end = strstr(q1 + 3, "?=")) == NULL) {
+			g_string_append_c(out, *p++);
+			continue;
+		}
+		q2 = q1 + 3;
+		g_string_append_len(out, p, q2 - p);
+		for (; q2 < end; q2++) {
+			if ((guchar)*q2 >= 0x80)
+				g_string_append_printf(out, "=%02X", (guchar)*q2);
+			else
+				g_string_append_c(out, *q2);
+		}
+		g_string_append(out, "?=");
+		p = end + 2;
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Every mailbox of the top-level headers called name, parsed by GMime. */
+static InternetAddressList *
+address_list(PdMailCtx *ctx, GMimeMessage *message, const char *name)
+{
+	GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+	InternetAddressList *all = internet_address_list_new();
+	int n = headers != NULL ? g_mime_header_list_get_count(headers) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+		g_autofree char *fixed = NULL;
+		InternetAddressList *list;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0 || raw == NULL)
+			continue;
+		fixed = quote_8bit_in_words(raw);
+		if ((list = internet_address_list_parse(ctx->options, fixed)) != NULL) {
+			internet_address_list_append(all, list);
+			g_object_unref(list);
+		}
+	}
+	return all;
+}
+
 static void
 fill_fields(PdMailCtx *ctx, GMimeMessage *message)
 {
 	PdMail *mail = ctx->mail;
 	InternetAddressMailbox *mb;
 	GDateTime *date;
+	InternetAddressList *from = address_list(ctx, message, "From");
+	InternetAddressList *sender = address_list(ctx, message, "Sender");
+	InternetAddressList *reply_to = address_list(ctx, message, "Reply-To");
+	InternetAddressList *to = address_list(ctx, message, "To");
+	InternetAddressList *cc = address_list(ctx, message, "Cc");
 
-	if ((mb = first_mailbox(g_mime_message_get_from(message))) != NULL)
+	if ((mb = first_mailbox(from)) != NULL)
 		fill_address(ctx, "From", mb, &mail->from);
 	if (mail->from.address == NULL)
 		pd_mail_warn(ctx, "no From address");
-	if ((mb = first_mailbox(g_mime_message_get_sender(message))) != NULL) {
+	if ((mb = first_mailbox(sender)) != NULL) {
 		const char *addr = internet_address_mailbox_get_addr(mb);
 
 		if (addr != NULL && *addr != '\0')
 			mail->sender = pd_mail_cut_header(ctx, "Sender", addr);
 	}
-	if ((mb = first_mailbox(g_mime_message_get_reply_to(message))) != NULL)
+	if ((mb = first_mailbox(reply_to)) != NULL)
 		fill_address(ctx, "Reply-To", mb, &mail->reply_to);
-	add_mailboxes(ctx, "To", g_mime_message_get_to(message), mail->to);
-	add_mailboxes(ctx, "Cc", g_mime_message_get_cc(message), mail->cc);
+	add_mailboxes(ctx, "To", to, mail->to);
+	add_mailboxes(ctx, "Cc", cc, mail->cc);
 	mail->subject = clean_subject(ctx, g_mime_message_get_subject(message));
 	if ((date = g_mime_message_get_date(message)) != NULL)
 		mail->date = g_date_time_to_unix(date);
 	fill_ids(ctx, message);
+	g_object_unref(from);
+	g_object_unref(sender);
+	g_object_unref(reply_to);
+	g_object_unref(to);
+	g_object_unref(cc);
 	if (mail->message_id == NULL)
 		pd_mail_warn(ctx, "no usable Message-ID");
 }

@@ -269,6 +269,31 @@ test_charsets(void **state)
 	assert_true(has_warning(broken, "x-no-such-charset"));
 }
 
+/* Raw 8-bit inside a Q word (old Outlook): decoded once, in its charset. */
+static void
+test_8bit_in_encoded_word(void **state)
+{
+	g_autoptr(PdMail) m = parse("From: =?iso-8859-1?Q?J\xfcrgen?= <j@example.org>\n"
+				    "To: Heinz =?iso-8859-1?Q?M\xfcller?= <m@example.org>\n\nx\n");
+	const PdMailAddress *to = m->to->pdata[0];
+
+	assert_string_equal(m->from.name, "Jürgen");
+	assert_string_equal(to->name, "Heinz Müller");
+}
+
+/* A multipart whose boundary never comes: its content is still the text. */
+static void
+test_multipart_without_parts(void **state)
+{
+	g_autoptr(PdMail) none = parse("From: a@example.org\nContent-Type: multipart/mixed\n\nthe text\n");
+	g_autoptr(PdMail) missing = parse("From: a@example.org\n"
+					  "Content-Type: multipart/mixed; boundary=zz\n\nthe text\n");
+
+	assert_non_null(strstr(none->text_body, "the text"));
+	assert_non_null(strstr(missing->text_body, "the text"));
+	assert_true(has_warning(none, "boundary"));
+}
+
 static void
 test_invalid_utf8_and_nul(void **state)
 {
@@ -802,6 +827,8 @@ main(void)
 		cmocka_unit_test(test_crlf_hashes),
 		cmocka_unit_test(test_rfc2047_subjects),
 		cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_8bit_in_encoded_word),
+		cmocka_unit_test(test_multipart_without_parts),
 		cmocka_unit_test(test_invalid_utf8_and_nul),
 		cmocka_unit_test(test_attachments),
 		cmocka_unit_test(test_inline_image),
