@@ -6,6 +6,7 @@
  */
 #include "pd-auth-private.h"
 
+#include <idn2.h>
 #include <string.h>
 
 #include "core/pd-error.h"
@@ -98,6 +99,21 @@ pd_auth_domain_canonical(const char *domain)
 	len = strlen(copy);
 	if (len > 0 && copy[len - 1] == '.')
 		copy[--len] = '\0';
+	for (const char *p = copy; *p != '\0'; p++) {
+		if ((unsigned char) *p >= 0x80) {
+			/* a U-label From domain compares with A-label d= and MAIL FROM */
+			char *ascii = NULL;
+
+			if (!g_utf8_validate(copy, -1, NULL) ||
+			    idn2_to_ascii_8z(copy, &ascii, IDN2_NONTRANSITIONAL) != IDN2_OK)
+				return NULL;
+			g_free(copy);
+			copy = g_ascii_strdown(ascii, -1);
+			idn2_free(ascii);
+			len = strlen(copy);
+			break;
+		}
+	}
 	if (len == 0 || len > 253)
 		return NULL;
 	return g_steal_pointer(&copy);

@@ -694,6 +694,27 @@ test_dkim_body_length_limit(void **state)
 	}
 }
 
+static void
+test_idn_from_domain(void **state)
+{
+	g_autofree char *text = g_strdup_printf(
+		"sel._domainkey.xn--bcher-kva.example TXT v=DKIM1; k=rsa; p=%s\n",
+		key1024.public_b64);
+	g_autoptr(PdResolver) zone = zone_from(text);
+	g_autoptr(PdAuth) auth = auth_with(zone, PD_AUTH_MODE_VERIFY);
+	g_autofree char *msg = make_message("info@xn--bcher-kva.example", &key1024,
+					    "xn--bcher-kva.example", "sel");
+	g_autoptr(PdAuthResult) r = check(auth, "203.0.113.9", "evil.example",
+					  "x@attacker.example", msg, "B\xc3\xbc" "cher.example");
+	g_autoptr(PdAuthResult) bad = check(auth, "203.0.113.9", "evil.example",
+					    "x@attacker.example", msg, "b\xfc" "cher.example");
+
+	assert_string_equal(r->from_domain, "xn--bcher-kva.example");
+	assert_true(r->from_authenticated);
+	assert_null(bad->from_domain);		/* not UTF-8: nothing to authenticate */
+	assert_false(bad->from_authenticated);
+}
+
 /* ---- the DNS budget, with a resolver of our own behind the seam ---- */
 
 typedef struct {
@@ -951,6 +972,7 @@ main(void)
 		cmocka_unit_test(test_cross_organization_not_aligned),
 		cmocka_unit_test(test_dkim_small_key_and_null_sender),
 		cmocka_unit_test(test_dkim_body_length_limit),
+		cmocka_unit_test(test_idn_from_domain),
 		cmocka_unit_test(test_dns_budget),
 		cmocka_unit_test(test_authres_parse),
 		cmocka_unit_test(test_authres_malformed),
