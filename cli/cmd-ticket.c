@@ -13,6 +13,7 @@
  * U+FFFD or a space; only the line breaks of a body survive.
  */
 #include "pd-cli.h"
+#include "store/pd-store-identity.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -249,6 +250,30 @@ print_message(const PdMessageView *m, guint index, guint count)
 	}
 }
 
+/* Who the requester is and what that allowed (issue 3). */
+static void
+ticket_show_identity(PdStore *store, gint64 number)
+{
+	g_autoptr(GError) error = NULL;
+	PdTicketIdentity id;
+	g_autofree char *requester = NULL;
+
+	if (!pd_store_ticket_identity(store, number, &id, &error)) {
+		print_field("Identity:", error->message);
+		return;
+	}
+	requester = g_strdup_printf("%s, %s, %s", id.kind,
+				    id.authenticated ? "authenticated" : "not authenticated",
+				    id.authorized ? "authorized" : "not authorized");
+	print_field("Requester kind:", requester);
+	print_field("Account:", id.account != NULL ? id.account : "-");
+	print_field("Contact:", id.contact != NULL ? id.contact : "-");
+	print_field("Why:", id.reason != NULL ? id.reason : "-");
+	if (id.held != NULL)
+		print_field("Held:", id.held);
+	pd_ticket_identity_clear(&id);
+}
+
 static int
 ticket_show(PdCli *cli, int argc, char **argv)
 {
@@ -283,6 +308,7 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	print_field("Category:", t->category);
 	print_field("Requester:", requester);
 	print_field("Authorization:", t->needs_authorization ? "needed" : "not needed");
+	ticket_show_identity(store, t->number);
 	{
 		g_autofree char *created = local_time(t->created_at, "%Y-%m-%d %H:%M:%S %z");
 		g_autofree char *updated = local_time(t->updated_at, "%Y-%m-%d %H:%M:%S %z");

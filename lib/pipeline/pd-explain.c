@@ -23,6 +23,8 @@ typedef struct {
 	const char *decision;	/* "new", "existing", "unknown" */
 	gint64 ticket;
 	char *reason;
+	char *identity_json;	/* pd_identity_decision_json(), NULL: not identified */
+	char *identity_text;
 } ExplainRecipient;
 
 static void
@@ -35,6 +37,8 @@ explain_recipient_free(gpointer data)
 	g_free(r->subaddress);
 	g_free(r->key);
 	g_free(r->reason);
+	g_free(r->identity_json);
+	g_free(r->identity_text);
 	g_free(r);
 }
 
@@ -238,7 +242,10 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		else
 			g_string_append(out, "null");
 		json_member_string(out, "reason", r->reason);
-		g_string_append(out, "}}");
+		g_string_append_c(out, '}');
+		json_key(out, "identity");
+		g_string_append(out, r->identity_json != NULL ? r->identity_json : "null");
+		g_string_append_c(out, '}');
 	}
 	g_string_append_c(out, ']');
 	json_member_bool(out, "stored", FALSE);
@@ -376,6 +383,7 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		else
 			thread = g_strdup_printf("unknown (%s)", r->reason ? r->reason : "");
 		text_field(out, "  Threading:", thread);
+		text_field(out, "  Requester:", r->identity_text);
 	}
 
 	g_string_append_printf(out, "\nText body%s:\n", mail->text_from_html ?
@@ -405,6 +413,47 @@ explain_add_header_recipients(GPtrArray *names, PdConfig *config, GPtrArray *add
 	}
 }
 
+/* Who the From is for this recipient's queue (the same step as delivery;
+ * authentication is not wired yet, so the verdict is FALSE). */
+static void
+explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
+		 const PdQueueConfig *queue, const PdMail *mail)
+{
+	g_autoptr(GError) error = NULL;
+	PdIdentityDecision d;
+	const char *held;
+
+	if (queue == NULL) {
+		r->identity_text = g_strdup("- (no queue)");
+		return;
+	}
+	if (store == NULL) {
+		r->identity_text = g_strdup("unknown (no database)");
+		return;
+	}
+	if (!pd_pipeline_identify(store, config, queue, mail, FALSE, &d, &error)) {
+		r->identity_text = g_strdup_printf("unknown (database error: %s)", error->message);
+		return;
+	}
+	held = pd_hold_name(d.hold);
+	r->identity_json = pd_identity_decision_json(&d);
+	r->identity_text = g_strdup_printf("%s, %s, %s%s%s%s; %s",
+		pd_requester_kind_name(d.kind),
+		d.authenticated ? "authenticated" : "not authenticated",
+		d.authorized ? "authorized" : d.needs_authorization ? "needs authorization"
+		: "no authorization needed",
+		d.needs_authorization ? " (" : "",
+		d.needs_authorization ? d.permission : "",
+		d.needs_authorization ? ")" : "", d.reason);
+	if (held != NULL) {
+		char *text = g_strdup_printf("%s; held (%s)", r->identity_text, held);
+
+		g_free(r->identity_text);
+		r->identity_text = text;
+	}
+	pd_identity_decision_clear(&d);
+}
+
 static ExplainRecipient *
 explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 		  GPtrArray *candidates, const char *recipient)
@@ -432,6 +481,7 @@ explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 		if (r->reason == NULL)
 			r->reason = g_strdup(r->ticket > 0 ? "thread match" : "new ticket");
 	}
+	explain_identity(r, config, store, queue, mail);
 	return r;
 }
 

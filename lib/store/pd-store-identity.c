@@ -168,6 +168,54 @@ pd_store_identity_facts(PdStore *store, const char *canonical, PdIdentityFacts *
 	return TRUE;
 }
 
+void
+pd_ticket_identity_clear(PdTicketIdentity *identity)
+{
+	g_free(identity->kind);
+	g_free(identity->reason);
+	g_free(identity->held);
+	g_free(identity->account);
+	g_free(identity->contact);
+	memset(identity, 0, sizeof(*identity));
+}
+
+gboolean
+pd_store_ticket_identity(PdStore *store, gint64 number, PdTicketIdentity *identity_r,
+			 GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	PdStoreParams params;
+
+	memset(identity_r, 0, sizeof(*identity_r));
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, number);
+	result = identity_exec(store,
+		"SELECT t.requester_kind, t.requester_authenticated, t.requester_authorized,"
+		" t.needs_authorization, t.authorization_reason, t.held, a.name,"
+		" c.address || ' (' || c.role || '; ' || array_to_string(c.permissions, ',')"
+		" || '; ' || c.status || coalesce('; expires ' || c.expires_at::date, '') || ')'"
+		" FROM tickets t LEFT JOIN accounts a ON a.id = t.account_id"
+		" LEFT JOIN contacts c ON c.id = t.requester_contact_id WHERE t.number = $1",
+		&params, "ticket identity", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) != 1) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "no ticket %" G_GINT64_FORMAT, number);
+		return FALSE;
+	}
+	identity_r->kind = pd_store_dup(result, 0, 0);
+	identity_r->authenticated = pd_store_bool(result, 0, 1);
+	identity_r->authorized = pd_store_bool(result, 0, 2);
+	identity_r->needs_authorization = pd_store_bool(result, 0, 3);
+	identity_r->reason = pd_store_dup(result, 0, 4);
+	identity_r->held = pd_store_dup(result, 0, 5);
+	identity_r->account = pd_store_dup(result, 0, 6);
+	identity_r->contact = pd_store_dup(result, 0, 7);
+	return TRUE;
+}
+
 /* --- admin: changes ---------------------------------------------------- */
 
 gboolean

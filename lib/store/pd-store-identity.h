@@ -25,6 +25,23 @@
 gboolean pd_store_identity_facts(PdStore *store, const char *canonical,
 				 PdIdentityFacts **facts_r, GError **error);
 
+/* What a ticket knows about its requester (postdesk ticket show). */
+typedef struct {
+	char *kind;			/* agent, contact, member, unknown */
+	gboolean authenticated;
+	gboolean authorized;
+	gboolean needs_authorization;
+	char *reason;			/* NULL: never identified */
+	char *held;			/* "known", "moderate", NULL */
+	char *account;			/* account name, NULL: none */
+	char *contact;			/* "address (role; permissions; status)", NULL: none */
+} PdTicketIdentity;
+
+void pd_ticket_identity_clear(PdTicketIdentity *identity);
+/* PD_ERROR_NOTFOUND when there is no ticket number. */
+gboolean pd_store_ticket_identity(PdStore *store, gint64 number, PdTicketIdentity *identity_r,
+				  GError **error);
+
 /* --- admin: changes ---------------------------------------------------- */
 
 /* strv arguments may be NULL (none / unchanged). */

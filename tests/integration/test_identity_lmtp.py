@@ -62,9 +62,29 @@ def main():
         d = env.daemon()
 
         # support-only contact to billing@: a ticket that needs authorization
-        t = ticket(env, deliver(d, "Sam@ACME.test", "billing@example.com"))
+        n = deliver(d, "Sam@ACME.test", "billing@example.com")
+        t = ticket(env, n)
         pdtest.check_eq(t[:7], ["contact", "f", "f", "t", "Acme", "sam@acme.test", "-"], "sam")
         pdtest.check("not authenticated" in t[7], "sam reason: %r" % t[7])
+        show = env.postdesk("ticket", "show", n, check_rc=0).stdout
+        for needle in ("Requester kind:  contact, not authenticated, not authorized",
+                       "Account:         Acme", "sam@acme.test (alternate; support; active)",
+                       "Authorization:   needed", "not authenticated"):
+            pdtest.check(needle in show, "ticket show lacks %r:\n%s" % (needle, show))
+        # postdesk test says the same without storing anything
+        path = env.dir + "/sam.eml"
+        with open(path, "wb") as f:
+            f.write(pdtest.message(frm="sam@acme.test", to="billing@example.com"))
+        before = env.scalar("select count(*) from tickets")
+        out = json.loads(env.postdesk("test", "--json", path, check_rc=0).stdout)
+        ident = out["recipients"][0]["identity"]
+        pdtest.check_eq((ident["kind"], ident["authenticated"], ident["authorized"],
+                         ident["needs_authorization"], ident["permission"]),
+                        ("contact", False, False, True, "billing"), "postdesk test identity")
+        text = env.postdesk("test", path, check_rc=0).stdout
+        pdtest.check("Requester:     contact, not authenticated, needs authorization (billing)"
+                     in text, "postdesk test text:\n%s" % text)
+        pdtest.check_eq(env.scalar("select count(*) from tickets"), before, "test stores nothing")
 
         # billing contact, unauthenticated: identified, but no privileges
         t = ticket(env, deliver(d, "bill@acme.test", "billing@example.com"))
