@@ -10,6 +10,7 @@ with Postfix's reply text, for the others; the mail that reaches the far
 side through a real MTA must still carry our headers and the null sender.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,7 +114,7 @@ def test_starttls():
             pdtest.check("using TLS" in dumps[0], "Received header shows TLS")
     finally:
         sink.stop()
-        subprocess.run(["rm", "-rf", tls_dir])
+        shutil.rmtree(tls_dir, ignore_errors=True)
 
 
 def main():
@@ -125,7 +126,10 @@ def main():
     if why:
         pdtest.skip(why)
     test_refusals_and_reuse()
-    test_starttls()
+    if shutil.which("openssl"):
+        test_starttls()
+    else:
+        print("STARTTLS part skipped: no openssl command to make a certificate")
     print("ok")
 
 
