@@ -3,8 +3,12 @@
  * The migrations of sql/ are compiled in (see CMakeLists.txt), so the
  * version a build knows is exactly the set of files it carries.  Each
  * migration runs in its own transaction together with its schema_version
- * row, under a transaction-level advisory lock, so two `postdesk db
- * migrate` (or daemons) racing each other apply every step once.
+ * row.  The whole run holds a session-level advisory lock, taken BEFORE the
+ * version is read, so two `postdesk db migrate` racing each other apply
+ * every step once: the second reads the version only after the first is
+ * done, in a transaction of its own (a transaction that began before the
+ * other's COMMIT could still see the catalog as it was, and fail on
+ * "relation already exists").
  */
 #include "pd-store-private.h"
 #include "core/pd-error.h"
@@ -12,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* pg_advisory_xact_lock key: "pdmigrat" in ASCII. */
+/* pg_advisory_lock key: "pdmigrat" in ASCII. */
 #define MIGRATE_LOCK "7021609234095305076"
 
 int
@@ -204,27 +208,15 @@ read_sql_dir(const char *sql_dir, GError **error)
 	return g_steal_pointer(&migrations);
 }
 
-/* Apply m unless the database already has it (checked under the lock). */
+/* Apply m, in one transaction with its schema_version row. */
 static gboolean
-apply_one(PdStore *store, const PdMigration *m, gboolean *applied_r, GError **error)
+apply_one(PdStore *store, const PdMigration *m, GError **error)
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
-	int version;
 
-	*applied_r = FALSE;
-	if (!pd_store_exec_simple(store, "BEGIN; SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")",
-				  "migrate", error))
+	if (!pd_store_exec_simple(store, "BEGIN", "migrate", error))
 		goto fail;
-	if (!pd_store_schema_version(store, &version, error))
-		goto fail;
-	if (version >= m->version)
-		return pd_store_exec_simple(store, "ROLLBACK", "migrate", error);
-	if (version != m->version - 1) {
-		g_set_error(error, PD_ERROR, PD_ERROR_INTERNAL,
-			    "schema version %d cannot take migration %04d", version, m->version);
-		goto fail;
-	}
 	if (!pd_store_exec_simple(store, m->sql, m->name, error)) {
 		g_prefix_error(error, "migration %04d_%s: ", m->version, m->name);
 		goto fail;
@@ -240,29 +232,20 @@ apply_one(PdStore *store, const PdMigration *m, gboolean *applied_r, GError **er
 		pd_store_set_error(store, result, "schema_version", error);
 		goto fail;
 	}
-	if (!pd_store_exec_simple(store, "COMMIT", "migrate", error))
-		goto fail;
-	*applied_r = TRUE;
-	return TRUE;
+	return pd_store_exec_simple(store, "COMMIT", "migrate", error);
 fail:
 	if (!store->broken && PQtransactionStatus(store->conn) != PQTRANS_IDLE)
 		pd_store_exec_simple(store, "ROLLBACK", "migrate", NULL);
 	return FALSE;
 }
 
-gboolean
-pd_store_migrate_notify(PdStore *store, const char *sql_dir, PdStoreMigrateFunc applied_func,
-			gpointer user_data, guint *applied_r, GError **error)
+static gboolean
+migrate_locked(PdStore *store, GPtrArray *from_dir, PdStoreMigrateFunc applied_func,
+	       gpointer user_data, guint *applied_r, GError **error)
 {
-	GPtrArray *from_dir = NULL;
-	const PdMigration *list = pd_store_migrations;
-	guint count = pd_store_n_migrations, applied = 0;
-	gboolean ok = TRUE;
+	guint count = from_dir != NULL ? from_dir->len : pd_store_n_migrations;
 	int version;
 
-	g_return_val_if_fail(store != NULL, FALSE);
-	if (applied_r != NULL)
-		*applied_r = 0;
 	if (!pd_store_schema_version(store, &version, error))
 		return FALSE;
 	if (version > pd_store_schema_known()) {
@@ -271,27 +254,43 @@ pd_store_migrate_notify(PdStore *store, const char *sql_dir, PdStoreMigrateFunc 
 			    "knows (%d): upgrade postdesk", version, pd_store_schema_known());
 		return FALSE;
 	}
-	if (sql_dir != NULL) {
-		from_dir = read_sql_dir(sql_dir, error);
-		if (from_dir == NULL)
-			return FALSE;
-		count = from_dir->len;
-	}
-	for (guint i = 0; i < count && ok; i++) {
-		const PdMigration *m = from_dir != NULL ? from_dir->pdata[i] : &list[i];
-		gboolean done;
+	for (guint i = 0; i < count; i++) {
+		const PdMigration *m = from_dir != NULL ? from_dir->pdata[i]
+							: &pd_store_migrations[i];
 
 		if (m->version <= version)
 			continue;
-		ok = apply_one(store, m, &done, error);
-		if (ok && done) {
-			applied++;
-			if (applied_func != NULL)
-				applied_func(m->version, m->name, user_data);
-		}
+		if (!apply_one(store, m, error))
+			return FALSE;
+		(*applied_r)++;
+		if (applied_func != NULL)
+			applied_func(m->version, m->name, user_data);
 	}
-	if (from_dir != NULL)
-		g_ptr_array_unref(from_dir);
+	return TRUE;
+}
+
+gboolean
+pd_store_migrate_notify(PdStore *store, const char *sql_dir, PdStoreMigrateFunc applied_func,
+			gpointer user_data, guint *applied_r, GError **error)
+{
+	g_autoptr(GPtrArray) from_dir = NULL;
+	guint applied = 0;
+	gboolean ok;
+
+	g_return_val_if_fail(store != NULL, FALSE);
+	if (applied_r != NULL)
+		*applied_r = 0;
+	if (sql_dir != NULL && (from_dir = read_sql_dir(sql_dir, error)) == NULL)
+		return FALSE;
+	/* A migration may rewrite big tables, and may wait for another one:
+	 * no statement timeout while migrating. */
+	if (!pd_store_exec_simple(store, "SET statement_timeout = 0;"
+				  " SELECT pg_advisory_lock(" MIGRATE_LOCK ")", "migrate", error))
+		return FALSE;
+	ok = migrate_locked(store, from_dir, applied_func, user_data, &applied, error);
+	if (!pd_store_exec_simple(store, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ");"
+				  " RESET statement_timeout", "migrate", ok ? error : NULL))
+		ok = FALSE;
 	if (applied_r != NULL)
 		*applied_r = applied;
 	return ok;

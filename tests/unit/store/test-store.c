@@ -75,7 +75,8 @@ test_migrate_twice(void **state)
 	/* the fixture migrated already: both paths find nothing to do */
 	assert_true(pd_store_migrate(store, NULL, &applied, &error));
 	assert_int_equal(applied, 0);
-	assert_true(pd_store_migrate(store, sql_dir, &applied, &error));
+	if (!pd_store_migrate(store, sql_dir, &applied, &error))
+		fail_msg("migrate from %s: %s", sql_dir, error->message);
 	assert_int_equal(applied, 0);
 	assert_true(pd_store_schema_version(store, &version, &error));
 	assert_int_equal(version, pd_store_schema_known());
@@ -114,8 +115,8 @@ test_check_schema_refuses(void **state)
 	g_clear_error(&error);
 
 	/* from the source directory, reporting each migration */
-	assert_true(pd_store_migrate_notify(store, sql_dir, record_applied, names, &applied,
-					    &error));
+	if (!pd_store_migrate_notify(store, sql_dir, record_applied, names, &applied, &error))
+		fail_msg("migrate from %s: %s", sql_dir, error->message);
 	assert_int_equal(applied, pd_store_schema_known());
 	assert_int_equal(names->len, applied);
 	assert_string_equal(names->pdata[0], "0001_core");
@@ -180,13 +181,15 @@ static void
 test_migrate_concurrent(void **state)
 {
 	Fixture *other = fixture_new(fx->host, "migrace", FALSE);
-	Migrator m[4] = { { other->conninfo }, { other->conninfo }, { other->conninfo },
-			  { other->conninfo } };
+	Migrator m[4];
 	GThread *threads[G_N_ELEMENTS(m)];
 	guint total = 0;
 
-	for (guint i = 0; i < G_N_ELEMENTS(m); i++)
+	memset(m, 0, sizeof(m));
+	for (guint i = 0; i < G_N_ELEMENTS(m); i++) {
+		m[i].conninfo = other->conninfo;
 		threads[i] = g_thread_new("migrate", migrate_thread, &m[i]);
+	}
 	for (guint i = 0; i < G_N_ELEMENTS(m); i++) {
 		g_thread_join(threads[i]);
 		if (m[i].error != NULL)
