@@ -94,6 +94,7 @@ def main():
                  [["billing", "invoices"], ["support", ""]], "queues of the two copies")
 
         # max_sessions = 3: the fourth connection gets 421 4.3.2 and is closed.
+        time.sleep(0.5)     # the sessions above are reaped by now
         held = []
         for _ in range(3):
             w = pdtest.Wire(d.port)
