@@ -439,6 +439,7 @@ test_attachment_dedup(void **state)
 	test_mail_attach(a, "invoice.pdf", "application/pdf", content);
 	test_mail_attach(b, "copy.pdf", "application/pdf", content);
 	test_mail_attach(b, "again.pdf", "application/pdf", content);
+	test_mail_attach(b, "empty.txt", "text/plain", "");	/* NULL data in GBytes */
 	deliver_ok(store, a, &ra);
 	deliver_ok(store, b, &rb);
 	sql = g_strdup_printf("SELECT count(*) FROM attachments WHERE sha256 = '%s'", hash);
@@ -446,6 +447,9 @@ test_attachment_dedup(void **state)
 	g_clear_pointer(&sql, g_free);
 	sql = g_strdup_printf("SELECT count(*) FROM message_attachments WHERE sha256 = '%s'", hash);
 	assert_int_equal(fixture_count(fx, sql), 3);
+	assert_int_equal(fixture_count(fx, "SELECT count(*) FROM attachments WHERE size = 0"
+				       " AND data = ''::bytea AND sha256 = encode(sha256(''), 'hex')"),
+			 1);
 	pd_delivery_result_clear(&ra);
 	pd_delivery_result_clear(&rb);
 	test_mail_free(a);
