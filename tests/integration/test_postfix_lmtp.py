@@ -12,7 +12,8 @@ with XFORWARD (lmtp_send_xforward_command = yes).  Proves:
     transaction with a reply per recipient: one ticket in each queue;
   - an unknown recipient is refused at RCPT (550 5.1.1) and Postfix, not
     postdesk, bounces it; the other recipient is still delivered;
-  - Postfix logs status=sent with postdeskd's 250 for every delivery.
+  - Postfix logs status=sent with postdeskd's 250 for every delivery;
+  - a second instance runs side by side with its own port, queue and log.
 """
 import subprocess
 import time
@@ -101,8 +102,19 @@ def main():
             pdtest.check(len(bounced) == 1, "unknown recipient bounced by Postfix: %r" % bounced)
             mta.wait_log(r"to=<billing@example.com>.*status=sent \(250 ")
 
-            pdtest.check_eq(env.scalar("select count(*) from tickets"), "3", "tickets")
-            pdtest.check_eq(env.scalar("select count(*) from messages"), "4", "messages")
+            # 4. A second instance side by side: its own port, queue and log.
+            with postfix.Postfix(lmtp_port=d.port) as other:
+                pdtest.check(other.port != mta.port and other.dir != mta.dir, "separate")
+                other_id = "<pf-other.%d@customer.test>" % time.time_ns()
+                swaks(other, "help@example.com", other_id, "Second instance")
+                other.wait_log(r"to=<help@example.com>.*status=sent \(250 ")
+                pdtest.check(other_id not in mta.log_text(), "first log untouched")
+                pdtest.check(msgid not in other.log_text(), "second log is its own")
+                pdtest.check(mta.name in mta.log_text() and other.name in other.log_text()
+                             and other.name not in mta.log_text(), "distinct syslog_name")
+
+            pdtest.check_eq(env.scalar("select count(*) from tickets"), "4", "tickets")
+            pdtest.check_eq(env.scalar("select count(*) from messages"), "5", "messages")
             statuses = mta.deliveries()
             pdtest.check(all(s in ("sent", "bounced") for s in statuses.values()),
                          "no deferred delivery: %r" % statuses)
