@@ -35,17 +35,21 @@ stream_bytes(GMimeStream *stream)
 	return out;
 }
 
+/* Base64 content whose alphabet characters do not come in fours was cut. */
 static gboolean
 base64_truncated(const guint8 *data, gsize len)
 {
+	static gboolean table[256];
+	static gsize table_ready;
 	gsize count = 0;
 
-	for (gsize i = 0; i < len; i++) {
-		guchar c = data[i];
-
-		if (g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=')
-			count++;
+	if (g_once_init_enter(&table_ready)) {
+		for (int c = 0; c < 256; c++)
+			table[c] = g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=';
+		g_once_init_leave(&table_ready, 1);
 	}
+	for (gsize i = 0; i < len; i++)
+		count += table[data[i]];
 	return count % 4 != 0;
 }
 
@@ -61,11 +65,21 @@ part_content(PdMailCtx *ctx, GMimePart *part)
 	if (wrapper == NULL || (stream = g_mime_data_wrapper_get_stream(wrapper)) == NULL)
 		return g_bytes_new(NULL, 0);
 	if (g_mime_data_wrapper_get_encoding(wrapper) == GMIME_CONTENT_ENCODING_BASE64) {
+		/* decoded here in one pass over the raw bytes, which also tells
+		 * whether the content was cut */
 		GByteArray *raw = stream_bytes(stream);
+		GByteArray *decoded;
+		int state = 0;
+		guint32 save = 0;
+		gsize n;
 
 		if (base64_truncated(raw->data, raw->len))
 			pd_mail_warn(ctx, "truncated base64 content");
+		decoded = g_byte_array_sized_new(raw->len / 4 * 3 + 4);
+		n = g_mime_encoding_base64_decode_step(raw->data, raw->len, decoded->data, &state, &save);
+		decoded->len = (guint)n;
 		g_byte_array_unref(raw);
+		return g_byte_array_free_to_bytes(decoded);
 	}
 	bytes = g_byte_array_new();
 	out = g_mime_stream_mem_new_with_byte_array(bytes);

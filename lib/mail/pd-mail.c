@@ -18,6 +18,7 @@
  * a thread with a 1 MiB stack.
  */
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "core/pd-error.h"
 #include "mail/pd-mail-private.h"
@@ -29,10 +30,16 @@ static const PdMailLimits default_limits = {
 	.max_header_bytes = 64 * 1024,
 };
 
+/* SHA-256 through OpenSSL (SHA-NI where the CPU has it: GLib's GChecksum
+ * runs at about 90 MB/s, and every message is hashed twice). */
+static EVP_MD *sha256_md;
+
 static gpointer
 mail_init_once(gpointer data)
 {
 	g_mime_init();
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	g_assert(sha256_md != NULL);
 	return NULL;
 }
 
@@ -44,13 +51,27 @@ pd_mail_init(void)
 	g_once(&once, mail_init_once, NULL);
 }
 
+static void
+hex_digest(const unsigned char digest[32], char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 void
 pd_mail_sha256_hex(const guint8 *data, gsize len, char out[65])
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	unsigned char digest[EVP_MAX_MD_SIZE];
 
-	g_checksum_update(sum, data, len);
-	g_strlcpy(out, g_checksum_get_string(sum), 65);
+	pd_mail_init();
+	if (EVP_Digest(data, len, digest, NULL, sha256_md, NULL) != 1)
+		g_error("pd-mail: SHA-256 failed");
+	hex_digest(digest, out);
 }
 
 void
@@ -363,24 +384,29 @@ guard_headers(PdMailCtx *ctx, const char *data, gsize size, const char *body, GA
 static void
 body_hash(const char *p, const char *end, char out[65])
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	EVP_MD_CTX *sum = EVP_MD_CTX_new();
+	unsigned char digest[EVP_MAX_MD_SIZE];
 
+	if (sum == NULL || EVP_DigestInit_ex(sum, sha256_md, NULL) != 1)
+		g_error("pd-mail: SHA-256 failed");
 	while (p < end) {
 		const char *cr = memchr(p, '\r', end - p);
 
 		if (cr == NULL) {
-			g_checksum_update(sum, (const guchar *)p, end - p);
+			EVP_DigestUpdate(sum, p, end - p);
 			break;
 		}
-		g_checksum_update(sum, (const guchar *)p, cr - p);
+		EVP_DigestUpdate(sum, p, cr - p);
 		if (cr + 1 < end && cr[1] == '\n') {
 			p = cr + 1;	/* drop the CR, keep the LF */
 		} else {
-			g_checksum_update(sum, (const guchar *)cr, 1);
+			EVP_DigestUpdate(sum, cr, 1);
 			p = cr + 1;
 		}
 	}
-	g_strlcpy(out, g_checksum_get_string(sum), 65);
+	EVP_DigestFinal_ex(sum, digest, NULL);
+	EVP_MD_CTX_free(sum);
+	hex_digest(digest, out);
 }
 
 const char *
