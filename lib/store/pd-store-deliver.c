@@ -180,6 +180,11 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 	/* 39: the identity decision for pd_ticket_identify (sql/0002) */
 	pd_store_param_take_text(params, in->identity != NULL
 				 ? pd_identity_decision_json(in->identity) : NULL);
+	/* 40: the acknowledgement request for pd_outbound_ack (sql/0003) */
+	if (in->autoreply != NULL)
+		pd_store_param_take_binary(params, text_array(in->autoreply));
+	else
+		pd_store_param_text(params, NULL);
 }
 
 /* The original delivery of a key another transaction just committed. */

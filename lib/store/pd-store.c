@@ -22,7 +22,11 @@ static const struct {
 		 * sees the ticket just made. */
 		"SELECT d.ticket_id, d.ticket_number, d.message_row, d.new_ticket, d.duplicate,"
 		" d.thread_reason, pd_ticket_identify(d.ticket_id, d.message_row, d.new_ticket,"
-		" d.duplicate, $39::jsonb)"
+		" d.duplicate, $39::jsonb),"
+		/* pd_outbound_ack (sql/0003): the acknowledgement, same
+		 * statement, so it commits with the ticket or not at all */
+		" pd_outbound_ack(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
+		" jsonb_object($40::text[]))"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) d" },

@@ -83,6 +83,10 @@ typedef struct {
 	 * ticket records it, every message gets a "requester.identified"
 	 * event.  NULL: not identified (the ticket's requester is unknown). */
 	const PdIdentityDecision *identity;
+	/* The acknowledgement request, key/value pairs for pd_outbound_ack
+	 * (sql/0003_outbound.sql), from pd_pipeline_autoreply_request(); it
+	 * is queued only for a new ticket.  NULL: no acknowledgement. */
+	GPtrArray *autoreply;
 } PdInbound;
 
 typedef struct {

@@ -1,0 +1,411 @@
+/* pd-store-outbound: the outbound queue's SQL (see pd-store-outbound.h).
+ *
+ * The statements here run a few times per mail sent, not per mail
+ * received, so they are plain parameterized statements (PQexecParams),
+ * not prepared ones.  Every state change is one statement (UPDATE ...
+ * RETURNING feeding an INSERT INTO events), so the row and its event
+ * commit together.
+ */
+#include "pd-store-outbound.h"
+#include "pd-store-private.h"
+#include "core/pd-error.h"
+
+#include <string.h>
+
+#define ROW_COLUMNS \
+	"o.id, o.ticket_id, t.number, o.message_row, o.kind, o.template, o.queue, o.lang," \
+	" array_to_string(o.recipients, E'\\n'), o.recipient_name, o.envelope_from," \
+	" o.auto_reply, o.status, o.attempts, o.message_id, o.message, m.message_id," \
+	" array_to_string(m.reference_ids, E'\\n'), o.claimed_by, o.last_error," \
+	" extract(epoch FROM o.next_attempt_at)::bigint," \
+	" extract(epoch FROM o.sent_at)::bigint, extract(epoch FROM o.created_at)::bigint," \
+	" extract(epoch FROM o.updated_at)::bigint"
+#define ROW_JOINS \
+	" LEFT JOIN tickets t ON t.id = o.ticket_id LEFT JOIN messages m ON m.id = o.message_row"
+
+void
+pd_outbound_row_free(PdOutboundRow *row)
+{
+	if (row == NULL)
+		return;
+	g_free(row->kind);
+	g_free(row->template_name);
+	g_free(row->queue);
+	g_free(row->lang);
+	g_clear_pointer(&row->recipients, g_ptr_array_unref);
+	g_free(row->recipient_name);
+	g_free(row->envelope_from);
+	g_free(row->status);
+	g_free(row->message_id);
+	g_clear_pointer(&row->message, g_bytes_unref);
+	g_free(row->in_reply_to);
+	g_clear_pointer(&row->references, g_ptr_array_unref);
+	g_clear_pointer(&row->values, g_hash_table_unref);
+	g_free(row->claimed_by);
+	g_free(row->last_error);
+	g_free(row);
+}
+
+static PGresult *
+outbound_exec(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+	      GError **error)
+{
+	PGresult *result;
+	ExecStatusType status;
+
+	if (store->broken) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+			    "database error: the connection was lost");
+		return NULL;
+	}
+	result = PQexecParams(store->conn, sql, params->n, NULL, params->values, params->lengths,
+			      params->formats, 0);
+	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+		return result;
+	pd_store_set_error(store, result, what, error);
+	PQclear(result);
+	return NULL;
+}
+
+/* Lines of a text value as a string array (NULL value: empty). */
+static GPtrArray *
+lines_array(const char *text)
+{
+	GPtrArray *array = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) lines = NULL;
+
+	if (text == NULL || *text == '\0')
+		return array;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++)
+		g_ptr_array_add(array, g_strdup(*l));
+	return array;
+}
+
+static PdOutboundRow *
+row_from_result(const PGresult *result, int r)
+{
+	PdOutboundRow *row = g_new0(PdOutboundRow, 1);
+	const char *message = pd_store_value(result, r, 15);
+
+	row->id = pd_store_int(result, r, 0);
+	row->ticket_id = pd_store_int(result, r, 1);
+	row->ticket_number = pd_store_int(result, r, 2);
+	row->message_row = pd_store_int(result, r, 3);
+	row->kind = pd_store_dup(result, r, 4);
+	row->template_name = pd_store_dup(result, r, 5);
+	row->queue = pd_store_dup(result, r, 6);
+	row->lang = pd_store_dup(result, r, 7);
+	row->recipients = lines_array(pd_store_value(result, r, 8));
+	row->recipient_name = pd_store_dup(result, r, 9);
+	row->envelope_from = pd_store_dup(result, r, 10);
+	row->auto_reply = pd_store_bool(result, r, 11);
+	row->status = pd_store_dup(result, r, 12);
+	row->attempts = (int)pd_store_int(result, r, 13);
+	row->message_id = pd_store_dup(result, r, 14);
+	if (message != NULL) {
+		size_t len = 0;
+		unsigned char *bytes = PQunescapeBytea((const unsigned char *)message, &len);
+
+		if (bytes != NULL) {
+			row->message = g_bytes_new(bytes, len);
+			PQfreemem(bytes);
+		}
+	}
+	row->in_reply_to = pd_store_dup(result, r, 16);
+	row->references = lines_array(pd_store_value(result, r, 17));
+	if (row->in_reply_to != NULL)
+		g_ptr_array_add(row->references, g_strdup(row->in_reply_to));
+	row->claimed_by = pd_store_dup(result, r, 18);
+	row->last_error = pd_store_dup(result, r, 19);
+	row->next_attempt_at = pd_store_int(result, r, 20);
+	row->sent_at = pd_store_int(result, r, 21);
+	row->created_at = pd_store_int(result, r, 22);
+	row->updated_at = pd_store_int(result, r, 23);
+	return row;
+}
+
+static gboolean
+load_values(PdStore *store, PdOutboundRow *row, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, row->id);
+	result = outbound_exec(store, "SELECT key, value FROM jsonb_each_text(pd_outbound_values($1))",
+			       &params, "outbound values", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	row->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (int i = 0; i < PQntuples(result); i++)
+		g_hash_table_replace(row->values, pd_store_dup(result, i, 0),
+				     pd_store_dup(result, i, 1));
+	return TRUE;
+}
+
+gboolean
+pd_store_outbound_claim(PdStore *store, const char *instance, guint lease_seconds, guint max,
+			GPtrArray **rows_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)pd_outbound_row_free);
+
+	g_return_val_if_fail(store != NULL && instance != NULL && rows_r != NULL, FALSE);
+
+	pd_store_params_init(&params);
+	pd_store_param_text(&params, instance);
+	pd_store_param_int(&params, lease_seconds);
+	pd_store_param_int(&params, max);
+	result = outbound_exec(store,
+		"WITH c AS (UPDATE outbound o SET status = 'sending', attempts = o.attempts + 1,"
+		"  claimed_by = $1, claimed_at = now(),"
+		"  lease_until = now() + make_interval(secs => $2::integer), updated_at = now()"
+		" WHERE o.id IN (SELECT id FROM outbound WHERE status = 'queued'"
+		"  AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $3::integer"
+		"  FOR UPDATE SKIP LOCKED)"
+		" RETURNING o.*)"
+		" SELECT " ROW_COLUMNS " FROM c o" ROW_JOINS " ORDER BY o.id",
+		&params, "outbound claim", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	for (int i = 0; i < PQntuples(result); i++)
+		g_ptr_array_add(rows, row_from_result(result, i));
+	for (guint i = 0; i < rows->len; i++)
+		if (!load_values(store, rows->pdata[i], error))
+			return FALSE;	/* the rows stay "sending" until their lease ends */
+	*rows_r = g_steal_pointer(&rows);
+	return TRUE;
+}
+
+gboolean
+pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	pd_store_params_init(&params);
+	result = outbound_exec(store,
+		"WITH u AS (UPDATE outbound SET status = 'failed', lease_until = NULL,"
+		"  updated_at = now(),"
+		"  last_error = 'outcome unknown: the sender (' || claimed_by || ') stopped during"
+		" the SMTP transaction of attempt ' || attempts || '; not resent automatically so"
+		" the recipient gets no duplicate (postdesk outbound retry sends it again)'"
+		" WHERE status = 'sending' AND lease_until < now() RETURNING id, ticket_id, last_error)"
+		" INSERT INTO events (ticket_id, kind, detail)"
+		" SELECT ticket_id, 'outbound.unknown', jsonb_build_object('id', id, 'error', last_error)"
+		" FROM u",
+		&params, "outbound recover", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (count_r != NULL)
+		*count_r = (guint)g_ascii_strtoull(PQcmdTuples(result), NULL, 10);
+	return TRUE;
+}
+
+gboolean
+pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
+			      const char *message_id, GBytes *message, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	gsize len = 0;
+	const void *data = g_bytes_get_data(message, &len);
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, id);
+	pd_store_param_text(&params, instance);
+	pd_store_param_text(&params, message_id);
+	pd_store_param_binary(&params, data != NULL ? data : "", len);
+	result = outbound_exec(store,
+		"UPDATE outbound SET message_id = $3, message = $4, updated_at = now()"
+		" WHERE id = $1 AND status = 'sending' AND claimed_by = $2",
+		&params, "outbound message", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (strcmp(PQcmdTuples(result), "1") != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "outbound %" G_GINT64_FORMAT " is no longer claimed by this sender", id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* One outcome: an UPDATE of our claimed row and its event, one statement. */
+static gboolean
+record(PdStore *store, gint64 id, const char *set_sql, const char *instance, const char *reply,
+       gint64 delay, gint64 max_attempts, gboolean count_attempt, char **status_r,
+       GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	g_autofree char *sql = NULL;
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, id);
+	pd_store_param_text(&params, instance);
+	pd_store_param_text(&params, reply);
+	pd_store_param_int(&params, delay);
+	pd_store_param_int(&params, max_attempts);
+	pd_store_param_bool(&params, count_attempt);
+	sql = g_strconcat(
+		"WITH u AS (UPDATE outbound SET ", set_sql, ", last_error = $3,"
+		"  lease_until = NULL, updated_at = now()"
+		" WHERE id = $1 AND status = 'sending' AND claimed_by = $2"
+		" AND $4::integer >= 0 AND $5::integer >= 0 AND $6::boolean IS NOT NULL"
+		" RETURNING id, ticket_id, status, attempts, message_id)"
+		" INSERT INTO events (ticket_id, kind, detail)"
+		" SELECT ticket_id, CASE status WHEN 'queued' THEN 'outbound.deferred'"
+		"  ELSE 'outbound.' || status END, jsonb_build_object('id', id,"
+		"  'attempts', attempts, 'message_id', message_id, 'reply', $3::text) FROM u"
+		" RETURNING detail->>'id', kind", NULL);
+	result = outbound_exec(store, sql, &params, "outbound result", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) != 1) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "outbound %" G_GINT64_FORMAT " is no longer claimed by this sender", id);
+		return FALSE;
+	}
+	if (status_r != NULL)
+		*status_r = g_strdup(pd_store_value(result, 0, 1) + strlen("outbound."));
+	return TRUE;
+}
+
+gboolean
+pd_store_outbound_sent(PdStore *store, gint64 id, const char *instance, const char *reply,
+		       GError **error)
+{
+	return record(store, id, "status = 'sent', sent_at = now()", instance, reply, 0, 0, TRUE,
+		      NULL, error);
+}
+
+gboolean
+pd_store_outbound_failed(PdStore *store, gint64 id, const char *instance, const char *reply,
+			 GError **error)
+{
+	return record(store, id, "status = 'failed'", instance, reply, 0, 0, TRUE, NULL, error);
+}
+
+gboolean
+pd_store_outbound_deferred(PdStore *store, gint64 id, const char *instance, const char *reply,
+			   guint delay_seconds, gboolean count_attempt, guint max_attempts,
+			   gboolean *failed_r, GError **error)
+{
+	g_autofree char *status = NULL;
+
+	if (!record(store, id,
+		    "attempts = CASE WHEN $6 THEN attempts ELSE greatest(attempts - 1, 0) END,"
+		    " status = CASE WHEN $6 AND attempts >= $5 THEN 'failed' ELSE 'queued' END,"
+		    " next_attempt_at = now() + make_interval(secs => $4::integer)",
+		    instance, reply, delay_seconds, max_attempts, count_attempt, &status, error))
+		return FALSE;
+	if (failed_r != NULL)
+		*failed_r = g_strcmp0(status, "failed") == 0;
+	return TRUE;
+}
+
+gboolean
+pd_store_outbound_list(PdStore *store, const char *status, guint limit, GPtrArray **rows_r,
+		       GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	GPtrArray *rows;
+
+	pd_store_params_init(&params);
+	pd_store_param_text(&params, status);
+	pd_store_param_int(&params, limit);
+	result = outbound_exec(store,
+		"SELECT " ROW_COLUMNS " FROM outbound o" ROW_JOINS
+		" WHERE ($1::text IS NULL OR o.status = $1) ORDER BY o.id DESC LIMIT $2::integer",
+		&params, "outbound list", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	rows = g_ptr_array_new_with_free_func((GDestroyNotify)pd_outbound_row_free);
+	for (int i = 0; i < PQntuples(result); i++)
+		g_ptr_array_add(rows, row_from_result(result, i));
+	*rows_r = rows;
+	return TRUE;
+}
+
+gboolean
+pd_store_outbound_get(PdStore *store, gint64 id, PdOutboundRow **row_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, id);
+	result = outbound_exec(store, "SELECT " ROW_COLUMNS " FROM outbound o" ROW_JOINS
+			       " WHERE o.id = $1", &params, "outbound show", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) != 1) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "no outbound mail %" G_GINT64_FORMAT, id);
+		return FALSE;
+	}
+	*row_r = row_from_result(result, 0);
+	return TRUE;
+}
+
+/* retry/cancel: one statement; the row's old status says why it refused. */
+static gboolean
+operator_change(PdStore *store, gint64 id, const char *actor, const char *sql, const char *verb,
+		GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	g_autoptr(PdOutboundRow) row = NULL;
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, id);
+	pd_store_param_text(&params, actor);
+	result = outbound_exec(store, sql, &params, verb, error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) == 1)
+		return TRUE;
+	if (!pd_store_outbound_get(store, id, &row, error))
+		return FALSE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+		    "outbound %" G_GINT64_FORMAT " is %s: cannot %s it", id, row->status, verb);
+	return FALSE;
+}
+
+gboolean
+pd_store_outbound_retry(PdStore *store, gint64 id, const char *actor, GError **error)
+{
+	return operator_change(store, id, actor,
+		"WITH u AS (UPDATE outbound SET status = 'queued', attempts = 0,"
+		"  next_attempt_at = now(), updated_at = now()"
+		" WHERE id = $1 AND status IN ('queued', 'failed', 'cancelled')"
+		" RETURNING id, ticket_id, last_error)"
+		" INSERT INTO events (ticket_id, actor, kind, detail)"
+		" SELECT ticket_id, $2, 'outbound.retry', jsonb_build_object('id', id,"
+		"  'last_error', last_error) FROM u RETURNING id",
+		"retry", error);
+}
+
+gboolean
+pd_store_outbound_cancel(PdStore *store, gint64 id, const char *actor, GError **error)
+{
+	return operator_change(store, id, actor,
+		"WITH u AS (UPDATE outbound SET status = 'cancelled', updated_at = now()"
+		" WHERE id = $1 AND status IN ('queued', 'failed') RETURNING id, ticket_id)"
+		" INSERT INTO events (ticket_id, actor, kind, detail)"
+		" SELECT ticket_id, $2, 'outbound.cancelled', jsonb_build_object('id', id)"
+		" FROM u RETURNING id",
+		"cancel", error);
+}

@@ -1,0 +1,87 @@
+/* pd-store-outbound: the outbound queue (sql/0003_outbound.sql).
+ *
+ * The sender's side: claim due rows (FOR UPDATE SKIP LOCKED, so several
+ * daemons share one queue), fix the rendered bytes before the first
+ * attempt, record the outcome; rows left "sending" past their lease are
+ * turned into failed "outcome unknown" and never resent automatically (at
+ * most once: a crash mid-send sends no duplicate).  The operator's side:
+ * list, show, retry, cancel.  Every state change has its event row.
+ * Rows are written elsewhere: the acknowledgement by pd_outbound_ack inside
+ * the delivery statement.  Every value is a bound parameter.
+ */
+#ifndef PD_STORE_OUTBOUND_H
+#define PD_STORE_OUTBOUND_H
+
+#include <glib.h>
+#include "store/pd-store.h"
+
+typedef struct {
+	gint64 id;
+	gint64 ticket_id;		/* 0 = none */
+	gint64 ticket_number;		/* 0 = none */
+	gint64 message_row;		/* the message answered, 0 = none */
+	char *kind;			/* ack, authorization, ... */
+	char *template_name;		/* "ack" */
+	char *queue;			/* for the template lookup, may be NULL */
+	char *lang;			/* may be NULL */
+	GPtrArray *recipients;		/* char * */
+	char *recipient_name;		/* may be NULL */
+	char *envelope_from;		/* "" = null sender */
+	gboolean auto_reply;
+	char *status;
+	int attempts;
+	char *message_id;		/* NULL until rendered */
+	GBytes *message;		/* NULL until rendered */
+	char *in_reply_to;		/* Message-ID of the message answered, or NULL */
+	GPtrArray *references;		/* char *, oldest first (answered message's + its id) */
+	GHashTable *values;		/* placeholder -> text (claim only, else NULL) */
+	char *claimed_by;
+	char *last_error;
+	gint64 next_attempt_at, sent_at, created_at, updated_at;	/* Unix time, 0 = none */
+} PdOutboundRow;
+
+void pd_outbound_row_free(PdOutboundRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundRow, pd_outbound_row_free)
+
+/* --- the sender -------------------------------------------------------- */
+
+/* Mark at most max due rows "sending" for instance with a lease, COMMIT,
+ * and return them with their template values.  The lease must outlast one
+ * SMTP transaction. */
+gboolean pd_store_outbound_claim(PdStore *store, const char *instance, guint lease_seconds,
+				 guint max, GPtrArray **rows_r, GError **error);
+/* Rows "sending" past their lease -> failed "outcome unknown" (the sender
+ * died during the SMTP transaction).  count_r: how many. */
+gboolean pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error);
+/* Fix the rendered mail of a claimed row (before its first attempt). */
+gboolean pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
+				       const char *message_id, GBytes *message, GError **error);
+/* Outcomes of a claimed row.  PD_ERROR_NOTFOUND when the row is no longer
+ * ours (cancelled, or recovered after the lease). */
+gboolean pd_store_outbound_sent(PdStore *store, gint64 id, const char *instance,
+				const char *reply, GError **error);
+gboolean pd_store_outbound_failed(PdStore *store, gint64 id, const char *instance,
+				  const char *reply, GError **error);
+/* Back to queued after delay_seconds, or failed once attempts reached
+ * max_attempts.  count_attempt FALSE: the relay, not this mail, failed
+ * (the attempt is not counted against the mail).  failed_r: gave up. */
+gboolean pd_store_outbound_deferred(PdStore *store, gint64 id, const char *instance,
+				    const char *reply, guint delay_seconds,
+				    gboolean count_attempt, guint max_attempts,
+				    gboolean *failed_r, GError **error);
+
+/* --- the operator ------------------------------------------------------ */
+
+/* Newest first; status NULL = any. */
+gboolean pd_store_outbound_list(PdStore *store, const char *status, guint limit,
+				GPtrArray **rows_r, GError **error);
+/* One row with its rendered message; PD_ERROR_NOTFOUND if none. */
+gboolean pd_store_outbound_get(PdStore *store, gint64 id, PdOutboundRow **row_r,
+			       GError **error);
+/* failed/cancelled/queued -> queued now, attempts reset.  PD_ERROR_USAGE
+ * for a row that is sent or being sent, NOTFOUND for none. */
+gboolean pd_store_outbound_retry(PdStore *store, gint64 id, const char *actor, GError **error);
+/* queued/failed -> cancelled; same errors. */
+gboolean pd_store_outbound_cancel(PdStore *store, gint64 id, const char *actor, GError **error);
+
+#endif
