@@ -19,4 +19,10 @@ gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
 			      gboolean from_authenticated, PdIdentityDecision *decision_r,
 			      GError **error);
 
+/* The acknowledge step (pd-pipeline-autoreply.c): the request for
+ * pd_outbound_ack as key/value pairs (PdInbound.autoreply), or NULL when
+ * no acknowledgement is configured. */
+GPtrArray *pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
+					 const PdEnvelope *envelope, const PdMail *mail);
+
 #endif

@@ -266,6 +266,7 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	g_autofree char *subaddress = NULL;
 	g_autofree char *canonical = NULL;
 	g_autofree char *key = NULL;
+	g_autoptr(GPtrArray) autoreply = NULL;
 	const PdQueueConfig *queue;
 	PdInbound inbound = { 0 };
 
@@ -285,6 +286,8 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	inbound.raw = raw;
 	inbound.idempotency_key = key;
 	inbound.thread_candidates = candidates;
+	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail);
+	inbound.autoreply = autoreply;
 	pipeline_store_one(pipeline, config, queue, &inbound, &outcome->result, &outcome->error);
 	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);
 }

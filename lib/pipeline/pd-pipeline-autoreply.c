@@ -1,0 +1,124 @@
+/* pd-pipeline-autoreply: the acknowledge step's decision, for the store.
+ *
+ * The pipeline decides (pd_autoreply_decide, lib/ticket) and the store
+ * writes (pd_outbound_ack in the delivery's own statement, which also
+ * applies the per-address cap and answers only a new ticket).  The request
+ * travels as key/value pairs (PdInbound.autoreply):
+ *   to, name, template, queue, limit, window    answer
+ *   suppress, to                                 do not, and say why
+ * No request at all when [outbound] is not configured or acknowledge = no.
+ *
+ *   [outbound]
+ *   acknowledge = yes        ; an acknowledgement for each new ticket
+ *   autoreply_limit = 3      ; automatic replies per address ...
+ *   autoreply_window = 3600  ; ... per this many seconds (0 = no cap)
+ */
+#include "pd-pipeline-private.h"
+#include "core/pd-address.h"
+#include "ticket/pd-autoreply.h"
+
+#include <string.h>
+
+#define SECTION "outbound"
+
+static guint
+config_uint(GKeyFile *kf, const char *key, guint fallback)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 value;
+
+	if (!g_key_file_has_key(kf, SECTION, key, NULL))
+		return fallback;
+	value = g_key_file_get_int64(kf, SECTION, key, &error);
+	return error == NULL && value >= 0 && value <= G_MAXINT ? (guint)value : fallback;
+}
+
+static void
+add_pair(GPtrArray *pairs, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	g_ptr_array_add(pairs, g_strdup(key));
+	g_ptr_array_add(pairs, g_strdup(value));
+}
+
+/* Every address that is ours: the queues' and [outbound] from/reply. */
+static GPtrArray *
+own_addresses(const PdConfig *config)
+{
+	GPtrArray *own = g_ptr_array_new_with_free_func(g_free);
+	static const char *const keys[] = { "from", "reply_address", "bounce_address" };
+
+	for (guint i = 0; i < config->queues->len; i++) {
+		const PdQueueConfig *q = config->queues->pdata[i];
+
+		for (guint j = 0; j < q->addresses->len; j++)
+			g_ptr_array_add(own, g_strdup(q->addresses->pdata[j]));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		g_autofree char *value = g_key_file_get_string(config->keyfile, SECTION, keys[i],
+							       NULL);
+		const char *lt = value != NULL ? strrchr(value, '<') : NULL;
+		char *canonical;
+
+		if (value == NULL)
+			continue;
+		canonical = pd_address_canonicalize(lt != NULL ? lt : value,
+						    config->recipient_delimiter);
+		if (canonical != NULL)
+			g_ptr_array_add(own, canonical);
+	}
+	g_ptr_array_add(own, NULL);
+	return own;
+}
+
+GPtrArray *
+pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
+			      const PdEnvelope *envelope, const PdMail *mail)
+{
+	GKeyFile *kf = config->keyfile;
+	g_autoptr(PdTokenKeys) keys = NULL;
+	g_autoptr(GPtrArray) own = NULL;
+	GPtrArray *pairs;
+	PdAutoreplyFacts facts = { 0 };
+	PdAutoreplyDecision decision;
+	g_autofree char *limit = NULL, *window = NULL;
+
+	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
+		return NULL;
+	if (g_key_file_has_key(kf, SECTION, "acknowledge", NULL) &&
+	    !g_key_file_get_boolean(kf, SECTION, "acknowledge", NULL))
+		return NULL;
+	keys = pd_token_keys_from_keyfile(kf, NULL);	/* NULL: the sender says why */
+	own = own_addresses(config);
+	facts.envelope_sender = envelope != NULL ? envelope->mail_from : NULL;
+	facts.mail = mail;
+	facts.keys = keys;
+	facts.own_addresses = (const char *const *)own->pdata;
+	facts.delimiter = config->recipient_delimiter;
+	/* authentication and scoring are not wired into the pipeline yet:
+	 * auth_known and spam stay FALSE until they are */
+	pd_autoreply_decide(&facts, &decision);
+
+	pairs = g_ptr_array_new_with_free_func(g_free);
+	if (!decision.send) {
+		g_autofree char *from = mail->from.address != NULL
+			? pd_address_canonicalize(mail->from.address, config->recipient_delimiter)
+			: NULL;
+
+		add_pair(pairs, "suppress", decision.reason);
+		add_pair(pairs, "to", from);
+		pd_autoreply_decision_clear(&decision);
+		return pairs;
+	}
+	limit = g_strdup_printf("%u", config_uint(kf, "autoreply_limit", 3));
+	window = g_strdup_printf("%u", config_uint(kf, "autoreply_window", 3600));
+	add_pair(pairs, "to", decision.recipient);
+	add_pair(pairs, "name", decision.recipient_name);
+	add_pair(pairs, "template", "ack");
+	add_pair(pairs, "queue", queue->name);
+	add_pair(pairs, "limit", limit);
+	add_pair(pairs, "window", window);
+	pd_autoreply_decision_clear(&decision);
+	return pairs;
+}
