@@ -24,6 +24,7 @@ static const struct {
 	{ "contact", pd_cmd_contact, "contact add|list|show|set|remove|suspend: authorized contacts" },
 	{ "agent", pd_cmd_agent, "agent add|list|show|set|remove: agents and their addresses" },
 	{ "queue", pd_cmd_queue, "queue list|show NAME: queues, their policy and ticket counts" },
+	{ "outbound", pd_cmd_outbound, "outbound list|show|retry|cancel: the mail postdesk sends" },
 };
 
 static void

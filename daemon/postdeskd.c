@@ -12,6 +12,7 @@
  * never forks (systemd runs it as Type=simple).
  */
 #include "pd-daemon.h"
+#include "pd-sender.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 
@@ -196,6 +197,7 @@ daemon_run(PdDaemon *daemon)
 		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "",
 				       (char *)daemon->config->lmtp_listen->pdata[i]);
 	pd_log_info("ready: postdeskd %s listening on %s", PD_VERSION, names->str);
+	pd_sender_start(daemon);
 
 	g_main_loop_run(daemon->loop);
 
@@ -203,6 +205,7 @@ daemon_run(PdDaemon *daemon)
 		g_source_remove(sources[i]);
 	if (daemon->forced_exit)
 		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
+	pd_sender_stop();
 	pd_log_info("stopped");
 	return PD_EX_OK;
 }

@@ -1,0 +1,448 @@
+/* pd-sender: claim, render, send, record (see pd-sender.h).
+ *
+ *   [outbound]                 (beside the keys of lib/smtp/pd-outbound.h)
+ *   max_attempts = 10          ; transient failures before a mail is failed
+ *   retry_delays = 60, 300, 900, 3600, 7200, 14400   ; seconds; last repeats
+ *   poll_interval = 5          ; seconds between looks at an idle queue
+ *
+ * Delivery semantics: a row is COMMITTED as "sending" before the SMTP
+ * transaction and its outcome after it.  If postdeskd dies in between, the
+ * row stays "sending" until its lease (the relay's whole-transaction
+ * timeout plus as much again, at most a minute) ends and then becomes failed "outcome unknown":
+ * the relay may already have the mail, so sending it again could give the
+ * customer a duplicate (the issue's requirement); an operator decides with
+ * `postdesk outbound retry`.  Likewise a reply lost after the body was
+ * sent.  Relay trouble (refused connection, failed greeting/EHLO/AUTH)
+ * is not the mail's fault: the row goes back to the queue without using
+ * up an attempt and the batch stops until the relay answers again.
+ */
+#include "pd-sender.h"
+#include "core/pd-error.h"
+#include "core/pd-log.h"
+#include "smtp/pd-outbound.h"
+#include "smtp/pd-smtp.h"
+#include "store/pd-store-outbound.h"
+#include "template/pd-template.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define SECTION "outbound"
+#define BATCH 20
+#define LEASE_MARGIN 60
+#define MAX_DELAYS 16
+
+typedef struct {
+	PdConfig *config;		/* the configuration these were made from */
+	PdOutboundConfig *outbound;	/* NULL: disabled */
+	PdTemplateSet *templates;
+	PdSmtpSender *smtp;
+	guint max_attempts;
+	guint delays[MAX_DELAYS];
+	guint n_delays;
+	gint64 poll_usec;
+} SenderSettings;
+
+typedef struct {
+	PdDaemon *daemon;
+	GThread *thread;
+	GMutex lock;
+	GCond cond;
+	gboolean stop;
+	char *instance;			/* "host:pid:random", claimed_by */
+	SenderSettings settings;
+	PdStore *store;
+	guint relay_failures;		/* in a row, for the relay's own backoff */
+} PdSender;
+
+static PdSender *the_sender;
+
+static void
+settings_clear(SenderSettings *s)
+{
+	g_clear_pointer(&s->smtp, pd_smtp_sender_free);
+	g_clear_pointer(&s->templates, pd_template_set_unref);
+	g_clear_pointer(&s->outbound, pd_outbound_config_free);
+	g_clear_pointer(&s->config, pd_config_unref);
+	s->n_delays = 0;
+}
+
+static gboolean
+settings_parse_own(GKeyFile *kf, SenderSettings *s, GError **error)
+{
+	g_autofree char *delays = g_key_file_get_string(kf, SECTION, "retry_delays", NULL);
+	g_auto(GStrv) parts = NULL;
+	double poll = 5;
+
+	s->max_attempts = 10;
+	if (g_key_file_has_key(kf, SECTION, "max_attempts", NULL)) {
+		gint64 v = g_key_file_get_int64(kf, SECTION, "max_attempts", NULL);
+
+		if (v < 1 || v > 1000) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "[outbound] max_attempts: a number from 1 to 1000");
+			return FALSE;
+		}
+		s->max_attempts = (guint)v;
+	}
+	parts = g_strsplit_set(delays != NULL ? delays : "60, 300, 900, 3600, 7200, 14400",
+			       ", \t", -1);
+	for (char **p = parts; *p != NULL; p++) {
+		guint64 v;
+
+		if (**p == '\0')
+			continue;
+		if (!g_ascii_string_to_unsigned(*p, 10, 0, 7 * 86400, &v, NULL) ||
+		    s->n_delays == MAX_DELAYS) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "[outbound] retry_delays: up to %d numbers of seconds",
+				    MAX_DELAYS);
+			return FALSE;
+		}
+		s->delays[s->n_delays++] = (guint)v;
+	}
+	if (s->n_delays == 0)
+		s->delays[s->n_delays++] = 60;
+	if (g_key_file_has_key(kf, SECTION, "poll_interval", NULL))
+		poll = g_key_file_get_double(kf, SECTION, "poll_interval", NULL);
+	if (poll < 0.05 || poll > 3600) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[outbound] poll_interval: seconds from 0.05 to 3600");
+		return FALSE;
+	}
+	s->poll_usec = (gint64)(poll * G_USEC_PER_SEC);
+	return TRUE;
+}
+
+/* (Re)load the settings when the daemon's configuration changed. */
+static void
+sender_refresh(PdSender *sender)
+{
+	g_autoptr(PdConfig) config = pd_daemon_config(sender->daemon);
+	SenderSettings next = { 0 };
+	g_autoptr(GError) error = NULL;
+	GKeyFile *kf = config->keyfile;
+	g_autofree char *old_conninfo = NULL;
+
+	if (sender->settings.config == config)
+		return;
+	if (sender->settings.config != NULL)
+		old_conninfo = g_strdup(sender->settings.config->conninfo);
+	next.config = pd_config_ref(config);
+	next.poll_usec = 5 * G_USEC_PER_SEC;
+	if (kf == NULL || !g_key_file_has_group(kf, SECTION)) {
+		pd_log_info("outbound: no [outbound] section; no mail is sent");
+	} else if ((next.outbound = pd_outbound_config_load(kf, config->hostname, &error)) == NULL ||
+		   !settings_parse_own(kf, &next, &error)) {
+		pd_log_error("outbound: %s; no mail is sent until the configuration is fixed",
+			     error->message);
+		g_clear_pointer(&next.outbound, pd_outbound_config_free);
+	} else if (next.outbound->templates_dir == NULL) {
+		pd_log_error("outbound: [outbound] templates is not set; no mail is sent");
+		g_clear_pointer(&next.outbound, pd_outbound_config_free);
+	} else if ((next.templates = pd_template_set_load(next.outbound->templates_dir,
+							  &error)) == NULL) {
+		pd_log_error("outbound: %s; no mail is sent until the templates are fixed",
+			     error->message);
+		g_clear_pointer(&next.outbound, pd_outbound_config_free);
+	} else {
+		next.smtp = pd_smtp_sender_new(&next.outbound->relay);
+		pd_log_info("outbound: sending through %s, %u templates, up to %u attempts",
+			    next.outbound->relay.url, pd_template_set_size(next.templates),
+			    next.max_attempts);
+	}
+	settings_clear(&sender->settings);
+	sender->settings = next;
+	if (sender->store != NULL && g_strcmp0(old_conninfo, config->conninfo) != 0)
+		g_clear_pointer(&sender->store, pd_store_free);
+}
+
+/* Wait up to usec, or until asked to stop; TRUE if asked to stop. */
+static gboolean
+sender_wait(PdSender *sender, gint64 usec)
+{
+	gint64 end = g_get_monotonic_time() + usec;
+	gboolean stop;
+
+	g_mutex_lock(&sender->lock);
+	while (!sender->stop && g_cond_wait_until(&sender->cond, &sender->lock, end))
+		;
+	stop = sender->stop;
+	g_mutex_unlock(&sender->lock);
+	return stop;
+}
+
+static gboolean
+sender_stopping(PdSender *sender)
+{
+	gboolean stop;
+
+	g_mutex_lock(&sender->lock);
+	stop = sender->stop;
+	g_mutex_unlock(&sender->lock);
+	return stop;
+}
+
+/* Render a claimed row once; its bytes are stored before the first try. */
+static gboolean
+sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
+{
+	SenderSettings *s = &sender->settings;
+	const PdTemplate *tpl;
+	PdTemplateContext ctx = { 0 };
+	g_autoptr(GPtrArray) refs = g_ptr_array_new();
+	GMimeMessage *message;
+	g_autoptr(GBytes) bytes = NULL;
+	const char *site = s->outbound->from_name != NULL ? s->outbound->from_name
+							   : s->config->hostname;
+
+	tpl = pd_template_set_lookup(s->templates, row->template_name, row->queue, row->lang,
+				     error);
+	if (tpl == NULL)
+		return FALSE;
+	if (!g_hash_table_contains(row->values, "site.name"))
+		g_hash_table_insert(row->values, g_strdup("site.name"), g_strdup(site));
+	for (guint i = 0; i < row->references->len; i++)
+		g_ptr_array_add(refs, row->references->pdata[i]);
+	g_ptr_array_add(refs, NULL);
+	ctx.keys = s->outbound->token_keys;
+	ctx.ticket_id = row->ticket_id;
+	ctx.ticket_number = row->ticket_number;
+	ctx.serial = row->id;
+	ctx.hostname = s->config->hostname;
+	ctx.from_name = s->outbound->from_name;
+	ctx.from_address = s->outbound->from_address;
+	ctx.reply_base = s->outbound->reply_address;
+	ctx.to_name = row->recipient_name;
+	ctx.to_address = row->recipients->pdata[0];
+	ctx.in_reply_to = row->in_reply_to;
+	ctx.references = row->references->len > 0 ? (const char *const *)refs->pdata : NULL;
+	message = pd_template_render(tpl, row->values, &ctx, error);
+	if (message == NULL)
+		return FALSE;
+	bytes = pd_template_message_bytes(message);
+	row->message_id = g_strdup(g_mime_message_get_message_id(message));
+	g_object_unref(message);
+	if (!pd_store_outbound_set_message(sender->store, row->id, sender->instance,
+					   row->message_id, bytes, error))
+		return FALSE;
+	row->message = g_steal_pointer(&bytes);
+	return TRUE;
+}
+
+static guint
+sender_delay(const SenderSettings *s, guint attempt)
+{
+	guint i = attempt > 0 ? attempt - 1 : 0;
+
+	return s->delays[MIN(i, s->n_delays - 1)];
+}
+
+static void
+sender_log(const PdOutboundRow *row, const char *status, const char *reply, guint64 ms)
+{
+	const char *text = reply != NULL ? reply : "";
+	g_autofree char *cut = g_utf8_make_valid(text, (gssize)MIN(strlen(text), 300));
+
+	pd_log_info("outbound %" G_GINT64_FORMAT ": to=<%s>, kind=%s, ticket=%" G_GINT64_FORMAT
+		    ", attempt %d, status=%s (%s), %" G_GUINT64_FORMAT " ms",
+		    row->id, row->recipients->len > 0 ? (char *)row->recipients->pdata[0] : "",
+		    row->kind, row->ticket_number, row->attempts, status, cut, ms);
+}
+
+/* One claimed row; FALSE when the relay is down (stop the batch). */
+static gboolean
+sender_send_one(PdSender *sender, PdOutboundRow *row, GError **error)
+{
+	SenderSettings *s = &sender->settings;
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GPtrArray) rcpts = g_ptr_array_new();
+	PdSmtpResult result = { 0 };
+	gboolean failed = FALSE, relay_ok = TRUE, ok;
+	g_autofree char *unknown = NULL;
+
+	if (row->message == NULL && !sender_render(sender, row, &local)) {
+		g_autoptr(GError) record_error = NULL;
+
+		if (g_error_matches(local, PD_ERROR, PD_ERROR_TEMPFAIL)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		/* no template, a bad recipient: trying again cannot help */
+		sender_log(row, "failed", local->message, 0);
+		if (!pd_store_outbound_failed(sender->store, row->id, sender->instance,
+					      local->message, &record_error) &&
+		    !g_error_matches(record_error, PD_ERROR, PD_ERROR_NOTFOUND)) {
+			g_propagate_error(error, g_steal_pointer(&record_error));
+			return FALSE;
+		}
+		return TRUE;
+	}
+	for (guint i = 0; i < row->recipients->len; i++)
+		g_ptr_array_add(rcpts, row->recipients->pdata[i]);
+	g_ptr_array_add(rcpts, NULL);
+	pd_smtp_send(s->smtp, row->envelope_from, (const char *const *)rcpts->pdata, row->message,
+		     &result);
+	switch (result.status) {
+	case PD_SMTP_OK:
+		sender->relay_failures = 0;
+		sender_log(row, "sent", result.reply, result.milliseconds);
+		ok = pd_store_outbound_sent(sender->store, row->id, sender->instance, result.reply,
+					    &local);
+		break;
+	case PD_SMTP_PERMFAIL:
+		sender->relay_failures = 0;
+		sender_log(row, "failed", result.reply, result.milliseconds);
+		ok = pd_store_outbound_failed(sender->store, row->id, sender->instance,
+					      result.reply, &local);
+		break;
+	default:
+		if (g_strcmp0(result.stage, "end of data") == 0 && result.code == 0) {
+			/* the relay may have the mail: at most once */
+			unknown = g_strdup_printf("outcome unknown: %s after the message was sent; "
+						  "not resent automatically so the recipient gets "
+						  "no duplicate", result.reply);
+			sender_log(row, "failed", unknown, result.milliseconds);
+			ok = pd_store_outbound_failed(sender->store, row->id, sender->instance,
+						      unknown, &local);
+		} else if (result.relay_problem) {
+			relay_ok = FALSE;
+			sender->relay_failures++;
+			sender_log(row, "deferred (relay)", result.reply, result.milliseconds);
+			ok = pd_store_outbound_deferred(sender->store, row->id, sender->instance,
+							result.reply,
+							sender_delay(s, sender->relay_failures),
+							FALSE, s->max_attempts, &failed, &local);
+		} else {
+			ok = pd_store_outbound_deferred(sender->store, row->id, sender->instance,
+							result.reply,
+							sender_delay(s, (guint)row->attempts),
+							TRUE, s->max_attempts, &failed, &local);
+			sender_log(row, failed ? "failed (too many attempts)" : "deferred",
+				   result.reply, result.milliseconds);
+		}
+		break;
+	}
+	pd_smtp_result_clear(&result);
+	if (!ok && g_error_matches(local, PD_ERROR, PD_ERROR_NOTFOUND))
+		pd_log_warning("outbound %" G_GINT64_FORMAT ": %s", row->id, local->message);
+	else if (!ok)
+		g_propagate_error(error, g_steal_pointer(&local));
+	return ok ? relay_ok : FALSE;
+}
+
+/* Put rows claimed but not tried back, without using up an attempt. */
+static void
+sender_unclaim(PdSender *sender, GPtrArray *rows, guint from)
+{
+	for (guint i = from; i < rows->len; i++) {
+		PdOutboundRow *row = rows->pdata[i];
+		g_autoptr(GError) error = NULL;
+
+		if (!pd_store_outbound_deferred(sender->store, row->id, sender->instance,
+						"not tried: the relay is unavailable",
+						sender_delay(&sender->settings, sender->relay_failures),
+						FALSE, sender->settings.max_attempts, NULL, &error))
+			pd_log_warning("outbound %" G_GINT64_FORMAT ": %s", row->id, error->message);
+	}
+}
+
+/* One pass: TRUE when a full batch was claimed (look again at once). */
+static gboolean
+sender_pass(PdSender *sender, GError **error)
+{
+	SenderSettings *s = &sender->settings;
+	g_autoptr(GPtrArray) rows = NULL;
+	guint recovered = 0;
+
+	if (sender->store == NULL || !pd_store_is_usable(sender->store)) {
+		g_clear_pointer(&sender->store, pd_store_free);
+		sender->store = pd_store_connect(s->config->conninfo, error);
+		if (sender->store == NULL)
+			return FALSE;
+	}
+	if (!pd_store_outbound_recover(sender->store, &recovered, error))
+		return FALSE;
+	if (recovered > 0)
+		pd_log_warning("outbound: %u mails were being sent when a sender stopped; marked "
+			       "failed (outcome unknown), see postdesk outbound list", recovered);
+	if (!pd_store_outbound_claim(sender->store, sender->instance,
+				     s->outbound->relay.total_timeout +
+				     MIN(LEASE_MARGIN, s->outbound->relay.total_timeout), BATCH, &rows,
+				     error))
+		return FALSE;
+	for (guint i = 0; i < rows->len; i++) {
+		g_autoptr(GError) local = NULL;
+
+		if (sender_send_one(sender, rows->pdata[i], &local))
+			continue;
+		if (local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;	/* the rest stay claimed until their lease */
+		}
+		sender_unclaim(sender, rows, i + 1);	/* the relay is down */
+		return FALSE;
+	}
+	return rows->len == BATCH && !sender_stopping(sender);
+}
+
+static gpointer
+sender_thread(gpointer data)
+{
+	PdSender *sender = data;
+
+	while (!sender_stopping(sender)) {
+		g_autoptr(GError) error = NULL;
+
+		sender_refresh(sender);
+		if (sender->settings.outbound == NULL) {
+			sender_wait(sender, sender->settings.poll_usec);
+			continue;
+		}
+		if (sender_pass(sender, &error))
+			continue;
+		if (error != NULL)
+			pd_log_warning("outbound: %s", error->message);
+		sender_wait(sender, sender->settings.poll_usec);
+	}
+	return NULL;
+}
+
+void
+pd_sender_start(PdDaemon *daemon)
+{
+	PdSender *sender = g_new0(PdSender, 1);
+	char host[256] = "";
+
+	g_return_if_fail(the_sender == NULL);
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		g_strlcpy(host, "localhost", sizeof(host));
+	sender->daemon = daemon;
+	sender->instance = g_strdup_printf("%s:%d:%08x", host, (int)getpid(), g_random_int());
+	g_mutex_init(&sender->lock);
+	g_cond_init(&sender->cond);
+	pd_smtp_global_init();
+	sender->thread = g_thread_new("sender", sender_thread, sender);
+	the_sender = sender;
+}
+
+void
+pd_sender_stop(void)
+{
+	PdSender *sender = the_sender;
+
+	if (sender == NULL)
+		return;
+	g_mutex_lock(&sender->lock);
+	sender->stop = TRUE;
+	g_cond_signal(&sender->cond);
+	g_mutex_unlock(&sender->lock);
+	g_thread_join(sender->thread);
+	settings_clear(&sender->settings);
+	g_clear_pointer(&sender->store, pd_store_free);
+	g_mutex_clear(&sender->lock);
+	g_cond_clear(&sender->cond);
+	g_free(sender->instance);
+	g_free(sender);
+	the_sender = NULL;
+}

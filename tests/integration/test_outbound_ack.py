@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""Acknowledgements end to end: postdeskd, real PostgreSQL, Postfix's smtp-sink.
+
+A customer mail over LMTP gets exactly one acknowledgement at the sink, with
+the headers RFC 3834 and our threading need; a redelivery or a threaded
+reply gets none.  Relay down: the row stays queued and goes out when the
+relay is back.  5xx: failed with the relay's reply.  postdeskd killed with
+SIGKILL while the relay holds the message: the row ends "failed (outcome
+unknown)" and the mail is not sent a second time; `postdesk outbound retry`
+sends it on purpose.  Each no-auto-reply case gets no acknowledgement and
+an event with its reason; a dumb autoresponder answering every mail settles
+after the per-address cap.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pdtest
+
+SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
+KEY = "conversation-test-key-0123456789"
+CUSTOMER = "alice@customer.test"
+
+
+class Sink:
+    """smtp-sink on loopback, one file per mail (-d)."""
+
+    def __init__(self, *options, port=None):
+        self.dir = tempfile.mkdtemp(prefix="pdtest-sink-")
+        os.chmod(self.dir, 0o777)   # smtp-sink writes dumps as nobody
+        self.port = port or pdtest.free_port()
+        self.options = options
+        self.proc = None
+        self.start()
+
+    def start(self):
+        argv = [SINK]
+        if os.geteuid() == 0:
+            argv += ["-u", "nobody"]
+        argv += ["-d", os.path.join(self.dir, "%M.")] + list(self.options)
+        argv += ["127.0.0.1:%d" % self.port, "16"]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        pdtest.wait_port(self.port, proc=self.proc)
+
+    def dumps(self):
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            with open(os.path.join(self.dir, name), "rb") as f:
+                out.append(f.read().decode("utf-8", "replace"))
+        return out
+
+    def stop(self, remove=True):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if remove:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def header(text, name):
+    m = re.search(r"(?mi)^%s:[ \t]*(.*(?:\r?\n[ \t].*)*)" % re.escape(name), text)
+    return re.sub(r"\r?\n[ \t]+", " ", m.group(1)).strip() if m else None
+
+
+def outbound_config(relay_port, extra=""):
+    return ("[outbound]\nrelay = smtp://127.0.0.1:%d\n"
+            "from = Example Support <support@example.com>\n"
+            "token_keys = %s\ntemplates = %s\npoll_interval = 0.2\n"
+            "retry_delays = 1\nconnect_timeout = 5\nreply_timeout = 5\ntimeout = 5\n%s"
+            % (relay_port, KEY, TEMPLATES, extra))
+
+
+def deliver(d, data, sender=CUSTOMER, rcpt="support@example.com"):
+    replies = pdtest.lmtp_deliver(d.port, sender, [rcpt], data)
+    pdtest.check(replies[-1].startswith("250"), "delivered: %r" % replies)
+    return replies
+
+
+def hdrs(text):
+    return [h for h in text.split("\r\n") if h]
+
+
+def wait_for(what, cond, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    pdtest.fail("timed out waiting for " + what)
+
+
+def outbound_rows(env):
+    return env.query("select id, status, attempts, coalesce(last_error, ''), "
+                     "array_to_string(recipients, ',') from outbound order by id")
+
+
+def test_one_ack_with_headers():
+    sink = Sink()
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port))
+            mail = pdtest.message(msgid="<q1@customer.test>",
+                                  frm="Alice Example <%s>" % CUSTOMER)
+            deliver(d, mail)
+            deliver(d, mail)    # the crash-between-commit-and-250 redelivery
+            number = env.scalar("select number from tickets")
+            wait_for("the acknowledgement", lambda: len(sink.dumps()) >= 1)
+            reply = pdtest.message(subject="Re: Printer on fire", msgid="<q2@customer.test>",
+                                   frm="Alice Example <%s>" % CUSTOMER,
+                                   headers=hdrs("In-Reply-To: <q1@customer.test>\r\n"
+                                                      "References: <q1@customer.test>\r\n"))
+            deliver(d, reply)
+            pdtest.check_eq(env.scalar("select count(*) from tickets"), "1", "one ticket")
+            time.sleep(1.5)
+            dumps = sink.dumps()
+            pdtest.check_eq(len(dumps), 1, "exactly one acknowledgement")
+            a = dumps[0]
+            pdtest.check_eq(header(a, "X-Mail-Args"), "<>", "MAIL FROM (RFC 3834 3.3)")
+            pdtest.check_eq(header(a, "X-Rcpt-Args"), "<%s>" % CUSTOMER, "RCPT TO")
+            pdtest.check_eq(header(a, "Auto-Submitted"), "auto-replied", "Auto-Submitted")
+            pdtest.check_eq(header(a, "X-Postdesk-Ticket"), number, "marker")
+            pdtest.check_eq(header(a, "In-Reply-To"), "<q1@customer.test>", "In-Reply-To")
+            pdtest.check("#%s" % number in header(a, "Subject"), "subject %r" % header(a, "Subject"))
+            pdtest.check(re.fullmatch(r"<pd\.[a-z2-7]+@postdesk\.test>", header(a, "Message-Id") or ""),
+                         "Message-ID %r" % header(a, "Message-Id"))
+            pdtest.check(re.search(r"<support\+t-[a-z2-7]+@example\.com>", header(a, "Reply-To") or ""),
+                         "Reply-To %r" % header(a, "Reply-To"))
+            pdtest.check("ticket #%s" % number in a, "body names the ticket")
+            rows = outbound_rows(env)
+            pdtest.check_eq(len(rows), 1, "one outbound row")
+            pdtest.check_eq(rows[0][1:3], ["sent", "1"], "row sent on the first attempt")
+            pdtest.check(rows[0][3].startswith("250"), "relay reply kept: %r" % rows[0][3])
+            stored = env.scalar("select message_id from outbound")
+            pdtest.check_eq("<%s>" % stored, header(a, "Message-Id"), "Message-ID stored")
+            kinds = [r[0] for r in env.query("select kind from events where kind like 'outbound.%' order by id")]
+            pdtest.check_eq(kinds, ["outbound.queued", "outbound.sent"], "events")
+            # the CLI shows it
+            out = env.postdesk("outbound", "list", check_rc=0).stdout
+            pdtest.check(re.search(r"\bsent\s+ack\s+%s\b" % number, out), "list: %s" % out)
+            out = env.postdesk("outbound", "show", rows[0][0], "--raw", check_rc=0).stdout
+            pdtest.check("X-Postdesk-Ticket: %s" % number in out, "show --raw")
+            r = env.postdesk("outbound", "retry", rows[0][0])
+            pdtest.check_eq(r.returncode, 64, "a sent mail is not retried")
+            r = env.postdesk("outbound", "show", "999999")
+            pdtest.check_eq(r.returncode, 67, "unknown id")
+    finally:
+        sink.stop()
+
+
+def test_relay_down_then_back():
+    port = pdtest.free_port()
+    with pdtest.Env() as env:
+        d = env.daemon(extra=outbound_config(port))
+        deliver(d, pdtest.message(msgid="<down1@customer.test>"))
+        deliver(d, pdtest.message(msgid="<down2@customer.test>", subject="Second"))
+        wait_for("a refused attempt",
+                 lambda: env.scalar("select count(*) from events where kind = 'outbound.deferred'") != "0")
+        time.sleep(2)
+        rows = outbound_rows(env)
+        pdtest.check_eq([r[1] for r in rows], ["queued", "queued"], "rows stay queued")
+        pdtest.check_eq([r[2] for r in rows], ["0", "0"], "relay trouble uses no attempt")
+        pdtest.check(re.search(r"(?i)connect|refused", rows[0][3]), "reason kept: %r" % rows[0][3])
+        sink = Sink(port=port)
+        try:
+            wait_for("both sent", lambda: [r[1] for r in outbound_rows(env)] == ["sent", "sent"],
+                     timeout=30)
+            time.sleep(0.5)
+            pdtest.check_eq(len(sink.dumps()), 2, "two mails at the sink, once each")
+        finally:
+            sink.stop()
+
+
+def test_5xx_fails_with_reply():
+    sink = Sink("-f", "RCPT")
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port))
+            deliver(d, pdtest.message(msgid="<hard@customer.test>"))
+            wait_for("failed", lambda: outbound_rows(env)[0][1] == "failed" if outbound_rows(env) else None)
+            row = outbound_rows(env)[0]
+            pdtest.check(row[3].startswith("5"), "the relay's reply: %r" % row[3])
+            pdtest.check_eq(row[2], "1", "no second attempt after a 5xx")
+            pdtest.check_eq(env.scalar("select count(*) from events where kind = 'outbound.failed'"),
+                            "1", "event")
+    finally:
+        sink.stop()
+
+
+def test_transient_4xx_gives_up_after_max_attempts():
+    sink = Sink("-r", "RCPT")
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port, "max_attempts = 3\n"))
+            deliver(d, pdtest.message(msgid="<soft@customer.test>"))
+            wait_for("failed after 3", lambda: outbound_rows(env)[0][1] == "failed"
+                     if outbound_rows(env) else None, timeout=30)
+            row = outbound_rows(env)[0]
+            pdtest.check_eq(row[2], "3", "attempts")
+            pdtest.check(row[3].startswith("4"), "last reply kept: %r" % row[3])
+            pdtest.check_eq(env.scalar("select count(*) from events where kind = 'outbound.deferred'"),
+                            "2", "two deferrals before giving up")
+    finally:
+        sink.stop()
+
+
+def test_kill_mid_send_no_duplicate():
+    # the sink takes the whole message, then waits 30 s before answering the
+    # final dot: postdeskd dies in that window
+    sink = Sink("-W", ".:30")
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port))
+            deliver(d, pdtest.message(msgid="<kill@customer.test>"))
+            wait_for("the message at the relay", lambda: len(sink.dumps()) == 1)
+            pdtest.check_eq(outbound_rows(env)[0][1], "sending", "row marked before the send")
+            d.kill()
+            sink.stop(remove=False)
+            sink.options = ()
+            sink.start()        # the relay answers normally again
+            d2 = env.daemon(extra=outbound_config(sink.port))
+            # lease = timeout (5 s) + 5 s; then it must be "outcome unknown"
+            wait_for("recovered", lambda: outbound_rows(env)[0][1] == "failed", timeout=30)
+            row = outbound_rows(env)[0]
+            pdtest.check("outcome unknown" in row[3], "reason: %r" % row[3])
+            time.sleep(1.5)
+            pdtest.check_eq(len(sink.dumps()), 1, "not sent a second time")
+            pdtest.check("marked failed (outcome unknown)" in d2.log_text(), "logged")
+            # the operator decides to send it again
+            env.postdesk("outbound", "retry", row[0], check_rc=0)
+            wait_for("sent after retry", lambda: outbound_rows(env)[0][1] == "sent")
+            pdtest.check_eq(len(sink.dumps()), 2, "sent again on purpose")
+            dumps = sink.dumps()
+            pdtest.check_eq(header(dumps[0], "Message-Id"), header(dumps[1], "Message-Id"),
+                            "the same rendered mail (one Message-ID) both times")
+    finally:
+        sink.stop()
+
+
+# (name, envelope sender, From, extra headers, expected reason)
+NO_REPLY_CASES = [
+    ("null sender", "", "Bob <bob@customer.test>", "", "null sender"),
+    ("auto-submitted", "bob@customer.test", "bob@customer.test",
+     "Auto-Submitted: auto-replied\r\n", "auto-submitted"),
+    ("auto-generated", "bob@customer.test", "bob@customer.test",
+     "Auto-Submitted: auto-generated (vacation)\r\n", "auto-submitted"),
+    ("precedence bulk", "bob@customer.test", "bob@customer.test", "Precedence: bulk\r\n", "precedence"),
+    ("precedence list", "bob@customer.test", "bob@customer.test", "Precedence: list\r\n", "precedence"),
+    ("precedence junk", "bob@customer.test", "bob@customer.test", "Precedence: junk\r\n", "precedence"),
+    ("list-id", "bob@customer.test", "bob@customer.test",
+     "List-Id: <users.lists.customer.test>\r\n", "mailing list"),
+    ("x-auto-response-suppress", "bob@customer.test", "bob@customer.test",
+     "X-Auto-Response-Suppress: OOF, AutoReply\r\n", "x-auto-response-suppress"),
+    ("mailer-daemon", "mailer-daemon@customer.test", "Mail Delivery System <MAILER-DAEMON@customer.test>",
+     "", "robot address"),
+    ("postmaster", "bob@customer.test", "postmaster@customer.test", "", "robot address"),
+    ("noreply", "bob@customer.test", "noreply@customer.test", "", "robot address"),
+    ("noreply envelope", "no-reply@bounces.customer.test", "Shop <shop@customer.test>", "",
+     "robot address"),
+    ("our marker", "bob@customer.test", "bob@customer.test", "X-Postdesk-Ticket: 10001\r\n",
+     "own mail (marker header)"),
+    ("our own address", "support@example.com", "Example Support <support@example.com>", "",
+     "own address"),
+    ("vacation subject", "bob@customer.test", "bob@customer.test", "", "automatic subject"),
+    ("x-autoreply", "bob@customer.test", "bob@customer.test", "X-Autoreply: yes\r\n",
+     "autoresponder header"),
+]
+
+
+def test_no_autoreply_cases():
+    sink = Sink()
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port))
+            for i, (name, sender, frm, extra, reason) in enumerate(NO_REPLY_CASES):
+                subject = "Out of Office: back Monday" if name == "vacation subject" else "Case %d" % i
+                deliver(d, pdtest.message(subject=subject, frm=frm, msgid="<case%d@customer.test>" % i,
+                                          headers=hdrs(extra)), sender=sender)
+                got = env.query("select e.detail->>'reason' from events e join tickets t "
+                                "on t.id = e.ticket_id where e.kind = 'autoreply.suppressed' "
+                                "and t.subject = :'p1'", subject)
+                pdtest.check_eq(got, [[reason]], "suppression event for %s" % name)
+            # a mail with Auto-Submitted: no is a person's: it is answered
+            deliver(d, pdtest.message(subject="Person", msgid="<person@customer.test>",
+                                      frm="carol@customer.test",
+                                      headers=hdrs("Auto-Submitted: no\r\n")))
+            wait_for("the one acknowledgement", lambda: len(sink.dumps()) == 1)
+            pdtest.check_eq(env.scalar("select count(*) from outbound"), "1", "one row, for the person")
+            pdtest.check_eq(header(sink.dumps()[0], "X-Rcpt-Args"), "<carol@customer.test>", "to the person")
+            # our own acknowledgement coming back (its Message-ID is ours)
+            ack = sink.dumps()[0]
+            body = ack.split("\n\n", 1)[1] if "\n\n" in ack else ""
+            mid = header(ack, "Message-Id")
+            looped = ("From: carol@customer.test\r\nTo: support@example.com\r\n"
+                      "Subject: Returned\r\nMessage-ID: %s\r\n\r\n%s" % (mid, body))
+            deliver(d, looped.encode(), sender="carol@customer.test")
+            got = env.query("select detail->>'reason' from events where kind = 'autoreply.suppressed' "
+                            "order by id desc limit 1")
+            pdtest.check_eq(got, [["own mail (Message-ID)"]], "our Message-ID recognized")
+            time.sleep(1)
+            pdtest.check_eq(len(sink.dumps()), 1, "nothing else was sent")
+    finally:
+        sink.stop()
+
+
+class Autoresponder:
+    """A dumb autoresponder as the relay: every mail it takes makes it send
+    a fresh mail (new Message-ID, no In-Reply-To, no Auto-Submitted) back to
+    postdeskd over LMTP, the worst loop partner there is."""
+
+    def __init__(self, lmtp_port, address):
+        self.lmtp_port = lmtp_port
+        self.address = address
+        self.received = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+    def session(self, conn):
+        f = conn.makefile("rb")
+        conn.sendall(b"220 responder.test ESMTP\r\n")
+        for raw in f:
+            line = raw.decode("latin-1").rstrip("\r\n")
+            verb = line.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                conn.sendall(b"250 responder.test\r\n")
+            elif verb == "DATA":
+                conn.sendall(b"354 go\r\n")
+                for data in f:
+                    if data in (b".\r\n", b".\n"):
+                        break
+                conn.sendall(b"250 2.0.0 taken\r\n")
+                self.received += 1
+                n = self.received
+                threading.Thread(target=self.respond, args=(n,), daemon=True).start()
+            elif verb == "QUIT":
+                conn.sendall(b"221 bye\r\n")
+                break
+            else:
+                conn.sendall(b"250 ok\r\n")
+        conn.close()
+
+    def respond(self, n):
+        mail = pdtest.message(subject="I got your mail (%d)" % n, frm=self.address,
+                              msgid="<resp%d@responder.test>" % n)
+        pdtest.lmtp_deliver(self.lmtp_port, self.address, ["support@example.com"], mail)
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_autoresponder_loop_settles_under_cap():
+    with pdtest.Env() as env:
+        lmtp_port = pdtest.free_port()
+        responder = Autoresponder(lmtp_port, "robot@responder.test")
+        try:
+            env.daemon(port=lmtp_port, extra=outbound_config(
+                responder.port, "autoreply_limit = 3\nautoreply_window = 3600\n"))
+            # the first mail starts the exchange
+            pdtest.lmtp_deliver(lmtp_port, "robot@responder.test", ["support@example.com"],
+                                pdtest.message(subject="hello", frm="robot@responder.test",
+                                               msgid="<start@responder.test>"))
+            wait_for("the loop to settle",
+                     lambda: env.scalar("select count(*) from events where kind = "
+                                        "'autoreply.suppressed'") != "0", timeout=30)
+            time.sleep(2)
+            pdtest.check_eq(responder.received, 3, "acknowledgements sent: the cap")
+            pdtest.check_eq(env.scalar("select count(*) from outbound"), "3", "rows")
+            pdtest.check_eq(env.scalar("select count(*) from tickets"), "4", "tickets (nothing lost)")
+            got = env.query("select detail->>'reason', detail->>'count' from events "
+                            "where kind = 'autoreply.suppressed'")
+            pdtest.check_eq(got, [["rate limit", "3"]], "the fourth is suppressed by the cap")
+        finally:
+            responder.close()
+
+
+def main():
+    if not os.path.exists(SINK):
+        pdtest.skip("smtp-sink (postfix) not installed")
+    tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_relay_down_then_back,
+             test_5xx_fails_with_reply, test_transient_4xx_gives_up_after_max_attempts,
+             test_kill_mid_send_no_duplicate, test_autoresponder_loop_settles_under_cap]
+    only = sys.argv[1:]
+    for t in tests:
+        if only and t.__name__ not in only:
+            continue
+        print("--", t.__name__, flush=True)
+        t()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
