@@ -93,13 +93,18 @@ CREATE INDEX tickets_account_idx ON tickets (account_id, updated_at DESC)
 -- The identity facts of one canonical From address, in one query: the
 -- agent owning it, every contact row with it, and the accounts whose
 -- domain it is in.  pd_identity_decide() (lib/ticket) picks from these.
+-- PL/pgSQL, not an inlined SQL function: its plan is cached per connection,
+-- so the unprepared call on the mail path costs ~0.2 ms instead of ~1 ms of
+-- planning (pgbench, -M simple).
 CREATE FUNCTION pd_identity_facts(p_address text, p_domain text)
 RETURNS TABLE (kind text, id bigint, account_id bigint, account_name text,
 	       role text, permissions text[], status text, expired boolean,
 	       active boolean, name text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT 'agent', a.id, NULL::bigint, NULL::text, NULL::text, a.groups, NULL::text,
+BEGIN
+	RETURN QUERY
+	SELECT 'agent'::text, a.id, NULL::bigint, NULL::text, NULL::text, a.groups, NULL::text,
 	       false, a.active, a.name
 	  FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
 	 WHERE aa.address = p_address
@@ -111,7 +116,8 @@ AS $$
 	UNION ALL
 	SELECT 'member', NULL, d.account_id, ac.name, NULL, NULL, NULL, false, true, NULL
 	  FROM account_domains d JOIN accounts ac ON ac.id = d.account_id
-	 WHERE d.domain = p_domain
+	 WHERE d.domain = p_domain;
+END
 $$;
 
 -- Record the identity decision on a delivered message's ticket, in the

@@ -16,8 +16,9 @@
 
 #define PG_OID_TEXT_ARRAY 1009
 
-/* Run sql with params (unprepared: admin commands run once; the facts
- * lookup is a single inlined function call). */
+/* Run sql with params, unprepared: admin commands run once, and the facts
+ * lookup calls a PL/pgSQL function whose own plan is cached per connection
+ * (nothing left to plan but the call: ~0.2 ms in all). */
 static PGresult *
 identity_exec(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
 	      GError **error)
