@@ -176,9 +176,11 @@ pd_auth_config_load(GKeyFile *keyfile, GError **error)
 		if (check == NULL)
 			return NULL;
 	}
-	if (config->mode == PD_AUTH_MODE_TRUST_AR && config->authserv_id == NULL) {
+	/* trusting a default id would trust whatever a stranger writes with it */
+	if (config->mode == PD_AUTH_MODE_TRUST_AR && id == NULL) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[auth] mode trust-ar needs authserv_id");
+			    "[auth] mode = trust-ar needs authserv_id (the id your MTA's "
+			    "milters write in Authentication-Results)");
 		return NULL;
 	}
 	return g_steal_pointer(&config);

@@ -117,7 +117,8 @@ PdAuthConfig *pd_auth_config_new(void);
 /* Reads [auth] (absent section: defaults).  Keys: mode = verify|trust-ar|off,
  * authserv_id, trusted_authserv_ids (list), dns_timeout and check_timeout
  * (seconds, may be fractional), dkim_max_signatures, dkim_min_key_bits, psl_file,
- * receiving_host, dns_server.  Unknown keys and bad values are PD_ERROR_USAGE. */
+ * receiving_host, dns_server.  Unknown keys and bad values are PD_ERROR_USAGE;
+ * so is trust-ar without an explicit authserv_id. */
 PdAuthConfig *pd_auth_config_load(GKeyFile *keyfile, GError **error);
 void pd_auth_config_free(PdAuthConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdAuthConfig, pd_auth_config_free)

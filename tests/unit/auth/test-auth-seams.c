@@ -205,6 +205,7 @@ test_config(void **state)
 		"[auth]\ndkim_max_signatures = 0\n",
 		"[auth]\ntrusted_authserv_ids = ok.example;bad id\n",
 		"[auth]\ndns_server = resolver.example\n",
+		"[auth]\nmode = trust-ar\n",
 	};
 
 	config = pd_auth_config_load(NULL, &error);
