@@ -157,6 +157,24 @@ spf_set_address(SPF_request_t *request, const char *address)
 	return SPF_E_INVALID_IP4;
 }
 
+static gboolean
+spf_is_loopback(const char *address)
+{
+	struct in6_addr v6;
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET6, address, &v6) == 1) {
+		if (IN6_IS_ADDR_LOOPBACK(&v6))
+			return TRUE;
+		if (!IN6_IS_ADDR_V4MAPPED(&v6))
+			return FALSE;
+		memcpy(&v4.s_addr, &v6.s6_addr[12], 4);
+	} else if (inet_pton(AF_INET, address, &v4) != 1) {
+		return FALSE;
+	}
+	return (ntohl(v4.s_addr) >> 24) == 127;
+}
+
 /* The domain part of a reverse-path ("" and "postmaster" have none). */
 static const char *
 mail_from_domain(const char *mail_from)
@@ -201,6 +219,12 @@ pd_auth_spf_check(PdAuthCheck *check, const char *client_address, const char *he
 	result->spf_domain = pd_auth_domain_canonical(domain);
 	if (client_address == NULL || *client_address == '\0') {
 		result->spf_reason = g_strdup("client address unknown (no XFORWARD ADDR)");
+		return;
+	}
+	/* libspf2 passes loopback clients whatever the record says: the LMTP
+	 * peer (our own MTA) must never stand in for the real client. */
+	if (spf_is_loopback(client_address)) {
+		result->spf_reason = g_strdup("loopback client address: not checked");
 		return;
 	}
 

@@ -233,6 +233,25 @@ test_spoof_dns_timeout_is_temporary(void **state)
 }
 
 static void
+test_spoof_loopback_client(void **state)
+{
+	/* a record that would even allow everyone must not matter either */
+	g_autofree char *text = base_zone(NULL, NULL);
+	g_autoptr(PdResolver) zone = zone_from(text);
+	g_autoptr(PdAuth) auth = auth_with(zone, PD_AUTH_MODE_VERIFY);
+	static const char *const loopbacks[] = { "127.0.0.1", "127.1.2.3", "::1",
+						 "::ffff:127.0.0.1" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(loopbacks); i++) {
+		g_autoptr(PdAuthResult) r = check(auth, loopbacks[i], "localhost",
+						  "ceo@victim.example", NULL, "victim.example");
+
+		assert_int_equal(r->spf, PD_AUTH_NONE);
+		assert_false(r->from_authenticated);
+	}
+}
+
+static void
 test_cross_organization_not_aligned(void **state)
 {
 	g_autoptr(PdResolver) zone = zone_from("attacker.co.uk TXT v=spf1 ip4:203.0.113.9 -all\n");
@@ -458,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_spoof_failing_spf_and_dkim),
 		cmocka_unit_test(test_spoof_aligned_pass_authenticates),
 		cmocka_unit_test(test_spoof_dns_timeout_is_temporary),
+		cmocka_unit_test(test_spoof_loopback_client),
 		cmocka_unit_test(test_cross_organization_not_aligned),
 		cmocka_unit_test(test_dkim_small_key_and_null_sender),
 		cmocka_unit_test(test_dkim_body_length_limit),
