@@ -6,7 +6,7 @@
  *   contact show ADDRESS
  *   contact set ADDRESS [--account A] [--permissions ...] [--expires DATE|--no-expiry]
  *               [--name N]
- *   contact remove|suspend ADDRESS [--account A]
+ *   contact remove|suspend|activate ADDRESS [--account A]
  * An address that is a contact of several accounts needs --account.  The
  * welcome mail for a new contact is issue 4's: `contact add` writes the
  * event "contact.added" that the outbound work turns into a queued mail.
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONTACT_USAGE "contact add|list|show|set|remove|suspend ..."
+#define CONTACT_USAGE "contact add|list|show|set|remove|suspend|activate ..."
 #define ADD_USAGE "contact add ACCOUNT ADDRESS [--name N] [--primary] " \
 	"[--permissions support,billing] [--expires YYYY-MM-DD]"
 #define SET_USAGE "contact set ADDRESS [--account A] [--permissions P,Q] " \
@@ -103,6 +103,17 @@ contact_args_check(PdCli *cli, const PdAdminArgs *args, const char *address, Con
 	return 0;
 }
 
+/* The status a verb sets: remove, suspend, activate. */
+static const char *
+contact_status(const char *verb)
+{
+	if (strcmp(verb, "remove") == 0)
+		return "removed";
+	if (strcmp(verb, "activate") == 0)
+		return "active";
+	return "suspended";
+}
+
 static int
 contact_change(PdCli *cli, const PdAdminArgs *args)
 {
@@ -131,9 +142,8 @@ contact_change(PdCli *cli, const PdAdminArgs *args)
 						  opt.no_expiry ? "" : c.expires, &error);
 		else
 			ok = pd_store_contact_set_status(store, args->actor, c.address,
-							 opt.account,
-							 strcmp(args->verb, "remove") == 0
-							 ? "removed" : "suspended", &error);
+							 opt.account, contact_status(args->verb),
+							 &error);
 		if (!ok)
 			rc = pd_admin_fail(args, error);
 		else if (args->json)
@@ -141,7 +151,8 @@ contact_change(PdCli *cli, const PdAdminArgs *args)
 		else
 			printf("contact %s %s\n", c.address,
 			       add ? "added" : strcmp(args->verb, "set") == 0 ? "changed"
-			       : strcmp(args->verb, "remove") == 0 ? "removed" : "suspended");
+			       : strcmp(args->verb, "activate") == 0 ? "reactivated"
+			       : contact_status(args->verb));
 	}
 	contact_args_clear(&c);
 	return rc;
@@ -186,7 +197,8 @@ pd_cmd_contact(PdCli *cli, int argc, char **argv)
 					 argc - 1, argv + 1);
 		if (rc == 0)
 			rc = contact_change(cli, &args);
-	} else if (strcmp(verb, "remove") == 0 || strcmp(verb, "suspend") == 0) {
+	} else if (strcmp(verb, "remove") == 0 || strcmp(verb, "suspend") == 0 ||
+		   strcmp(verb, "activate") == 0) {
 		g_autofree char *usage = g_strdup_printf("contact %s ADDRESS [--account A]", verb);
 
 		rc = pd_admin_args_parse(&args, "contact", usage, status_entries, 1, 1,

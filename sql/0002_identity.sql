@@ -405,8 +405,8 @@ BEGIN
 END
 $$;
 
--- p_status: 'suspended' or 'removed' (remove keeps the row for the audit
--- trail and for tickets that name it).
+-- p_status: 'suspended', 'removed' (remove keeps the row for the audit
+-- trail and for tickets that name it) or 'active' (a suspended contact back).
 CREATE FUNCTION pd_admin_contact_status(p_actor text, p_address text, p_account text,
 					p_status text)
 RETURNS bigint
@@ -421,9 +421,17 @@ BEGIN
 		RAISE EXCEPTION 'contact % is already %', p_address, p_status
 		      USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF p_status = 'active' AND EXISTS (
+		SELECT 1 FROM contacts c JOIN contacts o ON o.account_id = c.account_id
+		 WHERE c.id = v_id AND c.role = 'primary' AND o.id <> c.id
+		   AND o.role = 'primary' AND o.status = 'active') THEN
+		RAISE EXCEPTION 'the account of % has another primary contact now', p_address
+		      USING ERRCODE = 'unique_violation';
+	END IF;
 	UPDATE contacts SET status = p_status, updated_at = now() WHERE id = v_id;
 	PERFORM pd_admin_event(p_actor,
 			       CASE p_status WHEN 'removed' THEN 'contact.removed'
+			       WHEN 'active' THEN 'contact.reactivated'
 			       ELSE 'contact.suspended' END,
 			       jsonb_build_object('contact_id', v_id, 'address', p_address,
 						  'old', v_old, 'new', p_status));

@@ -304,7 +304,8 @@ pd_store_contact_set_status(PdStore *store, const char *actor, const char *addre
 	PdStoreParams params;
 
 	g_return_val_if_fail(g_strcmp0(status, "suspended") == 0 ||
-			     g_strcmp0(status, "removed") == 0, FALSE);
+			     g_strcmp0(status, "removed") == 0 ||
+			     g_strcmp0(status, "active") == 0, FALSE);
 	pd_store_params_init(&params);
 	pd_store_param_text(&params, actor);
 	pd_store_param_text(&params, address);

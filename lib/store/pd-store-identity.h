@@ -65,7 +65,7 @@ gboolean pd_store_contact_set(PdStore *store, const char *actor, const char *add
 			      const char *account, const char *name,
 			      const char *const *permissions, const char *expires,
 			      GError **error);
-/* status: "suspended" or "removed". */
+/* status: "suspended", "removed", or "active" (a suspended contact back). */
 gboolean pd_store_contact_set_status(PdStore *store, const char *actor,
 				     const char *address, const char *account,
 				     const char *status, GError **error);

@@ -101,6 +101,13 @@ def main():
         ok(env, "contact", "suspend", "dave@acme.test")
         pdtest.check_eq(env.scalar("select status from contacts where address = 'dave@acme.test'"),
                         "suspended", "suspended")
+        bad(env, 64, "already suspended", "contact", "suspend", "dave@acme.test")
+        ok(env, "contact", "activate", "dave@acme.test")
+        ok(env, "contact", "suspend", "dave@acme.test")
+        pdtest.check_eq(env.query("select kind from events where kind like 'contact.%'"
+                                  " and detail->>'address' = 'dave@acme.test' order by id"),
+                        [["contact.permissions_changed"], ["contact.suspended"],
+                         ["contact.reactivated"], ["contact.suspended"]], "status events")
         ok(env, "account", "set", "Acme", "--remove-domain", "acme.example", "--plan", "basic")
         pdtest.check_eq(env.scalar("select count(*) from account_domains"), "1", "domain removed")
         ok(env, "agent", "set", "bob@example.com", "--group", "tier2", "--group", "billing")
@@ -154,9 +161,12 @@ def main():
                                   " on a.id = c.account_id where address = 'alice@acme.test'"
                                   " order by c.id"),
                         [["Acme", "active"], ["Globex", "removed"]], "remove in one account")
-        # after the primary is removed, another may become primary
-        ok(env, "contact", "remove", "alice@acme.test")
+        # after the primary is suspended or removed, another may become
+        # primary; the old one cannot come back as a second primary
+        ok(env, "contact", "suspend", "alice@acme.test")
         ok(env, "contact", "add", "Acme", "erin@acme.test", "--primary")
+        bad(env, 64, "another primary contact", "contact", "activate", "alice@acme.test")
+        ok(env, "contact", "remove", "alice@acme.test")
         # the actor defaults to the Unix user
         p = env.postdesk("account", "add", "Initech", check_rc=0)
         pdtest.check(env.scalar("select actor from events order by id desc limit 1") not in
