@@ -21,7 +21,7 @@ static const struct {
 	{ "ticket", pd_cmd_ticket, "ticket list | ticket show N: tickets and their messages" },
 	{ "check-config", pd_cmd_check_config, "check-config: validate the configuration" },
 	{ "account", pd_cmd_account, "account add|list|show|set: customer accounts" },
-	{ "contact", pd_cmd_contact, "contact add|list|show|set|remove|suspend: authorized contacts" },
+	{ "contact", pd_cmd_contact, "contact add|list|show|set|remove|suspend|activate: authorized contacts" },
 	{ "agent", pd_cmd_agent, "agent add|list|show|set|remove: agents and their addresses" },
 	{ "queue", pd_cmd_queue, "queue list|show NAME: queues, their policy and ticket counts" },
 	{ "outbound", pd_cmd_outbound, "outbound list|show|retry|cancel: the mail postdesk sends" },
