@@ -50,6 +50,14 @@ void pd_auth_dkim_check(PdAuthCheck *check, const char *message, gsize message_l
 void pd_auth_dmarc_check(PdAuthCheck *check);
 void pd_auth_align(PdAuth *auth, PdAuthResult *result, gboolean evaluate_dmarc);
 
+/* pd-authres.c: calls func on every header field named name (its value with
+ * folding kept, without the name and colon), in order, up to the body. */
+void pd_auth_foreach_header(const char *message, gsize len, const char *name,
+			    void (*func)(const char *value, gsize value_len, gpointer data),
+			    gpointer data);
+/* The verdict needs exactly one From header in the message. */
+void pd_auth_check_from_headers(PdAuthResult *result, const char *message, gsize message_len);
+
 /* A domain in canonical form: lowercase, no trailing dot; NULL if empty. */
 char *pd_auth_domain_canonical(const char *domain);
 

@@ -195,6 +195,8 @@ pd_auth_check(PdAuth *auth, const PdEnvelope *envelope, const char *message, gsi
 		pd_auth_dkim_check(&check, message, message_len);
 	pd_auth_dmarc_check(&check);
 	pd_auth_align(auth, result, TRUE);
+	if (message != NULL)
+		pd_auth_check_from_headers(result, message, message_len);
 	return result;
 }
 

@@ -317,9 +317,8 @@ take_result(PdAuthResult *result, const PdAuthResInfo *info, gboolean *seen_spf,
 	}
 }
 
-/* Calls func on every header named name (unfolded value, without the name). */
-static void
-foreach_header(const char *message, gsize len, const char *name,
+void
+pd_auth_foreach_header(const char *message, gsize len, const char *name,
 	       void (*func)(const char *value, gsize value_len, gpointer data), gpointer data)
 {
 	gsize name_len = strlen(name);
@@ -385,10 +384,32 @@ pd_auth_from_headers(PdAuth *auth, const char *message, gsize message_len,
 	result->from_domain = pd_auth_domain_canonical(from_domain);
 	result->org_domain = pd_auth_org_domain(auth, result->from_domain);
 	if (message != NULL)
-		foreach_header(message, message_len, "Authentication-Results", ar_header, &walk);
+		pd_auth_foreach_header(message, message_len, "Authentication-Results", ar_header,
+				       &walk);
 	if (walk.trusted == 0)
 		pd_auth_result_add_note(result, "no Authentication-Results from a trusted "
 					"authserv-id");
 	pd_auth_align(auth, result, FALSE);
+	pd_auth_check_from_headers(result, message, message_len);
 	return result;
+}
+
+static void
+count_header(const char *value, gsize len, gpointer data)
+{
+	(*(guint *) data)++;
+}
+
+void
+pd_auth_check_from_headers(PdAuthResult *result, const char *message, gsize message_len)
+{
+	guint count = 0;
+
+	if (message != NULL)
+		pd_auth_foreach_header(message, message_len, "From", count_header, &count);
+	if (count != 1 && result->from_authenticated) {
+		result->from_authenticated = FALSE;
+		pd_auth_result_add_note(result, "%u From headers: the author is ambiguous and "
+					"not authenticated (RFC 7489 6.6.1)", count);
+	}
 }

@@ -252,6 +252,25 @@ test_spoof_loopback_client(void **state)
 }
 
 static void
+test_spoof_second_from_header(void **state)
+{
+	g_autofree char *text = base_zone(NULL, NULL);
+	g_autoptr(PdResolver) zone = zone_from(text);
+	g_autoptr(PdAuth) auth = auth_with(zone, PD_AUTH_MODE_VERIFY);
+	g_autofree char *msg = make_message("a@attacker.example", &attacker_key,
+					    "attacker.example", "sel");
+	/* the signed From is the attacker's; a reader may show the other one */
+	g_autofree char *two = g_strconcat("From: ceo@victim.example\r\n", msg, NULL);
+	g_autoptr(PdAuthResult) r = check(auth, "203.0.113.9", "evil.example",
+					  "x@attacker.example", two, "attacker.example");
+	g_autoptr(PdAuthResult) one = check(auth, "203.0.113.9", "evil.example",
+					    "x@attacker.example", msg, "attacker.example");
+
+	assert_true(one->from_authenticated);
+	assert_false(r->from_authenticated);
+}
+
+static void
 test_cross_organization_not_aligned(void **state)
 {
 	g_autoptr(PdResolver) zone = zone_from("attacker.co.uk TXT v=spf1 ip4:203.0.113.9 -all\n");
@@ -478,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_spoof_aligned_pass_authenticates),
 		cmocka_unit_test(test_spoof_dns_timeout_is_temporary),
 		cmocka_unit_test(test_spoof_loopback_client),
+		cmocka_unit_test(test_spoof_second_from_header),
 		cmocka_unit_test(test_cross_organization_not_aligned),
 		cmocka_unit_test(test_dkim_small_key_and_null_sender),
 		cmocka_unit_test(test_dkim_body_length_limit),
