@@ -11,11 +11,14 @@
  * (charset map, iconv cache) is set up by g_mime_init and locked inside.
  *
  * Nesting: GMime 3.2's parser recurses once per multipart or message/rfc822
- * level but stops at its MAX_LEVEL (1024; gmime-parser.c treats deeper
- * parts as leaves with GMIME_CRIT_NESTING_OVERFLOW), so its stack use is
- * bounded whatever the input; our own walk is iterative and stops at
- * limits.max_depth.  tests/unit/mail proves it with 100,000 levels parsed on
- * a thread with a 1 MiB stack.
+ * level up to its MAX_LEVEL (1024; gmime-parser.c treats deeper parts as
+ * leaves with GMIME_CRIT_NESTING_OVERFLOW) and checks every "--" line
+ * against every open boundary.  Before GMime reads a message, a linear
+ * guard keeps at most 2 * max_depth Content-Type fields that name a nesting
+ * type and makes the rest leaf types, so GMime's depth stays under
+ * 4 * max_depth + 2 and its work under lines * that; our own walk is
+ * iterative and stops at max_depth.  tests/unit/mail parses 100,000 levels
+ * on a thread with a 1 MiB stack (it fits in 128 KiB).
  */
 #include <string.h>
 #include <openssl/evp.h>
@@ -378,6 +381,124 @@ guard_headers(PdMailCtx *ctx, const char *data, gsize size, const char *body, GA
 	g_string_append_len(out, body, data + size - body);
 	*len_r = out->len;
 	return g_string_free(out, FALSE);
+}
+
+/* ---- the nesting guard ---- */
+
+/* A line that starts a Content-Type field; *field_end_r gets the end of the
+ * field, continuation lines included. */
+static gboolean
+content_type_field(const char *p, const char *end, const char **field_end_r)
+{
+	const char *q = p + 12, *next;
+
+	if (end - p < 13 || g_ascii_strncasecmp(p, "content-type", 12) != 0)
+		return FALSE;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (q >= end || *q != ':')
+		return FALSE;
+	for (next = line_end(p, end); next < end && (*next == ' ' || *next == '\t');)
+		next = line_end(next, end);
+	*field_end_r = next;
+	return TRUE;
+}
+
+/* The media type of a Content-Type field [p, end) if it can nest
+ * ("multipart", "message"), else NULL: the first token after the colon,
+ * white space and comments skipped as GMime's loose parser does. */
+static const char *
+find_nesting_type(const char *p, const char *end)
+{
+	int depth = 0;
+
+	p = memchr(p, ':', end - p);
+	if (p == NULL)
+		return NULL;
+	for (p++; p < end; p++) {
+		if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && depth > 0) {
+			depth--;
+		} else if (depth == 0 && !g_ascii_isspace(*p)) {
+			break;
+		}
+	}
+	if ((end - p >= 9 && g_ascii_strncasecmp(p, "multipart", 9) == 0) ||
+	    (end - p >= 7 && g_ascii_strncasecmp(p, "message", 7) == 0))
+		return p;
+	return NULL;
+}
+
+/* Calls visit for every Content-Type field anywhere in the message that
+ * names a nesting type, in order; stops when visit returns FALSE. */
+static void
+each_nesting_field(char *data, gsize size, gboolean (*visit)(char *, char *, gpointer),
+		   gpointer user_data)
+{
+	char *p = data, *end = data + size;
+
+	while (p < end) {
+		const char *field_end;
+
+		if (content_type_field(p, end, &field_end)) {
+			if (find_nesting_type(p, field_end) != NULL && !visit(p, (char *)field_end, user_data))
+				return;
+			p = (char *)field_end;
+			continue;
+		}
+		p = (char *)line_end(p, end);
+	}
+}
+
+typedef struct {
+	guint count, budget;
+} NestingCount;
+
+static gboolean
+count_nesting(char *start, char *end, gpointer data)
+{
+	NestingCount *n = data;
+
+	return ++n->count <= n->budget;
+}
+
+static gboolean
+neutralize_nesting(char *start, char *end, gpointer data)
+{
+	NestingCount *n = data;
+	char *type;
+
+	if (++n->count <= n->budget)
+		return TRUE;
+	/* "multipart/..." becomes "xultipart/...": a leaf to GMime */
+	if ((type = (char *)find_nesting_type(start, end)) != NULL)
+		*type = 'x';
+	return TRUE;
+}
+
+/* GMime nests once per Content-Type naming multipart or message (a digest's
+ * parts add one level each), and checks every "--" line against every open
+ * boundary: so however the MIME structure looks, keeping at most budget
+ * such fields bounds its depth by 2 * budget + 1 and its work by lines *
+ * budget.  Fields past the budget are made leaf types in buf (writable, the
+ * bytes GMime will read).  Returns whether anything was cut. */
+static gboolean
+guard_nesting(PdMailCtx *ctx, char *buf, gsize size)
+{
+	NestingCount n = { 0, ctx->limits.max_depth * 2 };
+
+	each_nesting_field(buf, size, neutralize_nesting, &n);
+	return n.count > n.budget;
+}
+
+static gboolean
+needs_nesting_guard(PdMailCtx *ctx, const char *data, gsize size)
+{
+	NestingCount n = { 0, ctx->limits.max_depth * 2 };
+
+	each_nesting_field((char *)data, size, count_nesting, &n);
+	return n.count > n.budget;
 }
 
 /* SHA-256 of the body with CRLF normalized to LF, without copying. */
@@ -846,6 +967,15 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	if ((guarded = guard_headers(&ctx, data, size, body, spans, &guarded_len)) != NULL) {
 		view->data = (guint8 *)guarded;
 		view->len = guarded_len;
+	}
+	if (needs_nesting_guard(&ctx, (const char *)view->data, view->len)) {
+		if (guarded == NULL) {
+			guarded = g_memdup2(data, size);
+			view->data = (guint8 *)guarded;
+		}
+		guard_nesting(&ctx, guarded, view->len);
+		pd_mail_warn(&ctx, "more than %u nested MIME types (multipart, message), the rest read as leaves",
+			     ctx.limits.max_depth * 2);
 	}
 	stream = g_mime_stream_mem_new_with_byte_array(view);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);

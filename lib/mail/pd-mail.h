@@ -11,6 +11,20 @@
  * cannot hold NUL): invalid sequences are repaired, NULs replaced, and a
  * warning says so.  Attachment content is bytes and may hold anything.
  *
+ * Limits (NULL or 0 fields: defaults): max_depth 32, max_parts 500,
+ * max_headers 1000 (top-level fields kept), max_header_bytes 64 KiB (one
+ * field, unfolded).  Past a limit parsing stops descending or skips, with a
+ * warning.  Also bounded: References (first + 49 most recent), To/Cc (200
+ * each), msg-ids (printable ASCII, at most 250 bytes), warnings (100).
+ *
+ * What becomes what: the first text/plain leaf that is not an attachment is
+ * text_body, the first such text/html leaf html_body; every other leaf is an
+ * attachment (a second inline text part too, so nothing is lost), and so is
+ * each message/rfc822 part (its whole message, named "<subject>.eml" or
+ * "message.eml"); parts inside it are not descended into.
+ *
+ * Thread-safe: any number of threads may parse at once.
+ *
  * Owns: every string and byte array in PdMail.  Never: SQL, sockets.
  */
 #ifndef PD_MAIL_H
@@ -27,7 +41,7 @@ typedef struct {
 typedef struct {
 	char *filename;		/* decoded (RFC 2231/2047), NULL if none */
 	char *content_type;	/* "application/pdf", lower case */
-	char *content_id;	/* for inline parts, NULL otherwise */
+	char *content_id;	/* Content-ID without <>, NULL if none */
 	gboolean inline_part;	/* Content-Disposition: inline */
 	gsize size;		/* decoded bytes */
 	char sha256[65];	/* hex of the decoded bytes */
@@ -39,7 +53,9 @@ typedef struct {
 	gboolean auto_submitted;	/* Auto-Submitted present and not "no" */
 	gboolean bulk;			/* Precedence: bulk/junk/list */
 	gboolean list;			/* List-Id / List-Unsubscribe / List-Post */
-	gboolean bounce;		/* multipart/report delivery-status, or null sender-ish */
+	gboolean bounce;		/* top-level multipart/report, report-type
+					 * delivery-status or disposition-notification
+					 * (the envelope's null sender is the pipeline's) */
 	gboolean auto_reply_suppressed;	/* X-Auto-Response-Suppress: All/OOF/AutoReply */
 } PdMailClass;
 

@@ -653,6 +653,18 @@ nested_messages(guint levels)
 	return text;
 }
 
+/* ASan's redzones make frames several times larger. */
+#if defined(__SANITIZE_ADDRESS__)
+#define DEEP_STACK (4 << 20)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DEEP_STACK (4 << 20)
+#endif
+#endif
+#ifndef DEEP_STACK
+#define DEEP_STACK (1 << 20)
+#endif
+
 typedef struct {
 	GString *text;
 	PdMail *mail;
@@ -680,8 +692,7 @@ parse_small_stack(GString *text)
 	gint64 start = g_get_monotonic_time();
 
 	pthread_attr_init(&attr);
-	/* ASan's redzones make frames several times larger */
-	pthread_attr_setstacksize(&attr, g_getenv("ASAN_OPTIONS") != NULL ? 4 << 20 : 1 << 20);
+	pthread_attr_setstacksize(&attr, DEEP_STACK);
 	assert_int_equal(pthread_create(&thread, &attr, deep_thread, &job), 0);
 	pthread_join(thread, NULL);
 	pthread_attr_destroy(&attr);
@@ -720,12 +731,34 @@ test_nesting_100000(void **state)
 	a = parse_small_stack(distinct);
 	assert_string_equal(a->subject, "deep");
 	assert_true(has_warning(a, "nesting"));
+	/* the guard keeps GMime's depth and work bounded before it parses */
+	assert_true(has_warning(a, "nested MIME types"));
 	b = parse_small_stack(same);
 	assert_string_equal(b->from.address, "deep@example.org");
 	assert_true(has_warning(b, "nesting"));
 	c = parse_small_stack(messages);
 	assert_int_equal(c->attachments->len, 1);
 	assert_string_equal(attachment(c, 0)->filename, "inner.eml");
+}
+
+/* Past the nesting budget (2 * max_depth Content-Types naming multipart or
+ * message), further message/rfc822 parts are still attachments, as leaves. */
+static void
+test_nesting_budget_siblings(void **state)
+{
+	g_autoptr(GString) text = g_string_new("From: a@example.org\nContent-Type: multipart/mixed; boundary=s\n\n");
+	g_autoptr(PdMail) m = NULL;
+	guint messages = 0;
+
+	for (int i = 0; i < 100; i++)
+		g_string_append_printf(text, "--s\nContent-Type: message/rfc822\n\nSubject: n%d\n\nbody %d\n", i, i);
+	g_string_append(text, "--s--\n");
+	m = parse(text->str);
+	assert_int_equal(m->attachments->len, 100);
+	for (guint i = 0; i < m->attachments->len; i++)
+		messages += g_str_has_suffix(attachment(m, i)->filename != NULL ? attachment(m, i)->filename : "", ".eml");
+	assert_int_equal(messages, 63);	/* the top-level multipart is the 64th */
+	assert_true(has_warning(m, "nested MIME types"));
 }
 
 /* ---- HTML to text ---- */
@@ -846,6 +879,7 @@ main(void)
 		cmocka_unit_test(test_part_count),
 		cmocka_unit_test(test_nesting_100),
 		cmocka_unit_test(test_nesting_100000),
+		cmocka_unit_test(test_nesting_budget_siblings),
 		cmocka_unit_test(test_html_to_text),
 		cmocka_unit_test(test_threads),
 	};
