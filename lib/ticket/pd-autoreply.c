@@ -27,8 +27,21 @@ static const char *const automatic_subjects[] = {
 	"automatisch antwoord", "afwezigheidsbericht", "autosvar", NULL,
 };
 
-gboolean
-pd_autoreply_subject_is_automatic(const char *subject)
+/* Subject prefixes of delivery failure reports that lack a report part. */
+static const char *const bounce_subjects[] = {
+	"undeliverable", "undelivered mail", "returned mail:", "delivery status notification",
+	"delivery failure", "delivery notification", "mail delivery failed",
+	"mail delivery failure", "failure notice", "non-delivery", "nondeliverable",
+	"delivery has failed", "message not delivered", NULL,
+};
+
+/* Robot local parts beyond pd_address_is_robot's (seen in real bounces). */
+static const char *const robot_locals[] = {
+	"post_master", "mailer_daemon", "mailerdaemon", "mail-daemon", NULL,
+};
+
+static gboolean
+subject_has_prefix(const char *subject, const char *const *prefixes)
 {
 	g_autofree char *lower = NULL;
 	const char *p;
@@ -39,10 +52,34 @@ pd_autoreply_subject_is_automatic(const char *subject)
 	p = lower;
 	while (*p == ' ' || *p == '\t' || *p == '[')
 		p++;
-	for (guint i = 0; automatic_subjects[i] != NULL; i++)
-		if (g_str_has_prefix(p, automatic_subjects[i]))
+	for (guint i = 0; prefixes[i] != NULL; i++)
+		if (g_str_has_prefix(p, prefixes[i]))
 			return TRUE;
 	return FALSE;
+}
+
+gboolean
+pd_autoreply_subject_is_automatic(const char *subject)
+{
+	return subject_has_prefix(subject, automatic_subjects);
+}
+
+/* pd_address_is_robot, plus list admin addresses ("neko-admin@", fml and
+ * old Mailman) and the misspellings real MTAs use. */
+static gboolean
+is_robot(const char *canonical)
+{
+	const char *at;
+	g_autofree char *local = NULL;
+
+	if (pd_address_is_robot(canonical))
+		return TRUE;
+	at = strchr(canonical, '@');
+	local = at != NULL ? g_strndup(canonical, at - canonical) : g_strdup(canonical);
+	for (guint i = 0; robot_locals[i] != NULL; i++)
+		if (strcmp(local, robot_locals[i]) == 0)
+			return TRUE;
+	return g_str_has_suffix(local, "-admin") || g_str_has_suffix(local, "-owner");
 }
 
 static gboolean
@@ -123,11 +160,12 @@ decide(const PdAutoreplyFacts *facts, char **recipient_r)
 		return "auto-submitted";
 	if (precedence_is_automatic(mail))
 		return "precedence";
-	if (mail->class.list)
+	if (mail->class.list || pd_mail_header(mail, "X-MLServer") != NULL ||
+	    pd_mail_header(mail, "X-ML-Name") != NULL)
 		return "mailing list";
 	if (mail->class.auto_reply_suppressed)
 		return "x-auto-response-suppress";
-	if (is_report(mail))
+	if (is_report(mail) || subject_has_prefix(mail->subject, bounce_subjects))
 		return "report";
 	if (has_responder_header(mail))
 		return "autoresponder header";
@@ -139,7 +177,7 @@ decide(const PdAutoreplyFacts *facts, char **recipient_r)
 	sender = pd_address_canonicalize(facts->envelope_sender, facts->delimiter);
 	if (is_own_address(facts, from) || is_own_address(facts, sender))
 		return "own address";
-	if (pd_address_is_robot(from) || (sender != NULL && pd_address_is_robot(sender)))
+	if (is_robot(from) || (sender != NULL && is_robot(sender)))
 		return "robot address";
 	if (facts->auth_known && facts->dmarc_reject && !facts->from_authenticated)
 		return "unauthenticated, dmarc reject";

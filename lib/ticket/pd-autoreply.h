@@ -5,7 +5,8 @@
  * reply to a null sender, a mail that says it is automatic (Auto-Submitted
  * other than "no", Precedence bulk/list/junk, X-Auto-Response-Suppress,
  * the vacation markers of common responders), a mailing list, a delivery,
- * disposition or feedback report, a robot address (pd_address_is_robot),
+ * disposition or feedback report (or what a bounce subject says), a robot
+ * address (pd_address_is_robot, list admin addresses),
  * our own outbound mail (our marker header, a Message-ID our token keys
  * sign, or one of our own addresses as sender), an unauthenticated sender
  * whose domain publishes DMARC p=reject (when authentication facts are
