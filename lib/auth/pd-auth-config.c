@@ -38,6 +38,7 @@ pd_auth_config_free(PdAuthConfig *config)
 	g_free(config->psl_file);
 	g_free(config->receiving_host);
 	g_free(config->dns_server);
+	g_free(config->zone_file);
 	g_free(config);
 }
 
@@ -94,7 +95,7 @@ valid_authserv_id(const char *id)
 
 static const char *const known_keys[] = {
 	"mode", "authserv_id", "trusted_authserv_ids", "dns_timeout", "check_timeout",
-	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", "dns_server", NULL,
+	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", "dns_server", "zone_file", NULL,
 };
 
 PdAuthConfig *
@@ -174,6 +175,13 @@ pd_auth_config_load(GKeyFile *keyfile, GError **error)
 		g_strstrip(config->dns_server);
 		check = pd_resolver_system_new_server(config->dns_server, error);
 		if (check == NULL)
+			return NULL;
+	}
+	config->zone_file = g_key_file_get_string(keyfile, AUTH_GROUP, "zone_file", NULL);
+	if (config->zone_file != NULL) {
+		g_autoptr(PdResolver) zone = pd_resolver_zone_new();
+
+		if (!pd_resolver_zone_load_file(zone, g_strstrip(config->zone_file), error))
 			return NULL;
 	}
 	/* trusting a default id would trust whatever a stranger writes with it */

@@ -25,6 +25,7 @@ config_copy(const PdAuthConfig *config)
 	copy->psl_file = g_strdup(config->psl_file);
 	copy->receiving_host = g_strdup(config->receiving_host);
 	copy->dns_server = g_strdup(config->dns_server);
+	copy->zone_file = g_strdup(config->zone_file);
 	return copy;
 }
 
@@ -35,9 +36,13 @@ pd_auth_new(const PdAuthConfig *config, PdResolver *resolver, GError **error)
 
 	g_return_val_if_fail(config != NULL, NULL);
 	auth->config = config_copy(config);
-	if (resolver != NULL)
+	if (resolver != NULL) {
 		auth->resolver = pd_resolver_ref(resolver);
-	else if (config->dns_server != NULL)
+	} else if (config->zone_file != NULL) {
+		auth->resolver = pd_resolver_zone_new();
+		if (!pd_resolver_zone_load_file(auth->resolver, config->zone_file, error))
+			return NULL;
+	} else if (config->dns_server != NULL)
 		auth->resolver = pd_resolver_system_new_server(config->dns_server, error);
 	else
 		auth->resolver = pd_resolver_system_new();

@@ -103,6 +103,7 @@ typedef struct {
 	guint dkim_min_key_bits;	/* RFC 8301: 1024; smaller keys are permerror */
 	char *psl_file;			/* NULL: the system list (libpsl) */
 	char *dns_server;		/* NULL: resolv.conf; else "IPV4[:PORT]" */
+	char *zone_file;		/* tests/benchmarks: answer DNS from this static zone */
 	char *receiving_host;		/* SPF %{r}; NULL: "unknown" */
 	gint64 fixed_time;		/* tests: DKIM clock (Unix time); 0 = real */
 } PdAuthConfig;
@@ -117,7 +118,8 @@ PdAuthConfig *pd_auth_config_new(void);
 /* Reads [auth] (absent section: defaults).  Keys: mode = verify|trust-ar|off,
  * authserv_id, trusted_authserv_ids (list), dns_timeout and check_timeout
  * (seconds, may be fractional), dkim_max_signatures, dkim_min_key_bits, psl_file,
- * receiving_host, dns_server.  Unknown keys and bad values are PD_ERROR_USAGE;
+ * receiving_host, dns_server, zone_file (tests and benchmarks only: all DNS
+ * answers come from that file, see pd_resolver_zone_load_data).  Unknown keys and bad values are PD_ERROR_USAGE;
  * so is trust-ar without an explicit authserv_id. */
 PdAuthConfig *pd_auth_config_load(GKeyFile *keyfile, GError **error);
 void pd_auth_config_free(PdAuthConfig *config);
@@ -125,7 +127,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdAuthConfig, pd_auth_config_free)
 
 /* ---- the shared context ---- */
 
-/* resolver: NULL means the system resolver (config->dns_server if set).  Keeps a reference to it and a
+/* resolver: NULL means config->zone_file's static zone if set, else the
+ * system resolver (config->dns_server if set).  Keeps a reference to it and a
  * copy of config.  Fails (PD_ERROR_USAGE) when the PSL cannot be loaded. */
 PdAuth *pd_auth_new(const PdAuthConfig *config, PdResolver *resolver, GError **error);
 void pd_auth_free(PdAuth *auth);

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <glib/gstdio.h>
+
 #include "auth-test-util.h"
 #include "core/pd-error.h"
 
@@ -206,6 +208,7 @@ test_config(void **state)
 		"[auth]\ntrusted_authserv_ids = ok.example;bad id\n",
 		"[auth]\ndns_server = resolver.example\n",
 		"[auth]\nmode = trust-ar\n",
+		"[auth]\nzone_file = /nonexistent/zone\n",
 	};
 
 	config = pd_auth_config_load(NULL, &error);
@@ -229,6 +232,31 @@ test_config(void **state)
 	assert_int_equal(config->check_timeout_ms, 4000);
 	assert_int_equal(config->dkim_max_signatures, 3);
 
+	{
+		/* zone_file: the whole PdAuth answers from it, no network */
+		g_autofree char *path = NULL;
+		int fd = g_file_open_tmp("zone-XXXXXX", &path, NULL);
+		g_autofree char *data = NULL;
+		g_autoptr(GKeyFile) k = g_key_file_new();
+		g_autoptr(PdAuthConfig) zc = NULL;
+		g_autoptr(PdAuth) auth = NULL;
+		g_autoptr(PdAuthResult) r = NULL;
+
+		assert_true(fd >= 0);
+		close(fd);
+		assert_true(g_file_set_contents(path, "victim.example TXT v=spf1 ip4:192.0.2.1 -all\n",
+						-1, NULL));
+		data = g_strdup_printf("[auth]\nzone_file = %s\n", path);
+		assert_true(g_key_file_load_from_data(k, data, -1, 0, NULL));
+		zc = pd_auth_config_load(k, &error);
+		assert_non_null(zc);
+		auth = pd_auth_new(zc, NULL, &error);
+		assert_non_null(auth);
+		r = check(auth, "192.0.2.1", "mx.victim.example", "a@victim.example", NULL,
+			  "victim.example");
+		assert_int_equal(r->spf, PD_AUTH_PASS);
+		g_unlink(path);
+	}
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autoptr(GKeyFile) k = g_key_file_new();
 		g_autoptr(GError) e = NULL;
