@@ -44,6 +44,31 @@ char *pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
  * is UTF-8), warning once per field name. */
 char *pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value);
 
+/* Cuts UTF-8 text to at most max bytes on a character boundary. */
+void pd_mail_utf8_truncate(char *text, gsize max);
+
+/* ---- pd-mail-raw.c ---- */
+
+typedef struct {
+	const char *start, *end;	/* one field, folded lines included */
+} FieldSpan;
+
+/* The next line's start (after '\n'), or end. */
+const char *pd_mail_line_end(const char *p, const char *end);
+
+/* Reads the top-level header block into mail->headers and spans (the
+ * fields kept); returns where the body starts. */
+const char *pd_mail_scan_headers(PdMailCtx *ctx, const char *p, const char *end, GArray *spans);
+
+/* The bytes GMime gets when the header block is hostile, or NULL. */
+char *pd_mail_guard_headers(PdMailCtx *ctx, const char *data, gsize size, const char *body,
+			    GArray *spans, gsize *len_r);
+
+/* Whether data names more nesting types than the budget; then
+ * pd_mail_guard_nesting() makes the excess leaf types in buf. */
+gboolean pd_mail_needs_nesting_guard(PdMailCtx *ctx, const char *data, gsize size);
+gboolean pd_mail_guard_nesting(PdMailCtx *ctx, char *buf, gsize size);
+
 /* Walks the MIME tree of message (iteratively, within the limits) and fills
  * text_body, html_body and attachments. */
 void pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message);

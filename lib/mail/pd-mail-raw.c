@@ -1,0 +1,280 @@
+/* pd-mail-raw: what is read from the raw bytes before GMime sees them.
+ *
+ * The top-level header block (every field in order, within the count and
+ * size limits), and the two guards that keep hostile input from making
+ * GMime slow: a header block with NULs, oversized or too many fields is
+ * rewritten (GMime reads header values as C strings and grows its header
+ * buffer 64 bytes at a time), and Content-Type fields naming a nesting type
+ * past a budget are made leaf types (see pd-mail.c, "Nesting").  Both work
+ * on a copy, made only for such messages.
+ */
+#include <string.h>
+
+#include "mail/pd-mail-private.h"
+
+const char *
+pd_mail_line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', end - p);
+
+	return nl != NULL ? nl + 1 : end;
+}
+
+static gboolean
+is_blank_line(const char *p, const char *next)
+{
+	gsize n = next - p;
+
+	return n == 0 || (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+static gboolean
+is_field_line(const char *p, const char *next)
+{
+	const char *q;
+
+	for (q = p; q < next && *q != ':'; q++) {
+		if ((guchar)*q <= ' ' && *q != ' ' && *q != '\t')
+			return FALSE;
+	}
+	return q < next && q > p;
+}
+
+/* Adds one unfolded field (raw bytes) to the header list. */
+static void
+add_header_field(PdMailCtx *ctx, const char *start, const char *end)
+{
+	g_autoptr(GString) unfolded = g_string_sized_new(end - start);
+	const char *p;
+	g_autofree char *text = NULL;
+
+	for (p = start; p < end; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		g_string_append_c(unfolded, *p);
+	}
+	if (unfolded->len > ctx->limits.max_header_bytes) {
+		pd_mail_warn(ctx, "header field longer than %" G_GSIZE_FORMAT " bytes cut",
+			     ctx->limits.max_header_bytes);
+		g_string_truncate(unfolded, ctx->limits.max_header_bytes);
+	}
+	text = pd_mail_to_utf8(ctx, "header", NULL, unfolded->str, unfolded->len);
+	pd_mail_utf8_truncate(text, ctx->limits.max_header_bytes);
+	g_ptr_array_add(ctx->mail->headers, g_steal_pointer(&text));
+}
+
+static void
+add_span(PdMailCtx *ctx, GArray *spans, const char *start, const char *end)
+{
+	FieldSpan span = { start, end };
+
+	add_header_field(ctx, start, end);
+	g_array_append_val(spans, span);
+}
+
+/* Reads the top-level header block into mail->headers and spans (the
+ * fields kept); returns where the body starts. */
+const char *
+pd_mail_scan_headers(PdMailCtx *ctx, const char *p, const char *end, GArray *spans)
+{
+	const char *field = NULL, *next;
+	gboolean cut = FALSE;
+
+	/* an mbox "From " line before the headers is not a header */
+	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
+		p = pd_mail_line_end(p, end);
+	for (; p < end; p = next) {
+		next = pd_mail_line_end(p, end);
+		if (is_blank_line(p, next)) {
+			if (field != NULL && !cut)
+				add_span(ctx, spans, field, p);
+			return next;
+		}
+		if ((*p == ' ' || *p == '\t') && field != NULL)
+			continue;	/* folded continuation */
+		if (field != NULL && !cut)
+			add_span(ctx, spans, field, p);
+		field = NULL;
+		if (!is_field_line(p, next)) {
+			pd_mail_warn(ctx, "header block ends without an empty line");
+			return p;
+		}
+		if (ctx->mail->headers->len >= ctx->limits.max_headers) {
+			if (!cut)
+				pd_mail_warn(ctx, "more than %u header fields, the rest ignored",
+					     ctx->limits.max_headers);
+			cut = TRUE;
+		}
+		field = p;
+	}
+	if (field != NULL && !cut)
+		add_span(ctx, spans, field, end);
+	return end;
+}
+
+/* What GMime gets when the header block is hostile (NUL bytes, fields
+ * over the size limit, too many fields): the kept fields, each cut after
+ * the last whole line that fits the limit, NULs made spaces, then the
+ * body.  NULL when the raw bytes can be parsed as they are. */
+char *
+pd_mail_guard_headers(PdMailCtx *ctx, const char *data, gsize size, const char *body, GArray *spans,
+	      gsize *len_r)
+{
+	gboolean needed = memchr(data, '\0', body - data) != NULL ||
+			  ctx->mail->headers->len >= ctx->limits.max_headers;
+	GString *out;
+
+	for (guint i = 0; i < spans->len && !needed; i++) {
+		FieldSpan *f = &g_array_index(spans, FieldSpan, i);
+
+		needed = (gsize)(f->end - f->start) > ctx->limits.max_header_bytes;
+	}
+	if (!needed)
+		return NULL;
+	out = g_string_sized_new(size);
+	for (guint i = 0; i < spans->len; i++) {
+		FieldSpan *f = &g_array_index(spans, FieldSpan, i);
+		const char *p = f->start, *stop = f->end;
+		gsize start = out->len;
+
+		if ((gsize)(stop - p) > ctx->limits.max_header_bytes) {
+			const char *limit = p + ctx->limits.max_header_bytes;
+			const char *last_nl = NULL;
+
+			for (const char *q = p; q < limit; q++) {
+				if (*q == '\n')
+					last_nl = q;
+			}
+			stop = last_nl != NULL ? last_nl + 1 : limit;
+		}
+		g_string_append_len(out, p, stop - p);
+		if (out->len == start || out->str[out->len - 1] != '\n')
+			g_string_append_c(out, '\n');
+		for (gsize j = start; j < out->len; j++) {
+			if (out->str[j] == '\0')
+				out->str[j] = ' ';
+		}
+	}
+	g_string_append_c(out, '\n');
+	g_string_append_len(out, body, data + size - body);
+	*len_r = out->len;
+	return g_string_free(out, FALSE);
+}
+
+/* ---- the nesting guard ---- */
+
+/* A line that starts a Content-Type field; *field_end_r gets the end of the
+ * field, continuation lines included. */
+static gboolean
+content_type_field(const char *p, const char *end, const char **field_end_r)
+{
+	const char *q = p + 12, *next;
+
+	if (end - p < 13 || g_ascii_strncasecmp(p, "content-type", 12) != 0)
+		return FALSE;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (q >= end || *q != ':')
+		return FALSE;
+	for (next = pd_mail_line_end(p, end); next < end && (*next == ' ' || *next == '\t');)
+		next = pd_mail_line_end(next, end);
+	*field_end_r = next;
+	return TRUE;
+}
+
+/* The media type of a Content-Type field [p, end) if it can nest
+ * ("multipart", "message"), else NULL: the first token after the colon,
+ * white space and comments skipped as GMime's loose parser does. */
+static const char *
+find_nesting_type(const char *p, const char *end)
+{
+	int depth = 0;
+
+	p = memchr(p, ':', end - p);
+	if (p == NULL)
+		return NULL;
+	for (p++; p < end; p++) {
+		if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && depth > 0) {
+			depth--;
+		} else if (depth == 0 && !g_ascii_isspace(*p)) {
+			break;
+		}
+	}
+	if ((end - p >= 9 && g_ascii_strncasecmp(p, "multipart", 9) == 0) ||
+	    (end - p >= 7 && g_ascii_strncasecmp(p, "message", 7) == 0))
+		return p;
+	return NULL;
+}
+
+/* Calls visit for every Content-Type field anywhere in the message that
+ * names a nesting type, in order; stops when visit returns FALSE. */
+static void
+each_nesting_field(char *data, gsize size, gboolean (*visit)(char *, char *, gpointer),
+		   gpointer user_data)
+{
+	char *p = data, *end = data + size;
+
+	while (p < end) {
+		const char *field_end;
+
+		if (content_type_field(p, end, &field_end)) {
+			if (find_nesting_type(p, field_end) != NULL && !visit(p, (char *)field_end, user_data))
+				return;
+			p = (char *)field_end;
+			continue;
+		}
+		p = (char *)pd_mail_line_end(p, end);
+	}
+}
+
+typedef struct {
+	guint count, budget;
+} NestingCount;
+
+static gboolean
+count_nesting(char *start, char *end, gpointer data)
+{
+	NestingCount *n = data;
+
+	return ++n->count <= n->budget;
+}
+
+static gboolean
+neutralize_nesting(char *start, char *end, gpointer data)
+{
+	NestingCount *n = data;
+	char *type;
+
+	if (++n->count <= n->budget)
+		return TRUE;
+	/* "multipart/..." becomes "xultipart/...": a leaf to GMime */
+	if ((type = (char *)find_nesting_type(start, end)) != NULL)
+		*type = 'x';
+	return TRUE;
+}
+
+/* GMime nests once per Content-Type naming multipart or message (a digest's
+ * parts add one level each), and checks every "--" line against every open
+ * boundary: so however the MIME structure looks, keeping at most budget
+ * such fields bounds its depth by 2 * budget + 1 and its work by lines *
+ * budget.  Fields past the budget are made leaf types in buf (writable, the
+ * bytes GMime will read).  Returns whether anything was cut. */
+gboolean
+pd_mail_guard_nesting(PdMailCtx *ctx, char *buf, gsize size)
+{
+	NestingCount n = { 0, ctx->limits.max_depth * 2 };
+
+	each_nesting_field(buf, size, neutralize_nesting, &n);
+	return n.count > n.budget;
+}
+
+gboolean
+pd_mail_needs_nesting_guard(PdMailCtx *ctx, const char *data, gsize size)
+{
+	NestingCount n = { 0, ctx->limits.max_depth * 2 };
+
+	each_nesting_field((char *)data, size, count_nesting, &n);
+	return n.count > n.budget;
+}

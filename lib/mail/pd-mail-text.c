@@ -1,0 +1,143 @@
+/* pd-mail-text: any bytes to clean UTF-8, with a warning for each repair.
+ *
+ * Charset order for text: the declared charset, then UTF-8, then
+ * windows-1252, then ISO-8859-1 (which cannot fail); invalid UTF-8 becomes
+ * U+FFFD and so does NUL, so every string handed on is valid UTF-8 that
+ * PostgreSQL text can hold.
+ */
+#include <string.h>
+
+#include "mail/pd-mail-private.h"
+
+char *
+pd_mail_clean_utf8(PdMailCtx *ctx, const char *what, const char *text, gssize len)
+{
+	gsize n = len < 0 ? strlen(text) : (gsize)len;
+	const char *end;
+	GString *out;
+	gboolean had_nul = FALSE;
+
+	if (g_utf8_validate_len(text, n, &end))
+		return g_strndup(text, n);	/* fast path: clean already */
+	out = g_string_sized_new(n + 8);
+	while (n > 0) {
+		gsize good;
+
+		if (!g_utf8_validate_len(text, n, &end)) {
+			good = end - text;
+		} else {
+			good = n;
+		}
+		g_string_append_len(out, text, good);
+		text += good;
+		n -= good;
+		if (n == 0)
+			break;
+		if (*text == '\0')
+			had_nul = TRUE;
+		else
+			pd_mail_warn(ctx, "%s: invalid UTF-8 repaired", what);
+		g_string_append(out, "\xEF\xBF\xBD");	/* U+FFFD */
+		/* skip one invalid byte (or the NUL), plus continuation bytes */
+		text++;
+		n--;
+		while (n > 0 && ((guchar)*text & 0xC0) == 0x80 && !had_nul) {
+			text++;
+			n--;
+		}
+	}
+	if (had_nul)
+		pd_mail_warn(ctx, "%s: NUL bytes replaced", what);
+	return g_string_free(out, FALSE);
+}
+
+static char *
+convert_strict(const char *data, gsize len, const char *charset)
+{
+	gsize written = 0;
+	char *out;
+
+	out = g_convert(data, len, "UTF-8", charset, NULL, &written, NULL);
+	if (out != NULL && memchr(out, '\0', written) != NULL) {
+		g_free(out);
+		return NULL;	/* NULs: let the repair path say so */
+	}
+	return out;
+}
+
+static gboolean
+is_utf8_name(const char *charset)
+{
+	return g_ascii_strcasecmp(charset, "utf-8") == 0 || g_ascii_strcasecmp(charset, "utf8") == 0;
+}
+
+static gboolean
+is_ascii_name(const char *charset)
+{
+	return g_ascii_strcasecmp(charset, "us-ascii") == 0 || g_ascii_strcasecmp(charset, "ascii") == 0;
+}
+
+char *
+pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
+		const char *data, gsize len)
+{
+	const char *iconv_name;
+	char *out;
+
+	if (g_utf8_validate_len(data, len, NULL) &&
+	    (charset == NULL || is_utf8_name(charset) || is_ascii_name(charset)))
+		return g_strndup(data, len);	/* the common case: nothing to do */
+	if (charset != NULL && is_utf8_name(charset))
+		return pd_mail_clean_utf8(ctx, what, data, len);
+	if (charset != NULL && !is_ascii_name(charset)) {
+		iconv_name = g_mime_charset_iconv_name(charset);
+		if (iconv_name != NULL && (out = convert_strict(data, len, iconv_name)) != NULL)
+			return out;
+		pd_mail_warn(ctx, "%s: cannot decode as declared charset %s", what, charset);
+	} else if (charset == NULL && memchr(data, '\0', len) == NULL) {
+		/* undeclared 8-bit */
+		if (g_utf8_validate_len(data, len, NULL))
+			return g_strndup(data, len);
+		pd_mail_warn(ctx, "%s: undeclared 8-bit text", what);
+	}
+	if (memchr(data, '\0', len) != NULL || g_utf8_validate_len(data, len, NULL))
+		return pd_mail_clean_utf8(ctx, what, data, len);
+	if ((out = convert_strict(data, len, "WINDOWS-1252")) != NULL) {
+		pd_mail_warn(ctx, "%s: decoded as windows-1252", what);
+		return out;
+	}
+	if ((out = convert_strict(data, len, "ISO-8859-1")) != NULL) {
+		pd_mail_warn(ctx, "%s: decoded as ISO-8859-1", what);
+		return out;
+	}
+	return pd_mail_clean_utf8(ctx, what, data, len);
+}
+
+/* Cut text (already UTF-8) to at most max bytes on a character boundary. */
+void
+pd_mail_utf8_truncate(char *text, gsize max)
+{
+	gsize len = strlen(text);
+
+	if (len <= max)
+		return;
+	while (max > 0 && ((guchar)text[max] & 0xC0) == 0x80)
+		max--;
+	text[max] = '\0';
+}
+
+char *
+pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value)
+{
+	char *copy;
+
+	if (value == NULL)
+		return NULL;
+	copy = pd_mail_clean_utf8(ctx, name, value, -1);
+	if (strlen(copy) > ctx->limits.max_header_bytes) {
+		pd_mail_warn(ctx, "%s: header longer than %" G_GSIZE_FORMAT " bytes cut", name,
+			     ctx->limits.max_header_bytes);
+		pd_mail_utf8_truncate(copy, ctx->limits.max_header_bytes);
+	}
+	return copy;
+}
