@@ -315,6 +315,35 @@ def test_no_autoreply_cases():
         sink.stop()
 
 
+def test_two_daemons_share_the_queue():
+    # several daemons on one database: every row is claimed by one of them
+    # (FOR UPDATE SKIP LOCKED) and sent exactly once
+    sink = Sink()
+    try:
+        with pdtest.Env() as env:
+            daemons = [env.daemon(extra=outbound_config(sink.port, "poll_interval = 0.05\n"))
+                       for _ in range(2)]
+            n = 30
+            for i in range(n):
+                deliver(daemons[i % 2], pdtest.message(subject="Shared %d" % i,
+                                                       frm="c%d@customer.test" % i,
+                                                       msgid="<shared%d@customer.test>" % i),
+                        sender="c%d@customer.test" % i)
+            wait_for("all sent", lambda: env.scalar("select count(*) from outbound "
+                                                    "where status = 'sent'") == str(n), timeout=60)
+            time.sleep(1)
+            dumps = sink.dumps()
+            pdtest.check_eq(len(dumps), n, "one mail per row at the sink")
+            rcpts = sorted(header(d, "X-Rcpt-Args") for d in dumps)
+            pdtest.check_eq(rcpts, sorted("<c%d@customer.test>" % i for i in range(n)),
+                            "each customer once")
+            pdtest.check_eq(env.scalar("select max(attempts) from outbound"), "1", "one attempt each")
+            senders = env.scalar("select count(distinct claimed_by) from outbound")
+            print("   rows sent by %s sender instances" % senders)
+    finally:
+        sink.stop()
+
+
 class Autoresponder:
     """A dumb autoresponder as the relay: every mail it takes makes it send
     a fresh mail (new Message-ID, no In-Reply-To, no Auto-Submitted) back to
@@ -407,7 +436,8 @@ def main():
         pdtest.skip("smtp-sink (postfix) not installed")
     tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_relay_down_then_back,
              test_5xx_fails_with_reply, test_transient_4xx_gives_up_after_max_attempts,
-             test_kill_mid_send_no_duplicate, test_autoresponder_loop_settles_under_cap]
+             test_kill_mid_send_no_duplicate, test_autoresponder_loop_settles_under_cap,
+             test_two_daemons_share_the_queue]
     only = sys.argv[1:]
     for t in tests:
         if only and t.__name__ not in only:
