@@ -18,6 +18,21 @@ def greet(port):
     return w
 
 
+def greet_when_free(port, timeout=10):
+    """Greeting once a slot is free: the readiness probe of pdtest (a connect
+    and close) is itself a session until the daemon reaps it."""
+    end = time.time() + timeout
+    while True:
+        w = pdtest.Wire(port)
+        line = w.line()
+        if line.startswith("220 "):
+            check_eq(line, "220 %s LMTP postdesk ready" % HOST, "greeting")
+            return w
+        check(time.time() < end, "no free slot: %r" % line)
+        w.close()
+        time.sleep(0.1)
+
+
 def lhlo(w):
     w.send("LHLO mx.test\r\n")
     check_eq(w.reply()[-1][:4], "250 ", "LHLO")
@@ -59,8 +74,8 @@ def idle_timeout(env):
 
 def max_sessions(env):
     d = env.daemon(lmtp_extra="max_sessions = 2\nidle_timeout = 60")
-    a = greet(d.port)
-    b = greet(d.port)
+    a = greet_when_free(d.port)
+    b = greet_when_free(d.port)
     extra = pdtest.Wire(d.port)
     check_eq(extra.line(), "421 4.3.2 Too many sessions", "the extra session")
     check(extra.closed(), "the extra session is closed")
@@ -81,15 +96,7 @@ def max_sessions(env):
     check_eq(b.line(), "250 2.0.0 Ok", "the other held session")
 
     # The freed slot is served again (the daemon reaps it asynchronously).
-    end = time.time() + 10
-    while True:
-        w = pdtest.Wire(d.port)
-        line = w.line()
-        if line.startswith("220 "):
-            break
-        check(time.time() < end, "slot never freed: %r" % line)
-        w.close()
-        time.sleep(0.1)
+    w = greet_when_free(d.port)
     w.send("QUIT\r\n")
     check_eq(w.line(), "221 2.0.0 Bye", "QUIT on the freed slot")
     w.close()
