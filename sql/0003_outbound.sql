@@ -82,10 +82,14 @@ CREATE INDEX autoreply_ledger_address_idx ON autoreply_ledger (address, sent_at)
 -- NULL: outbound mail is not configured.  Only a new ticket is answered;
 -- a duplicate delivery or a threaded reply writes nothing.  The per-address
 -- cap is checked here, under a per-address lock, against the ledger.
+-- p_identity is the identity decision (sql/0002 pd_ticket_identify): a
+-- ticket held because its queue takes known senders only gets the polite
+-- "held" reply instead of the acknowledgement (issue 3: never a bounce);
+-- one held for moderation gets nothing until an operator decides.
 -- Returns the outbound row id, or NULL.
 CREATE FUNCTION pd_outbound_ack(p_ticket_id bigint, p_message_row bigint,
 				p_new_ticket boolean, p_duplicate boolean,
-				p_request jsonb)
+				p_request jsonb, p_identity jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
@@ -93,18 +97,26 @@ DECLARE
 	v_to text := lower(p_request->>'to');
 	v_limit integer := coalesce((p_request->>'limit')::integer, 0);
 	v_window integer := coalesce((p_request->>'window')::integer, 3600);
+	v_template text := coalesce(p_request->>'template', 'ack');
+	v_reason text := p_request->>'suppress';
 	v_count integer;
 	v_id bigint;
 BEGIN
 	IF p_request IS NULL OR p_duplicate OR NOT p_new_ticket OR p_ticket_id IS NULL THEN
 		RETURN NULL;
 	END IF;
-	IF p_request ? 'suppress' OR v_to IS NULL OR v_to = '' THEN
+	IF v_reason IS NULL AND (v_to IS NULL OR v_to = '') THEN
+		v_reason := 'no recipient';
+	END IF;
+	IF v_reason IS NULL AND p_identity->>'held' = 'moderate' THEN
+		v_reason := 'held for moderation';
+	ELSIF p_identity->>'held' = 'known' THEN
+		v_template := 'held';
+	END IF;
+	IF v_reason IS NOT NULL THEN
 		INSERT INTO events (ticket_id, message_row, kind, detail)
 		VALUES (p_ticket_id, p_message_row, 'autoreply.suppressed',
-			jsonb_build_object('kind', 'ack',
-					   'reason', coalesce(p_request->>'suppress', 'no recipient'),
-					   'address', v_to));
+			jsonb_build_object('kind', 'ack', 'reason', v_reason, 'address', v_to));
 		RETURN NULL;
 	END IF;
 	IF v_limit > 0 THEN
@@ -123,7 +135,7 @@ BEGIN
 	END IF;
 	INSERT INTO outbound (ticket_id, message_row, kind, template, queue, lang,
 			      recipients, recipient_name, envelope_from, auto_reply)
-	VALUES (p_ticket_id, p_message_row, 'ack', coalesce(p_request->>'template', 'ack'),
+	VALUES (p_ticket_id, p_message_row, 'ack', v_template,
 		p_request->>'queue', p_request->>'lang', ARRAY[p_request->>'to'],
 		p_request->>'name', '', true)
 	ON CONFLICT (ticket_id) WHERE kind = 'ack' DO NOTHING
@@ -134,7 +146,8 @@ BEGIN
 	INSERT INTO autoreply_ledger (address, outbound_id) VALUES (v_to, v_id);
 	INSERT INTO events (ticket_id, message_row, kind, detail)
 	VALUES (p_ticket_id, p_message_row, 'outbound.queued',
-		jsonb_build_object('id', v_id, 'kind', 'ack', 'to', p_request->>'to'));
+		jsonb_build_object('id', v_id, 'kind', 'ack', 'template', v_template,
+				   'to', p_request->>'to'));
 	RETURN v_id;
 END
 $$;

@@ -25,6 +25,9 @@ typedef struct {
 	char *reason;
 	char *identity_json;	/* pd_identity_decision_json(), NULL: not identified */
 	char *identity_text;
+	gboolean ack_send;	/* pd_pipeline_autoreply_explain() */
+	char *ack_reason;
+	char *ack_to;
 } ExplainRecipient;
 
 static void
@@ -39,6 +42,8 @@ explain_recipient_free(gpointer data)
 	g_free(r->reason);
 	g_free(r->identity_json);
 	g_free(r->identity_text);
+	g_free(r->ack_reason);
+	g_free(r->ack_to);
 	g_free(r);
 }
 
@@ -245,7 +250,12 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		g_string_append_c(out, '}');
 		json_key(out, "identity");
 		g_string_append(out, r->identity_json != NULL ? r->identity_json : "null");
-		g_string_append_c(out, '}');
+		json_key(out, "acknowledge");
+		g_string_append_c(out, '{');
+		json_member_bool(out, "send", r->ack_send);
+		json_member_string(out, "reason", r->ack_reason);
+		json_member_string(out, "to", r->ack_to);
+		g_string_append(out, "}}");
 	}
 	g_string_append_c(out, ']');
 	json_member_bool(out, "stored", FALSE);
@@ -364,6 +374,7 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		const ExplainRecipient *r = recipients->pdata[i];
 		g_autofree char *queue = NULL;
 		g_autofree char *thread = NULL;
+		g_autofree char *ack = NULL;
 
 		g_string_append_c(out, '\n');
 		text_field(out, "Recipient:", r->recipient);
@@ -384,6 +395,8 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 			thread = g_strdup_printf("unknown (%s)", r->reason ? r->reason : "");
 		text_field(out, "  Threading:", thread);
 		text_field(out, "  Requester:", r->identity_text);
+		ack = g_strdup_printf("%s (%s)", r->ack_send ? "yes" : "no", r->ack_reason);
+		text_field(out, "  Acknowledge:", ack);
 	}
 
 	g_string_append_printf(out, "\nText body%s:\n", mail->text_from_html ?
@@ -494,6 +507,7 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func(explain_recipient_free);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	ExplainRecipient *r;
 
 	mail = pd_mail_parse(raw, &config->mail_limits, error);
 	if (mail == NULL)
@@ -510,6 +524,10 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 			continue;
 		g_ptr_array_add(recipients, explain_recipient(config, store, mail, candidates,
 							      names->pdata[i]));
+		r = recipients->pdata[recipients->len - 1];
+		pd_pipeline_autoreply_explain(config, r->recipient, envelope, mail,
+					      r->ticket > 0, &r->ack_send, &r->ack_reason,
+					      &r->ack_to);
 	}
 	if (as_json)
 		return explain_json(envelope, mail, candidates, recipients);

@@ -122,3 +122,47 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	pd_autoreply_decision_clear(&decision);
 	return pairs;
 }
+
+void
+pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
+			      const PdEnvelope *envelope, const PdMail *mail, gboolean existing,
+			      gboolean *send_r, char **reason_r, char **to_r)
+{
+	const PdQueueConfig *queue = pd_config_queue_for(config, recipient, NULL);
+	g_autoptr(GPtrArray) pairs = NULL;
+	const char *suppress = NULL, *to = NULL, *limit = NULL, *window = NULL;
+
+	*send_r = FALSE;
+	*to_r = NULL;
+	if (queue == NULL) {
+		*reason_r = g_strdup("no queue");
+		return;
+	}
+	pairs = pd_pipeline_autoreply_request(config, queue, envelope, mail);
+	if (pairs == NULL) {
+		*reason_r = g_strdup("not configured ([outbound] missing or acknowledge = no)");
+		return;
+	}
+	for (guint i = 0; i + 1 < pairs->len; i += 2) {
+		const char *key = pairs->pdata[i], *value = pairs->pdata[i + 1];
+
+		if (strcmp(key, "suppress") == 0)
+			suppress = value;
+		else if (strcmp(key, "to") == 0)
+			to = value;
+		else if (strcmp(key, "limit") == 0)
+			limit = value;
+		else if (strcmp(key, "window") == 0)
+			window = value;
+	}
+	*to_r = g_strdup(to);
+	if (suppress != NULL) {
+		*reason_r = g_strdup(suppress);
+	} else if (existing) {
+		*reason_r = g_strdup("a reply on an existing ticket");
+	} else {
+		*send_r = TRUE;
+		*reason_r = g_strdup_printf("new ticket; at most %s per %s s to one address",
+					    limit, window);
+	}
+}

@@ -24,5 +24,11 @@ gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
  * no acknowledgement is configured. */
 GPtrArray *pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
 					 const PdEnvelope *envelope, const PdMail *mail);
+/* The same decision for `postdesk test`: would recipient's copy be
+ * acknowledged (existing: it threads into a ticket), why, and to whom. */
+void pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
+				   const PdEnvelope *envelope, const PdMail *mail,
+				   gboolean existing, gboolean *send_r, char **reason_r,
+				   char **to_r);
 
 #endif

@@ -68,8 +68,9 @@ void pd_pipeline_set_unknown_recipient(GError **error);
  * raw_sha256, raw_size, thread_candidates [], recipients [{recipient,
  * canonical, queue (null: unknown), subaddress, idempotency_key, thread
  * {decision "new"|"existing"|"unknown", ticket, reason}, identity (null
- * without a database or queue, else pd_identity_decision_json())}],
- * stored (false). */
+ * without a database or queue, else pd_identity_decision_json()),
+ * acknowledge {send, reason, to} (pd_autoreply_decide and the queue's
+ * hold; without --from the sender is the null sender)}], stored (false). */
 char *pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 			  GBytes *raw, gboolean as_json, GError **error);
 

@@ -26,7 +26,7 @@ static const struct {
 		/* pd_outbound_ack (sql/0003): the acknowledgement, same
 		 * statement, so it commits with the ticket or not at all */
 		" pd_outbound_ack(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" jsonb_object($40::text[]))"
+		" jsonb_object($40::text[]), $39::jsonb)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) d" },

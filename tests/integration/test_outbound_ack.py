@@ -344,6 +344,51 @@ def test_two_daemons_share_the_queue():
         sink.stop()
 
 
+def test_held_tickets():
+    # issue 3: a queue for known senders keeps a stranger's mail and answers
+    # politely (never a bounce); a moderated queue answers nothing yet
+    queues = ("\n[queue support]\naddresses = support@example.com\nunknown_senders = known\n"
+              "\n[queue review]\naddresses = review@example.com\nunknown_senders = moderate\n")
+    sink = Sink()
+    try:
+        with pdtest.Env(queues=queues) as env:
+            d = env.daemon(extra=outbound_config(sink.port))
+            deliver(d, pdtest.message(msgid="<held1@customer.test>"))
+            deliver(d, pdtest.message(msgid="<held2@customer.test>", to="review@example.com",
+                                      subject="Moderate me"), rcpt="review@example.com")
+            wait_for("the polite reply", lambda: len(sink.dumps()) == 1)
+            time.sleep(1)
+            dumps = sink.dumps()
+            pdtest.check_eq(len(dumps), 1, "one mail: the polite reply, nothing for moderation")
+            pdtest.check("registered contacts" in dumps[0], "the held template")
+            pdtest.check_eq(env.query("select template from outbound"), [["held"]], "template")
+            got = env.query("select e.detail->>'reason' from events e join tickets t on t.id = "
+                            "e.ticket_id where e.kind = 'autoreply.suppressed' and t.held = 'moderate'")
+            pdtest.check_eq(got, [["held for moderation"]], "moderated: suppressed with reason")
+    finally:
+        sink.stop()
+
+
+def test_postdesk_test_shows_the_decision():
+    import json
+    with pdtest.Env() as env:
+        config = env.write_config(extra=outbound_config(pdtest.free_port()))
+        for headers, send, reason in ((["Precedence: bulk"], False, "precedence"),
+                                      ([], True, None)):
+            path = os.path.join(env.dir, "m.eml")
+            with open(path, "wb") as f:
+                f.write(pdtest.message(headers=headers))
+            out = env.postdesk("test", "--json", "--from", CUSTOMER, path, config=config,
+                               check_rc=0).stdout
+            ack = json.loads(out)["recipients"][0]["acknowledge"]
+            pdtest.check_eq(ack["send"], send, "send for %r" % headers)
+            pdtest.check_eq(ack["to"], CUSTOMER, "to")
+            if reason:
+                pdtest.check_eq(ack["reason"], reason, "reason")
+            text = env.postdesk("test", "--from", CUSTOMER, path, config=config, check_rc=0).stdout
+            pdtest.check(re.search(r"Acknowledge:\s+%s" % ("yes" if send else "no"), text), text)
+
+
 class Autoresponder:
     """A dumb autoresponder as the relay: every mail it takes makes it send
     a fresh mail (new Message-ID, no In-Reply-To, no Auto-Submitted) back to
@@ -437,7 +482,8 @@ def main():
     tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_relay_down_then_back,
              test_5xx_fails_with_reply, test_transient_4xx_gives_up_after_max_attempts,
              test_kill_mid_send_no_duplicate, test_autoresponder_loop_settles_under_cap,
-             test_two_daemons_share_the_queue]
+             test_two_daemons_share_the_queue, test_postdesk_test_shows_the_decision,
+             test_held_tickets]
     only = sys.argv[1:]
     for t in tests:
         if only and t.__name__ not in only:
