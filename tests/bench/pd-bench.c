@@ -11,8 +11,10 @@
  * PIPELINING, as Postfix's lmtp client does), the content, and the one
  * reply for the one recipient.  A message's latency runs from the MAIL
  * command to that final reply.  Prints one summary line of key=value pairs
- * (messages ok failed seconds rate p50_ms p90_ms p99_ms max_ms mbytes) and,
- * with -o, every latency in microseconds, in stream order.
+ * (messages ok failed seconds rate p50_ms p90_ms p99_ms max_ms mbytes;
+ * percentiles over the delivered messages) and,
+ * with -o, a line per message in stream order: latency in microseconds and
+ * 1 if delivered, 0 if not.
  *
  * A benchmark tool, not part of the daemon: no ticket knowledge, no SQL; it
  * only trusts what the server answers.  Exit 0 when every message got a
@@ -36,7 +38,7 @@ typedef struct {
 	char *mail_from;
 	char *rcpt_to;
 	GBytes *wire;		/* dot-stuffed, CRLF, ending in CRLF, without "." */
-	gint64 latency_us;	/* -1 until delivered */
+	gint64 latency_us;	/* -1 until tried */
 	gboolean ok;
 } BenchMessage;
 
@@ -331,9 +333,7 @@ bench_session(gpointer user_data)
 		if (conn.fd < 0 && !bench_connect(run, &conn, &error)) {
 			bench_failure(run, message, error->message);
 			bench_disconnect(&conn);
-			continue;
-		}
-		if (!bench_transaction(&conn, message, reply, &error)) {
+		} else if (!bench_transaction(&conn, message, reply, &error)) {
 			bench_failure(run, message, error != NULL ? error->message : "failed");
 			bench_disconnect(&conn);
 		}
@@ -399,30 +399,34 @@ main(int argc, char **argv)
 		g_thread_join(threads->pdata[i]);
 	elapsed = MAX(g_get_monotonic_time() - start, 1);
 
+	/* Percentiles over the delivered messages: a failure's time means nothing. */
 	sorted = g_new(gint64, n);
 	for (guint i = 0; i < n; i++) {
 		BenchMessage *message = run.messages->pdata[i];
 
-		sorted[i] = message->latency_us;
-		ok += message->ok;
+		if (message->ok)
+			sorted[ok++] = message->latency_us;
 	}
 	if (latency_path != NULL) {
 		g_autoptr(GString) out = g_string_new(NULL);
 
-		for (guint i = 0; i < n; i++)
-			g_string_append_printf(out, "%" G_GINT64_FORMAT " %d\n", sorted[i],
-					       ((BenchMessage *)run.messages->pdata[i])->ok);
+		for (guint i = 0; i < n; i++) {
+			BenchMessage *message = run.messages->pdata[i];
+
+			g_string_append_printf(out, "%" G_GINT64_FORMAT " %d\n",
+					       message->latency_us, message->ok);
+		}
 		if (!g_file_set_contents(latency_path, out->str, out->len, &error)) {
 			g_printerr("pd-bench: %s\n", error->message);
 			return 1;
 		}
 	}
-	qsort(sorted, n, sizeof(*sorted), bench_compare_gint64);
+	qsort(sorted, ok, sizeof(*sorted), bench_compare_gint64);
 	printf("messages=%u ok=%u failed=%u sessions=%d seconds=%.3f rate=%.1f "
 	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f mbytes=%.1f\n",
 	       n, ok, n - ok, sessions, elapsed / 1e6, ok / (elapsed / 1e6),
-	       bench_percentile_ms(sorted, n, 0.50), bench_percentile_ms(sorted, n, 0.90),
-	       bench_percentile_ms(sorted, n, 0.99), bench_percentile_ms(sorted, n, 1.0),
+	       bench_percentile_ms(sorted, ok, 0.50), bench_percentile_ms(sorted, ok, 0.90),
+	       bench_percentile_ms(sorted, ok, 0.99), bench_percentile_ms(sorted, ok, 1.0),
 	       mbytes);
 	g_ptr_array_unref(run.messages);
 	return ok == n ? 0 : 1;
