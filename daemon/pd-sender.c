@@ -49,6 +49,7 @@ typedef struct {
 	GMutex lock;
 	GCond cond;
 	gboolean stop;
+	gboolean finished;		/* the thread has returned */
 	char *instance;			/* "host:pid:random", claimed_by */
 	SenderSettings settings;
 	PdStore *store;
@@ -405,6 +406,10 @@ sender_thread(gpointer data)
 			pd_log_warning("outbound: %s", error->message);
 		sender_wait(sender, sender->settings.poll_usec);
 	}
+	g_mutex_lock(&sender->lock);
+	sender->finished = TRUE;
+	g_cond_broadcast(&sender->cond);
+	g_mutex_unlock(&sender->lock);
 	return NULL;
 }
 
@@ -426,17 +431,29 @@ pd_sender_start(PdDaemon *daemon)
 	the_sender = sender;
 }
 
-void
+gboolean
 pd_sender_stop(void)
 {
 	PdSender *sender = the_sender;
+	gint64 deadline = g_get_monotonic_time() + PD_SHUTDOWN_GRACE_SECONDS * G_USEC_PER_SEC;
+	gboolean finished;
 
 	if (sender == NULL)
-		return;
+		return TRUE;
 	g_mutex_lock(&sender->lock);
 	sender->stop = TRUE;
-	g_cond_signal(&sender->cond);
+	g_cond_broadcast(&sender->cond);
+	while (!sender->finished && g_cond_wait_until(&sender->cond, &sender->lock, deadline))
+		;
+	finished = sender->finished;
 	g_mutex_unlock(&sender->lock);
+	if (!finished) {
+		/* a relay that stalls must not hold up the stop for the whole
+		 * SMTP timeout: the row is recovered as "outcome unknown" */
+		pd_log_warning("outbound: a mail is still being sent %d s after the stop signal; "
+			       "exiting without waiting for the relay", PD_SHUTDOWN_GRACE_SECONDS);
+		return FALSE;
+	}
 	g_thread_join(sender->thread);
 	settings_clear(&sender->settings);
 	g_clear_pointer(&sender->store, pd_store_free);
@@ -445,4 +462,5 @@ pd_sender_stop(void)
 	g_free(sender->instance);
 	g_free(sender);
 	the_sender = NULL;
+	return TRUE;
 }

@@ -16,7 +16,9 @@
 
 /* Start the thread (main thread, once). */
 void pd_sender_start(PdDaemon *daemon);
-/* Ask it to stop after the mail in progress and join it. */
-void pd_sender_stop(void);
+/* Ask it to stop after the mail in progress and join it; stops waiting
+ * after PD_SHUTDOWN_GRACE_SECONDS (a stalled relay): FALSE then, and the
+ * caller must exit without freeing what the thread may still use. */
+gboolean pd_sender_stop(void);
 
 #endif

@@ -205,7 +205,8 @@ daemon_run(PdDaemon *daemon)
 		g_source_remove(sources[i]);
 	if (daemon->forced_exit)
 		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
-	pd_sender_stop();
+	if (!pd_sender_stop())
+		_exit(PD_EX_OK);	/* the sender still waits for its relay */
 	pd_log_info("stopped");
 	return PD_EX_OK;
 }

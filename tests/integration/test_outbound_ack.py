@@ -249,6 +249,27 @@ def test_kill_mid_send_no_duplicate():
         sink.stop()
 
 
+def test_sigterm_while_relay_stalls():
+    # a relay that holds the final reply must not hold up a stop for the
+    # whole SMTP timeout
+    sink = Sink("-W", ".:60")
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port).replace("timeout = 5\n",
+                                                                    "timeout = 120\n"))
+            deliver(d, pdtest.message(msgid="<term@customer.test>"))
+            wait_for("the message at the relay", lambda: len(sink.dumps()) == 1)
+            t0 = time.time()
+            rc = d.stop(timeout=40)
+            took = time.time() - t0
+            pdtest.check_eq(rc, 0, "exit status")
+            pdtest.check(took < 20, "stopped in %.1f s" % took)
+            pdtest.check("still being sent" in d.log_text(), "logged")
+            pdtest.check_eq(outbound_rows(env)[0][1], "sending", "left for recovery")
+    finally:
+        sink.stop()
+
+
 # (name, envelope sender, From, extra headers, expected reason)
 NO_REPLY_CASES = [
     ("null sender", "", "Bob <bob@customer.test>", "", "null sender"),
@@ -369,6 +390,43 @@ def test_held_tickets():
         sink.stop()
 
 
+def test_sender_under_valgrind():
+    # the sender's whole path (claim, render, send, record, a deferral, a
+    # SIGHUP reload of settings and templates, stop) without a leak or a
+    # memory error
+    if shutil.which("valgrind") is None:
+        print("   valgrind is not installed: skipped")
+        return
+    sink = Sink()
+    try:
+        with pdtest.Env() as env:
+            vlog = os.path.join(env.dir, "valgrind.log")
+            wrapper = ["valgrind", "--quiet", "--leak-check=full",
+                       "--errors-for-leak-kinds=definite,indirect",
+                       "--show-leak-kinds=definite,indirect", "--error-exitcode=99",
+                       "--num-callers=30", "--log-file=" + vlog]
+            d = env.daemon(wrapper=wrapper, extra=outbound_config(sink.port))
+            deliver(d, pdtest.message(msgid="<vg1@customer.test>"))
+            wait_for("sent", lambda: outbound_rows(env) and outbound_rows(env)[0][1] == "sent",
+                     timeout=60)
+            sink.stop(remove=False)     # the relay goes away: a deferral
+            deliver(d, pdtest.message(msgid="<vg2@customer.test>", subject="Second"))
+            wait_for("deferred", lambda: env.scalar(
+                "select count(*) from events where kind = 'outbound.deferred'") != "0", timeout=60)
+            d.proc.send_signal(signal.SIGHUP)
+            time.sleep(2)
+            rc = d.stop(timeout=120)
+            with open(vlog) as f:
+                report = f.read()
+            pdtest.check_eq(rc, 0, "exit status under valgrind\n" + report + d.log_text())
+            pdtest.check("definitely lost" not in report and "Invalid" not in report,
+                         "valgrind report:\n" + report)
+            pdtest.check_eq(d.log_text().count("outbound: sending through"), 2,
+                            "settings and templates loaded again on SIGHUP")
+    finally:
+        sink.stop()
+
+
 def test_postdesk_test_shows_the_decision():
     import json
     with pdtest.Env() as env:
@@ -481,9 +539,10 @@ def main():
         pdtest.skip("smtp-sink (postfix) not installed")
     tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_relay_down_then_back,
              test_5xx_fails_with_reply, test_transient_4xx_gives_up_after_max_attempts,
-             test_kill_mid_send_no_duplicate, test_autoresponder_loop_settles_under_cap,
+             test_kill_mid_send_no_duplicate, test_sigterm_while_relay_stalls,
+             test_autoresponder_loop_settles_under_cap,
              test_two_daemons_share_the_queue, test_postdesk_test_shows_the_decision,
-             test_held_tickets]
+             test_held_tickets, test_sender_under_valgrind]
     only = sys.argv[1:]
     for t in tests:
         if only and t.__name__ not in only:
