@@ -378,8 +378,12 @@ sender_pass(PdSender *sender, GError **error)
 		if (sender_send_one(sender, rows->pdata[i], &local))
 			continue;
 		if (local != NULL) {
+			/* database trouble: give the rest back if we can, else
+			 * they wait for their lease (never rendered: requeued) */
+			if (pd_store_is_usable(sender->store))
+				sender_unclaim(sender, rows, i + 1);
 			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;	/* the rest stay claimed until their lease */
+			return FALSE;
 		}
 		sender_unclaim(sender, rows, i + 1);	/* the relay is down */
 		return FALSE;

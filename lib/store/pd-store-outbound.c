@@ -190,21 +190,34 @@ pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error)
 
 	pd_store_params_init(&params);
 	result = outbound_exec(store,
-		"WITH u AS (UPDATE outbound SET status = 'failed', lease_until = NULL,"
-		"  updated_at = now(),"
-		"  last_error = 'outcome unknown: the sender (' || claimed_by || ') stopped during"
+		/* Never rendered: never handed to a relay (the bytes are
+		 * stored before the SMTP transaction), so it goes back to the
+		 * queue without using up the attempt. */
+		"WITH u AS (UPDATE outbound SET lease_until = NULL, updated_at = now(),"
+		"  status = CASE WHEN message IS NULL THEN 'queued' ELSE 'failed' END,"
+		"  attempts = CASE WHEN message IS NULL THEN greatest(attempts - 1, 0)"
+		"   ELSE attempts END,"
+		"  last_error = CASE WHEN message IS NULL THEN 'the sender (' || claimed_by ||"
+		"   ') stopped before rendering it' ELSE"
+		"  'outcome unknown: the sender (' || claimed_by || ') stopped during"
 		" the SMTP transaction of attempt ' || attempts || '; not resent automatically so"
-		" the recipient gets no duplicate (postdesk outbound retry sends it again)'"
-		" WHERE status = 'sending' AND lease_until < now() RETURNING id, ticket_id, last_error)"
+		" the recipient gets no duplicate (postdesk outbound retry sends it again)' END"
+		" WHERE status = 'sending' AND lease_until < now()"
+		" RETURNING id, ticket_id, status, last_error)"
 		" INSERT INTO events (ticket_id, kind, detail)"
-		" SELECT ticket_id, 'outbound.unknown', jsonb_build_object('id', id, 'error', last_error)"
-		" FROM u",
+		" SELECT ticket_id, CASE status WHEN 'failed' THEN 'outbound.unknown'"
+		"  ELSE 'outbound.requeued' END, jsonb_build_object('id', id, 'error', last_error)"
+		" FROM u RETURNING kind",
 		&params, "outbound recover", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
-	if (count_r != NULL)
-		*count_r = (guint)g_ascii_strtoull(PQcmdTuples(result), NULL, 10);
+	if (count_r != NULL) {
+		*count_r = 0;
+		for (int i = 0; i < PQntuples(result); i++)
+			if (g_strcmp0(pd_store_value(result, i, 0), "outbound.unknown") == 0)
+				(*count_r)++;
+	}
 	return TRUE;
 }
 

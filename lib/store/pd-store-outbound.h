@@ -51,7 +51,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundRow, pd_outbound_row_free)
 gboolean pd_store_outbound_claim(PdStore *store, const char *instance, guint lease_seconds,
 				 guint max, GPtrArray **rows_r, GError **error);
 /* Rows "sending" past their lease -> failed "outcome unknown" (the sender
- * died during the SMTP transaction).  count_r: how many. */
+ * died during the SMTP transaction), or back to queued when they were never
+ * rendered (so never sent).  count_r: how many became "outcome unknown". */
 gboolean pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error);
 /* Fix the rendered mail of a claimed row (before its first attempt). */
 gboolean pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,

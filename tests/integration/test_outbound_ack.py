@@ -249,6 +249,32 @@ def test_kill_mid_send_no_duplicate():
         sink.stop()
 
 
+def test_expired_claim_never_rendered_is_requeued():
+    # a sender that died after claiming a row but before rendering it never
+    # handed it to a relay: the row goes back to the queue, not to failed
+    port = pdtest.free_port()
+    with pdtest.Env() as env:
+        d = env.daemon(extra=outbound_config(port))
+        deliver(d, pdtest.message(msgid="<norender@customer.test>"))
+        wait_for("a refused attempt", lambda: env.scalar(
+            "select count(*) from events where kind = 'outbound.deferred'") != "0")
+        d.stop()
+        env.query("update outbound set status = 'sending', attempts = attempts + 1, "
+                  "message = null, message_id = null, claimed_by = 'dead:1:0', "
+                  "lease_until = now() - interval '1 second'")
+        sink = Sink(port=port)
+        try:
+            env.daemon(extra=outbound_config(port))
+            wait_for("sent", lambda: outbound_rows(env)[0][1] == "sent")
+            pdtest.check_eq(outbound_rows(env)[0][2], "1", "the lost claim used no attempt")
+            pdtest.check_eq(env.scalar("select count(*) from events where kind = "
+                                       "'outbound.requeued'"), "1", "event")
+            time.sleep(0.5)
+            pdtest.check_eq(len(sink.dumps()), 1, "sent once")
+        finally:
+            sink.stop()
+
+
 def test_sigterm_while_relay_stalls():
     # a relay that holds the final reply must not hold up a stop for the
     # whole SMTP timeout
@@ -539,7 +565,8 @@ def main():
         pdtest.skip("smtp-sink (postfix) not installed")
     tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_relay_down_then_back,
              test_5xx_fails_with_reply, test_transient_4xx_gives_up_after_max_attempts,
-             test_kill_mid_send_no_duplicate, test_sigterm_while_relay_stalls,
+             test_kill_mid_send_no_duplicate, test_expired_claim_never_rendered_is_requeued,
+             test_sigterm_while_relay_stalls,
              test_autoresponder_loop_settles_under_cap,
              test_two_daemons_share_the_queue, test_postdesk_test_shows_the_decision,
              test_held_tickets, test_sender_under_valgrind]
