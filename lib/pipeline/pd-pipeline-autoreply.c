@@ -131,12 +131,21 @@ pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
 	const PdQueueConfig *queue = pd_config_queue_for(config, recipient, NULL);
 	g_autoptr(GPtrArray) pairs = NULL;
 	const char *suppress = NULL, *to = NULL, *limit = NULL, *window = NULL;
+	PdEnvelope assumed;
 
 	*send_r = FALSE;
 	*to_r = NULL;
 	if (queue == NULL) {
 		*reason_r = g_strdup("no queue");
 		return;
+	}
+	/* `postdesk test FILE` without --from: take the From as the envelope
+	 * sender rather than call it the null sender (the mail path never
+	 * has an envelope without one) */
+	if (envelope != NULL && envelope->mail_from == NULL && mail->from.address != NULL) {
+		assumed = *envelope;
+		assumed.mail_from = mail->from.address;
+		envelope = &assumed;
 	}
 	pairs = pd_pipeline_autoreply_request(config, queue, envelope, mail);
 	if (pairs == NULL) {

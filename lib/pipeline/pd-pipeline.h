@@ -70,7 +70,8 @@ void pd_pipeline_set_unknown_recipient(GError **error);
  * {decision "new"|"existing"|"unknown", ticket, reason}, identity (null
  * without a database or queue, else pd_identity_decision_json()),
  * acknowledge {send, reason, to} (pd_autoreply_decide and the queue's
- * hold; without --from the sender is the null sender)}], stored (false). */
+ * hold; without --from the From stands for the envelope sender)}],
+ * stored (false). */
 char *pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 			  GBytes *raw, gboolean as_json, GError **error);
 

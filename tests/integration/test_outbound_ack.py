@@ -471,6 +471,9 @@ def test_postdesk_test_shows_the_decision():
                 pdtest.check_eq(ack["reason"], reason, "reason")
             text = env.postdesk("test", "--from", CUSTOMER, path, config=config, check_rc=0).stdout
             pdtest.check(re.search(r"Acknowledge:\s+%s" % ("yes" if send else "no"), text), text)
+            # without --from the From stands for the envelope sender
+            text = env.postdesk("test", path, config=config, check_rc=0).stdout
+            pdtest.check(re.search(r"Acknowledge:\s+%s" % ("yes" if send else "no"), text), text)
 
 
 class Autoresponder:
