@@ -31,6 +31,8 @@
 #define BATCH 20
 #define LEASE_MARGIN 60
 #define MAX_DELAYS 16
+#define PRUNE_EVERY (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+#define LEDGER_KEEP_MIN 86400	/* seconds; more when autoreply_window is longer */
 
 typedef struct {
 	PdConfig *config;		/* the configuration these were made from */
@@ -54,6 +56,7 @@ typedef struct {
 	SenderSettings settings;
 	PdStore *store;
 	guint relay_failures;		/* in a row, for the relay's own backoff */
+	gint64 pruned_at;		/* monotonic: last autoreply ledger pruning */
 } PdSender;
 
 static PdSender *the_sender;
@@ -364,6 +367,15 @@ sender_pass(PdSender *sender, GError **error)
 	}
 	if (!pd_store_outbound_recover(sender->store, &recovered, error))
 		return FALSE;
+	if (sender->pruned_at == 0 || g_get_monotonic_time() - sender->pruned_at > PRUNE_EVERY) {
+		gint64 window = g_key_file_get_int64(s->config->keyfile, SECTION,
+						     "autoreply_window", NULL);
+		guint keep = (guint)CLAMP(window, LEDGER_KEEP_MIN, G_MAXINT);
+
+		if (!pd_store_outbound_prune_ledger(sender->store, keep, NULL, error))
+			return FALSE;
+		sender->pruned_at = g_get_monotonic_time();
+	}
 	if (recovered > 0)
 		pd_log_warning("outbound: %u mails were being sent when a sender stopped; marked "
 			       "failed (outcome unknown), see postdesk outbound list", recovered);

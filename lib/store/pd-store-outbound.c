@@ -222,6 +222,26 @@ pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error)
 }
 
 gboolean
+pd_store_outbound_prune_ledger(PdStore *store, guint keep_seconds, guint *count_r,
+			       GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, keep_seconds);
+	result = outbound_exec(store, "DELETE FROM autoreply_ledger"
+			       " WHERE sent_at < now() - make_interval(secs => $1::integer)",
+			       &params, "autoreply ledger", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (count_r != NULL)
+		*count_r = (guint)g_ascii_strtoull(PQcmdTuples(result), NULL, 10);
+	return TRUE;
+}
+
+gboolean
 pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
 			      const char *message_id, GBytes *message, GError **error)
 {

@@ -54,6 +54,10 @@ gboolean pd_store_outbound_claim(PdStore *store, const char *instance, guint lea
  * died during the SMTP transaction), or back to queued when they were never
  * rendered (so never sent).  count_r: how many became "outcome unknown". */
 gboolean pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error);
+/* Forget auto-reply ledger rows older than keep_seconds (the cap's window
+ * or more).  count_r: rows removed. */
+gboolean pd_store_outbound_prune_ledger(PdStore *store, guint keep_seconds, guint *count_r,
+					GError **error);
 /* Fix the rendered mail of a claimed row (before its first attempt). */
 gboolean pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
 				       const char *message_id, GBytes *message, GError **error);

@@ -543,6 +543,9 @@ def test_autoresponder_loop_settles_under_cap():
         lmtp_port = pdtest.free_port()
         responder = Autoresponder(lmtp_port, "robot@responder.test")
         try:
+            # a ledger row older than the window (and a day) is forgotten
+            env.query("insert into autoreply_ledger (address, sent_at) "
+                      "values ('old@responder.test', now() - interval '3 days')")
             env.daemon(port=lmtp_port, extra=outbound_config(
                 responder.port, "autoreply_limit = 3\nautoreply_window = 3600\n"))
             # the first mail starts the exchange
@@ -559,6 +562,8 @@ def test_autoresponder_loop_settles_under_cap():
             got = env.query("select detail->>'reason', detail->>'count' from events "
                             "where kind = 'autoreply.suppressed'")
             pdtest.check_eq(got, [["rate limit", "3"]], "the fourth is suppressed by the cap")
+            pdtest.check_eq(env.scalar("select count(*) from autoreply_ledger where "
+                                       "address = 'old@responder.test'"), "0", "ledger pruned")
         finally:
             responder.close()
 
