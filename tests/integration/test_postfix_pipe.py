@@ -1,7 +1,7 @@
 """A real Postfix delivers through pipe(8) to `postdesk deliver`.
 
-The master.cf service is the one contrib/postfix/master.cf.pipe documents
-(paths replaced): pipe runs `postdesk deliver` as an unprivileged user
+The master.cf service is read from contrib/postfix/master.cf.pipe, the one
+the README shows (user, binary and config path replaced): pipe runs `postdesk deliver` as an unprivileged user
 (created if missing) with the envelope and the client's address, name and
 HELO as arguments, one recipient per run.  Proves:
   - a mail becomes a ticket; source 'pipe'; the client address and HELO of
@@ -20,14 +20,6 @@ import pdtest
 import postfix
 
 CLIENT_IP = "127.0.0.6"
-
-
-def pipe_service(user, config):
-    return ("postdesk  unix  -       n       n       -       10      pipe\n"
-            "  flags=Rq user=%s null_sender=\n"
-            "  argv=%s -c %s deliver -f ${sender} -a ${client_address}"
-            " -n ${client_hostname} -h ${client_helo} -- ${recipient}\n"
-            % (user, pdtest.POSTDESK, config))
 
 
 def swaks(mta, sender, to, msgid, subject):
@@ -57,7 +49,8 @@ def main():
         good_text = open(config).read()
         os.chmod(env.dir, 0o755)
         os.chmod(config, 0o644)
-        with postfix.Postfix(transport="postdesk:", extra_master=pipe_service(user, config),
+        service = postfix.contrib_master_cf(user=user, postdesk=pdtest.POSTDESK, config=config)
+        with postfix.Postfix(transport="postdesk:", extra_master=service,
                              main={"postdesk_destination_recipient_limit": "1"}) as mta:
             # 1. A customer mail.
             swaks(mta, "carol@customer.test", "support@example.com",

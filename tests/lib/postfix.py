@@ -89,6 +89,42 @@ def ensure_user(name=PIPE_USER):
     return name
 
 
+CONTRIB = os.path.join(pdtest.SOURCE_DIR, "contrib", "postfix")
+
+
+def contrib_main_cf(name="main.cf.lmtp", lmtp_port=2424):
+    """The active parameters of a shipped main.cf snippet, as a dict, with
+    postdeskd's documented port 2424 replaced: tests run what the README shows."""
+    params = {}
+    with open(os.path.join(CONTRIB, name)) as f:
+        for line in f:
+            if line.strip() and not line.startswith(("#", " ", "\t")):
+                key, value = (x.strip() for x in line.split("=", 1))
+                params[key] = value.replace("]:2424", "]:%d" % lmtp_port)
+    return params
+
+
+def contrib_master_cf(name="master.cf.pipe", user=PIPE_USER, postdesk=None, config=None):
+    """The master.cf service of a shipped snippet (its first uncommented line
+    and the indented lines after it), with the user, the postdesk binary and
+    the config path replaced."""
+    out = []
+    with open(os.path.join(CONTRIB, name)) as f:
+        for line in f:
+            if not out and line.strip() and not line.startswith("#"):
+                out.append(line)
+            elif out and line.startswith((" ", "\t")):
+                out.append(line)
+            elif out:
+                break
+    text = "".join(out).replace("user=postdesk ", "user=%s " % user)
+    if postdesk:
+        text = text.replace("/usr/local/bin/postdesk ", postdesk + " ")
+    if config:
+        text = text.replace("/etc/postdesk/postdesk.conf", config)
+    return text
+
+
 class Postfix:
     """One private Postfix instance.
 
