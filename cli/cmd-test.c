@@ -1,12 +1,15 @@
 /* postdesk test: what the pipeline decides for a message, nothing stored.
  *
- *   postdesk test [--json] [--from SENDER] [--to RECIPIENT]... FILE|-
+ *   postdesk test [--json] [--from SENDER] [--to RECIPIENT]...
+ *                 [--client ADDRESS] [--helo NAME] FILE|-
  *
  * Every parsed field, the queue, the idempotency key and the threading
  * decision per recipient (the --to addresses, or else the To/Cc addresses
  * that a queue has).  The database is consulted read-only when it can be
  * reached; otherwise threading is "unknown (no database)".  --json prints
- * one JSON object (its members: lib/pipeline/pd-pipeline.h).
+ * one JSON object (its members: lib/pipeline/pd-pipeline.h).  Sender
+ * authentication runs as in delivery ([auth]; DNS is queried unless a
+ * zone_file is set); --client and --helo stand for XFORWARD ADDR and HELO.
  */
 #include "pd-cli.h"
 #include "pipeline/pd-pipeline.h"
@@ -16,7 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TEST_USAGE "test [--json] [--from SENDER] [--to RECIPIENT]... FILE|-"
+#define TEST_USAGE "test [--json] [--from SENDER] [--to RECIPIENT]... " \
+	"[--client ADDRESS] [--helo NAME] FILE|-"
 
 static GBytes *
 test_read(const char *path, GError **error)
@@ -68,6 +72,12 @@ pd_cmd_test(PdCli *cli, int argc, char **argv)
 			envelope->mail_from = g_strdup(argv[++i]);
 		} else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
 			pd_envelope_add_recipient(envelope, argv[++i]);
+		} else if (strcmp(argv[i], "--client") == 0 && i + 1 < argc) {
+			g_free(envelope->client_address);
+			envelope->client_address = g_strdup(argv[++i]);
+		} else if (strcmp(argv[i], "--helo") == 0 && i + 1 < argc) {
+			g_free(envelope->client_helo);
+			envelope->client_helo = g_strdup(argv[++i]);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			return pd_cli_usage(TEST_USAGE, "unknown option or missing value: %s",
 					    argv[i]);

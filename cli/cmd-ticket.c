@@ -231,6 +231,13 @@ print_message(const PdMessageView *m, guint index, guint count)
 	print_field("Raw message:", raw);
 	if (m->warnings != NULL && *m->warnings != '\0')
 		print_field("Parse warnings:", m->warnings);
+	if (m->auth_results != NULL) {
+		g_autofree char *results = printable(m->auth_results, FALSE);
+
+		print_field("Sender auth:", m->from_authenticated ? "From domain authenticated"
+							       : "From domain NOT authenticated");
+		print_field("Auth results:", results);
+	}
 	for (guint i = 0; i < m->attachments->len; i++) {
 		const PdAttachmentView *a = m->attachments->pdata[i];
 		g_autofree char *name = printable(a->filename != NULL ? a->filename : "(no name)",

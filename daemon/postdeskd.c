@@ -41,7 +41,8 @@ daemon_load_config(const char *path, GError **error)
 {
 	g_autoptr(PdConfig) config = pd_config_load(path, error);
 
-	if (config == NULL || !pd_listen_check_config(config, error))
+	if (config == NULL || !pd_listen_check_config(config, error) ||
+	    !pd_pipeline_check_config(config, error))
 		return NULL;
 	return g_steal_pointer(&config);
 }

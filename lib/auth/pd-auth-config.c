@@ -21,6 +21,7 @@ pd_auth_config_new(void)
 	config->mode = PD_AUTH_MODE_VERIFY;
 	config->authserv_id = g_strdup("postdesk");
 	config->trusted_authserv_ids = g_ptr_array_new_with_free_func(g_free);
+	config->trusted_relays = g_ptr_array_new_with_free_func(g_free);
 	config->dns_timeout_ms = 5000;
 	config->check_timeout_ms = 20000;
 	config->dkim_max_signatures = 8;
@@ -35,6 +36,7 @@ pd_auth_config_free(PdAuthConfig *config)
 		return;
 	g_free(config->authserv_id);
 	g_ptr_array_unref(config->trusted_authserv_ids);
+	g_clear_pointer(&config->trusted_relays, g_ptr_array_unref);
 	g_free(config->psl_file);
 	g_free(config->receiving_host);
 	g_free(config->dns_server);
@@ -95,7 +97,8 @@ valid_authserv_id(const char *id)
 
 static const char *const known_keys[] = {
 	"mode", "authserv_id", "trusted_authserv_ids", "dns_timeout", "check_timeout",
-	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", "dns_server", "zone_file", NULL,
+	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", "dns_server", "zone_file",
+	"trusted_relays", NULL,
 };
 
 PdAuthConfig *
@@ -106,6 +109,7 @@ pd_auth_config_load(GKeyFile *keyfile, GError **error)
 	g_autofree char *mode = NULL;
 	g_autofree char *id = NULL;
 	g_auto(GStrv) trusted = NULL;
+	g_autofree char *relays = NULL;
 
 	if (keyfile == NULL || !g_key_file_has_group(keyfile, AUTH_GROUP))
 		return g_steal_pointer(&config);
@@ -156,6 +160,22 @@ pd_auth_config_load(GKeyFile *keyfile, GError **error)
 			return NULL;
 		}
 		g_ptr_array_add(config->trusted_authserv_ids, g_ascii_strdown(trusted[i], -1));
+	}
+	g_strfreev(trusted);
+	/* separated by spaces, commas or semicolons, as the other lists */
+	relays = g_key_file_get_string(keyfile, AUTH_GROUP, "trusted_relays", NULL);
+	trusted = relays != NULL ? g_strsplit_set(relays, " \t,;", -1) : NULL;
+	for (guint i = 0; trusted != NULL && trusted[i] != NULL; i++) {
+		g_strstrip(trusted[i]);
+		if (*trusted[i] == '\0')
+			continue;
+		if (strspn(trusted[i], "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(trusted[i])) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "[auth] trusted_relays: \"%s\" is not a host name", trusted[i]);
+			return NULL;
+		}
+		g_ptr_array_add(config->trusted_relays, g_ascii_strdown(trusted[i], -1));
 	}
 	if (!parse_seconds(keyfile, "dns_timeout", &config->dns_timeout_ms, error) ||
 	    !parse_seconds(keyfile, "check_timeout", &config->check_timeout_ms, error))

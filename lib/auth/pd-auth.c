@@ -26,6 +26,7 @@ config_copy(const PdAuthConfig *config)
 	copy->receiving_host = g_strdup(config->receiving_host);
 	copy->dns_server = g_strdup(config->dns_server);
 	copy->zone_file = g_strdup(config->zone_file);
+	copy->trusted_relays = NULL;	/* the pipeline's business */
 	return copy;
 }
 

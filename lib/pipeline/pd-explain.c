@@ -7,6 +7,7 @@
  */
 #include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
+#include "pd-pipeline-auth.h"
 #include "core/pd-address.h"
 #include "core/pd-error.h"
 #include "mail/pd-mail.h"
@@ -166,7 +167,7 @@ explain_date(gint64 date)
 
 static char *
 explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
-	     GPtrArray *recipients)
+	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients)
 {
 	GString *out = g_string_new("{");
 	g_autofree char *date = explain_date(mail->date);
@@ -176,6 +177,10 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	json_member_string(out, "mail_from", envelope->mail_from);
 	json_strings(out, "recipients", envelope->recipients);
 	g_string_append_c(out, '}');
+	/* pd_pipeline_authenticate(): mode, client_*, spf, dkim [], dmarc,
+	 * from_authenticated, temporary, results, notes [] */
+	json_key(out, "authentication");
+	g_string_append(out, auth->json);
 
 	json_address(out, "from", &mail->from);
 	json_member_string(out, "sender", mail->sender);
@@ -308,8 +313,12 @@ text_addresses(GString *out, const char *label, GPtrArray *addresses)
 
 static char *
 explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
-	     GPtrArray *recipients)
+	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients)
 {
+	g_autofree char *auth_summary = pd_pipeline_auth_summary(auth);
+	g_autofree char *client = g_strdup_printf("%s (helo %s; from the %s)",
+		auth->client_address != NULL ? auth->client_address : "unknown",
+		auth->client_helo != NULL ? auth->client_helo : "unknown", auth->client_source);
 	GString *out = g_string_new("");
 	g_autofree char *date = explain_date(mail->date);
 	g_autoptr(GString) class = g_string_new("");
@@ -343,6 +352,27 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	if (mail->class.auto_reply_suppressed)
 		g_string_append(class, " auto-reply-suppressed");
 	text_field(out, "Class:", class->len > 0 ? class->str + 1 : "personal");
+	text_field(out, "Client:", client);
+	text_field(out, "Authentication:", auth_summary);
+	if (auth->result != NULL) {
+		const PdAuthResult *ar = auth->result;
+
+		text_field(out, "  SPF:", pd_auth_status_name(ar->spf));
+		for (guint i = 0; i < ar->dkim->len; i++) {
+			const PdDkimSignature *sig = ar->dkim->pdata[i];
+			g_autofree char *line = g_strdup_printf("%s d=%s s=%s%s (%s)",
+				pd_auth_status_name(sig->status), sig->domain, sig->selector,
+				sig->aligned ? " aligned" : "", sig->reason ? sig->reason : "");
+
+			text_field(out, "  DKIM:", line);
+		}
+		if (ar->dkim->len == 0)
+			text_field(out, "  DKIM:", "none");
+		text_field(out, "  DMARC:", pd_auth_status_name(ar->dmarc));
+		text_field(out, "  Results:", auth->results);
+		for (guint i = 0; i < ar->notes->len; i++)
+			text_field(out, "  Note:", ar->notes->pdata[i]);
+	}
 	g_string_append_printf(out, "%-16s %zu bytes, sha256 %s\n", "Raw:", mail->raw_size,
 			       mail->raw_sha256);
 	text_field(out, "Body SHA-256:", mail->body_sha256);
@@ -426,11 +456,11 @@ explain_add_header_recipients(GPtrArray *names, PdConfig *config, GPtrArray *add
 	}
 }
 
-/* Who the From is for this recipient's queue (the same step as delivery;
- * authentication is not wired yet, so the verdict is FALSE). */
+/* Who the From is for this recipient's queue (the same step as delivery,
+ * with the authenticate step's verdict). */
 static void
 explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
-		 const PdQueueConfig *queue, const PdMail *mail)
+		 const PdQueueConfig *queue, const PdMail *mail, gboolean from_authenticated)
 {
 	g_autoptr(GError) error = NULL;
 	PdIdentityDecision d;
@@ -444,7 +474,7 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		r->identity_text = g_strdup("unknown (no database)");
 		return;
 	}
-	if (!pd_pipeline_identify(store, config, queue, mail, FALSE, &d, &error)) {
+	if (!pd_pipeline_identify(store, config, queue, mail, from_authenticated, &d, &error)) {
 		r->identity_text = g_strdup_printf("unknown (database error: %s)", error->message);
 		return;
 	}
@@ -469,7 +499,7 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 
 static ExplainRecipient *
 explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
-		  GPtrArray *candidates, const char *recipient)
+		  GPtrArray *candidates, gboolean from_authenticated, const char *recipient)
 {
 	ExplainRecipient *r = g_new0(ExplainRecipient, 1);
 	const PdQueueConfig *queue;
@@ -494,7 +524,7 @@ explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 		if (r->reason == NULL)
 			r->reason = g_strdup(r->ticket > 0 ? "thread match" : "new ticket");
 	}
-	explain_identity(r, config, store, queue, mail);
+	explain_identity(r, config, store, queue, mail, from_authenticated);
 	return r;
 }
 
@@ -508,10 +538,15 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func(explain_recipient_free);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	ExplainRecipient *r;
+	g_autoptr(PdPipelineAuth) auth = pd_pipeline_auth_new(config, error);
+	g_auto(PdPipelineAuthOutcome) auth_outcome = { 0 };
 
+	if (auth == NULL)
+		return NULL;
 	mail = pd_mail_parse(raw, &config->mail_limits, error);
 	if (mail == NULL)
 		return NULL;
+	pd_pipeline_authenticate(auth, envelope, raw, &auth_outcome);
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
 	for (guint i = 0; i < envelope->recipients->len; i++)
 		g_ptr_array_add(names, g_strdup(envelope->recipients->pdata[i]));
@@ -523,6 +558,7 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 		if (!g_hash_table_add(seen, names->pdata[i]))
 			continue;
 		g_ptr_array_add(recipients, explain_recipient(config, store, mail, candidates,
+							      auth_outcome.from_authenticated,
 							      names->pdata[i]));
 		r = recipients->pdata[recipients->len - 1];
 		pd_pipeline_autoreply_explain(config, r->recipient, envelope, mail,
@@ -530,6 +566,6 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 					      &r->ack_to);
 	}
 	if (as_json)
-		return explain_json(envelope, mail, candidates, recipients);
-	return explain_text(envelope, mail, candidates, recipients);
+		return explain_json(envelope, mail, candidates, &auth_outcome, recipients);
+	return explain_text(envelope, mail, candidates, &auth_outcome, recipients);
 }

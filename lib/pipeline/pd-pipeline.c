@@ -7,6 +7,7 @@
  */
 #include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
+#include "pd-pipeline-auth.h"
 #include "core/pd-address.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
@@ -16,11 +17,35 @@
 #include <string.h>
 
 struct _PdPipeline {
-	GMutex lock;		/* config and schema_ok */
+	GMutex lock;		/* config, auth and schema_ok */
 	PdConfig *config;
+	PdPipelineAuth *auth;	/* built from config's [auth]; NULL: off */
 	PdStorePool *pool;	/* borrowed */
 	gboolean schema_ok;
 };
+
+gboolean
+pd_pipeline_check_config(const PdConfig *config, GError **error)
+{
+	g_autoptr(PdPipelineAuth) auth = pd_pipeline_auth_new(config, error);
+
+	return auth != NULL;
+}
+
+/* A configuration that pd_pipeline_check_config() refused still works:
+ * with authentication off, nobody gets privileges. */
+static PdPipelineAuth *
+pipeline_auth_build(const PdConfig *config)
+{
+	g_autoptr(GError) error = NULL;
+	PdPipelineAuth *auth = pd_pipeline_auth_new(config, &error);
+
+	if (auth == NULL)
+		pd_log_error("[auth]: %s; sender authentication is off", error->message);
+	else if (pd_pipeline_auth_mode(auth) == PD_AUTH_MODE_OFF)
+		pd_log_debug("[auth] mode is off: no sender is authenticated or privileged");
+	return auth;
+}
 
 PdPipeline *
 pd_pipeline_new(PdConfig *config, PdStorePool *pool)
@@ -29,6 +54,7 @@ pd_pipeline_new(PdConfig *config, PdStorePool *pool)
 
 	g_mutex_init(&pipeline->lock);
 	pipeline->config = pd_config_ref(config);
+	pipeline->auth = pipeline_auth_build(config);
 	pipeline->pool = pool;
 	pd_mail_init();
 	return pipeline;
@@ -40,6 +66,7 @@ pd_pipeline_free(PdPipeline *pipeline)
 	if (pipeline == NULL)
 		return;
 	pd_config_unref(pipeline->config);
+	pd_pipeline_auth_unref(pipeline->auth);
 	g_mutex_clear(&pipeline->lock);
 	g_free(pipeline);
 }
@@ -48,13 +75,17 @@ void
 pd_pipeline_set_config(PdPipeline *pipeline, PdConfig *config)
 {
 	PdConfig *old;
+	PdPipelineAuth *auth = pipeline_auth_build(config), *old_auth;
 
 	pd_config_ref(config);
 	g_mutex_lock(&pipeline->lock);
 	old = pipeline->config;
 	pipeline->config = config;
+	old_auth = pipeline->auth;
+	pipeline->auth = auth;
 	g_mutex_unlock(&pipeline->lock);
 	pd_config_unref(old);
+	pd_pipeline_auth_unref(old_auth);
 }
 
 PdConfig *
@@ -64,6 +95,19 @@ pd_pipeline_get_config(PdPipeline *pipeline)
 
 	g_mutex_lock(&pipeline->lock);
 	config = pd_config_ref(pipeline->config);
+	g_mutex_unlock(&pipeline->lock);
+	return config;
+}
+
+/* The configuration and its authentication context, both referenced. */
+static PdConfig *
+pipeline_get_state(PdPipeline *pipeline, PdPipelineAuth **auth_r)
+{
+	PdConfig *config;
+
+	g_mutex_lock(&pipeline->lock);
+	config = pd_config_ref(pipeline->config);
+	*auth_r = pd_pipeline_auth_ref(pipeline->auth);
 	g_mutex_unlock(&pipeline->lock);
 	return config;
 }
@@ -164,12 +208,10 @@ pipeline_store_error_tempfail(GError *error)
 
 static gboolean
 pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueConfig *queue,
-		   const PdInbound *inbound_in, PdDeliveryResult *result_r, GError **error)
+		   const PdInbound *inbound_in, gboolean from_authenticated,
+		   PdDeliveryResult *result_r, GError **error)
 {
 	PdInbound inbound = *inbound_in;
-	/* lib/auth's verdict "the From domain is authenticated": FALSE until
-	 * the authenticate step is wired in, so no mail gets privileges. */
-	gboolean from_authenticated = FALSE;
 
 	/* Two tries: a pooled connection whose server restarted fails once
 	 * and is dropped; the retry gets a fresh one.  A retry after an
@@ -261,7 +303,8 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 static void
 pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *envelope,
 		     GBytes *raw, const PdMail *mail, GPtrArray *candidates,
-		     const char *recipient, PdRecipientOutcome *outcome, gint64 start)
+		     const PdPipelineAuthOutcome *auth, const char *recipient,
+		     PdRecipientOutcome *outcome, gint64 start)
 {
 	g_autofree char *subaddress = NULL;
 	g_autofree char *canonical = NULL;
@@ -288,7 +331,9 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	inbound.thread_candidates = candidates;
 	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail);
 	inbound.autoreply = autoreply;
-	pipeline_store_one(pipeline, config, queue, &inbound, &outcome->result, &outcome->error);
+	inbound.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */
+	pipeline_store_one(pipeline, config, queue, &inbound, auth->from_authenticated,
+			   &outcome->result, &outcome->error);
 	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);
 }
 
@@ -297,7 +342,9 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 		    GBytes *raw, PdRecipientOutcome *outcomes_r)
 {
 	gint64 start = g_get_monotonic_time();
-	g_autoptr(PdConfig) config = pd_pipeline_get_config(pipeline);
+	g_autoptr(PdPipelineAuth) auth = NULL;
+	g_autoptr(PdConfig) config = pipeline_get_state(pipeline, &auth);
+	g_auto(PdPipelineAuthOutcome) auth_outcome = { 0 };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PdMail) mail = NULL;
 	g_autoptr(GPtrArray) candidates = NULL;
@@ -313,7 +360,16 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 		return;
 	}
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
+	/* once per message, in the session's thread (blocking DNS is fine) */
+	pd_pipeline_authenticate(auth, envelope, raw, &auth_outcome);
+	if (auth_outcome.result != NULL) {
+		g_autofree char *summary = pd_pipeline_auth_summary(&auth_outcome);
+		g_autofree char *msgid = pipeline_log_text(mail->message_id);
+
+		pd_log_info("<%s>: auth: %s", *msgid != '\0' ? msgid : "no-message-id", summary);
+	}
 	for (guint i = 0; i < envelope->recipients->len; i++)
 		pipeline_deliver_one(pipeline, config, envelope, raw, mail, candidates,
-				     envelope->recipients->pdata[i], &outcomes_r[i], start);
+				     &auth_outcome, envelope->recipients->pdata[i],
+				     &outcomes_r[i], start);
 }

@@ -28,6 +28,12 @@ typedef struct {
 	PdDeliveryResult result;	/* valid when error is NULL */
 } PdRecipientOutcome;
 
+/* The pipeline's own sections of config are valid ([auth]: mode,
+ * resolver, PSL, trusted relays); PD_ERROR_USAGE otherwise.  The daemon
+ * and check-config call it; a pipeline given a config it refuses runs with
+ * authentication off (nobody privileged). */
+gboolean pd_pipeline_check_config(const PdConfig *config, GError **error);
+
 /* pool is borrowed: it must outlive the pipeline. */
 PdPipeline *pd_pipeline_new(PdConfig *config, PdStorePool *pool);
 void pd_pipeline_free(PdPipeline *pipeline);
@@ -60,6 +66,10 @@ void pd_pipeline_set_unknown_recipient(GError **error);
  * The recipients are the envelope's, or when it has none the To/Cc
  * addresses that a queue has.  Returns a JSON object (as_json) or readable
  * text.  The JSON object's members: envelope {mail_from, recipients},
+ * authentication (pd_pipeline_authenticate(): mode, client_address,
+ * client_helo, client_source, spf {result, domain, helo, aligned, reason},
+ * dkim [{result, domain, selector, aligned, reason}], dmarc {result, policy,
+ * from_domain, org_domain}, from_authenticated, temporary, results, notes []),
  * from/reply_to {address, name}, sender, to/cc [{address, name}], subject,
  * message_id, in_reply_to, references [], date (RFC 3339 UTC or null),
  * text_body, text_from_html, html_body_size, attachments [{filename,

@@ -185,6 +185,8 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_param_take_binary(params, text_array(in->autoreply));
 	else
 		pd_store_param_text(params, NULL);
+	/* 41: the authenticate step's outcome for pd_message_auth (sql/0004) */
+	pd_store_param_text(params, in->auth);
 }
 
 /* The original delivery of a key another transaction just committed. */

@@ -30,7 +30,7 @@ struct _PdStore {
 	guint32 prepared;		/* bit per PdStmt prepared on conn */
 };
 
-#define PD_STORE_MAX_PARAMS 40
+#define PD_STORE_MAX_PARAMS 48
 
 typedef struct {
 	int n;

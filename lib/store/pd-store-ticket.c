@@ -88,6 +88,7 @@ message_free(PdMessageView *m)
 	g_free(m->envelope_recipient);
 	g_free(m->raw_sha256);
 	g_free(m->warnings);
+	g_free(m->auth_results);
 	g_ptr_array_unref(m->attachments);
 	g_free(m);
 }
@@ -203,6 +204,8 @@ read_ticket(PdStore *store, gint64 number, PdTicketView **ticket_r, GError **err
 		m->raw_sha256 = pd_store_dup(r, i, 14);
 		m->raw_size = pd_store_int(r, i, 15);
 		m->warnings = pd_store_dup(r, i, 16);
+		m->auth_results = pd_store_dup(r, i, 17);
+		m->from_authenticated = pd_store_bool(r, i, 18);
 		m->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)attachment_free);
 		g_ptr_array_add(t->messages, m);
 		g_hash_table_insert(by_row, &m->row, m);

@@ -23,6 +23,8 @@ static const struct {
 		"SELECT d.ticket_id, d.ticket_number, d.message_row, d.new_ticket, d.duplicate,"
 		" d.thread_reason, pd_ticket_identify(d.ticket_id, d.message_row, d.new_ticket,"
 		" d.duplicate, $39::jsonb),"
+		/* pd_message_auth (sql/0004): the authentication results */
+		" pd_message_auth(d.ticket_id, d.message_row, d.duplicate, $41::jsonb),"
 		/* pd_outbound_ack (sql/0003): the acknowledgement, same
 		 * statement, so it commits with the ticket or not at all */
 		" pd_outbound_ack(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
@@ -59,7 +61,8 @@ static const struct {
 		" m.subject, extract(epoch FROM m.date)::bigint,"
 		" extract(epoch FROM m.received_at)::bigint, m.text_body,"
 		" m.envelope_mail_from, m.envelope_recipient, m.raw_sha256, r.size,"
-		" array_to_string(m.parse_warnings, '; ')"
+		" array_to_string(m.parse_warnings, '; '), m.auth_results,"
+		" coalesce(m.from_authenticated, false)"
 		" FROM messages m LEFT JOIN raw_messages r ON r.sha256 = m.raw_sha256"
 		" WHERE m.ticket_id = $1 ORDER BY m.id" },
 	[PD_STMT_ATTACHMENTS] = { "pd_attachments",

@@ -87,6 +87,10 @@ typedef struct {
 	 * (sql/0003_outbound.sql), from pd_pipeline_autoreply_request(); it
 	 * is queued only for a new ticket.  NULL: no acknowledgement. */
 	GPtrArray *autoreply;
+	/* The authenticate step's outcome as JSON (pd_pipeline_authenticate):
+	 * stored on the message (sql/0004_auth.sql) with a
+	 * "sender.authenticated" event.  NULL: not recorded. */
+	const char *auth;
 } PdInbound;
 
 typedef struct {
@@ -162,6 +166,8 @@ typedef struct {
 	gint64 raw_size;
 	char *warnings;			/* "; " separated, "" if none */
 	GPtrArray *attachments;		/* PdAttachmentView * */
+	char *auth_results;		/* Authentication-Results value, NULL: none */
+	gboolean from_authenticated;	/* the authenticate step's verdict */
 } PdMessageView;
 
 typedef struct {

@@ -1,0 +1,393 @@
+/* pd-pipeline-auth: the authenticate step (issue 3) for every ingest path.
+ *
+ * Holds the shared PdAuth built from the [auth] section (reference counted,
+ * so a SIGHUP swaps it while in-flight messages keep the old one) and runs
+ * ONE check per message, before the per-recipient transactions.  Decisions
+ * made here (documented in the README):
+ *   - no `mode` key in [auth] means mode off: nobody is ever authenticated,
+ *     so nobody gets privileges (fail closed; a missing section must not
+ *     start DNS traffic or trust anyone);
+ *   - a temporary result (DNS failure, timeout) is never trusted and never
+ *     deferred: the mail is stored unauthenticated (nothing waits days in
+ *     the MTA's queue) and the result says "temporary";
+ *   - the client address and HELO are the envelope's (XFORWARD, deliver
+ *     -a/-h); when there are none, the topmost Received header written by a
+ *     configured trusted relay ([auth] trusted_relays) gives them;
+ *   - Authentication-Results headers in the mail are never read in verify
+ *     mode, and only the trusted authserv-ids count in trust-ar mode.
+ */
+#include "pd-pipeline-auth.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+struct _PdPipelineAuth {
+	PdAuth *auth;		/* NULL: mode off */
+	PdAuthConfig *config;
+};
+
+static void
+pipeline_auth_clear(gpointer data)
+{
+	PdPipelineAuth *pa = data;
+
+	pd_auth_free(pa->auth);
+	pd_auth_config_free(pa->config);
+}
+
+PdPipelineAuth *
+pd_pipeline_auth_new(const PdConfig *config, GError **error)
+{
+	g_autoptr(PdAuthConfig) auth_config = pd_auth_config_load(config->keyfile, error);
+	PdPipelineAuth *pa;
+
+	if (auth_config == NULL)
+		return NULL;
+	if (config->keyfile == NULL || !g_key_file_has_key(config->keyfile, "auth", "mode", NULL))
+		auth_config->mode = PD_AUTH_MODE_OFF;
+	pa = g_atomic_rc_box_new0(PdPipelineAuth);
+	if (auth_config->mode != PD_AUTH_MODE_OFF) {
+		pa->auth = pd_auth_new(auth_config, NULL, error);
+		if (pa->auth == NULL) {
+			g_atomic_rc_box_release_full(pa, pipeline_auth_clear);
+			return NULL;
+		}
+	}
+	pa->config = g_steal_pointer(&auth_config);
+	return pa;
+}
+
+PdPipelineAuth *
+pd_pipeline_auth_ref(PdPipelineAuth *pa)
+{
+	return pa != NULL ? g_atomic_rc_box_acquire(pa) : NULL;
+}
+
+void
+pd_pipeline_auth_unref(PdPipelineAuth *pa)
+{
+	if (pa != NULL)
+		g_atomic_rc_box_release_full(pa, pipeline_auth_clear);
+}
+
+PdAuthMode
+pd_pipeline_auth_mode(const PdPipelineAuth *pa)
+{
+	return pa != NULL ? pa->config->mode : PD_AUTH_MODE_OFF;
+}
+
+/* --- header scanning ------------------------------------------------------ */
+
+/* The unfolded values of the header fields named name, top to bottom, of
+ * the raw header block (bounded: at most 100). */
+static GPtrArray *
+header_values(const char *raw, gsize len, const char *name)
+{
+	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
+	gsize name_len = strlen(name);
+	GString *current = NULL;
+	gsize pos = 0;
+
+	while (pos < len && values->len < 100) {
+		const char *line = raw + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		gsize line_len = nl != NULL ? (gsize)(nl - line) : len - pos;
+
+		pos += line_len + (nl != NULL ? 1 : 0);
+		if (line_len > 0 && line[line_len - 1] == '\r')
+			line_len--;
+		if (line_len == 0)
+			break;	/* end of the header */
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (current != NULL) {
+				g_string_append_c(current, ' ');
+				g_string_append_len(current, line, (gssize)line_len);
+			}
+			continue;
+		}
+		if (current != NULL)
+			g_ptr_array_add(values, g_string_free(g_steal_pointer(&current), FALSE));
+		if (line_len > name_len && line[name_len] == ':' &&
+		    g_ascii_strncasecmp(line, name, name_len) == 0)
+			current = g_string_new_len(line + name_len + 1,
+						   (gssize)(line_len - name_len - 1));
+	}
+	if (current != NULL)
+		g_ptr_array_add(values, g_string_free(current, FALSE));
+	return values;
+}
+
+/* The From domain for DMARC: only when the From header holds exactly one
+ * mailbox (RFC 7489 6.6.1); NULL otherwise. */
+static char *
+from_domain(const char *raw, gsize len)
+{
+	g_autoptr(GPtrArray) froms = header_values(raw, len, "From");
+	InternetAddressList *list;
+	char *domain = NULL;
+
+	if (froms->len != 1)
+		return NULL;
+	list = internet_address_list_parse(NULL, froms->pdata[0]);
+	if (list != NULL && internet_address_list_length(list) == 1) {
+		InternetAddress *ia = internet_address_list_get_address(list, 0);
+		const char *addr = INTERNET_ADDRESS_IS_MAILBOX(ia)
+			? internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)) : NULL;
+		const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+		if (at != NULL && at[1] != '\0')
+			domain = g_ascii_strdown(at + 1, -1);
+	}
+	g_clear_object(&list);
+	return domain;
+}
+
+/* The word after keyword (" by ", "from ") in a Received value. */
+static char *
+received_word(const char *value, const char *keyword)
+{
+	const char *p = NULL;
+	gsize klen = strlen(keyword);
+
+	if (g_ascii_strncasecmp(value, keyword + 1, klen - 1) == 0)
+		p = value + klen - 1;	/* at the start, without the leading space */
+	for (const char *s = value; p == NULL && *s != '\0' && *s != ';'; s++)
+		if (g_ascii_strncasecmp(s, keyword, klen) == 0)
+			p = s + klen;
+	if (p == NULL)
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	gsize n = strcspn(p, " \t;()");
+	return n > 0 ? g_ascii_strdown(p, (gssize)n) : NULL;
+}
+
+/* The first "[address]" of a Received value's from clause. */
+static char *
+received_address(const char *value)
+{
+	const char *open = strchr(value, '[');
+	const char *close = open != NULL ? strchr(open, ']') : NULL;
+	const char *by = strstr(value, " by ");
+
+	if (open == NULL || close == NULL || close - open < 3 || (by != NULL && open > by))
+		return NULL;
+	open++;
+	if (g_ascii_strncasecmp(open, "IPv6:", 5) == 0)
+		open += 5;
+	return g_strndup(open, (gsize)(close - open));
+}
+
+static gboolean
+trusted_relay(const PdAuthConfig *config, const char *host)
+{
+	if (host == NULL)
+		return FALSE;
+	for (guint i = 0; i < config->trusted_relays->len; i++)
+		if (g_ascii_strcasecmp(config->trusted_relays->pdata[i], host) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Walks the Received headers from the top while a trusted relay wrote
+ * them; the first one whose "from" host is not itself a trusted relay
+ * names the client.  A header below an untrusted one is never believed. */
+static gboolean
+client_from_received(const PdAuthConfig *config, const char *raw, gsize len,
+		     char **address_r, char **helo_r)
+{
+	g_autoptr(GPtrArray) received = NULL;
+
+	if (config->trusted_relays->len == 0)
+		return FALSE;
+	received = header_values(raw, len, "Received");
+	for (guint i = 0; i < received->len; i++) {
+		const char *value = received->pdata[i];
+		g_autofree char *by = received_word(value, " by ");
+		g_autofree char *from = received_word(value, " from ");
+
+		while (*value == ' ' || *value == '\t')
+			value++;
+		if (!trusted_relay(config, by))
+			return FALSE;
+		if (trusted_relay(config, from))
+			continue;	/* an internal hop */
+		*address_r = received_address(value);
+		if (*address_r == NULL)
+			return FALSE;
+		*helo_r = g_steal_pointer(&from);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* --- the check ------------------------------------------------------------- */
+
+void
+pd_pipeline_auth_outcome_clear(PdPipelineAuthOutcome *outcome)
+{
+	g_clear_pointer(&outcome->result, pd_auth_result_free);
+	g_clear_pointer(&outcome->results, g_free);
+	g_clear_pointer(&outcome->json, g_free);
+	g_clear_pointer(&outcome->client_address, g_free);
+	g_clear_pointer(&outcome->client_helo, g_free);
+	outcome->from_authenticated = FALSE;
+}
+
+/* A JSON string; value may be peer input (d=, HELO, an SPF explanation):
+ * made valid UTF-8, since PostgreSQL refuses anything else in jsonb. */
+static void
+json_str(GString *out, const char *key, const char *text)
+{
+	g_autofree char *value = text != NULL ? g_utf8_make_valid(text, -1) : NULL;
+
+	if (key != NULL)
+		g_string_append_printf(out, "\"%s\":", key);
+	if (value == NULL) {
+		g_string_append(out, "null");
+		return;
+	}
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_printf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			g_string_append_printf(out, "\\u%04x", *p);
+		else
+			g_string_append_c(out, (char)*p);
+	}
+	g_string_append_c(out, '"');
+}
+
+static char *
+outcome_json(const PdPipelineAuth *pa, const PdPipelineAuthOutcome *o)
+{
+	const PdAuthResult *r = o->result;
+	GString *out = g_string_new("{");
+
+	json_str(out, "mode", pd_auth_mode_name(pd_pipeline_auth_mode(pa)));
+	g_string_append_printf(out, ",\"from_authenticated\":%s,\"temporary\":%s,",
+			       o->from_authenticated ? "true" : "false",
+			       r != NULL && r->temporary ? "true" : "false");
+	json_str(out, "client_address", o->client_address);
+	g_string_append_c(out, ',');
+	json_str(out, "client_helo", o->client_helo);
+	g_string_append_c(out, ',');
+	json_str(out, "client_source", o->client_source);
+	g_string_append_c(out, ',');
+	json_str(out, "results", o->results);
+	if (r == NULL) {
+		g_string_append(out, ",\"spf\":null,\"dkim\":[],\"dmarc\":null,\"notes\":[]}");
+		return g_string_free(out, FALSE);
+	}
+	g_string_append(out, ",\"spf\":{");
+	json_str(out, "result", pd_auth_status_name(r->spf));
+	g_string_append_c(out, ',');
+	json_str(out, "domain", r->spf_domain);
+	g_string_append_printf(out, ",\"helo\":%s,\"aligned\":%s,",
+			       r->spf_helo ? "true" : "false", r->spf_aligned ? "true" : "false");
+	json_str(out, "reason", r->spf_reason);
+	g_string_append(out, "},\"dkim\":[");
+	for (guint i = 0; i < r->dkim->len; i++) {
+		const PdDkimSignature *sig = r->dkim->pdata[i];
+
+		g_string_append(out, i > 0 ? ",{" : "{");
+		json_str(out, "result", pd_auth_status_name(sig->status));
+		g_string_append_c(out, ',');
+		json_str(out, "domain", sig->domain);
+		g_string_append_c(out, ',');
+		json_str(out, "selector", sig->selector);
+		g_string_append_printf(out, ",\"aligned\":%s,", sig->aligned ? "true" : "false");
+		json_str(out, "reason", sig->reason);
+		g_string_append_c(out, '}');
+	}
+	g_string_append(out, "],\"dmarc\":{");
+	json_str(out, "result", pd_auth_status_name(r->dmarc));
+	g_string_append_c(out, ',');
+	json_str(out, "policy", pd_dmarc_policy_name(r->dmarc_policy));
+	g_string_append_c(out, ',');
+	json_str(out, "from_domain", r->from_domain);
+	g_string_append_c(out, ',');
+	json_str(out, "org_domain", r->org_domain);
+	g_string_append(out, "},\"notes\":[");
+	for (guint i = 0; i < r->notes->len; i++) {
+		if (i > 0)
+			g_string_append_c(out, ',');
+		json_str(out, NULL, r->notes->pdata[i]);
+	}
+	g_string_append(out, "]}");
+	return g_string_free(out, FALSE);
+}
+
+void
+pd_pipeline_authenticate(PdPipelineAuth *pa, const PdEnvelope *envelope, GBytes *raw,
+			 PdPipelineAuthOutcome *outcome_r)
+{
+	gsize len = 0;
+	const char *data = g_bytes_get_data(raw, &len);
+
+	memset(outcome_r, 0, sizeof(*outcome_r));
+	outcome_r->client_source = "none";
+	if (envelope->client_address != NULL) {
+		outcome_r->client_address = g_strdup(envelope->client_address);
+		outcome_r->client_helo = g_strdup(envelope->client_helo);
+		outcome_r->client_source = "envelope";
+	} else if (pa != NULL && client_from_received(pa->config, data, len,
+						       &outcome_r->client_address,
+						       &outcome_r->client_helo)) {
+		outcome_r->client_source = "received";
+	}
+	if (pa != NULL && pa->auth != NULL) {
+		g_autofree char *domain = from_domain(data, len);
+		PdEnvelope check = *envelope;
+
+		check.client_address = outcome_r->client_address;
+		check.client_helo = outcome_r->client_helo;
+		outcome_r->result = pd_auth_check(pa->auth, &check, data, len, domain);
+		/* temporary: cannot verify now, so not verified */
+		outcome_r->from_authenticated = outcome_r->result->from_authenticated &&
+						!outcome_r->result->temporary;
+		g_autofree char *folded = pd_auth_result_to_string(outcome_r->result,
+								   pa->config->authserv_id);
+		g_auto(GStrv) parts = g_strsplit_set(folded, "\r\n\t", -1);
+		GString *line = g_string_new(NULL);
+
+		/* one line: for the database column, the log and the CLI */
+		for (guint i = 0; parts[i] != NULL; i++) {
+			if (*parts[i] == '\0')
+				continue;
+			if (line->len > 0)
+				g_string_append_c(line, ' ');
+			g_string_append(line, parts[i]);
+		}
+		outcome_r->results = g_string_free(line, FALSE);
+	}
+	outcome_r->json = outcome_json(pa, outcome_r);
+}
+
+/* One line for logs and `postdesk test`: "spf=pass dkim=none dmarc=pass". */
+char *
+pd_pipeline_auth_summary(const PdPipelineAuthOutcome *o)
+{
+	const PdAuthResult *r = o->result;
+	GString *out;
+
+	if (r == NULL)
+		return g_strdup("off (nobody is authenticated)");
+	out = g_string_new(NULL);
+	g_string_append_printf(out, "spf=%s dkim=", pd_auth_status_name(r->spf));
+	if (r->dkim->len == 0)
+		g_string_append(out, "none");
+	for (guint i = 0; i < r->dkim->len; i++) {
+		const PdDkimSignature *sig = r->dkim->pdata[i];
+
+		g_string_append_printf(out, "%s%s(d=%s)", i > 0 ? "," : "",
+				       pd_auth_status_name(sig->status),
+				       sig->domain != NULL ? sig->domain : "?");
+	}
+	g_string_append_printf(out, " dmarc=%s: %s%s", pd_auth_status_name(r->dmarc),
+			       o->from_authenticated ? "From domain authenticated"
+						     : "From domain NOT authenticated",
+			       r->temporary ? " (temporary failure)" : "");
+	return g_string_free(out, FALSE);
+}

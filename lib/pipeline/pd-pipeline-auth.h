@@ -1,0 +1,40 @@
+/* pd-pipeline-auth: the authenticate step, shared by delivery and
+ * `postdesk test` (pd-pipeline-auth.c says what it decides and why). */
+#ifndef PD_PIPELINE_AUTH_H
+#define PD_PIPELINE_AUTH_H
+
+#include <glib.h>
+#include "auth/pd-auth.h"
+#include "core/pd-config.h"
+#include "core/pd-envelope.h"
+
+typedef struct _PdPipelineAuth PdPipelineAuth;
+
+/* The [auth] section of config, validated (pd_auth_config_load) and, unless
+ * the mode is off, a PdAuth built from it.  No "mode" key: off.
+ * PD_ERROR_USAGE on a bad section or an unloadable PSL. */
+PdPipelineAuth *pd_pipeline_auth_new(const PdConfig *config, GError **error);
+PdPipelineAuth *pd_pipeline_auth_ref(PdPipelineAuth *pa);
+void pd_pipeline_auth_unref(PdPipelineAuth *pa);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdPipelineAuth, pd_pipeline_auth_unref)
+PdAuthMode pd_pipeline_auth_mode(const PdPipelineAuth *pa);
+
+typedef struct {
+	PdAuthResult *result;		/* NULL: mode off */
+	gboolean from_authenticated;	/* the verdict; FALSE when temporary */
+	char *results;			/* Authentication-Results value, NULL: off */
+	char *json;			/* the whole outcome, for the store and --json */
+	char *client_address;		/* what SPF was given, NULL: unknown */
+	char *client_helo;
+	const char *client_source;	/* "envelope", "received" (trusted relay), "none" */
+} PdPipelineAuthOutcome;
+
+/* One check for one message (pa NULL: off).  Never fails. */
+void pd_pipeline_authenticate(PdPipelineAuth *pa, const PdEnvelope *envelope, GBytes *raw,
+			      PdPipelineAuthOutcome *outcome_r);
+void pd_pipeline_auth_outcome_clear(PdPipelineAuthOutcome *outcome);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PdPipelineAuthOutcome, pd_pipeline_auth_outcome_clear)
+/* "spf=pass dkim=none dmarc=pass: From domain authenticated" */
+char *pd_pipeline_auth_summary(const PdPipelineAuthOutcome *outcome);
+
+#endif
