@@ -14,6 +14,8 @@ XFORWARD, a forged one ignored, a DNS timeout never trusted (and never a
 deferral), foreign Authentication-Results ignored, check-config on [auth]."""
 import json
 import os
+import signal
+import time
 
 import authzone
 import pdtest
@@ -174,6 +176,13 @@ def main():
         pdtest.check_eq(event(env, n, "requester.identified")["agent_action"], True,
                         "authenticated agent event")
 
+        # Two addresses in From: no single author domain, so no DMARC
+        # verdict (RFC 7489 6.6.1) and no privileges despite the SPF pass
+        n = send("bill@acme.test, eve@evil.test", "billing@example.com", GOOD_IP,
+                 sender="bill@acme.test")
+        t = ticket(env, n)
+        pdtest.check_eq((t[1], t[2], t[7]), ("f", "f", "f"), "two From addresses")
+
         # Permissions with authentication on (SPF pass for every one)
         t = ticket(env, send("sam@acme.test", "billing@example.com", GOOD_IP))
         pdtest.check_eq(t[:4], ["contact", "t", "f", "t"], "support-only contact to billing@")
@@ -252,6 +261,18 @@ def main():
             p = env.postdesk("check-config", config=bad_config)
             pdtest.check(p.returncode == 78 and "[auth]" in p.stderr,
                          "check-config %r: %d %s" % (bad, p.returncode, p.stderr))
+        # A reload with a broken [auth] keeps the running configuration
+        with open(d.config_path) as f:
+            text = f.read()
+        with open(d.config_path, "w") as f:
+            f.write(text.replace("mode = verify", "mode = sometimes"))
+        d.proc.send_signal(signal.SIGHUP)
+        end = time.time() + 20
+        while "keeping the previous configuration" not in d.log_text() and time.time() < end:
+            time.sleep(0.1)
+        pdtest.check("[auth] mode" in d.log_text(), "reload error logged:\n%s" % d.log_text())
+        n = send("bill@acme.test", "billing@example.com", GOOD_IP)
+        pdtest.check_eq(ticket(env, n)[:4], ["contact", "t", "t", "f"], "after a bad reload")
         d.stop()
     print("ok")
 
