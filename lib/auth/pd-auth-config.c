@@ -170,9 +170,10 @@ pd_auth_config_load(GKeyFile *keyfile, GError **error)
 		if (*trusted[i] == '\0')
 			continue;
 		if (strspn(trusted[i], "abcdefghijklmnopqrstuvwxyz"
-			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(trusted[i])) {
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(trusted[i])) {
 			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[auth] trusted_relays: \"%s\" is not a host name", trusted[i]);
+				    "[auth] trusted_relays: \"%s\" is not a host name or address",
+				    trusted[i]);
 			return NULL;
 		}
 		g_ptr_array_add(config->trusted_relays, g_ascii_strdown(trusted[i], -1));

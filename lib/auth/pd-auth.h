@@ -107,7 +107,9 @@ typedef struct {
 	char *receiving_host;		/* SPF %{r}; NULL: "unknown" */
 	gint64 fixed_time;		/* tests: DKIM clock (Unix time); 0 = real */
 	/* char *, lowercase: hosts whose Received header names the client when
-	 * the envelope has no client address (IMAP, pipe without -a); read by
+	 * the envelope has no client address (IMAP, pipe without -a): host
+	 * names as they write "by NAME", and the addresses of internal hops
+	 * between them (loopback always is one); read by
 	 * the pipeline, not by pd_auth_check (NULL in pd_auth_get_config()'s) */
 	GPtrArray *trusted_relays;
 } PdAuthConfig;
@@ -122,7 +124,7 @@ PdAuthConfig *pd_auth_config_new(void);
 /* Reads [auth] (absent section: defaults).  Keys: mode = verify|trust-ar|off,
  * authserv_id, trusted_authserv_ids (list), dns_timeout and check_timeout
  * (seconds, may be fractional), dkim_max_signatures, dkim_min_key_bits, psl_file,
- * receiving_host, dns_server, trusted_relays (list of host names), zone_file (tests and benchmarks only: all DNS
+ * receiving_host, dns_server, trusted_relays (host names and addresses), zone_file (tests and benchmarks only: all DNS
  * answers come from that file, see pd_resolver_zone_load_data).  Unknown keys and bad values are PD_ERROR_USAGE;
  * so is trust-ar without an explicit authserv_id. */
 PdAuthConfig *pd_auth_config_load(GKeyFile *keyfile, GError **error);

@@ -316,9 +316,12 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients)
 {
 	g_autofree char *auth_summary = pd_pipeline_auth_summary(auth);
-	g_autofree char *client = g_strdup_printf("%s (helo %s; from the %s)",
+	g_autofree char *client = g_strdup_printf("%s (helo %s; %s)",
 		auth->client_address != NULL ? auth->client_address : "unknown",
-		auth->client_helo != NULL ? auth->client_helo : "unknown", auth->client_source);
+		auth->client_helo != NULL ? auth->client_helo : "unknown",
+		g_strcmp0(auth->client_source, "envelope") == 0 ? "from the envelope" :
+		g_strcmp0(auth->client_source, "received") == 0 ?
+		"from a trusted relay's Received header" : "no client address known");
 	GString *out = g_string_new("");
 	g_autofree char *date = explain_date(mail->date);
 	g_autoptr(GString) class = g_string_new("");

@@ -18,6 +18,7 @@
  */
 #include "pd-pipeline-auth.h"
 
+#include <arpa/inet.h>
 #include <gmime/gmime.h>
 #include <string.h>
 
@@ -169,13 +170,19 @@ received_address(const char *value)
 	const char *open = strchr(value, '[');
 	const char *close = open != NULL ? strchr(open, ']') : NULL;
 	const char *by = strstr(value, " by ");
+	unsigned char buf[sizeof(struct in6_addr)];
+	char *address;
 
 	if (open == NULL || close == NULL || close - open < 3 || (by != NULL && open > by))
 		return NULL;
 	open++;
 	if (g_ascii_strncasecmp(open, "IPv6:", 5) == 0)
 		open += 5;
-	return g_strndup(open, (gsize)(close - open));
+	address = g_strndup(open, (gsize)(close - open));
+	/* "[UNAVAILABLE]" and other words are no address */
+	if (inet_pton(AF_INET, address, buf) != 1 && inet_pton(AF_INET6, address, buf) != 1)
+		g_clear_pointer(&address, g_free);
+	return address;
 }
 
 static gboolean
@@ -189,9 +196,20 @@ trusted_relay(const PdAuthConfig *config, const char *host)
 	return FALSE;
 }
 
-/* Walks the Received headers from the top while a trusted relay wrote
- * them; the first one whose "from" host is not itself a trusted relay
- * names the client.  A header below an untrusted one is never believed. */
+/* An internal hop: the connecting host was one of ours (a trusted relay
+ * given by address, or loopback).  Decided by the address the relay saw,
+ * never by the HELO name, which the client chooses. */
+static gboolean
+internal_hop(const PdAuthConfig *config, const char *address)
+{
+	return trusted_relay(config, address) || g_str_has_prefix(address, "127.") ||
+	       strcmp(address, "::1") == 0;
+}
+
+/* Walks the Received headers from the top while a trusted relay (by host
+ * name) wrote them; the first one whose client is not an internal hop
+ * names the client.  A header below one written by any other host is
+ * never believed. */
 static gboolean
 client_from_received(const PdAuthConfig *config, const char *raw, gsize len,
 		     char **address_r, char **helo_r)
@@ -203,19 +221,21 @@ client_from_received(const PdAuthConfig *config, const char *raw, gsize len,
 	received = header_values(raw, len, "Received");
 	for (guint i = 0; i < received->len; i++) {
 		const char *value = received->pdata[i];
-		g_autofree char *by = received_word(value, " by ");
-		g_autofree char *from = received_word(value, " from ");
+		g_autofree char *by = NULL;
+		g_autofree char *address = NULL;
 
 		while (*value == ' ' || *value == '\t')
 			value++;
+		by = received_word(value, " by ");
 		if (!trusted_relay(config, by))
 			return FALSE;
-		if (trusted_relay(config, from))
-			continue;	/* an internal hop */
-		*address_r = received_address(value);
-		if (*address_r == NULL)
+		address = received_address(value);
+		if (address == NULL)
 			return FALSE;
-		*helo_r = g_steal_pointer(&from);
+		if (internal_hop(config, address))
+			continue;
+		*address_r = g_steal_pointer(&address);
+		*helo_r = received_word(value, " from ");
 		return TRUE;
 	}
 	return FALSE;

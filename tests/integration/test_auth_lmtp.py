@@ -90,7 +90,7 @@ def main():
             ("_dmarc.slow.test", "TIMEOUT", ""),
         ])
         auth = authzone.auth_section(zone, "trusted_relays = mx.postdesk.test, "
-                                           "imap.postdesk.test\n")
+                                           "imap.postdesk.test, 10.0.0.1\n")
         for args in (("agent", "add", "bob@example.com", "--name", "Bob"),
                      ("account", "add", "Acme", "--domain", "acme.test"),
                      ("contact", "add", "Acme", "bill@acme.test", "--permissions",
@@ -221,6 +221,22 @@ def main():
         pdtest.check_eq(t[:3], ["contact", "f", "f"], "forged Received")
         pdtest.check_eq(event(env, n, "sender.authenticated")["client_source"], "none",
                         "forged Received ignored")
+
+        # ... a client that says HELO with our relay's name is still the client
+        helo = ("Received: from mx.postdesk.test (unknown [203.0.113.9]) by mx.postdesk.test"
+                " (Postfix) with ESMTP id 5XyZ; Mon, 23 Nov 2026 10:00:01 +0000\r\n")
+        msg = pdtest.message(frm="bill@acme.test", to="billing@example.com")
+        n = lmtp(d.port, "bill@acme.test", "billing@example.com",
+                 (helo + relay % GOOD_IP + "\r\n").encode() + msg)
+        pdtest.check_eq(ticket(env, n)[:5], ["contact", "f", "f", "t", "fail"], "HELO as relay")
+        pdtest.check_eq(event(env, n, "sender.authenticated")["client_address"], "203.0.113.9",
+                        "the relay's client")
+        # ... "[UNAVAILABLE]" is no address: no client
+        msg = pdtest.message(frm="bill@acme.test", to="billing@example.com")
+        n = lmtp(d.port, "bill@acme.test", "billing@example.com",
+                 (relay.replace("[%s]", "[UNAVAILABLE]") + "\r\n").encode() + msg)
+        pdtest.check_eq(event(env, n, "sender.authenticated")["client_source"], "none",
+                        "UNAVAILABLE")
 
         # postdesk test: the results and the verdict, nothing stored
         path = os.path.join(env.dir, "bill.eml")
