@@ -7,11 +7,16 @@
  *   contact set ADDRESS [--account A] [--permissions ...] [--expires DATE|--no-expiry]
  *               [--name N]
  *   contact remove|suspend|activate ADDRESS [--account A]
- * An address that is a contact of several accounts needs --account.  The
- * welcome mail for a new contact is issue 4's: `contact add` writes the
- * event "contact.added" that the outbound work turns into a queued mail.
+ * An address that is a contact of several accounts needs --account.
+ * `contact add` of an alternate contact also queues its welcome mail (what
+ * postdesk is for, where to write, what the contact may and may not ask
+ * for, who added it) in the same transaction, when [outbound] is
+ * configured; contacts.welcomed_at records when it was queued
+ * (sql/0005_jobs.sql).  Without [outbound] nothing is queued and
+ * welcomed_at stays empty.  Re-activating a contact never welcomes again.
  */
 #include "cmd-admin.h"
+#include "jobs/pd-jobs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +119,26 @@ contact_status(const char *verb)
 	return "suspended";
 }
 
+/* Add the contact and queue its welcome mail, in one transaction. */
+static gboolean
+contact_add(PdCli *cli, PdStore *store, const PdAdminArgs *args, const ContactArgs *c,
+	    GError **error)
+{
+	g_autoptr(PdJobsConfig) jobs = pd_jobs_config_load(cli->config, error);
+	gint64 welcome_id = 0;
+
+	if (jobs == NULL)
+		return FALSE;
+	if (!pd_store_contact_add_welcome(store, args->actor, args->argv[0], c->address,
+					  opt.name, opt.primary,
+					  (const char *const *)c->permissions, c->expires,
+					  pd_jobs_welcome(jobs), &welcome_id, error))
+		return FALSE;
+	if (welcome_id > 0 && !args->json)
+		printf("welcome mail queued (outbound %" G_GINT64_FORMAT ")\n", welcome_id);
+	return TRUE;
+}
+
 static int
 contact_change(PdCli *cli, const PdAdminArgs *args)
 {
@@ -132,10 +157,7 @@ contact_change(PdCli *cli, const PdAdminArgs *args)
 		rc = pd_admin_bad(args, "nothing to change");
 	if (rc == 0 && (store = pd_cli_store(cli, &rc)) != NULL) {
 		if (add)
-			ok = pd_store_contact_add(store, args->actor, args->argv[0], c.address,
-						  opt.name, opt.primary,
-						  (const char *const *)c.permissions, c.expires,
-						  &error);
+			ok = contact_add(cli, store, args, &c, &error);
 		else if (strcmp(args->verb, "set") == 0)
 			ok = pd_store_contact_set(store, args->actor, c.address, opt.account,
 						  opt.name, (const char *const *)c.permissions,

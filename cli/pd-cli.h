@@ -40,5 +40,6 @@ int pd_cmd_contact(PdCli *cli, int argc, char **argv);
 int pd_cmd_agent(PdCli *cli, int argc, char **argv);
 int pd_cmd_queue(PdCli *cli, int argc, char **argv);
 int pd_cmd_outbound(PdCli *cli, int argc, char **argv);
+int pd_cmd_jobs(PdCli *cli, int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct {
 	{ "agent", pd_cmd_agent, "agent add|list|show|set|remove: agents and their addresses" },
 	{ "queue", pd_cmd_queue, "queue list|show NAME: queues, their policy and ticket counts" },
 	{ "outbound", pd_cmd_outbound, "outbound list|show|retry|cancel: the mail postdesk sends" },
+	{ "jobs", pd_cmd_jobs, "jobs run reminder|expiry [--now DATE]: run a scheduled job once" },
 };
 
 static void

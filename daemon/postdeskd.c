@@ -13,6 +13,7 @@
  */
 #include "pd-daemon.h"
 #include "pd-sender.h"
+#include "pd-scheduler.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 
@@ -199,6 +200,7 @@ daemon_run(PdDaemon *daemon)
 				       (char *)daemon->config->lmtp_listen->pdata[i]);
 	pd_log_info("ready: postdeskd %s listening on %s", PD_VERSION, names->str);
 	pd_sender_start(daemon);
+	pd_scheduler_start(daemon);
 
 	g_main_loop_run(daemon->loop);
 
@@ -206,6 +208,7 @@ daemon_run(PdDaemon *daemon)
 		g_source_remove(sources[i]);
 	if (daemon->forced_exit)
 		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
+	pd_scheduler_stop();
 	if (!pd_sender_stop())
 		_exit(PD_EX_OK);	/* the sender still waits for its relay */
 	pd_log_info("stopped");

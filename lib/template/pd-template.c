@@ -16,6 +16,7 @@ static const char *const placeholders[] = {
 	"ticket.response_time",
 	"requester.name", "requester.email",
 	"contact.name", "contact.email", "contact.role", "contact.may", "contact.may_not",
+	"contact.added_by",
 	"account.name", "account.plan", "account.contacts",
 	"queue.name", "queue.address",
 	"agent.name", "agent.signature",

@@ -1,0 +1,152 @@
+/* pd-scheduler: run lib/jobs periodically (see pd-scheduler.h). */
+#include "pd-scheduler.h"
+#include "core/pd-error.h"
+#include "core/pd-log.h"
+#include "jobs/pd-jobs.h"
+
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+	PdDaemon *daemon;
+	GThread *thread;
+	GMutex lock;
+	GCond cond;
+	gboolean stop;
+	char *instance;			/* "postdeskd:host:pid", in job.run events */
+	PdStore *store;
+	char *conninfo;			/* of store */
+	PdConfig *config;		/* jobs was made from it */
+	PdJobsConfig *jobs;		/* NULL: [jobs] is broken */
+} PdScheduler;
+
+static PdScheduler *the_scheduler;
+
+static void
+scheduler_refresh(PdScheduler *s)
+{
+	g_autoptr(PdConfig) config = pd_daemon_config(s->daemon);
+	g_autoptr(GError) error = NULL;
+
+	if (s->config == config)
+		return;
+	g_clear_pointer(&s->jobs, pd_jobs_config_free);
+	s->jobs = pd_jobs_config_load(config, &error);
+	if (s->jobs == NULL)
+		pd_log_error("jobs: %s; no job runs until the configuration is fixed",
+			     error->message);
+	else if (s->jobs->reminder_enabled && !s->jobs->outbound)
+		pd_log_info("jobs: no [outbound] section; contact reminders are not sent");
+	if (s->store != NULL && g_strcmp0(s->conninfo, config->conninfo) != 0)
+		g_clear_pointer(&s->store, pd_store_free);
+	g_clear_pointer(&s->config, pd_config_unref);
+	s->config = pd_config_ref(config);
+}
+
+static gboolean
+scheduler_wait(PdScheduler *s, gint64 usec)
+{
+	gint64 end = g_get_monotonic_time() + usec;
+	gboolean stop;
+
+	g_mutex_lock(&s->lock);
+	while (!s->stop && g_cond_wait_until(&s->cond, &s->lock, end))
+		;
+	stop = s->stop;
+	g_mutex_unlock(&s->lock);
+	return stop;
+}
+
+static gboolean
+scheduler_wanted(const PdJobsConfig *jobs, const char *job)
+{
+	if (strcmp(job, "reminder") == 0)
+		return jobs->reminder_enabled && jobs->outbound;
+	return jobs->expiry_enabled;
+}
+
+static void
+scheduler_tick(PdScheduler *s)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	for (guint i = 0; pd_jobs_names[i] != NULL; i++) {
+		const char *job = pd_jobs_names[i];
+		g_autoptr(GError) error = NULL;
+		gboolean ran = FALSE;
+		gint64 count = 0;
+
+		if (!scheduler_wanted(s->jobs, job))
+			continue;
+		if (s->store != NULL && !pd_store_is_usable(s->store))
+			g_clear_pointer(&s->store, pd_store_free);
+		if (s->store == NULL) {
+			s->store = pd_store_connect(s->config->conninfo, &error);
+			if (s->store == NULL) {
+				pd_log_warning("jobs: %s; trying again later", error->message);
+				return;
+			}
+			g_free(s->conninfo);
+			s->conninfo = g_strdup(s->config->conninfo);
+		}
+		if (!pd_jobs_run(s->store, s->jobs, job, s->instance, now, &ran, &count, &error))
+			pd_log_warning("jobs: %s: %s; trying again later", job, error->message);
+		else if (!ran)
+			pd_log_debug("jobs: %s: another instance is running it", job);
+		else if (count > 0)
+			pd_log_info("jobs: %s: %" G_GINT64_FORMAT " %s", job, count,
+				    strcmp(job, "reminder") == 0 ? "reminders queued"
+				    : "expired contacts recorded");
+	}
+}
+
+static gpointer
+scheduler_thread(gpointer data)
+{
+	PdScheduler *s = data;
+
+	do {
+		scheduler_refresh(s);
+		if (s->jobs != NULL)
+			scheduler_tick(s);
+	} while (!scheduler_wait(s, (s->jobs != NULL ? s->jobs->run_every : 60) *
+				    G_USEC_PER_SEC));
+	return NULL;
+}
+
+void
+pd_scheduler_start(PdDaemon *daemon)
+{
+	PdScheduler *s = g_new0(PdScheduler, 1);
+
+	g_return_if_fail(the_scheduler == NULL);
+	s->daemon = daemon;
+	s->instance = g_strdup_printf("postdeskd:%s:%d", g_get_host_name(), (int)getpid());
+	g_mutex_init(&s->lock);
+	g_cond_init(&s->cond);
+	s->thread = g_thread_new("scheduler", scheduler_thread, s);
+	the_scheduler = s;
+}
+
+void
+pd_scheduler_stop(void)
+{
+	PdScheduler *s = the_scheduler;
+
+	if (s == NULL)
+		return;
+	g_mutex_lock(&s->lock);
+	s->stop = TRUE;
+	g_cond_signal(&s->cond);
+	g_mutex_unlock(&s->lock);
+	g_thread_join(s->thread);
+	g_clear_pointer(&s->store, pd_store_free);
+	g_clear_pointer(&s->jobs, pd_jobs_config_free);
+	g_clear_pointer(&s->config, pd_config_unref);
+	g_free(s->conninfo);
+	g_free(s->instance);
+	g_mutex_clear(&s->lock);
+	g_cond_clear(&s->cond);
+	g_free(s);
+	the_scheduler = NULL;
+}
