@@ -6,8 +6,13 @@ transport_maps with lmtp:inet:[127.0.0.1]:PORT, lmtp_send_xforward_command.
   - support@example.com is relayed to postdeskd, with XFORWARD: a ticket,
     client address and HELO stored;
   - an address not in relay_recipient_maps is refused by Postfix itself at
-    RCPT time (550 5.1.1 ... relay recipient table), never reaching postdeskd.
+    RCPT time (550 5.1.1 ... relay recipient table), never reaching postdeskd;
+  - the unix-socket variant the README describes: postdeskd listening on
+    unix:PATH, Postfix's lmtp client (as user postfix) delivering through
+    lmtp:unix:PATH, XFORWARD accepted from the socket.
 """
+import os
+import re
 import time
 
 import pdtest
@@ -46,6 +51,30 @@ def main():
             mta.wait_log(r"NOQUEUE: reject: RCPT from .*550 5\.1\.1 <nobody@example.com>")
             pdtest.check("nobody@example.com" not in d.log_text(), "never reached postdeskd")
         pdtest.check_eq(env.scalar("select count(*) from messages"), "1", "messages")
+
+        # The unix socket variant.
+        sock_dir = os.path.join(env.dir, "run")
+        os.makedirs(sock_dir, 0o755)
+        sock = os.path.join(sock_dir, "lmtp")
+        port = pdtest.free_port()
+        text = env.config_text(port).replace(
+            "listen = 127.0.0.1:%d" % port,
+            "listen = 127.0.0.1:%d, unix:%s\nsocket_mode = 0666" % (port, sock))
+        path = os.path.join(env.dir, "unix.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        d2 = pdtest.Daemon(env, path, port)
+        env.daemons.append(d2)
+        pdtest.check(os.path.exists(sock), "postdeskd made %s" % sock)
+        with postfix.Postfix(transport="lmtp:unix:%s" % sock) as mta:
+            p = swaks(mta, "billing@example.com", "<snippet-3@customer.test>")
+            pdtest.check(p.returncode == 0, "swaks: %d\n%s" % (p.returncode, p.stdout))
+            mta.wait_log(r"lmtp\[\d+\]: \w+: to=<billing@example.com>, relay=\S+\[%s\].*"
+                         r"status=sent \(250 " % re.escape(sock))
+        rows = env.query("select client_address, client_helo from messages"
+                         " where message_id = 'snippet-3@customer.test'")
+        pdtest.check_eq(rows, [["127.0.0.7", "snippet.customer.test"]],
+                        "XFORWARD over the unix socket")
     print("ok")
 
 
