@@ -31,4 +31,12 @@ void pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient
 				   gboolean existing, gboolean *send_r, char **reason_r,
 				   char **to_r);
 
+/* The thread step (pd-pipeline-thread.c): key/value pairs for
+ * PdInbound.thread: the sender, a signed token verified for it (or the
+ * verdict of a refused one), the subject's [#N], the Cc participants and
+ * reopen_days, for pd_deliver_inbound (sql/0006_threading.sql). */
+GPtrArray *pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
+				    const PdEnvelope *envelope, const PdMail *mail,
+				    GPtrArray *candidates);
+
 #endif

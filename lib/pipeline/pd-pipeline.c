@@ -310,6 +310,7 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	g_autofree char *canonical = NULL;
 	g_autofree char *key = NULL;
 	g_autoptr(GPtrArray) autoreply = NULL;
+	g_autoptr(GPtrArray) thread = NULL;
 	const PdQueueConfig *queue;
 	PdInbound inbound = { 0 };
 
@@ -329,6 +330,8 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	inbound.raw = raw;
 	inbound.idempotency_key = key;
 	inbound.thread_candidates = candidates;
+	thread = pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates);
+	inbound.thread = thread;
 	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail);
 	inbound.autoreply = autoreply;
 	inbound.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */

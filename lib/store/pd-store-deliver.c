@@ -2,7 +2,8 @@
  *
  * The whole delivery (idempotency check, threading, ticket, raw bytes,
  * parsed fields, attachments, participants, events) is one call of the SQL
- * function pd_deliver_inbound (sql/0001_core.sql) through a prepared
+ * function pd_deliver_inbound (sql/0001_core.sql; its current version,
+ * with who may thread, in sql/0006_threading.sql) through a prepared
  * statement: one round trip, one transaction, one COMMIT.  Bulk values
  * (raw bytes, attachment contents, address lists) travel in PostgreSQL's
  * binary format, so nothing is escaped and nothing is parsed twice.
@@ -187,6 +188,11 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_param_text(params, NULL);
 	/* 41: the authenticate step's outcome for pd_message_auth (sql/0004) */
 	pd_store_param_text(params, in->auth);
+	/* 42: the thread step's facts for pd_deliver_inbound (sql/0006) */
+	if (in->thread != NULL)
+		pd_store_param_take_binary(params, text_array(in->thread));
+	else
+		pd_store_param_text(params, NULL);
 }
 
 /* The original delivery of a key another transaction just committed. */

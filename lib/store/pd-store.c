@@ -31,7 +31,9 @@ static const struct {
 		" jsonb_object($40::text[]), $39::jsonb)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
-		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38) d" },
+		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
+		/* the thread step's facts (sql/0006_threading) */
+		" jsonb_object($42::text[])) d" },
 	[PD_STMT_DUPLICATE] = { "pd_duplicate",
 		"SELECT m.ticket_id, t.number, m.id FROM messages m"
 		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },

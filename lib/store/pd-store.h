@@ -91,6 +91,11 @@ typedef struct {
 	 * stored on the message (sql/0004_auth.sql) with a
 	 * "sender.authenticated" event.  NULL: not recorded. */
 	const char *auth;
+	/* The thread step's facts, key/value pairs (pd_pipeline_thread_facts:
+	 * sender, verified token, subject number, Cc participants, reopen
+	 * days) for pd_deliver_inbound (sql/0006_threading.sql).  NULL: only a
+	 * participant's Message-ID threads. */
+	GPtrArray *thread;
 } PdInbound;
 
 typedef struct {

@@ -1,0 +1,289 @@
+-- 0006_threading: who may thread into a ticket (issue 4 items 4 and 7;
+-- DESIGN invariant 4, the "ticket trick").
+--
+-- A mail joins an existing ticket only when
+--   - the pipeline verified a signed reply token (recipient subaddress or
+--     In-Reply-To/References) issued to this very sender: p_thread->'token_ticket';
+--   - or it cites a stored Message-ID (In-Reply-To/References) or the
+--     subject tag [#N] of a ticket its sender already takes part in
+--     (participants, compared case-insensitively on the canonical address).
+-- Anything else starts a ticket of its own, with a "thread.refused" event
+-- saying why, so a stranger who cites a ticket number, a Message-ID or
+-- writes to someone else's reply address never joins (nor is relayed to)
+-- that ticket.  A refused token gets a "thread.token" event with the
+-- verdict.
+--
+-- Participants: a new ticket's Cc addresses (p_thread->>'cc', the pipeline
+-- drops our own addresses and honours participants_from_cc) become
+-- participants with role cc.
+-- Reopening: a reply to a solved/closed ticket reopens it (status open,
+-- "ticket.reopened") when it was closed at most p_thread->>'reopen_days'
+-- (default 14) days ago; later it starts a new ticket whose
+-- linked_ticket_id names the old one ("ticket.linked").
+--
+-- p_thread: jsonb_object() of the pipeline's key/value pairs (all text):
+--   sender, token_ticket, token_via, token_refused, token_refused_ticket,
+--   token_refused_via, subject_number, cc (space separated), reopen_days.
+--   NULL: no facts (nothing but Message-IDs of participants threads).
+
+ALTER TABLE tickets ADD COLUMN linked_ticket_id bigint REFERENCES tickets (id);
+CREATE INDEX tickets_linked_idx ON tickets (linked_ticket_id) WHERE linked_ticket_id IS NOT NULL;
+
+-- Is address (canonical, or the From as written) a participant of ticket?
+CREATE FUNCTION pd_thread_participant(p_ticket_id bigint, p_sender text, p_from text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+	SELECT EXISTS (SELECT 1 FROM participants p
+		       WHERE p.ticket_id = p_ticket_id
+			 AND lower(p.address) IN (lower(p_sender), lower(p_from)))
+$$;
+
+DROP FUNCTION pd_deliver_inbound(text, text, text[], text, bytea, text, text, text[],
+	text, text, text, text[], text[], text[], text[], text, text, text, timestamptz,
+	text, boolean, text, text, text, text, text, text, text, text, text, text[],
+	boolean[], text[], bytea[], text[], text[], boolean[], text[]);
+
+CREATE FUNCTION pd_deliver_inbound(
+	p_idempotency_key text, p_queue text, p_candidates text[],
+	p_raw_sha256 text, p_raw bytea,
+	p_message_id text, p_in_reply_to text, p_references text[],
+	p_from_address text, p_from_name text, p_sender_address text,
+	p_to_addresses text[], p_to_names text[],
+	p_cc_addresses text[], p_cc_names text[],
+	p_reply_to_address text, p_reply_to_name text,
+	p_subject text, p_date timestamptz,
+	p_text_body text, p_text_from_html boolean, p_html_body text,
+	p_mail_from text, p_recipient text, p_subaddress text,
+	p_client_address text, p_client_name text, p_client_helo text,
+	p_client_protocol text, p_source text, p_warnings text[],
+	p_class boolean[],	-- auto_submitted, bulk, list, bounce, auto_reply_suppressed
+	p_att_sha256 text[], p_att_data bytea[], p_att_filename text[],
+	p_att_content_type text[], p_att_inline boolean[], p_att_content_id text[],
+	p_thread jsonb,
+	OUT ticket_id bigint, OUT ticket_number bigint, OUT message_row bigint,
+	OUT new_ticket boolean, OUT duplicate boolean, OUT thread_reason text)
+LANGUAGE plpgsql
+AS $$
+-- An unqualified name that is both a column and an OUT parameter
+-- (ticket_id, message_row) means the column; in VALUES lists, where no
+-- table is in scope, it is the OUT parameter.
+#variable_conflict use_column
+DECLARE
+	v_queue_id bigint;
+	v_matched text;
+	v_requester text := coalesce(p_from_address, nullif(p_mail_from, ''));
+	v_thread jsonb := coalesce(p_thread, '{}');
+	v_sender text := coalesce(v_thread->>'sender', lower(v_requester));
+	v_refused jsonb := '[]';
+	v_cited_id bigint;
+	v_cited_number bigint;
+	v_status text;
+	v_closed timestamptz;
+	v_linked bigint;
+	v_reopened boolean := false;
+BEGIN
+	new_ticket := false;
+	duplicate := false;
+
+	SELECT m.ticket_id, t.number, m.id
+	  INTO ticket_id, ticket_number, message_row
+	  FROM messages m JOIN tickets t ON t.id = m.ticket_id
+	 WHERE m.idempotency_key = p_idempotency_key;
+	IF FOUND THEN
+		duplicate := true;
+		thread_reason := 'duplicate';
+		RETURN;
+	END IF;
+
+	-- 1. a signed token the pipeline verified for this sender
+	IF v_thread->>'token_ticket' IS NOT NULL THEN
+		SELECT t.id, t.number INTO ticket_id, ticket_number
+		  FROM tickets t WHERE t.id = (v_thread->>'token_ticket')::bigint;
+		IF FOUND THEN
+			thread_reason := 'token ' || coalesce(v_thread->>'token_via', '');
+		END IF;
+	END IF;
+	-- 2. a stored Message-ID, when the sender takes part in its ticket
+	IF ticket_id IS NULL THEN
+		SELECT l.ticket_id, l.ticket_number, l.matched
+		  INTO v_cited_id, v_cited_number, v_matched
+		  FROM pd_thread_lookup(p_candidates) l;
+		IF v_cited_id IS NOT NULL THEN
+			IF pd_thread_participant(v_cited_id, v_sender, p_from_address) THEN
+				ticket_id := v_cited_id;
+				ticket_number := v_cited_number;
+				thread_reason := CASE WHEN v_matched = p_in_reply_to
+						      THEN 'In-Reply-To <' || v_matched || '>'
+						      ELSE 'References <' || v_matched || '>' END;
+			ELSE
+				v_refused := v_refused || jsonb_build_object(
+					'why', 'sender is not a participant',
+					'via', 'Message-ID <' || v_matched || '>',
+					'ticket', v_cited_number, 'sender', v_sender);
+			END IF;
+		END IF;
+	END IF;
+	-- 3. the subject tag [#N], same condition
+	IF ticket_id IS NULL AND v_thread->>'subject_number' IS NOT NULL THEN
+		SELECT t.id, t.number INTO v_cited_id, v_cited_number
+		  FROM tickets t WHERE t.number = (v_thread->>'subject_number')::bigint;
+		IF FOUND THEN
+			IF pd_thread_participant(v_cited_id, v_sender, p_from_address) THEN
+				ticket_id := v_cited_id;
+				ticket_number := v_cited_number;
+				thread_reason := 'subject [#' || v_cited_number || ']';
+			ELSE
+				v_refused := v_refused || jsonb_build_object(
+					'why', 'sender is not a participant',
+					'via', 'subject [#' || v_cited_number || ']',
+					'ticket', v_cited_number, 'sender', v_sender);
+			END IF;
+		END IF;
+	END IF;
+	-- a reply to a solved/closed ticket: reopen it, or link a new one
+	IF ticket_id IS NOT NULL THEN
+		SELECT t.status, coalesce(t.closed_at, t.updated_at) INTO v_status, v_closed
+		  FROM tickets t WHERE t.id = ticket_id FOR UPDATE;
+		IF v_status IN ('solved', 'closed') THEN
+			IF v_closed >= now() - make_interval(days =>
+					coalesce((v_thread->>'reopen_days')::integer, 14)) THEN
+				UPDATE tickets SET status = 'open', closed_at = NULL
+				 WHERE id = ticket_id;
+				v_reopened := true;
+			ELSE
+				v_linked := ticket_id;
+				ticket_id := NULL;
+				ticket_number := NULL;
+			END IF;
+		END IF;
+	END IF;
+
+	IF ticket_id IS NULL THEN
+		SELECT q.id INTO v_queue_id FROM queues q WHERE q.name = p_queue;
+		IF NOT FOUND THEN
+			INSERT INTO queues (name) VALUES (p_queue)
+			ON CONFLICT (name) DO NOTHING RETURNING id INTO v_queue_id;
+			IF v_queue_id IS NULL THEN
+				SELECT q.id INTO v_queue_id FROM queues q WHERE q.name = p_queue;
+			END IF;
+		END IF;
+		INSERT INTO tickets (queue_id, subject, requester_address, requester_name,
+				     linked_ticket_id)
+		VALUES (v_queue_id, p_subject, v_requester, p_from_name, v_linked)
+		RETURNING id, number INTO ticket_id, ticket_number;
+		new_ticket := true;
+		thread_reason := 'new ticket';
+	ELSE
+		UPDATE tickets SET updated_at = now() WHERE id = ticket_id;
+	END IF;
+
+	INSERT INTO raw_messages (sha256, size, data)
+	VALUES (p_raw_sha256, octet_length(p_raw), p_raw)
+	ON CONFLICT (sha256) DO NOTHING;
+
+	INSERT INTO messages (ticket_id, direction, kind, idempotency_key,
+		message_id, in_reply_to, reference_ids,
+		from_address, from_name, sender_address,
+		to_addresses, to_names, cc_addresses, cc_names,
+		reply_to_address, reply_to_name, subject, date,
+		text_body, text_from_html, html_body, raw_sha256,
+		envelope_mail_from, envelope_recipient, subaddress,
+		client_address, client_name, client_helo, client_protocol, source,
+		parse_warnings, auto_submitted, bulk, list, bounce, auto_reply_suppressed)
+	VALUES (ticket_id, 'in', 'customer', p_idempotency_key,
+		p_message_id, p_in_reply_to, coalesce(p_references, '{}'),
+		p_from_address, p_from_name, p_sender_address,
+		coalesce(p_to_addresses, '{}'), coalesce(p_to_names, '{}'),
+		coalesce(p_cc_addresses, '{}'), coalesce(p_cc_names, '{}'),
+		p_reply_to_address, p_reply_to_name, coalesce(p_subject, ''), p_date,
+		p_text_body, coalesce(p_text_from_html, false), p_html_body, p_raw_sha256,
+		p_mail_from, p_recipient, p_subaddress,
+		p_client_address, p_client_name, p_client_helo, p_client_protocol, p_source,
+		coalesce(p_warnings, '{}'),
+		coalesce(p_class[1], false), coalesce(p_class[2], false),
+		coalesce(p_class[3], false), coalesce(p_class[4], false),
+		coalesce(p_class[5], false))
+	RETURNING id INTO message_row;
+
+	IF cardinality(p_att_sha256) > 0 THEN
+		-- sorted by hash so two deliveries sharing attachments take
+		-- their row locks in the same order (no deadlock)
+		INSERT INTO attachments (sha256, size, data)
+		SELECT DISTINCT ON (a.sha256) a.sha256, octet_length(a.data), a.data
+		  FROM unnest(p_att_sha256, p_att_data) AS a (sha256, data)
+		 ORDER BY a.sha256
+		ON CONFLICT (sha256) DO NOTHING;
+
+		INSERT INTO message_attachments (message_row, position, filename,
+			content_type, inline, content_id, sha256)
+		SELECT message_row, a.ord - 1, a.filename,
+		       coalesce(a.content_type, 'application/octet-stream'),
+		       coalesce(a.inline, false), a.content_id, a.sha256
+		  FROM unnest(p_att_sha256, p_att_filename, p_att_content_type,
+			      p_att_inline, p_att_content_id)
+		       WITH ORDINALITY AS a (sha256, filename, content_type,
+					     inline, content_id, ord);
+	END IF;
+
+	IF new_ticket THEN
+		IF v_requester IS NOT NULL THEN
+			INSERT INTO participants (ticket_id, address, name, role)
+			VALUES (ticket_id, v_requester, p_from_name, 'requester')
+			ON CONFLICT (ticket_id, lower(address)) DO NOTHING;
+		END IF;
+		-- sorted, so two deliveries take their index locks in one order
+		INSERT INTO participants (ticket_id, address, role)
+		SELECT DISTINCT ticket_id, lower(c.address), 'cc'
+		  FROM unnest(string_to_array(v_thread->>'cc', ' ')) AS c (address)
+		 WHERE c.address <> ''
+		 ORDER BY 2
+		ON CONFLICT (ticket_id, lower(address)) DO NOTHING;
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (ticket_id, message_row, 'ticket.created',
+			jsonb_build_object('number', ticket_number, 'queue', p_queue,
+					   'subject', p_subject,
+					   'requester', v_requester));
+		IF v_linked IS NOT NULL THEN
+			INSERT INTO events (ticket_id, message_row, kind, detail)
+			SELECT ticket_id, message_row, 'ticket.linked',
+			       jsonb_build_object('linked_ticket', t.number,
+						  'why', 'reply to a ticket closed more than '
+							 || coalesce(v_thread->>'reopen_days', '14')
+							 || ' days ago')
+			  FROM tickets t WHERE t.id = v_linked;
+		END IF;
+	ELSE
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (ticket_id, message_row, 'message.threaded',
+			jsonb_build_object('reason', thread_reason,
+					   'message_id', v_matched));
+		IF v_reopened THEN
+			INSERT INTO events (ticket_id, message_row, kind, detail)
+			VALUES (ticket_id, message_row, 'ticket.reopened',
+				jsonb_build_object('was', v_status,
+						   'closed_at', v_closed));
+		END IF;
+	END IF;
+	INSERT INTO events (ticket_id, message_row, kind, detail)
+	SELECT ticket_id, message_row, 'thread.refused', r.value
+	  FROM jsonb_array_elements(v_refused) AS r;
+	IF v_thread->>'token_refused' IS NOT NULL THEN
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (ticket_id, message_row, 'thread.token',
+			jsonb_build_object('verdict', v_thread->>'token_refused',
+					   'via', v_thread->>'token_refused_via',
+					   'ticket_id', (v_thread->>'token_refused_ticket')::bigint));
+	END IF;
+	INSERT INTO events (ticket_id, message_row, kind, detail)
+	VALUES (ticket_id, message_row, 'message.received',
+		jsonb_build_object('message_id', p_message_id,
+				   'from', p_from_address,
+				   'mail_from', p_mail_from,
+				   'recipient', p_recipient,
+				   'source', p_source,
+				   'size', octet_length(p_raw),
+				   'attachments', coalesce(cardinality(p_att_sha256), 0),
+				   'warnings', coalesce(cardinality(p_warnings), 0)));
+END
+$$;
