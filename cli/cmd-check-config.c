@@ -1,11 +1,12 @@
 /* postdesk check-config: load and validate the configuration.
  *
  * The same checks the daemon makes at start and on SIGHUP (every key, the
- * queues, the [lmtp] listeners and networks, [auth]).  Prints "ok" and exits 0,
+ * queues, the [lmtp] listeners and networks, [auth], [jobs]).  Prints "ok" and exits 0,
  * or prints the error and exits 78 (EX_CONFIG).  Touches no database.
  */
 #include "pd-cli.h"
 #include "core/pd-listen.h"
+#include "jobs/pd-jobs.h"
 #include "pipeline/pd-pipeline.h"
 
 #include <stdio.h>
@@ -20,7 +21,8 @@ pd_cmd_check_config(PdCli *cli, int argc, char **argv)
 		return pd_cli_usage("check-config", "check-config takes no arguments");
 	config = pd_config_load(cli->config_path, &error);
 	if (config == NULL || !pd_listen_check_config(config, &error) ||
-	    !pd_pipeline_check_config(config, &error)) {
+	    !pd_pipeline_check_config(config, &error) ||
+	    !pd_jobs_check_config(config, &error)) {
 		fprintf(stderr, "postdesk check-config: %s\n", error->message);
 		return PD_EX_CONFIG;
 	}

@@ -16,6 +16,7 @@
 #include "pd-scheduler.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
+#include "jobs/pd-jobs.h"
 
 #include <glib-unix.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ daemon_load_config(const char *path, GError **error)
 	g_autoptr(PdConfig) config = pd_config_load(path, error);
 
 	if (config == NULL || !pd_listen_check_config(config, error) ||
-	    !pd_pipeline_check_config(config, error))
+	    !pd_pipeline_check_config(config, error) || !pd_jobs_check_config(config, error))
 		return NULL;
 	return g_steal_pointer(&config);
 }

@@ -100,16 +100,24 @@ jobs_support_address(const PdConfig *config)
 	return first != NULL ? first->addresses->pdata[0] : NULL;
 }
 
+/* The [jobs] keys. */
+static gboolean
+jobs_parse_own(GKeyFile *kf, PdJobsConfig *jc, GError **error)
+{
+	return jobs_duration(kf, "run_every", 3600, &jc->run_every, error) &&
+	       jobs_duration(kf, "reminder_interval", 30 * 86400, &jc->reminder_interval,
+			     error) &&
+	       jobs_bool(kf, "reminder", &jc->reminder_enabled, error) &&
+	       jobs_bool(kf, "expiry", &jc->expiry_enabled, error);
+}
+
 PdJobsConfig *
 pd_jobs_config_load(const PdConfig *config, GError **error)
 {
 	g_autoptr(PdJobsConfig) jc = g_new0(PdJobsConfig, 1);
 	GKeyFile *kf = config->keyfile;
 
-	if (!jobs_duration(kf, "run_every", 3600, &jc->run_every, error) ||
-	    !jobs_duration(kf, "reminder_interval", 30 * 86400, &jc->reminder_interval, error) ||
-	    !jobs_bool(kf, "reminder", &jc->reminder_enabled, error) ||
-	    !jobs_bool(kf, "expiry", &jc->expiry_enabled, error))
+	if (!jobs_parse_own(kf, jc, error))
 		return NULL;
 	if (kf != NULL && g_key_file_has_group(kf, "outbound")) {
 		g_autoptr(PdOutboundConfig) outbound =
@@ -135,6 +143,14 @@ pd_jobs_config_free(PdJobsConfig *jc)
 	g_free(jc->envelope_from);
 	g_free(jc->write_to);
 	g_free(jc);
+}
+
+gboolean
+pd_jobs_check_config(const PdConfig *config, GError **error)
+{
+	PdJobsConfig jc = { 0 };
+
+	return jobs_parse_own(config->keyfile, &jc, error);
 }
 
 const PdWelcome *

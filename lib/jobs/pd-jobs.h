@@ -45,6 +45,9 @@ gboolean pd_jobs_parse_duration(const char *text, gint64 *seconds_r);
 PdJobsConfig *pd_jobs_config_load(const PdConfig *config, GError **error);
 void pd_jobs_config_free(PdJobsConfig *jc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdJobsConfig, pd_jobs_config_free)
+/* The [jobs] keys only ([outbound] is the sender's to check), for
+ * `postdesk check-config` and postdeskd's start and reload. */
+gboolean pd_jobs_check_config(const PdConfig *config, GError **error);
 
 /* What `contact add` passes to pd_store_contact_add_welcome: NULL when no
  * mail can be sent ([outbound] missing). */

@@ -173,6 +173,12 @@ def test_welcome_without_outbound():
         r = env.postdesk("jobs", "run", "reminder")
         pdtest.check_eq(r.returncode, 64, "a reminder needs [outbound]: %s" % r.stderr)
         env.postdesk("jobs", "run", "expiry", check_rc=0)
+        bad = env.write_config(extra="[jobs]\nreminder_interval = monthly\n", name="bad.conf")
+        r = env.postdesk("check-config", config=bad)
+        pdtest.check_eq(r.returncode, 78, "check-config rejects a bad [jobs]")
+        pdtest.check("reminder_interval" in r.stderr, "says which key: %r" % r.stderr)
+        r = env.postdesk("jobs", "run", "expiry", config=bad)
+        pdtest.check_eq(r.returncode, 64, "jobs run rejects it too")
 
 
 def reminders(env):

@@ -100,6 +100,22 @@ test_config(void **state)
 	assert_null(pd_jobs_config_load(config, &error));
 	assert_true(g_error_matches(error, PD_ERROR, PD_ERROR_USAGE));
 	assert_non_null(strstr(error->message, "reminder_interval"));
+	g_clear_error(&error);
+	assert_false(pd_jobs_check_config(config, &error));
+	g_clear_error(&error);
+	pd_config_unref(config);
+
+	config = config_of("[jobs]\nexpiry = maybe\n");
+	assert_false(pd_jobs_check_config(config, &error));
+	assert_non_null(strstr(error->message, "expiry"));
+	g_clear_error(&error);
+	pd_config_unref(config);
+
+	/* a broken [outbound] is the sender's to report, not the jobs' */
+	config = config_of("[outbound]\nrelay = smtp://127.0.0.1:25\n[jobs]\nexpiry = off\n");
+	assert_true(pd_jobs_check_config(config, &error));
+	assert_null(pd_jobs_config_load(config, &error));
+	g_clear_error(&error);
 	pd_config_unref(config);
 }
 
