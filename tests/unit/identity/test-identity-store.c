@@ -227,7 +227,9 @@ test_deliver_records_identity(void **state)
 				       " AND detail->>'reply' = 'true'"), events_before + 1);
 
 	/* a reply by an unverified stranger on bill's ticket keeps bill as the
-	 * requester but raises needs_authorization */
+	 * requester but raises needs_authorization (the stranger takes part,
+	 * e.g. was Cc'd: a non-participant does not thread at all, see
+	 * sql/0006_threading.sql and tests/integration/test_threading.py) */
 	{
 		g_autofree char *sql = NULL;
 		g_autofree char *first_msgid = NULL;
@@ -238,6 +240,11 @@ test_deliver_records_identity(void **state)
 				      " ON t.id = m.ticket_id WHERE t.number = %" G_GINT64_FORMAT,
 				      first);
 		first_msgid = fixture_text(fx, sql);
+		g_free(sql);
+		sql = g_strdup_printf("INSERT INTO participants (ticket_id, address, role)"
+				      " SELECT id, 'stranger@elsewhere.test', 'cc' FROM tickets"
+				      " WHERE number = %" G_GINT64_FORMAT, first);
+		fixture_exec(fx, sql);
 		assert_int_equal(deliver(store, "stranger@elsewhere.test", first_msgid, FALSE,
 					 "billing", PD_UNKNOWN_SENDERS_OPEN, NULL), first);
 		row = ticket_row(first);
