@@ -1,6 +1,7 @@
 /* pd-pipeline: one message through the stages, for every ingest path.
  *
- *   parse -> (authenticate -> score -> identify -> filter: later issues)
+ *   parse -> authenticate (once per message, pd-pipeline-auth.h)
+ *         -> (score -> filter: later issues) -> per recipient: identify
  *         -> thread -> store+queue
  *
  * The LMTP listener, `postdesk deliver` and `postdesk test` all call this,

@@ -2,11 +2,11 @@
 agents and members set up with the admin CLI, mail delivered to postdeskd,
 the ticket's identity columns and events checked in PostgreSQL.
 
-Authentication is not wired into the pipeline yet, so every mail here is
-unauthenticated (the verdict is FALSE): a contact or an agent address gets
-no privileges, a request to billing@ needs authorization, and the reason
-says why.  The authenticated rows are proven by unit-identity-store (a
-delivery with an authenticated decision) and unit-identity (the table)."""
+The configuration here has no [auth] mode, so authentication is off and
+every mail is unauthenticated (the verdict is FALSE): a contact or an agent
+address gets no privileges, a request to billing@ needs authorization, and
+the reason says why.  Authentication on (SPF/DKIM passes giving the
+privileges) is test_auth_lmtp; the table is unit-identity."""
 import json
 
 import pdtest
