@@ -39,6 +39,72 @@ AS $$
 			 AND lower(p.address) IN (lower(p_sender), lower(p_from)))
 $$;
 
+-- Which existing ticket a mail joins, if any (no reopening here): a
+-- verified token, else a participant's Message-ID, else a participant's
+-- [#N].  refused: what was cited but not allowed, for "thread.refused".
+-- pd_deliver_inbound and `postdesk test` (pd_store_thread_decide) share it.
+CREATE FUNCTION pd_thread_decide(p_candidates text[], p_in_reply_to text, p_from text,
+				 p_thread jsonb,
+				 OUT ticket_id bigint, OUT ticket_number bigint,
+				 OUT matched text, OUT reason text, OUT refused jsonb)
+LANGUAGE plpgsql STABLE
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_sender text := coalesce(p_thread->>'sender', lower(p_from));
+	v_cited_id bigint;
+	v_cited_number bigint;
+BEGIN
+	p_thread := coalesce(p_thread, '{}');
+	refused := '[]';
+	-- 1. a signed token the pipeline verified for this sender
+	IF p_thread->>'token_ticket' IS NOT NULL THEN
+		SELECT t.id, t.number INTO ticket_id, ticket_number
+		  FROM tickets t WHERE t.id = (p_thread->>'token_ticket')::bigint;
+		IF FOUND THEN
+			reason := 'token ' || coalesce(p_thread->>'token_via', '');
+		END IF;
+	END IF;
+	-- 2. a stored Message-ID, when the sender takes part in its ticket
+	IF ticket_id IS NULL THEN
+		SELECT l.ticket_id, l.ticket_number, l.matched
+		  INTO v_cited_id, v_cited_number, matched
+		  FROM pd_thread_lookup(p_candidates) l;
+		IF v_cited_id IS NOT NULL THEN
+			IF pd_thread_participant(v_cited_id, v_sender, p_from) THEN
+				ticket_id := v_cited_id;
+				ticket_number := v_cited_number;
+				reason := CASE WHEN matched = p_in_reply_to
+						      THEN 'In-Reply-To <' || matched || '>'
+						      ELSE 'References <' || matched || '>' END;
+			ELSE
+				refused := refused || jsonb_build_object(
+					'why', 'sender is not a participant',
+					'via', 'Message-ID <' || matched || '>',
+					'ticket', v_cited_number, 'sender', v_sender);
+			END IF;
+		END IF;
+	END IF;
+	-- 3. the subject tag [#N], same condition
+	IF ticket_id IS NULL AND p_thread->>'subject_number' IS NOT NULL THEN
+		SELECT t.id, t.number INTO v_cited_id, v_cited_number
+		  FROM tickets t WHERE t.number = (p_thread->>'subject_number')::bigint;
+		IF FOUND THEN
+			IF pd_thread_participant(v_cited_id, v_sender, p_from) THEN
+				ticket_id := v_cited_id;
+				ticket_number := v_cited_number;
+				reason := 'subject [#' || v_cited_number || ']';
+			ELSE
+				refused := refused || jsonb_build_object(
+					'why', 'sender is not a participant',
+					'via', 'subject [#' || v_cited_number || ']',
+					'ticket', v_cited_number, 'sender', v_sender);
+			END IF;
+		END IF;
+	END IF;
+END
+$$;
+
 DROP FUNCTION pd_deliver_inbound(text, text, text[], text, bytea, text, text, text[],
 	text, text, text, text[], text[], text[], text[], text, text, text, timestamptz,
 	text, boolean, text, text, text, text, text, text, text, text, text, text[],
@@ -74,10 +140,7 @@ DECLARE
 	v_matched text;
 	v_requester text := coalesce(p_from_address, nullif(p_mail_from, ''));
 	v_thread jsonb := coalesce(p_thread, '{}');
-	v_sender text := coalesce(v_thread->>'sender', lower(v_requester));
-	v_refused jsonb := '[]';
-	v_cited_id bigint;
-	v_cited_number bigint;
+	v_refused jsonb;
 	v_status text;
 	v_closed timestamptz;
 	v_linked bigint;
@@ -96,51 +159,9 @@ BEGIN
 		RETURN;
 	END IF;
 
-	-- 1. a signed token the pipeline verified for this sender
-	IF v_thread->>'token_ticket' IS NOT NULL THEN
-		SELECT t.id, t.number INTO ticket_id, ticket_number
-		  FROM tickets t WHERE t.id = (v_thread->>'token_ticket')::bigint;
-		IF FOUND THEN
-			thread_reason := 'token ' || coalesce(v_thread->>'token_via', '');
-		END IF;
-	END IF;
-	-- 2. a stored Message-ID, when the sender takes part in its ticket
-	IF ticket_id IS NULL THEN
-		SELECT l.ticket_id, l.ticket_number, l.matched
-		  INTO v_cited_id, v_cited_number, v_matched
-		  FROM pd_thread_lookup(p_candidates) l;
-		IF v_cited_id IS NOT NULL THEN
-			IF pd_thread_participant(v_cited_id, v_sender, p_from_address) THEN
-				ticket_id := v_cited_id;
-				ticket_number := v_cited_number;
-				thread_reason := CASE WHEN v_matched = p_in_reply_to
-						      THEN 'In-Reply-To <' || v_matched || '>'
-						      ELSE 'References <' || v_matched || '>' END;
-			ELSE
-				v_refused := v_refused || jsonb_build_object(
-					'why', 'sender is not a participant',
-					'via', 'Message-ID <' || v_matched || '>',
-					'ticket', v_cited_number, 'sender', v_sender);
-			END IF;
-		END IF;
-	END IF;
-	-- 3. the subject tag [#N], same condition
-	IF ticket_id IS NULL AND v_thread->>'subject_number' IS NOT NULL THEN
-		SELECT t.id, t.number INTO v_cited_id, v_cited_number
-		  FROM tickets t WHERE t.number = (v_thread->>'subject_number')::bigint;
-		IF FOUND THEN
-			IF pd_thread_participant(v_cited_id, v_sender, p_from_address) THEN
-				ticket_id := v_cited_id;
-				ticket_number := v_cited_number;
-				thread_reason := 'subject [#' || v_cited_number || ']';
-			ELSE
-				v_refused := v_refused || jsonb_build_object(
-					'why', 'sender is not a participant',
-					'via', 'subject [#' || v_cited_number || ']',
-					'ticket', v_cited_number, 'sender', v_sender);
-			END IF;
-		END IF;
-	END IF;
+	SELECT d.ticket_id, d.ticket_number, d.matched, d.reason, d.refused
+	  INTO ticket_id, ticket_number, v_matched, thread_reason, v_refused
+	  FROM pd_thread_decide(p_candidates, p_in_reply_to, v_requester, v_thread) d;
 	-- a reply to a solved/closed ticket: reopen it, or link a new one
 	IF ticket_id IS NOT NULL THEN
 		SELECT t.status, coalesce(t.closed_at, t.updated_at) INTO v_status, v_closed

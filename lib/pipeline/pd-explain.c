@@ -500,6 +500,18 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 	pd_identity_decision_clear(&d);
 }
 
+/* The delivery's threading decision (pd-pipeline-thread.c, sql/0006). */
+static gboolean
+explain_thread(PdConfig *config, PdStore *store, const PdMail *mail, GPtrArray *candidates,
+	       const char *recipient, ExplainRecipient *r, GError **error)
+{
+	g_autoptr(GPtrArray) thread = pd_pipeline_thread_facts(config, recipient, NULL, mail,
+							      candidates);
+
+	return pd_store_thread_decide(store, candidates, mail->in_reply_to, mail->from.address,
+				      thread, &r->ticket, &r->reason, error);
+}
+
 static ExplainRecipient *
 explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 		  GPtrArray *candidates, gboolean from_authenticated, const char *recipient)
@@ -517,7 +529,7 @@ explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 	if (store == NULL) {
 		r->decision = "unknown";
 		r->reason = g_strdup("no database");
-	} else if (!pd_store_thread_lookup(store, candidates, &r->ticket, &r->reason, &error)) {
+	} else if (!explain_thread(config, store, mail, candidates, recipient, r, &error)) {
 		r->decision = "unknown";
 		g_free(r->reason);
 		r->reason = g_strdup_printf("database error: %s", error->message);

@@ -195,6 +195,44 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_param_text(params, NULL);
 }
 
+gboolean
+pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char *in_reply_to,
+		       const char *from, GPtrArray *thread, gint64 *ticket_number_r,
+		       char **reason_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	const char *refused;
+
+	g_return_val_if_fail(store != NULL && ticket_number_r != NULL && reason_r != NULL, FALSE);
+
+	*ticket_number_r = 0;
+	*reason_r = NULL;
+	pd_store_params_init(&params);
+	pd_store_param_take_binary(&params, text_array(thread_candidates));
+	pd_store_param_text(&params, in_reply_to);
+	pd_store_param_text(&params, from);
+	if (thread != NULL)
+		pd_store_param_take_binary(&params, text_array(thread));
+	else
+		pd_store_param_text(&params, NULL);
+	result = pd_store_exec(store, PD_STMT_THREAD_DECIDE, &params, NULL, NULL, error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) != 1 || pd_store_value(result, 0, 0) == NULL) {
+		refused = PQntuples(result) == 1 ? pd_store_value(result, 0, 2) : NULL;
+		if (refused != NULL && strcmp(refused, "[]") != 0)
+			*reason_r = g_strdup_printf("new ticket (refused: %s)", refused);
+		else
+			*reason_r = g_strdup("new ticket");
+		return TRUE;
+	}
+	*ticket_number_r = pd_store_int(result, 0, 0);
+	*reason_r = g_strdup(pd_store_value(result, 0, 1));
+	return TRUE;
+}
+
 /* The original delivery of a key another transaction just committed. */
 static gboolean
 fetch_duplicate(PdStore *store, const char *key, PdDeliveryResult *result_r, GError **error)

@@ -39,6 +39,9 @@ static const struct {
 		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },
 	[PD_STMT_THREAD_LOOKUP] = { "pd_thread_lookup",
 		"SELECT ticket_number, matched FROM pd_thread_lookup($1)" },
+	[PD_STMT_THREAD_DECIDE] = { "pd_thread_decide",
+		"SELECT ticket_number, reason, refused::text"
+		" FROM pd_thread_decide($1, $2, $3, jsonb_object($4::text[]))" },
 	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
 		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
 		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"

@@ -119,6 +119,15 @@ gboolean pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates,
 				gint64 *ticket_number_r, char **reason_r,
 				GError **error);
 
+/* The same decision as a delivery makes (sql/0006_threading.sql), from
+ * the thread step's facts (PdInbound.thread) and the From: a verified
+ * token, else a participant's Message-ID or [#N].  ticket_number_r 0 = new
+ * ticket; reason_r says why, and what was refused.  Reopening a closed
+ * ticket is not part of it. */
+gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
+				const char *in_reply_to, const char *from, GPtrArray *thread,
+				gint64 *ticket_number_r, char **reason_r, GError **error);
+
 /* --- reading tickets (CLI) -------------------------------------------- */
 
 typedef struct {

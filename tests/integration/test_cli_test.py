@@ -43,7 +43,8 @@ def counts(env):
 def main():
     with pdtest.Env() as env:
         config = env.write_config()
-        first = pdtest.message(msgid="<first.1@customer.test>")
+        # Zoë's own first mail: only a participant's reply threads (sql/0006)
+        first = pdtest.message(msgid="<first.1@customer.test>", frm="zoe@customer.test")
         pdtest.run([pdtest.POSTDESK, "-c", config, "deliver", "-f", "zoe@customer.test",
                     "support@example.com"], input=first, check_rc=0)
         number = env.scalar("select number from tickets")

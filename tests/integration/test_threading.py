@@ -12,7 +12,8 @@ tests/unit/token/pd-token-mint under the daemon's [outbound] token_keys:
   - the same token from another sender (the ticket trick), an altered token
     and a token under a wrong key thread nothing (event thread.token);
   - a reply to a closed ticket reopens it within reopen_days, and after
-    that starts a new ticket linked to the old one.
+    that starts a new ticket linked to the old one;
+  - `postdesk test` reports the same decisions (and why it refused).
 """
 import json
 import os
@@ -163,6 +164,17 @@ def main():
         check_eq(events(env, got, "ticket.linked")[0]["linked_ticket"], t1, "linked event")
         check_eq(env.scalar("select status from tickets where id = :'p1'", t1_id), "solved",
                  "old ticket stays solved")
+
+        # `postdesk test` explains the same decision, nothing stored
+        for frm, want in ((BOB, "existing"), (MALLORY, "new")):
+            path = os.path.join(env.dir, "explain.eml")
+            with open(path, "wb") as f:
+                f.write(mail(frm, "<x.%s>" % frm, "Re: [#%d] Printer on fire" % t1))
+            out = json.loads(env.postdesk("test", "--json", path, check_rc=0).stdout)
+            thread = out["recipients"][0]["thread"]
+            check_eq(thread["decision"], want, "postdesk test for %s: %r" % (frm, thread))
+            check(want == "existing" or "not a participant" in thread["reason"],
+                  "refusal explained: %r" % thread)
 
         # Mallory never became a participant of Alice's ticket
         check_eq(env.scalar("select count(*) from participants where ticket_id = :'p1'"
