@@ -120,15 +120,18 @@ pd_jobs_config_load(const PdConfig *config, GError **error)
 	if (!jobs_parse_own(kf, jc, error))
 		return NULL;
 	if (kf != NULL && g_key_file_has_group(kf, "outbound")) {
+		/* A broken [outbound] is the sender's to report (it sends
+		 * nothing until it is fixed); the mails are queued anyway and go
+		 * out then, from the null sender if the bounce address is unknown. */
 		g_autoptr(PdOutboundConfig) outbound =
-			pd_outbound_config_load(kf, config->hostname, error);
+			pd_outbound_config_load(kf, config->hostname, NULL);
 		const char *write_to = jobs_support_address(config);
 
-		if (outbound == NULL)
-			return NULL;
 		jc->outbound = TRUE;
-		jc->envelope_from = g_strdup(pd_outbound_envelope_from(outbound, FALSE));
-		jc->write_to = g_strdup(write_to != NULL ? write_to : outbound->reply_address);
+		jc->envelope_from = g_strdup(outbound != NULL
+					     ? pd_outbound_envelope_from(outbound, FALSE) : "");
+		jc->write_to = g_strdup(write_to != NULL ? write_to
+					: outbound != NULL ? outbound->reply_address : NULL);
 		jc->welcome.envelope_from = jc->envelope_from;
 		jc->welcome.write_to = jc->write_to;
 	}

@@ -41,7 +41,8 @@ extern const char *const pd_jobs_names[];
 gboolean pd_jobs_parse_duration(const char *text, gint64 *seconds_r);
 
 /* [jobs] and what [outbound] says about sending; PD_ERROR_USAGE naming the
- * bad key. */
+ * bad [jobs] key.  A broken [outbound] still counts as configured (mails
+ * wait in the queue until the sender can send them). */
 PdJobsConfig *pd_jobs_config_load(const PdConfig *config, GError **error);
 void pd_jobs_config_free(PdJobsConfig *jc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdJobsConfig, pd_jobs_config_free)

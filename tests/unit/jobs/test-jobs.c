@@ -111,11 +111,17 @@ test_config(void **state)
 	g_clear_error(&error);
 	pd_config_unref(config);
 
-	/* a broken [outbound] is the sender's to report, not the jobs' */
+	/* a broken [outbound] is the sender's to report, not the jobs': the
+	 * mails are queued (from the null sender) and wait for the sender */
 	config = config_of("[outbound]\nrelay = smtp://127.0.0.1:25\n[jobs]\nexpiry = off\n");
 	assert_true(pd_jobs_check_config(config, &error));
-	assert_null(pd_jobs_config_load(config, &error));
-	g_clear_error(&error);
+	jc = pd_jobs_config_load(config, &error);
+	assert_non_null(jc);
+	assert_false(jc->expiry_enabled);
+	assert_non_null(pd_jobs_welcome(jc));
+	assert_string_equal(pd_jobs_welcome(jc)->envelope_from, "");
+	assert_string_equal(pd_jobs_welcome(jc)->write_to, "support@example.com");
+	pd_jobs_config_free(jc);
 	pd_config_unref(config);
 }
 
