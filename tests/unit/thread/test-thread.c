@@ -1,0 +1,150 @@
+/* Unit tests: the thread step's facts (lib/pipeline/pd-pipeline-thread.c):
+ * which tokens name a ticket for which sender, the subject's [#N], the Cc
+ * participants (never our own addresses) and reopen_days.  The store's
+ * half (participants, reopening) is tested over LMTP in
+ * tests/integration/test_threading.py. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "pipeline/pd-pipeline-private.h"
+#include "ticket/pd-ticket.h"
+#include "ticket/pd-token.h"
+
+#define KEY "unit-thread-key-0123456789"
+
+static PdConfig *
+config_with(const char *outbound)
+{
+	g_autofree char *text = g_strdup_printf(
+		"[postdesk]\nconfig_version = 1\nhostname = t.test\n[lmtp]\n"
+		"[queue support]\naddresses = support@example.com, help@example.com\n%s",
+		outbound);
+	g_autoptr(GError) error = NULL;
+	PdConfig *config = pd_config_load_data(text, &error);
+
+	assert_non_null(config);
+	return config;
+}
+
+static PdMail *
+mail_from(const PdConfig *config, const char *from, const char *headers)
+{
+	g_autofree char *text = g_strdup_printf(
+		"From: %s\r\nTo: support@example.com\r\n"
+		"Cc: Bob <BOB@partner.test>, help@example.com, %s\r\n"
+		"Subject: Re: [#10042] printer\r\nMessage-ID: <m.1@customer.test>\r\n%s\r\nhi\r\n",
+		from, from, headers);
+	g_autoptr(GBytes) raw = g_bytes_new(text, strlen(text));
+	g_autoptr(GError) error = NULL;
+	PdMail *mail = pd_mail_parse(raw, &config->mail_limits, &error);
+
+	assert_non_null(mail);
+	return mail;
+}
+
+static const char *
+value(GPtrArray *pairs, const char *key)
+{
+	for (guint i = 0; i + 1 < pairs->len; i += 2)
+		if (strcmp(pairs->pdata[i], key) == 0)
+			return pairs->pdata[i + 1];
+	return NULL;
+}
+
+static GPtrArray *
+facts(const PdConfig *config, const char *rcpt, const PdMail *mail)
+{
+	g_autoptr(GPtrArray) candidates = pd_ticket_thread_candidates(mail, 20);
+
+	return pd_pipeline_thread_facts(config, rcpt, NULL, mail, candidates);
+}
+
+static void
+test_plain(void **state)
+{
+	g_autoptr(PdConfig) config = config_with("");
+	g_autoptr(PdMail) mail = mail_from(config, "Alice <Alice@Customer.test>", "");
+	g_autoptr(GPtrArray) pairs = facts(config, "support@example.com", mail);
+
+	(void)state;
+	assert_string_equal(value(pairs, "sender"), "alice@customer.test");
+	assert_string_equal(value(pairs, "subject_number"), "10042");
+	/* ours (help@) and the sender are not Cc participants */
+	assert_string_equal(value(pairs, "cc"), "bob@partner.test");
+	assert_string_equal(value(pairs, "reopen_days"), "14");
+	assert_null(value(pairs, "token_ticket"));
+	assert_null(value(pairs, "token_refused"));
+}
+
+static void
+test_config(void **state)
+{
+	g_autoptr(PdConfig) off = config_with("[outbound]\nparticipants_from_cc = no\n"
+					      "reopen_days = 3\n");
+	g_autoptr(PdConfig) bad = config_with("[outbound]\nreopen_days = soon\n");
+	g_autoptr(PdMail) mail = mail_from(off, "alice@customer.test", "");
+	g_autoptr(GPtrArray) a = facts(off, "support@example.com", mail);
+	g_autoptr(GPtrArray) b = facts(bad, "support@example.com", mail);
+
+	(void)state;
+	assert_null(value(a, "cc"));
+	assert_string_equal(value(a, "reopen_days"), "3");
+	assert_string_equal(value(b, "reopen_days"), "14");
+}
+
+static void
+test_tokens(void **state)
+{
+	g_autoptr(PdConfig) config = config_with("[outbound]\ntoken_keys = " KEY "\n");
+	const char *secrets[] = { KEY, NULL };
+	const char *wrong_secrets[] = { "some-other-key-9876543210", NULL };
+	g_autoptr(PdTokenKeys) keys = pd_token_keys_new(secrets, NULL);
+	g_autoptr(PdTokenKeys) wrong = pd_token_keys_new(wrong_secrets, NULL);
+	g_autofree char *rcpt = pd_token_reply_address(keys, "support@example.com", 5,
+						       "alice@customer.test", NULL);
+	g_autofree char *forged = pd_token_reply_address(wrong, "support@example.com", 5,
+							 "alice@customer.test", NULL);
+	g_autofree char *msgid = pd_token_message_id(keys, 6, 9, "alice@customer.test",
+						     "t.test", NULL);
+	g_autofree char *irt = g_strdup_printf("In-Reply-To: <%s>\r\n", msgid);
+	g_autoptr(PdMail) alice = mail_from(config, "alice@customer.test", "");
+	g_autoptr(PdMail) mallory = mail_from(config, "mallory@evil.test", "");
+	g_autoptr(PdMail) alice_irt = mail_from(config, "alice@customer.test", irt);
+	g_autoptr(PdMail) mallory_irt = mail_from(config, "mallory@evil.test", irt);
+	g_autoptr(GPtrArray) valid = facts(config, rcpt, alice);
+	g_autoptr(GPtrArray) trick = facts(config, rcpt, mallory);
+	g_autoptr(GPtrArray) forgery = facts(config, forged, alice);
+	g_autoptr(GPtrArray) by_msgid = facts(config, "support@example.com", alice_irt);
+	g_autoptr(GPtrArray) msgid_trick = facts(config, "support@example.com", mallory_irt);
+
+	(void)state;
+	assert_non_null(rcpt);
+	assert_string_equal(value(valid, "token_ticket"), "5");
+	assert_string_equal(value(valid, "token_via"), "recipient");
+	assert_null(value(trick, "token_ticket"));
+	assert_string_equal(value(trick, "token_refused"), "issued to another recipient");
+	assert_string_equal(value(trick, "token_refused_ticket"), "5");
+	assert_null(value(forgery, "token_ticket"));
+	assert_string_equal(value(forgery, "token_refused"), "forged or unknown key");
+	assert_string_equal(value(by_msgid, "token_ticket"), "6");
+	assert_non_null(strstr(value(by_msgid, "token_via"), msgid));
+	assert_null(value(msgid_trick, "token_ticket"));
+	assert_string_equal(value(msgid_trick, "token_refused"), "issued to another recipient");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_tokens),
+	};
+
+	pd_mail_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
