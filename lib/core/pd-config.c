@@ -66,6 +66,31 @@ bad:
 	return FALSE;
 }
 
+gboolean
+pd_config_get_bool(GKeyFile *kf, const char *group, const char *key,
+		   gboolean def, gboolean *value_r, GError **error)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	g_autofree char *text = kf != NULL ? config_string(kf, group, key, NULL) : NULL;
+	g_autofree char *lower = NULL;
+
+	*value_r = def;
+	if (text == NULL)
+		return TRUE;
+	lower = g_ascii_strdown(text, -1);
+	if (g_strv_contains(yes, lower)) {
+		*value_r = TRUE;
+	} else if (g_strv_contains(no, lower)) {
+		*value_r = FALSE;
+	} else {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[%s] %s: yes or no, not \"%s\"", group, key, text);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static GPtrArray *
 config_list(GKeyFile *kf, const char *group, const char *key, const char *def)
 {

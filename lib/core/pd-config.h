@@ -70,6 +70,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdConfig, pd_config_unref)
 const PdQueueConfig *pd_config_queue_for(const PdConfig *config, const char *recipient,
 					 char **subaddress_r);
 
+/* A yes/no key of any section: yes/true/on/1 or no/false/off/0, any case.
+ * Missing: def.  Anything else: FALSE with PD_ERROR_USAGE naming the key
+ * (and *value_r = def, so a caller that passes error = NULL gets the
+ * default).  GKeyFile's own boolean knows only true/false, which postmasters
+ * used to main.cf's "yes" would trip over. */
+gboolean pd_config_get_bool(GKeyFile *kf, const char *group, const char *key,
+			    gboolean def, gboolean *value_r, GError **error);
+
 /* Contact permissions: support, technical, billing, records, contacts. */
 gboolean pd_config_permission_valid(const char *permission);
 const char *const *pd_config_permissions(void);

@@ -61,23 +61,7 @@ jobs_duration(GKeyFile *kf, const char *key, gint64 fallback, gint64 *seconds_r,
 static gboolean
 jobs_bool(GKeyFile *kf, const char *key, gboolean *value_r, GError **error)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
-	static const char *const no[] = { "no", "false", "off", "0", NULL };
-	g_autofree char *text = kf != NULL ? g_key_file_get_string(kf, SECTION, key, NULL) : NULL;
-	g_autofree char *lower = NULL;
-
-	*value_r = TRUE;
-	if (text == NULL)
-		return TRUE;
-	lower = g_ascii_strdown(g_strstrip(text), -1);
-	if (g_strv_contains(no, lower)) {
-		*value_r = FALSE;
-	} else if (!g_strv_contains(yes, lower)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[jobs] %s: yes or no, not \"%s\"",
-			    key, text);
-		return FALSE;
-	}
-	return TRUE;
+	return pd_config_get_bool(kf, SECTION, key, TRUE, value_r, error);
 }
 
 /* The address a new contact is told to write to: the first queue that

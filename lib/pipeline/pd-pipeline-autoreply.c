@@ -83,11 +83,13 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	PdAutoreplyFacts facts = { 0 };
 	PdAutoreplyDecision decision;
 	g_autofree char *limit = NULL, *window = NULL;
+	gboolean acknowledge;
 
 	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
 		return NULL;
-	if (g_key_file_has_key(kf, SECTION, "acknowledge", NULL) &&
-	    !g_key_file_get_boolean(kf, SECTION, "acknowledge", NULL))
+	/* A bad value is check-config's to report; here it keeps the default. */
+	(void)pd_config_get_bool(kf, SECTION, "acknowledge", TRUE, &acknowledge, NULL);
+	if (!acknowledge)
 		return NULL;
 	keys = pd_token_keys_from_keyfile(kf, NULL);	/* NULL: the sender says why */
 	own = own_addresses(config);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/pd-address.h"
+#include "core/pd-config.h"
 #include "core/pd-error.h"
 #include "template/pd-template.h"
 
@@ -120,16 +121,8 @@ pd_outbound_config_load(GKeyFile *kf, const char *hostname, GError **error)
 			    "[outbound] starttls = %s: no, try or required", tls);
 		return NULL;
 	}
-	relay->tls_verify = TRUE;
-	if (g_key_file_has_key(kf, SECTION, "tls_verify", NULL)) {
-		relay->tls_verify = g_key_file_get_boolean(kf, SECTION, "tls_verify", &local);
-		if (local != NULL) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[outbound] tls_verify: yes or no (true/false)");
-			g_error_free(local);
-			return NULL;
-		}
-	}
+	if (!pd_config_get_bool(kf, SECTION, "tls_verify", TRUE, &relay->tls_verify, error))
+		return NULL;
 	relay->ca_file = get_string(kf, "ca_file");
 	relay->username = get_string(kf, "username");
 	relay->password = get_string(kf, "password");

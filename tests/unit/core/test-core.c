@@ -131,6 +131,38 @@ test_config_bad(void **state)
 }
 
 static void
+test_config_bool(void **state)
+{
+	static const struct {
+		const char *text;
+		gboolean ok, value;
+	} cases[] = {
+		{ "yes", TRUE, TRUE }, { "No", TRUE, FALSE }, { "true", TRUE, TRUE },
+		{ "OFF", TRUE, FALSE }, { "1", TRUE, TRUE }, { "0", TRUE, FALSE },
+		{ " on ", TRUE, TRUE }, { "maybe", FALSE, TRUE }, { "", FALSE, TRUE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GKeyFile) kf = g_key_file_new();
+		g_autoptr(GError) error = NULL;
+		gboolean value = 99;
+
+		g_key_file_set_string(kf, "s", "k", cases[i].text);
+		assert_int_equal(pd_config_get_bool(kf, "s", "k", TRUE, &value, &error),
+				 cases[i].ok);
+		assert_int_equal(value, cases[i].value);
+		assert_true(cases[i].ok ? error == NULL : error->code == PD_ERROR_USAGE);
+	}
+	{
+		g_autoptr(GKeyFile) kf = g_key_file_new();
+		gboolean value = TRUE;
+
+		assert_true(pd_config_get_bool(kf, "s", "missing", FALSE, &value, NULL));
+		assert_false(value);
+	}
+}
+
+static void
 test_error_mapping(void **state)
 {
 	g_autoptr(GError) temp = g_error_new(PD_ERROR, PD_ERROR_TEMPFAIL, "db down\r\n250 ok");
@@ -154,6 +186,7 @@ main(void)
 		cmocka_unit_test(test_address_robot),
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_config_bool),
 		cmocka_unit_test(test_error_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
