@@ -152,8 +152,9 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 	number = pd_ticket_subject_number(mail->subject);
 	if (number > 0)
 		add_int(pairs, "subject_number", number);
-	if (kf != NULL && g_key_file_has_key(kf, SECTION, "participants_from_cc", NULL))
-		from_cc = g_key_file_get_boolean(kf, SECTION, "participants_from_cc", NULL);
+	if (kf != NULL)
+		(void)pd_config_get_bool(kf, SECTION, "participants_from_cc", TRUE, &from_cc,
+					 NULL);
 	if (from_cc) {
 		g_autofree char *cc = thread_cc(config, mail, sender);
 

@@ -86,14 +86,17 @@ test_config(void **state)
 	g_autoptr(PdConfig) off = config_with("[outbound]\nparticipants_from_cc = no\n"
 					      "reopen_days = 3\n");
 	g_autoptr(PdConfig) bad = config_with("[outbound]\nreopen_days = soon\n");
+	g_autoptr(PdConfig) yes = config_with("[outbound]\nparticipants_from_cc = yes\n");
 	g_autoptr(PdMail) mail = mail_from(off, "alice@customer.test", "");
 	g_autoptr(GPtrArray) a = facts(off, "support@example.com", mail);
 	g_autoptr(GPtrArray) b = facts(bad, "support@example.com", mail);
+	g_autoptr(GPtrArray) c = facts(yes, "support@example.com", mail);
 
 	(void)state;
 	assert_null(value(a, "cc"));
 	assert_string_equal(value(a, "reopen_days"), "3");
 	assert_string_equal(value(b, "reopen_days"), "14");
+	assert_string_equal(value(c, "cc"), "bob@partner.test");	/* "yes", as documented */
 }
 
 static void
