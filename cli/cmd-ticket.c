@@ -13,12 +13,14 @@
  * U+FFFD or a space; only the line breaks of a body survive.
  */
 #include "pd-cli.h"
+#include "cmd-admin.h"
 #include "store/pd-store-identity.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define TICKET_USAGE "ticket list [--queue Q] [--status S] [--limit N] | ticket show N"
+#define TICKET_USAGE "ticket list [--queue Q] [--status S] [--held] [--limit N] | ticket show N" \
+	" | ticket release N [--actor WHO]"
 #define SUBJECT_WIDTH 50
 #define DEFAULT_LIMIT 50
 
@@ -108,6 +110,7 @@ static int
 ticket_list(PdCli *cli, int argc, char **argv)
 {
 	const char *queue = NULL, *status = NULL;
+	gboolean held_only = FALSE;
 	guint64 limit = DEFAULT_LIMIT;
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
@@ -121,6 +124,10 @@ ticket_list(PdCli *cli, int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (strcmp(argv[i], "--held") == 0) {
+			held_only = TRUE;
+			continue;
+		}
 		if (strcmp(argv[i], "--queue") == 0 && value != NULL) {
 			queue = value;
 		} else if (strcmp(argv[i], "--status") == 0 && value != NULL) {
@@ -142,7 +149,7 @@ ticket_list(PdCli *cli, int argc, char **argv)
 	store = ticket_store(cli, &rc);
 	if (store == NULL)
 		return rc;
-	if (!pd_store_ticket_list(store, queue, status, (guint)limit, &tickets, &error))
+	if (!pd_store_ticket_list(store, queue, status, held_only, (guint)limit, &tickets, &error))
 		return pd_cli_fail(error);
 	if (tickets->len == 0) {
 		printf("no tickets\n");
@@ -353,6 +360,47 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	return PD_EX_OK;
 }
 
+/* An operator lets a held ticket (moderated queue, or an unknown sender in
+ * a `known` queue) go on like any other; the event names who did it. */
+static int
+ticket_release(PdCli *cli, int argc, char **argv)
+{
+	PdAdminArgs args;
+	g_autoptr(PdStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *held = NULL;
+	const char *arg;
+	guint64 number;
+	int rc;
+
+	rc = pd_admin_args_parse(&args, "ticket", "ticket release N [--actor WHO]", NULL,
+				 1, 1, argc - 1, argv + 1);
+	if (rc != 0)
+		return rc;
+	arg = args.argv[0];
+	if (*arg == '#')
+		arg++;
+	if (!parse_count(arg, G_MAXINT64, &number)) {
+		rc = pd_admin_bad(&args, "\"%s\" is not a ticket number", args.argv[0]);
+		goto out;
+	}
+	store = ticket_store(cli, &rc);
+	if (store == NULL)
+		goto out;
+	if (!pd_store_ticket_release(store, (gint64)number, args.actor, &held, &error)) {
+		rc = pd_admin_fail(&args, error);
+		goto out;
+	}
+	if (held == NULL)
+		printf("ticket %" G_GUINT64_FORMAT " was not held\n", number);
+	else
+		printf("ticket %" G_GUINT64_FORMAT " released (was held: %s)\n", number, held);
+	rc = PD_EX_OK;
+out:
+	pd_admin_args_clear(&args);
+	return rc;
+}
+
 int
 pd_cmd_ticket(PdCli *cli, int argc, char **argv)
 {
@@ -362,5 +410,7 @@ pd_cmd_ticket(PdCli *cli, int argc, char **argv)
 		return ticket_list(cli, argc, argv);
 	if (strcmp(argv[1], "show") == 0)
 		return ticket_show(cli, argc, argv);
+	if (strcmp(argv[1], "release") == 0)
+		return ticket_release(cli, argc, argv);
 	return pd_cli_usage(TICKET_USAGE, "ticket: unknown action \"%s\"", argv[1]);
 }

@@ -18,7 +18,7 @@ static const struct {
 	{ "db", pd_cmd_db, "db migrate | db status: database schema" },
 	{ "deliver", pd_cmd_deliver, "deliver -f SENDER RECIPIENT...: one message from stdin (pipe(8))" },
 	{ "test", pd_cmd_test, "test [--json] FILE: what the pipeline decides, nothing stored" },
-	{ "ticket", pd_cmd_ticket, "ticket list | ticket show N: tickets and their messages" },
+	{ "ticket", pd_cmd_ticket, "ticket list | show N | release N: tickets, their messages, lifting a hold" },
 	{ "check-config", pd_cmd_check_config, "check-config: validate the configuration" },
 	{ "account", pd_cmd_account, "account add|list|show|set: customer accounts" },
 	{ "contact", pd_cmd_contact, "contact add|list|show|set|remove|suspend|activate: authorized contacts" },

@@ -20,8 +20,8 @@ pd_ticket_summary_free(PdTicketSummary *summary)
 }
 
 gboolean
-pd_store_ticket_list(PdStore *store, const char *queue, const char *status, guint limit,
-		     GPtrArray **tickets_r, GError **error)
+pd_store_ticket_list(PdStore *store, const char *queue, const char *status, gboolean held_only,
+		     guint limit, GPtrArray **tickets_r, GError **error)
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
@@ -33,6 +33,7 @@ pd_store_ticket_list(PdStore *store, const char *queue, const char *status, guin
 	pd_store_param_text(&params, queue);
 	pd_store_param_text(&params, status);
 	pd_store_param_int(&params, limit);
+	pd_store_param_bool(&params, held_only);
 	result = pd_store_exec(store, PD_STMT_TICKET_LIST, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -265,4 +266,30 @@ pd_store_ticket_get(PdStore *store, gint64 number, PdTicketView **ticket_r, GErr
 		return FALSE;
 	}
 	return ok;
+}
+
+gboolean
+pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, char **held_r,
+			GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	g_return_val_if_fail(store != NULL && actor != NULL && held_r != NULL, FALSE);
+
+	*held_r = NULL;
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, number);
+	pd_store_param_text(&params, actor);
+	result = pd_store_exec(store, PD_STMT_TICKET_RELEASE, &params, NULL, NULL, error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) == 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "no ticket %" G_GINT64_FORMAT, number);
+		return FALSE;
+	}
+	*held_r = pd_store_dup(result, 0, 0);
+	return TRUE;
 }

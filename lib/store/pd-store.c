@@ -48,7 +48,18 @@ static const struct {
 		" extract(epoch FROM t.updated_at)::bigint"
 		" FROM tickets t JOIN queues q ON q.id = t.queue_id"
 		" WHERE ($1::text IS NULL OR q.name = $1) AND ($2::text IS NULL OR t.status = $2)"
+		" AND (NOT $4::bool OR t.held IS NOT NULL)"
 		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
+	/* One statement: the hold is lifted and its event written together;
+	 * no row = no such ticket, a NULL hold = it was not held. */
+	[PD_STMT_TICKET_RELEASE] = { "pd_ticket_release",
+		"WITH target AS (SELECT id, held FROM tickets WHERE number = $1 FOR UPDATE),"
+		" lifted AS (UPDATE tickets SET held = NULL, updated_at = now() FROM target"
+		"  WHERE tickets.id = target.id AND target.held IS NOT NULL RETURNING tickets.id),"
+		" logged AS (INSERT INTO events (ticket_id, actor, kind, detail)"
+		"  SELECT lifted.id, $2, 'ticket.released', jsonb_build_object('held', target.held)"
+		"  FROM lifted, target RETURNING 1)"
+		" SELECT target.held, (SELECT count(*) FROM logged) FROM target" },
 	[PD_STMT_TICKET] = { "pd_ticket",
 		"SELECT t.id, t.number, q.name, t.subject, t.status, t.priority, t.category,"
 		" t.requester_address, t.requester_name, t.needs_authorization,"

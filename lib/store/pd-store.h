@@ -144,7 +144,15 @@ void pd_ticket_summary_free(PdTicketSummary *summary);
 
 /* Tickets, most recently updated first.  queue/status NULL = any. */
 gboolean pd_store_ticket_list(PdStore *store, const char *queue, const char *status,
-			      guint limit, GPtrArray **tickets_r, GError **error);
+			      gboolean held_only, guint limit, GPtrArray **tickets_r,
+			      GError **error);
+/* Lift the hold of a ticket held for moderation (or for an unknown sender
+ * in a `known` queue), with a "ticket.released" event by actor.  No such
+ * ticket: FALSE, PD_ERROR_NOTFOUND.  *held_r gets the hold that was lifted
+ * ("moderate", "known"), or NULL when the ticket was not held (nothing
+ * written). */
+gboolean pd_store_ticket_release(PdStore *store, gint64 number, const char *actor,
+				 char **held_r, GError **error);
 
 typedef struct {
 	char *address;
