@@ -1,13 +1,16 @@
 /* postdesk check-config: load and validate the configuration.
  *
  * The same checks the daemon makes at start and on SIGHUP (every key, the
- * queues, the [lmtp] listeners and networks, [auth], [jobs]).  Prints "ok" and exits 0,
+ * queues, the [lmtp] listeners and networks, [auth], [jobs], [outbound] with
+ * every reply template: an unknown placeholder is reported as path:line).
+ * Prints "ok" and exits 0,
  * or prints the error and exits 78 (EX_CONFIG).  Touches no database.
  */
 #include "pd-cli.h"
 #include "core/pd-listen.h"
 #include "jobs/pd-jobs.h"
 #include "pipeline/pd-pipeline.h"
+#include "smtp/pd-outbound.h"
 
 #include <stdio.h>
 
@@ -22,7 +25,8 @@ pd_cmd_check_config(PdCli *cli, int argc, char **argv)
 	config = pd_config_load(cli->config_path, &error);
 	if (config == NULL || !pd_listen_check_config(config, &error) ||
 	    !pd_pipeline_check_config(config, &error) ||
-	    !pd_jobs_check_config(config, &error)) {
+	    !pd_jobs_check_config(config, &error) ||
+	    !pd_outbound_check(config->keyfile, config->hostname, NULL, &error)) {
 		fprintf(stderr, "postdesk check-config: %s\n", error->message);
 		return PD_EX_CONFIG;
 	}

@@ -1,0 +1,46 @@
+"""postdesk check-config validates [outbound] and every reply template
+(issue 4: an unknown placeholder is an error, reported as path:line), and
+accepts the shipped defaults in filters/templates."""
+import os
+import shutil
+
+import pdtest
+from pdtest import check, check_eq
+
+TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def outbound(templates, extra=""):
+    return ("[outbound]\nrelay = smtp://127.0.0.1:25\n"
+            "from = Example Support <support@example.com>\n"
+            "token_keys = %s\ntemplates = %s\n%s" % (KEY, templates, extra))
+
+
+def main():
+    with pdtest.Env(migrate=False) as env:
+        good = env.write_config(extra=outbound(TEMPLATES), name="good.conf")
+        p = env.postdesk("check-config", config=good)
+        check_eq((p.returncode, p.stdout.strip()), (0, "ok"), "shipped templates: " + p.stderr)
+
+        broken = os.path.join(env.dir, "templates")
+        shutil.copytree(TEMPLATES, broken)
+        with open(os.path.join(broken, "ack.txt"), "a") as f:
+            f.write("Your ticket: {{ticket.nonsense}}\n")
+        bad = env.write_config(extra=outbound(broken), name="bad.conf")
+        p = env.postdesk("check-config", config=bad)
+        check_eq(p.returncode, 78, "unknown placeholder refused")
+        check("ack.txt:" in p.stderr and "ticket.nonsense" in p.stderr,
+              "path:line and the placeholder named: " + p.stderr)
+
+        worse = env.write_config(extra=outbound(TEMPLATES, "tls_verify = perhaps\n"),
+                                 name="worse.conf")
+        p = env.postdesk("check-config", config=worse)
+        check_eq(p.returncode, 78, "bad [outbound] key refused: " + p.stderr)
+        ok = env.write_config(extra=outbound(TEMPLATES, "tls_verify = no\n"), name="ok.conf")
+        check_eq(env.postdesk("check-config", config=ok).returncode, 0, "tls_verify = no")
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
