@@ -577,7 +577,7 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 							      names->pdata[i]));
 		r = recipients->pdata[recipients->len - 1];
 		pd_pipeline_autoreply_explain(config, r->recipient, envelope, mail,
-					      r->ticket > 0, &r->ack_send, &r->ack_reason,
+					      auth_outcome.result, r->ticket > 0, &r->ack_send, &r->ack_reason,
 					      &r->ack_to);
 	}
 	if (as_json)

@@ -74,7 +74,8 @@ own_addresses(const PdConfig *config)
 
 GPtrArray *
 pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
-			      const PdEnvelope *envelope, const PdMail *mail)
+			      const PdEnvelope *envelope, const PdMail *mail,
+			      const PdAuthResult *auth)
 {
 	GKeyFile *kf = config->keyfile;
 	g_autoptr(PdTokenKeys) keys = NULL;
@@ -98,8 +99,15 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	facts.keys = keys;
 	facts.own_addresses = (const char *const *)own->pdata;
 	facts.delimiter = config->recipient_delimiter;
-	/* authentication and scoring are not wired into the pipeline yet:
-	 * auth_known and spam stay FALSE until they are */
+	/* No backscatter to a forged sender whose domain asks receivers to
+	 * reject what fails DMARC.  A temporary DNS failure proves nothing
+	 * either way, so it is not treated as known.  Scoring is not wired
+	 * yet: spam stays FALSE. */
+	if (auth != NULL && auth->source != PD_AUTH_SOURCE_NONE && !auth->temporary) {
+		facts.auth_known = TRUE;
+		facts.from_authenticated = auth->from_authenticated;
+		facts.dmarc_reject = auth->dmarc_policy == PD_DMARC_POLICY_REJECT;
+	}
 	pd_autoreply_decide(&facts, &decision);
 
 	pairs = g_ptr_array_new_with_free_func(g_free);
@@ -127,7 +135,8 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 
 void
 pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
-			      const PdEnvelope *envelope, const PdMail *mail, gboolean existing,
+			      const PdEnvelope *envelope, const PdMail *mail,
+			      const PdAuthResult *auth, gboolean existing,
 			      gboolean *send_r, char **reason_r, char **to_r)
 {
 	const PdQueueConfig *queue = pd_config_queue_for(config, recipient, NULL);
@@ -149,7 +158,7 @@ pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
 		assumed.mail_from = mail->from.address;
 		envelope = &assumed;
 	}
-	pairs = pd_pipeline_autoreply_request(config, queue, envelope, mail);
+	pairs = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth);
 	if (pairs == NULL) {
 		*reason_r = g_strdup("not configured ([outbound] missing or acknowledge = no)");
 		return;

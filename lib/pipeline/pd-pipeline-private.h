@@ -10,6 +10,7 @@
 #include "mail/pd-mail.h"
 #include "store/pd-store.h"
 #include "ticket/pd-identity.h"
+#include "auth/pd-auth.h"
 
 /* The identify step (pd-pipeline-identity.c): look up the From's facts on
  * store and decide for queue.  from_authenticated is lib/auth's verdict
@@ -21,14 +22,16 @@ gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
 
 /* The acknowledge step (pd-pipeline-autoreply.c): the request for
  * pd_outbound_ack as key/value pairs (PdInbound.autoreply), or NULL when
- * no acknowledgement is configured. */
+ * no acknowledgement is configured.  auth: the sender authentication of
+ * the message, NULL when it is off (then DMARC cannot veto a reply). */
 GPtrArray *pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
-					 const PdEnvelope *envelope, const PdMail *mail);
+					 const PdEnvelope *envelope, const PdMail *mail,
+					 const PdAuthResult *auth);
 /* The same decision for `postdesk test`: would recipient's copy be
  * acknowledged (existing: it threads into a ticket), why, and to whom. */
 void pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
 				   const PdEnvelope *envelope, const PdMail *mail,
-				   gboolean existing, gboolean *send_r, char **reason_r,
+				   const PdAuthResult *auth, gboolean existing, gboolean *send_r, char **reason_r,
 				   char **to_r);
 
 /* The thread step (pd-pipeline-thread.c): key/value pairs for

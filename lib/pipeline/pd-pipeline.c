@@ -332,7 +332,7 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	inbound.thread_candidates = candidates;
 	thread = pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates);
 	inbound.thread = thread;
-	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail);
+	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth->result);
 	inbound.autoreply = autoreply;
 	inbound.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */
 	pipeline_store_one(pipeline, config, queue, &inbound, auth->from_authenticated,
