@@ -26,42 +26,10 @@ import time
 import datetime
 
 import pdtest
+from smtpsink import SINK, Sink, header
 
-SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
 KEY = "jobs-test-key-0123456789abcdef"
-
-
-class Sink:
-    """smtp-sink on loopback, one file per mail (-d)."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="pdtest-sink-")
-        os.chmod(self.dir, 0o777)   # smtp-sink writes dumps as nobody
-        self.port = pdtest.free_port()
-        argv = [SINK]
-        if os.geteuid() == 0:
-            argv += ["-u", "nobody"]
-        argv += ["-d", os.path.join(self.dir, "%M."), "127.0.0.1:%d" % self.port, "16"]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        pdtest.wait_port(self.port, proc=self.proc)
-
-    def dumps(self):
-        out = []
-        for name in sorted(os.listdir(self.dir)):
-            with open(os.path.join(self.dir, name), "rb") as f:
-                out.append(f.read().decode("utf-8", "replace"))
-        return out
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def outbound_config(port):
@@ -71,11 +39,6 @@ def outbound_config(port):
             "token_keys = %s\ntemplates = %s\npoll_interval = 0.2\n"
             "retry_delays = 1\nconnect_timeout = 5\nreply_timeout = 5\ntimeout = 5\n\n"
             % (port, KEY, TEMPLATES))
-
-
-def header(text, name):
-    m = re.search(r"(?mi)^%s:[ \t]*(.*(?:\r?\n[ \t].*)*)" % re.escape(name), text)
-    return re.sub(r"\r?\n[ \t]+", " ", m.group(1)).strip() if m else None
 
 
 def body(text):

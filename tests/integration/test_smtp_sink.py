@@ -18,46 +18,11 @@ import tempfile
 import time
 
 import pdtest
+from smtpsink import SINK, Sink
 
-SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 TOOL = os.path.join(pdtest.BUILD_DIR, "tests", "unit", "smtp", "pd-smtp-tool")
 TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
 KEY = "integration-test-key-0123456789"
-
-
-class Sink:
-    def __init__(self, *options):
-        self.dir = tempfile.mkdtemp(prefix="pdtest-sink-")
-        os.chmod(self.dir, 0o777)   # smtp-sink writes dumps as nobody
-        self.port = pdtest.free_port()
-        argv = [SINK]
-        if os.geteuid() == 0:
-            argv += ["-u", "nobody"]
-        argv += ["-d", os.path.join(self.dir, "%M.")] + list(options)
-        argv += ["127.0.0.1:%d" % self.port, "16"]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        pdtest.wait_port(self.port, proc=self.proc)
-
-    @property
-    def url(self):
-        return "smtp://127.0.0.1:%d" % self.port
-
-    def dumps(self):
-        out = []
-        for name in sorted(os.listdir(self.dir)):
-            with open(os.path.join(self.dir, name), "rb") as f:
-                out.append(f.read().decode("utf-8", "replace"))
-        return out
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def send(url, *extra, rcpts=("alice@customer.test",), timeout=60):
