@@ -207,6 +207,12 @@ daemon_run(PdDaemon *daemon)
 
 	for (guint i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
+	/* The stop is under way: a repeated SIGTERM or SIGINT (an impatient
+	 * supervisor) must not kill the teardown half-way now that GLib has
+	 * put the default actions back; the forced exits below bound how long
+	 * the teardown can take. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	if (daemon->forced_exit)
 		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
 	pd_scheduler_stop();

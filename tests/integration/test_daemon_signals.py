@@ -61,6 +61,16 @@ def main():
         w.close()
         check_eq(d.stop(), 0, "exit status")
 
+        # An impatient supervisor: SIGTERM again and again while postdeskd
+        # tears down still ends in a clean exit 0, never death by signal.
+        for _ in range(3):
+            d = env.daemon()
+            end = time.time() + 0.5
+            while d.alive() and time.time() < end:
+                d.proc.send_signal(signal.SIGTERM)
+                time.sleep(0.002)
+            check_eq(d.stop(), 0, "exit status under repeated SIGTERM")
+
 
 if __name__ == "__main__":
     main()
