@@ -223,23 +223,6 @@ pd_admin_date(const PdAdminArgs *args, const char *text, int *exit_r)
 	return g_strdup(text);
 }
 
-void
-pd_admin_json_string(GString *out, const char *text)
-{
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		guchar c = (guchar)*p;
-
-		if (c == '"' || c == '\\')
-			g_string_append_printf(out, "\\%c", c);
-		else if (c < 0x20)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_c(out, (char)c);
-	}
-	g_string_append_c(out, '"');
-}
-
 static void
 print_record(const PdAdminTable *table)
 {

@@ -12,6 +12,7 @@
 #define CMD_ADMIN_H
 
 #include "pd-cli.h"
+#include "core/pd-json.h"
 #include "store/pd-store-identity.h"
 
 typedef struct {
@@ -58,7 +59,5 @@ int pd_admin_print_read(const PdAdminArgs *args, PdStore *store, PdAdminQuery qu
 			const char *key);
 /* Print tables for people. */
 void pd_admin_print_tables(GPtrArray *tables);
-/* Append text as a JSON string. */
-void pd_admin_json_string(GString *out, const char *text);
 
 #endif

@@ -80,7 +80,7 @@ row_json(GString *out, const PdOutboundRow *row)
 	for (guint i = 0; i < row->recipients->len; i++) {
 		if (i > 0)
 			g_string_append(out, ", ");
-		pd_admin_json_string(out, row->recipients->pdata[i]);
+		pd_json_string(out, row->recipients->pdata[i]);
 	}
 	g_string_append_c(out, ']');
 	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
@@ -88,7 +88,7 @@ row_json(GString *out, const PdOutboundRow *row)
 		if (texts[i].value == NULL)
 			g_string_append(out, "null");
 		else
-			pd_admin_json_string(out, texts[i].value);
+			pd_json_string(out, texts[i].value);
 	}
 	g_string_append_printf(out, ", \"size\": %" G_GSIZE_FORMAT "}",
 			       row->message != NULL ? g_bytes_get_size(row->message) : 0);

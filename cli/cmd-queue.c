@@ -43,19 +43,19 @@ json_member(GString *out, const char *key, const char *value)
 	if (value == NULL)
 		g_string_append(out, "null");
 	else
-		pd_admin_json_string(out, value);
+		pd_json_string(out, value);
 }
 
 static void
 queue_json(GString *out, const PdQueueConfig *queue, char **counts)
 {
 	g_string_append(out, "{\"name\": ");
-	pd_admin_json_string(out, queue->name);
+	pd_json_string(out, queue->name);
 	g_string_append(out, ", \"addresses\": [");
 	for (guint i = 0; i < queue->addresses->len; i++) {
 		if (i > 0)
 			g_string_append(out, ", ");
-		pd_admin_json_string(out, queue->addresses->pdata[i]);
+		pd_json_string(out, queue->addresses->pdata[i]);
 	}
 	g_string_append_c(out, ']');
 	json_member(out, "permission", queue->permission);

@@ -7,6 +7,7 @@
  */
 #include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
+#include "core/pd-json.h"
 #include "pd-pipeline-auth.h"
 #include "core/pd-address.h"
 #include "core/pd-error.h"
@@ -50,35 +51,6 @@ explain_recipient_free(gpointer data)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-static void
-json_string(GString *out, const char *text)
-{
-	g_autofree char *valid = NULL;
-
-	if (text == NULL) {
-		g_string_append(out, "null");
-		return;
-	}
-	if (!g_utf8_validate(text, -1, NULL))
-		text = valid = g_utf8_make_valid(text, -1);
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-		switch (*p) {
-		case '"': g_string_append(out, "\\\""); break;
-		case '\\': g_string_append(out, "\\\\"); break;
-		case '\n': g_string_append(out, "\\n"); break;
-		case '\r': g_string_append(out, "\\r"); break;
-		case '\t': g_string_append(out, "\\t"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, *p);
-		}
-	}
-	g_string_append_c(out, '"');
-}
-
 /* ,"key": */
 static void
 json_key(GString *out, const char *key)
@@ -87,7 +59,7 @@ json_key(GString *out, const char *key)
 
 	if (last != '{' && last != '[')
 		g_string_append_c(out, ',');
-	json_string(out, key);
+	pd_json_string(out, key);
 	g_string_append_c(out, ':');
 }
 
@@ -95,7 +67,7 @@ static void
 json_member_string(GString *out, const char *key, const char *value)
 {
 	json_key(out, key);
-	json_string(out, value);
+	pd_json_string(out, value);
 }
 
 static void
@@ -149,7 +121,7 @@ json_strings(GString *out, const char *key, GPtrArray *strings)
 	for (guint i = 0; strings != NULL && i < strings->len; i++) {
 		if (i > 0)
 			g_string_append_c(out, ',');
-		json_string(out, strings->pdata[i]);
+		pd_json_string(out, strings->pdata[i]);
 	}
 	g_string_append_c(out, ']');
 }

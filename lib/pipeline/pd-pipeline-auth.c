@@ -17,6 +17,7 @@
  *     mode, and only the trusted authserv-ids count in trust-ar mode.
  */
 #include "pd-pipeline-auth.h"
+#include "core/pd-json.h"
 
 #include <arpa/inet.h>
 #include <gmime/gmime.h>
@@ -254,29 +255,14 @@ pd_pipeline_auth_outcome_clear(PdPipelineAuthOutcome *outcome)
 	outcome->from_authenticated = FALSE;
 }
 
-/* A JSON string; value may be peer input (d=, HELO, an SPF explanation):
- * made valid UTF-8, since PostgreSQL refuses anything else in jsonb. */
+/* "key":value, value a JSON string (pd_json_string repairs peer input:
+ * d=, HELO, an SPF explanation) or null. */
 static void
 json_str(GString *out, const char *key, const char *text)
 {
-	g_autofree char *value = text != NULL ? g_utf8_make_valid(text, -1) : NULL;
-
 	if (key != NULL)
 		g_string_append_printf(out, "\"%s\":", key);
-	if (value == NULL) {
-		g_string_append(out, "null");
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_printf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			g_string_append_printf(out, "\\u%04x", *p);
-		else
-			g_string_append_c(out, (char)*p);
-	}
-	g_string_append_c(out, '"');
+	pd_json_string(out, text);
 }
 
 static char *

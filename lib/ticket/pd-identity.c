@@ -9,6 +9,7 @@
  * organisation.  No I/O, no clock: the store says whether a contact expired.
  */
 #include "pd-identity.h"
+#include "core/pd-json.h"
 
 #include <string.h>
 
@@ -256,27 +257,6 @@ pd_identity_decide(const PdIdentityFacts *facts, gboolean from_authenticated,
 }
 
 static void
-json_string(GString *out, const char *text)
-{
-	if (text == NULL) {
-		g_string_append(out, "null");
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		guchar c = (guchar)*p;
-
-		if (c == '"' || c == '\\')
-			g_string_append_printf(out, "\\%c", c);
-		else if (c < 0x20)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_c(out, (char)c);
-	}
-	g_string_append_c(out, '"');
-}
-
-static void
 json_id(GString *out, const char *key, gint64 id)
 {
 	g_string_append_printf(out, ", \"%s\": ", key);
@@ -291,7 +271,7 @@ pd_identity_decision_json(const PdIdentityDecision *d)
 {
 	GString *out = g_string_new("{\"kind\": ");
 
-	json_string(out, pd_requester_kind_name(d->kind));
+	pd_json_string(out, pd_requester_kind_name(d->kind));
 	g_string_append_printf(out, ", \"authenticated\": %s, \"privileged\": %s, "
 			       "\"agent_action\": %s, \"authorized\": %s, "
 			       "\"needs_authorization\": %s, \"permission\": ",
@@ -300,14 +280,14 @@ pd_identity_decision_json(const PdIdentityDecision *d)
 			       d->agent_action ? "true" : "false",
 			       d->authorized ? "true" : "false",
 			       d->needs_authorization ? "true" : "false");
-	json_string(out, d->permission);
+	pd_json_string(out, d->permission);
 	g_string_append(out, ", \"held\": ");
-	json_string(out, pd_hold_name(d->hold));
+	pd_json_string(out, pd_hold_name(d->hold));
 	json_id(out, "agent_id", d->agent_id);
 	json_id(out, "account_id", d->account_id);
 	json_id(out, "contact_id", d->contact_id);
 	g_string_append(out, ", \"reason\": ");
-	json_string(out, d->reason);
+	pd_json_string(out, d->reason);
 	g_string_append_c(out, '}');
 	return g_string_free(out, FALSE);
 }

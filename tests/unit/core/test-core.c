@@ -8,6 +8,7 @@
 #include "core/pd-address.h"
 #include "core/pd-config.h"
 #include "core/pd-error.h"
+#include "core/pd-json.h"
 
 static void
 test_address_canonical(void **state)
@@ -163,6 +164,29 @@ test_config_bool(void **state)
 }
 
 static void
+test_json_string(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ NULL, "null" },
+		{ "", "\"\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "l1\nl2\r\t", "\"l1\\nl2\\r\\t\"" },
+		{ "\x01\x7f", "\"\\u0001\\u007f\"" },
+		{ "Gr\xc3\xbc\xc3\x9f" "e", "\"Gr\xc3\xbc\xc3\x9f" "e\"" },
+		{ "bad\xff", "\"bad\xef\xbf\xbd\"" },	/* repaired to U+FFFD */
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GString) out = g_string_new(NULL);
+
+		pd_json_string(out, cases[i].in);
+		assert_string_equal(out->str, cases[i].out);
+	}
+}
+
+static void
 test_error_mapping(void **state)
 {
 	g_autoptr(GError) temp = g_error_new(PD_ERROR, PD_ERROR_TEMPFAIL, "db down\r\n250 ok");
@@ -187,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_bool),
+		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_error_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
