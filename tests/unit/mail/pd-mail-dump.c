@@ -11,41 +11,15 @@
 #include <string.h>
 
 #include "mail/pd-mail.h"
-
-static void
-json_string(GString *out, const char *s)
-{
-	if (s == NULL) {
-		g_string_append(out, "null");
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const char *p = s; *p; p++) {
-		guchar c = *p;
-
-		switch (c) {
-		case '"': g_string_append(out, "\\\""); break;
-		case '\\': g_string_append(out, "\\\\"); break;
-		case '\n': g_string_append(out, "\\n"); break;
-		case '\r': g_string_append(out, "\\r"); break;
-		case '\t': g_string_append(out, "\\t"); break;
-		default:
-			if (c < 0x20)
-				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, c);
-		}
-	}
-	g_string_append_c(out, '"');
-}
+#include "core/pd-json.h"
 
 static void
 json_address(GString *out, const PdMailAddress *a)
 {
 	g_string_append(out, "{\"address\":");
-	json_string(out, a->address);
+	pd_json_string(out, a->address);
 	g_string_append(out, ",\"name\":");
-	json_string(out, a->name);
+	pd_json_string(out, a->name);
 	g_string_append_c(out, '}');
 }
 
@@ -68,7 +42,7 @@ json_strings(GString *out, const GPtrArray *list)
 	for (guint i = 0; i < list->len; i++) {
 		if (i > 0)
 			g_string_append_c(out, ',');
-		json_string(out, list->pdata[i]);
+		pd_json_string(out, list->pdata[i]);
 	}
 	g_string_append_c(out, ']');
 }
@@ -85,7 +59,7 @@ dump(GString *out, const PdMail *m, gboolean content)
 	g_string_append(out, "{\"from\":");
 	json_address(out, &m->from);
 	g_string_append(out, ",\"sender\":");
-	json_string(out, m->sender);
+	pd_json_string(out, m->sender);
 	g_string_append(out, ",\"to\":");
 	json_addresses(out, m->to);
 	g_string_append(out, ",\"cc\":");
@@ -93,19 +67,19 @@ dump(GString *out, const PdMail *m, gboolean content)
 	g_string_append(out, ",\"reply_to\":");
 	json_address(out, &m->reply_to);
 	g_string_append(out, ",\"subject\":");
-	json_string(out, m->subject);
+	pd_json_string(out, m->subject);
 	g_string_append(out, ",\"message_id\":");
-	json_string(out, m->message_id);
+	pd_json_string(out, m->message_id);
 	g_string_append(out, ",\"in_reply_to\":");
-	json_string(out, m->in_reply_to);
+	pd_json_string(out, m->in_reply_to);
 	g_string_append(out, ",\"references\":");
 	json_strings(out, m->references);
 	g_string_append_printf(out, ",\"date\":%" G_GINT64_FORMAT ",\"text_body\":", m->date);
-	json_string(out, m->text_body);
+	pd_json_string(out, m->text_body);
 	g_string_append_c(out, ',');
 	json_bool(out, "text_from_html", m->text_from_html);
 	g_string_append(out, ",\"html_body\":");
-	json_string(out, m->html_body);
+	pd_json_string(out, m->html_body);
 	g_string_append(out, ",\"attachments\":[");
 	for (guint i = 0; i < m->attachments->len; i++) {
 		const PdMailAttachment *a = m->attachments->pdata[i];
@@ -113,11 +87,11 @@ dump(GString *out, const PdMail *m, gboolean content)
 		if (i > 0)
 			g_string_append_c(out, ',');
 		g_string_append(out, "{\"filename\":");
-		json_string(out, a->filename);
+		pd_json_string(out, a->filename);
 		g_string_append(out, ",\"content_type\":");
-		json_string(out, a->content_type);
+		pd_json_string(out, a->content_type);
 		g_string_append(out, ",\"content_id\":");
-		json_string(out, a->content_id);
+		pd_json_string(out, a->content_id);
 		g_string_append_c(out, ',');
 		json_bool(out, "inline", a->inline_part);
 		g_string_append_printf(out, ",\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\"",
@@ -128,7 +102,7 @@ dump(GString *out, const PdMail *m, gboolean content)
 			g_autofree char *b64 = g_base64_encode(data, len);
 
 			g_string_append(out, ",\"content\":");
-			json_string(out, b64);
+			pd_json_string(out, b64);
 		}
 		g_string_append_c(out, '}');
 	}
