@@ -17,30 +17,22 @@ tests/unit/token/pd-token-mint under the daemon's [outbound] token_keys:
 """
 import json
 import os
-import subprocess
 
 import pdtest
 from pdtest import check, check_eq
 
 KEY = "threading-test-key-0123456789"
 WRONG_KEY = "another-key-nobody-configured-42"
-MINT = os.path.join(pdtest.BUILD_DIR, "tests", "unit", "token", "pd-token-mint")
 ALICE = "alice@customer.test"
 BOB = "bob@partner.test"
 MALLORY = "mallory@evil.test"
 
 
-def mint(*args):
-    p = subprocess.run([MINT] + [str(a) for a in args], capture_output=True, text=True)
-    if p.returncode != 0:
-        pdtest.fail("pd-token-mint: %s" % p.stderr)
-    return p.stdout.strip()
+mint = pdtest.mint_token
 
 
 def deliver(d, data, sender, rcpt="support@example.com"):
-    replies = pdtest.lmtp_deliver(d.port, sender, [rcpt], data)
-    check(replies and replies[-1].startswith("250"), "delivered: %r" % replies)
-    return int(replies[-1].rsplit(" ", 1)[1])
+    return pdtest.deliver_ticket(d.port, data, sender, rcpt)
 
 
 def mail(frm, msgid, subject="Printer on fire", headers=(), to="support@example.com"):
@@ -55,8 +47,8 @@ def events(env, number, kind):
 
 
 def main():
-    if not os.path.exists(MINT):
-        pdtest.skip("pd-token-mint not built (%s)" % MINT)
+    if not os.path.exists(pdtest.MINT):
+        pdtest.skip("pd-token-mint not built (%s)" % pdtest.MINT)
     outbound = ("[outbound]\nrelay = smtp://127.0.0.1:%d\nacknowledge = no\n"
                 "token_keys = %s\nreopen_days = 7\n" % (pdtest.free_port(), KEY))
     with pdtest.Env() as env:

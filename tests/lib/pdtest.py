@@ -34,6 +34,7 @@ POSTDESK = os.path.join(BUILD_DIR, "cli", "postdesk")
 CORPORA = os.environ.get("PD_CORPORA",
                          os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "corpora")))
 DATA_DIR = os.path.join(SOURCE_DIR, "tests", "data")
+MINT = os.path.join(BUILD_DIR, "tests", "unit", "token", "pd-token-mint")
 
 SKIP = 77
 
@@ -361,3 +362,19 @@ def lmtp_deliver(port, sender, recipients, data, lhlo="mx.test"):
     w.send("QUIT\r\n")
     w.close()
     return replies
+
+
+def deliver_ticket(port, data, sender, rcpt="support@example.com"):
+    """One mail over LMTP that must be accepted; the ticket number of the 250."""
+    replies = lmtp_deliver(port, sender, [rcpt], data)
+    check(replies and replies[-1].startswith("250"), "delivered: %r" % replies)
+    return int(replies[-1].rsplit(" ", 1)[1])
+
+
+def mint_token(*args):
+    """pd-token-mint (tests/unit/token): reply KEY BASE TICKET_ID RECIPIENT, or
+    msgid KEY TICKET_ID SERIAL RECIPIENT HOST; the value it prints."""
+    p = subprocess.run([MINT] + [str(a) for a in args], capture_output=True, text=True)
+    if p.returncode != 0:
+        fail("pd-token-mint: %s" % p.stderr)
+    return p.stdout.strip()
