@@ -33,6 +33,9 @@
 #define MAX_DELAYS 16
 #define PRUNE_EVERY (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 #define LEDGER_KEEP_MIN 86400	/* seconds; more when autoreply_window is longer */
+/* A forward attaches the original up to this size; a larger one is only
+ * quoted (its text) and stays in the ticket. */
+#define FORWARD_ATTACH_MAX ((gsize)10 * 1024 * 1024)
 
 typedef struct {
 	PdConfig *config;		/* the configuration these were made from */
@@ -197,6 +200,7 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 	g_autoptr(GPtrArray) refs = g_ptr_array_new();
 	GMimeMessage *message;
 	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GBytes) original = NULL;
 	const char *site = s->outbound->from_name != NULL ? s->outbound->from_name
 							   : s->config->hostname;
 
@@ -221,6 +225,15 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 	ctx.to_address = row->recipients->pdata[0];
 	ctx.in_reply_to = row->in_reply_to;
 	ctx.references = row->references->len > 0 ? (const char *const *)refs->pdata : NULL;
+	/* mail to agents answers nobody: generated, not replied (RFC 3834) */
+	if (strcmp(row->kind, "notification") == 0 || strcmp(row->kind, "forward") == 0)
+		ctx.auto_submitted = "auto-generated";
+	if (strcmp(row->kind, "forward") == 0 && row->message_row != 0) {
+		if (!pd_store_outbound_original(sender->store, row->message_row,
+						FORWARD_ATTACH_MAX, &original, error))
+			return FALSE;
+		ctx.attach_message = original;
+	}
 	message = pd_template_render(tpl, row->values, &ctx, error);
 	if (message == NULL)
 		return FALSE;

@@ -12,6 +12,7 @@
 #include "core/pd-address.h"
 #include "core/pd-error.h"
 #include "mail/pd-mail.h"
+#include "store/pd-store-outbound.h"
 #include "ticket/pd-ticket.h"
 
 #include <string.h>
@@ -30,6 +31,8 @@ typedef struct {
 	gboolean ack_send;	/* pd_pipeline_autoreply_explain() */
 	char *ack_reason;
 	char *ack_to;
+	GPtrArray *notify;	/* PdNotifyTarget *: pd_store_notify_plan() */
+	char *notify_error;	/* why notify is NULL */
 } ExplainRecipient;
 
 static void
@@ -46,6 +49,8 @@ explain_recipient_free(gpointer data)
 	g_free(r->identity_text);
 	g_free(r->ack_reason);
 	g_free(r->ack_to);
+	g_clear_pointer(&r->notify, g_ptr_array_unref);
+	g_free(r->notify_error);
 	g_free(r);
 }
 
@@ -232,7 +237,27 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		json_member_bool(out, "send", r->ack_send);
 		json_member_string(out, "reason", r->ack_reason);
 		json_member_string(out, "to", r->ack_to);
-		g_string_append(out, "}}");
+		g_string_append_c(out, '}');
+		json_key(out, "notify");
+		if (r->notify == NULL)
+			g_string_append(out, "null");
+		else
+			g_string_append_c(out, '[');
+		for (guint j = 0; r->notify != NULL && j < r->notify->len; j++) {
+			const PdNotifyTarget *t = r->notify->pdata[j];
+
+			if (j > 0)
+				g_string_append_c(out, ',');
+			g_string_append_c(out, '{');
+			json_member_string(out, "kind", t->kind);
+			json_member_string(out, "address", t->address);
+			json_member_string(out, "name", t->name);
+			json_member_string(out, "why", t->why);
+			g_string_append_c(out, '}');
+		}
+		if (r->notify != NULL)
+			g_string_append_c(out, ']');
+		g_string_append_c(out, '}');
 	}
 	g_string_append_c(out, ']');
 	json_member_bool(out, "stored", FALSE);
@@ -281,6 +306,28 @@ text_addresses(GString *out, const char *label, GPtrArray *addresses)
 	}
 	for (guint i = 0; i < addresses->len; i++)
 		text_address(out, i == 0 ? label : "", addresses->pdata[i]);
+}
+
+/* "Notify:" lines: one per agent mail, or why nobody gets one. */
+static void
+explain_text_notify(GString *out, const ExplainRecipient *r)
+{
+	if (r->notify == NULL) {
+		text_field(out, "  Notify:", r->notify_error);
+		return;
+	}
+	for (guint i = 0; i < r->notify->len; i++) {
+		const PdNotifyTarget *t = r->notify->pdata[i];
+		g_autofree char *line = NULL;
+
+		if (t->address == NULL)
+			line = g_strdup_printf("nobody (%s)", t->why);
+		else
+			line = g_strdup_printf("%s %s%s%s (%s)", t->kind, t->address,
+					       t->name != NULL ? ", " : "",
+					       t->name != NULL ? t->name : "", t->why);
+		text_field(out, i == 0 ? "  Notify:" : "", line);
+	}
 }
 
 static char *
@@ -402,6 +449,7 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		text_field(out, "  Requester:", r->identity_text);
 		ack = g_strdup_printf("%s (%s)", r->ack_send ? "yes" : "no", r->ack_reason);
 		text_field(out, "  Acknowledge:", ack);
+		explain_text_notify(out, r);
 	}
 
 	g_string_append_printf(out, "\nText body%s:\n", mail->text_from_html ?
@@ -484,6 +532,28 @@ explain_thread(PdConfig *config, PdStore *store, const PdMail *mail, GPtrArray *
 				      thread, &r->ticket, &r->reason, error);
 }
 
+/* Who would hear of it: the delivery's own plan (sql/0007_notify.sql). */
+static void
+explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
+	       const PdQueueConfig *queue, const PdMail *mail)
+{
+	g_autoptr(GPtrArray) request = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (queue == NULL) {
+		r->notify_error = g_strdup("- (no queue)");
+		return;
+	}
+	if (store == NULL || strcmp(r->decision, "unknown") == 0) {
+		r->notify_error = g_strdup("unknown (no database)");
+		return;
+	}
+	request = pd_pipeline_notify_request(config, queue, mail);
+	if (!pd_store_notify_plan(store, r->ticket, request, r->identity_json, &r->notify,
+				  &error))
+		r->notify_error = g_strdup_printf("unknown (database error: %s)", error->message);
+}
+
 static ExplainRecipient *
 explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 		  GPtrArray *candidates, gboolean from_authenticated, const char *recipient)
@@ -512,6 +582,7 @@ explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 			r->reason = g_strdup(r->ticket > 0 ? "thread match" : "new ticket");
 	}
 	explain_identity(r, config, store, queue, mail, from_authenticated);
+	explain_notify(r, config, store, queue, mail);
 	return r;
 }
 

@@ -33,8 +33,8 @@ config_uint(GKeyFile *kf, const char *key, guint fallback)
 	return error == NULL && value >= 0 && value <= G_MAXINT ? (guint)value : fallback;
 }
 
-static void
-add_pair(GPtrArray *pairs, const char *key, const char *value)
+void
+pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value)
 {
 	if (value == NULL)
 		return;
@@ -116,19 +116,19 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 			? pd_address_canonicalize(mail->from.address, config->recipient_delimiter)
 			: NULL;
 
-		add_pair(pairs, "suppress", decision.reason);
-		add_pair(pairs, "to", from);
+		pd_pipeline_pair_add(pairs, "suppress", decision.reason);
+		pd_pipeline_pair_add(pairs, "to", from);
 		pd_autoreply_decision_clear(&decision);
 		return pairs;
 	}
 	limit = g_strdup_printf("%u", config_uint(kf, "autoreply_limit", 3));
 	window = g_strdup_printf("%u", config_uint(kf, "autoreply_window", 3600));
-	add_pair(pairs, "to", decision.recipient);
-	add_pair(pairs, "name", decision.recipient_name);
-	add_pair(pairs, "template", "ack");
-	add_pair(pairs, "queue", queue->name);
-	add_pair(pairs, "limit", limit);
-	add_pair(pairs, "window", window);
+	pd_pipeline_pair_add(pairs, "to", decision.recipient);
+	pd_pipeline_pair_add(pairs, "name", decision.recipient_name);
+	pd_pipeline_pair_add(pairs, "template", "ack");
+	pd_pipeline_pair_add(pairs, "queue", queue->name);
+	pd_pipeline_pair_add(pairs, "limit", limit);
+	pd_pipeline_pair_add(pairs, "window", window);
 	pd_autoreply_decision_clear(&decision);
 	return pairs;
 }

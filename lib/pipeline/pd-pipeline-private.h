@@ -34,6 +34,15 @@ void pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient
 				   const PdAuthResult *auth, gboolean existing, gboolean *send_r, char **reason_r,
 				   char **to_r);
 
+/* key, value appended to a key/value list (nothing when value is NULL). */
+void pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value);
+
+/* What agents hear of the message (pd-pipeline-notify.c): key/value pairs
+ * for pd_outbound_notify (PdInbound.notify), or NULL when [outbound] is
+ * missing or notify_agents = no. */
+GPtrArray *pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
+				      const PdMail *mail);
+
 /* The thread step (pd-pipeline-thread.c): key/value pairs for
  * PdInbound.thread: the sender, a signed token verified for it (or the
  * verdict of a refused one), the subject's [#N], the Cc participants and

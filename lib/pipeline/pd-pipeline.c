@@ -311,6 +311,7 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	g_autofree char *key = NULL;
 	g_autoptr(GPtrArray) autoreply = NULL;
 	g_autoptr(GPtrArray) thread = NULL;
+	g_autoptr(GPtrArray) notify = NULL;
 	const PdQueueConfig *queue;
 	PdInbound inbound = { 0 };
 
@@ -334,6 +335,8 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	inbound.thread = thread;
 	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth->result);
 	inbound.autoreply = autoreply;
+	notify = pd_pipeline_notify_request(config, queue, mail);
+	inbound.notify = notify;
 	inbound.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */
 	pipeline_store_one(pipeline, config, queue, &inbound, auth->from_authenticated,
 			   &outcome->result, &outcome->error);

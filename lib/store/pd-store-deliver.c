@@ -31,17 +31,6 @@ pd_delivery_result_clear(PdDeliveryResult *result)
 	memset(result, 0, sizeof(*result));
 }
 
-static GByteArray *
-text_array(GPtrArray *strings)
-{
-	guint count = strings != NULL ? strings->len : 0;
-	GByteArray *array = pd_store_array_new(PD_PG_OID_TEXT, count, FALSE);
-
-	for (guint i = 0; i < count; i++)
-		pd_store_array_add(array, strings->pdata[i] != NULL ? strings->pdata[i] : "", -1);
-	return array;
-}
-
 /* Addresses and names of a PdMailAddress list, as two parallel arrays. */
 static void
 address_arrays(GPtrArray *list, GByteArray **addresses_r, GByteArray **names_r)
@@ -139,12 +128,12 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 
 	pd_store_param_text(params, in->idempotency_key);		/* 1 */
 	pd_store_param_text(params, in->queue);
-	pd_store_param_take_binary(params, text_array(in->thread_candidates));
+	pd_store_param_take_binary(params, pd_store_text_array(in->thread_candidates));
 	pd_store_param_text(params, raw_sha256);
 	pd_store_param_binary(params, raw, raw_len);			/* 5 */
 	pd_store_param_text(params, mail->message_id);
 	pd_store_param_text(params, mail->in_reply_to);
-	pd_store_param_take_binary(params, text_array(mail->references));
+	pd_store_param_take_binary(params, pd_store_text_array(mail->references));
 	pd_store_param_text(params, mail->from.address);
 	pd_store_param_text(params, mail->from.name);			/* 10 */
 	pd_store_param_text(params, mail->sender);
@@ -169,7 +158,7 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 	pd_store_param_text(params, env != NULL ? env->client_helo : NULL);
 	pd_store_param_text(params, env != NULL ? env->protocol : NULL);
 	pd_store_param_text(params, env != NULL ? env->source : NULL);	/* 30 */
-	pd_store_param_take_binary(params, text_array(mail->warnings));
+	pd_store_param_take_binary(params, pd_store_text_array(mail->warnings));
 	class = pd_store_array_new(PD_PG_OID_BOOL, G_N_ELEMENTS(flags), FALSE);
 	for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
 		guint8 flag = flags[i] ? 1 : 0;
@@ -183,14 +172,19 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 				 ? pd_identity_decision_json(in->identity) : NULL);
 	/* 40: the acknowledgement request for pd_outbound_ack (sql/0003) */
 	if (in->autoreply != NULL)
-		pd_store_param_take_binary(params, text_array(in->autoreply));
+		pd_store_param_take_binary(params, pd_store_text_array(in->autoreply));
 	else
 		pd_store_param_text(params, NULL);
 	/* 41: the authenticate step's outcome for pd_message_auth (sql/0004) */
 	pd_store_param_text(params, in->auth);
 	/* 42: the thread step's facts for pd_deliver_inbound (sql/0006) */
 	if (in->thread != NULL)
-		pd_store_param_take_binary(params, text_array(in->thread));
+		pd_store_param_take_binary(params, pd_store_text_array(in->thread));
+	else
+		pd_store_param_text(params, NULL);
+	/* 43: what agents hear of it, for pd_outbound_notify (sql/0007) */
+	if (in->notify != NULL)
+		pd_store_param_take_binary(params, pd_store_text_array(in->notify));
 	else
 		pd_store_param_text(params, NULL);
 }
@@ -209,11 +203,11 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 	*ticket_number_r = 0;
 	*reason_r = NULL;
 	pd_store_params_init(&params);
-	pd_store_param_take_binary(&params, text_array(thread_candidates));
+	pd_store_param_take_binary(&params, pd_store_text_array(thread_candidates));
 	pd_store_param_text(&params, in_reply_to);
 	pd_store_param_text(&params, from);
 	if (thread != NULL)
-		pd_store_param_take_binary(&params, text_array(thread));
+		pd_store_param_take_binary(&params, pd_store_text_array(thread));
 	else
 		pd_store_param_text(&params, NULL);
 	result = pd_store_exec(store, PD_STMT_THREAD_DECIDE, &params, NULL, NULL, error);
@@ -330,7 +324,7 @@ pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates, gint64 *tic
 	if (reason_r != NULL)
 		*reason_r = NULL;
 	pd_store_params_init(&params);
-	pd_store_param_take_binary(&params, text_array(thread_candidates));
+	pd_store_param_take_binary(&params, pd_store_text_array(thread_candidates));
 	result = pd_store_exec(store, PD_STMT_THREAD_LOOKUP, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)

@@ -270,6 +270,42 @@ pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
 	return TRUE;
 }
 
+gboolean
+pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size, GBytes **raw_r,
+			   GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	const char *escaped;
+	unsigned char *bytes;
+	size_t len = 0;
+
+	g_return_val_if_fail(store != NULL && raw_r != NULL, FALSE);
+
+	*raw_r = NULL;
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, message_row);
+	pd_store_param_int(&params, (gint64)MIN(max_size, (gsize)G_MAXINT64));
+	result = outbound_exec(store,
+		"SELECT r.data FROM messages m JOIN raw_messages r ON r.sha256 = m.raw_sha256"
+		" WHERE m.id = $1 AND r.size <= $2::bigint",
+		&params, "outbound original", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	escaped = PQntuples(result) == 1 ? pd_store_value(result, 0, 0) : NULL;
+	if (escaped == NULL)
+		return TRUE;
+	bytes = PQunescapeBytea((const unsigned char *)escaped, &len);
+	if (bytes == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "outbound original: out of memory");
+		return FALSE;
+	}
+	*raw_r = g_bytes_new(bytes, len);
+	PQfreemem(bytes);
+	return TRUE;
+}
+
 /* One outcome: an UPDATE of our claimed row and its event, one statement. */
 static gboolean
 record(PdStore *store, gint64 id, const char *set_sql, const char *instance, const char *reply,
@@ -441,4 +477,55 @@ pd_store_outbound_cancel(PdStore *store, gint64 id, const char *actor, GError **
 		" SELECT ticket_id, $2, 'outbound.cancelled', jsonb_build_object('id', id)"
 		" FROM u RETURNING id",
 		"cancel", error);
+}
+
+void
+pd_notify_target_free(PdNotifyTarget *target)
+{
+	if (target == NULL)
+		return;
+	g_free(target->kind);
+	g_free(target->address);
+	g_free(target->name);
+	g_free(target->why);
+	g_free(target);
+}
+
+gboolean
+pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
+		     const char *identity, GPtrArray **targets_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	GPtrArray *targets;
+
+	g_return_val_if_fail(store != NULL && targets_r != NULL, FALSE);
+
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, ticket_number);
+	if (request != NULL)
+		pd_store_param_take_binary(&params, pd_store_text_array(request));
+	else
+		pd_store_param_text(&params, NULL);
+	pd_store_param_text(&params, identity);
+	result = outbound_exec(store,
+		"SELECT p.kind, p.address, p.name, p.why FROM pd_notify_plan("
+		" (SELECT id FROM tickets WHERE number = $1::bigint), $1::bigint = 0,"
+		" jsonb_object($2::text[]), $3::jsonb) p",
+		&params, "notify plan", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	targets = g_ptr_array_new_with_free_func((GDestroyNotify)pd_notify_target_free);
+	for (int i = 0; i < PQntuples(result); i++) {
+		PdNotifyTarget *t = g_new0(PdNotifyTarget, 1);
+
+		t->kind = pd_store_dup(result, i, 0);
+		t->address = pd_store_dup(result, i, 1);
+		t->name = pd_store_dup(result, i, 2);
+		t->why = pd_store_dup(result, i, 3);
+		g_ptr_array_add(targets, t);
+	}
+	*targets_r = targets;
+	return TRUE;
 }

@@ -61,6 +61,10 @@ gboolean pd_store_outbound_prune_ledger(PdStore *store, guint keep_seconds, guin
 /* Fix the rendered mail of a claimed row (before its first attempt). */
 gboolean pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
 				       const char *message_id, GBytes *message, GError **error);
+/* The raw bytes of a stored message (what a forward attaches), or NULL
+ * in raw_r when there is none or it is larger than max_size bytes. */
+gboolean pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size,
+				    GBytes **raw_r, GError **error);
 /* Outcomes of a claimed row.  PD_ERROR_NOTFOUND when the row is no longer
  * ours (cancelled, or recovered after the lease). */
 gboolean pd_store_outbound_sent(PdStore *store, gint64 id, const char *instance,
@@ -74,6 +78,25 @@ gboolean pd_store_outbound_deferred(PdStore *store, gint64 id, const char *insta
 				    const char *reply, guint delay_seconds,
 				    gboolean count_attempt, guint max_attempts,
 				    gboolean *failed_r, GError **error);
+
+/* --- notifications and forwards (sql/0007_notify.sql) ------------------- */
+
+/* One line of pd_notify_plan: kind "notification", "forward" or "none"
+ * (address NULL, why says why nobody hears of it). */
+typedef struct {
+	char *kind;
+	char *address;
+	char *name;		/* the agent's name, may be NULL */
+	char *why;
+} PdNotifyTarget;
+
+void pd_notify_target_free(PdNotifyTarget *target);
+/* Who would hear of a message (`postdesk test`), reading only: ticket_number
+ * 0 for a new ticket, request the pipeline's key/value pairs
+ * (pd_pipeline_notify_request, NULL: not configured), identity the identity
+ * decision's JSON (may be NULL).  targets_r: PdNotifyTarget *. */
+gboolean pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
+			      const char *identity, GPtrArray **targets_r, GError **error);
 
 /* --- the operator ------------------------------------------------------ */
 

@@ -59,6 +59,8 @@ void pd_store_param_take_binary(PdStoreParams *params, GByteArray *data);
 #define PD_PG_OID_BYTEA 17
 #define PD_PG_OID_TEXT 25
 GByteArray *pd_store_array_new(guint32 element_oid, guint32 count, gboolean has_null);
+/* A text[] of strings (NULL elements as ""); NULL strings: empty. */
+GByteArray *pd_store_text_array(GPtrArray *strings);
 void pd_store_array_add(GByteArray *array, const void *data, gssize len);	/* data NULL = SQL NULL */
 
 /* Run prepared statement stmt; NULL (and error set, TEMPFAIL) unless the

@@ -28,7 +28,11 @@ static const struct {
 		/* pd_outbound_ack (sql/0003): the acknowledgement, same
 		 * statement, so it commits with the ticket or not at all */
 		" pd_outbound_ack(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" jsonb_object($40::text[]), $39::jsonb)"
+		" jsonb_object($40::text[]), $39::jsonb),"
+		/* pd_outbound_notify (sql/0007): notifications and forwards
+		 * to agents, same statement */
+		" pd_outbound_notify(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
+		" jsonb_object($43::text[]), $39::jsonb)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
@@ -347,6 +351,17 @@ pd_store_array_new(guint32 element_oid, guint32 count, gboolean has_null)
 		put_u32(array, count);
 		put_u32(array, 1);
 	}
+	return array;
+}
+
+GByteArray *
+pd_store_text_array(GPtrArray *strings)
+{
+	guint count = strings != NULL ? strings->len : 0;
+	GByteArray *array = pd_store_array_new(PD_PG_OID_TEXT, count, FALSE);
+
+	for (guint i = 0; i < count; i++)
+		pd_store_array_add(array, strings->pdata[i] != NULL ? strings->pdata[i] : "", -1);
 	return array;
 }
 

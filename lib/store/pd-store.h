@@ -96,6 +96,11 @@ typedef struct {
 	 * days) for pd_deliver_inbound (sql/0006_threading.sql).  NULL: only a
 	 * participant's Message-ID threads. */
 	GPtrArray *thread;
+	/* What agents hear of it, key/value pairs (pd_pipeline_notify_request:
+	 * queue, group:QUEUE, forward_to, from, robot, envelope_from) for
+	 * pd_outbound_notify (sql/0007_notify.sql): notifications and
+	 * forwards.  NULL: none. */
+	GPtrArray *notify;
 } PdInbound;
 
 typedef struct {

@@ -98,6 +98,34 @@ text_part(const char *subtype, const char *text)
 	return GMIME_PART(part);
 }
 
+/* A mail attached byte for byte (RFC 2046 5.2.1: message/rfc822 is 7bit,
+ * 8bit or binary, never encoded); the name helps clients that save it. */
+static GMimePart *
+message_part(GBytes *raw)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(raw, &len);
+	GMimePart *part = g_mime_part_new_with_type("message", "rfc822");
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+	GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(
+		stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	GMimeContentEncoding encoding = GMIME_CONTENT_ENCODING_7BIT;
+
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] >= 0x80 || data[i] == 0) {
+			encoding = GMIME_CONTENT_ENCODING_8BIT;
+			break;
+		}
+	}
+	g_mime_part_set_content(part, content);
+	g_mime_part_set_content_encoding(part, encoding);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+	g_mime_part_set_filename(part, "original.eml");
+	g_object_unref(content);
+	g_object_unref(stream);
+	return part;
+}
+
 /* Names in UTF-8 (RFC 2047), not whatever charset GMime finds smallest. */
 static void
 add_mailbox(GMimeMessage *message, GMimeAddressType type, const char *name, const char *address)
@@ -123,7 +151,7 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 		   GError **error)
 {
 	GMimeMessage *message;
-	GMimeObject *obj;
+	GMimeObject *obj, *content;
 	g_autofree char *subject = NULL, *body = NULL, *html = NULL;
 	g_autofree char *from_name = NULL, *reply_name = NULL, *to_name = NULL;
 	g_autofree char *message_id = NULL, *reply_address = NULL;
@@ -179,10 +207,7 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 	body = pd_template_render_body(tpl, values);
 	html = pd_template_render_html(tpl, values);
 	if (html == NULL) {
-		GMimePart *part = text_part("plain", body);
-
-		g_mime_message_set_mime_part(message, GMIME_OBJECT(part));
-		g_object_unref(part);
+		content = GMIME_OBJECT(text_part("plain", body));
 	} else {
 		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
 		GMimePart *plain = text_part("plain", body);
@@ -190,11 +215,22 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 
 		g_mime_multipart_add(alt, GMIME_OBJECT(plain));
 		g_mime_multipart_add(alt, GMIME_OBJECT(rich));
-		g_mime_message_set_mime_part(message, GMIME_OBJECT(alt));
 		g_object_unref(plain);
 		g_object_unref(rich);
-		g_object_unref(alt);
+		content = GMIME_OBJECT(alt);
 	}
+	if (ctx->attach_message != NULL) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		GMimePart *original = message_part(ctx->attach_message);
+
+		g_mime_multipart_add(mixed, content);
+		g_mime_multipart_add(mixed, GMIME_OBJECT(original));
+		g_object_unref(content);
+		g_object_unref(original);
+		content = GMIME_OBJECT(mixed);
+	}
+	g_mime_message_set_mime_part(message, content);
+	g_object_unref(content);
 	return message;
 }
 

@@ -84,13 +84,16 @@ typedef struct {
 	const char *const *references;	/* oldest first, NULL-terminated, or NULL */
 	const char *auto_submitted;	/* NULL: auto-replied with in_reply_to, else auto-generated */
 	gint64 date;			/* unix time; 0 = now */
+	GBytes *attach_message;		/* a mail attached as message/rfc822 (a forward's
+					 * original), or NULL */
 } PdTemplateContext;
 
 /* A complete RFC 5322 message: From, To, Subject, Date, Message-ID
  * (pd_token_message_id), In-Reply-To/References, Reply-To (the token
  * address), Auto-Submitted, X-Auto-Response-Suppress, X-Postdesk-Ticket,
  * MIME-Version, and a UTF-8 quoted-printable text part (multipart/
- * alternative with the HTML part when there is one).  PD_ERROR_PERMFAIL
+ * alternative with the HTML part when there is one); with attach_message,
+ * that body and the attached mail, byte for byte, in a multipart/mixed.  PD_ERROR_PERMFAIL
  * when the recipient is not an address. */
 GMimeMessage *pd_template_render(const PdTemplate *tpl, GHashTable *values,
 				 const PdTemplateContext *ctx, GError **error);

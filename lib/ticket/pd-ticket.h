@@ -22,6 +22,14 @@ char *pd_ticket_idempotency_key(const char *recipient_canonical, const PdMail *m
  * Duplicates removed; at most max entries (a peer controls References). */
 GPtrArray *pd_ticket_thread_candidates(const PdMail *mail, guint max);
 
+/* The first line of the mail agents get (filters/templates/
+ * agent-notification.txt, forward.txt): what an agent's reply has above
+ * it (or above the quoted copy of it, "> " prefixed) is the answer; the
+ * line and everything after it are the quoted notification.  Documented
+ * in filters/templates/README.md; an operator who edits the template
+ * keeps it. */
+#define PD_TICKET_REPLY_MARKER "##- Reply above this line -##"
+
 /* "[#10042]"-style subject tag for a public ticket number. */
 char *pd_ticket_subject_tag(gint64 number);
 

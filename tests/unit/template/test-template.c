@@ -12,6 +12,7 @@
 
 #include "core/pd-error.h"
 #include "template/pd-template.h"
+#include "ticket/pd-ticket.h"
 
 #define KEY "unit-test-template-key-0123456789"
 
@@ -401,7 +402,7 @@ test_default_templates(void **state)
 	g_autoptr(PdTemplateSet) set = pd_template_set_load(dir, &error);
 	static const char *const names[] = {
 		"ack", "authorization-notice", "approval-request", "welcome", "reminder",
-		"agent-notification", "agent-reply",
+		"agent-notification", "agent-reply", "forward",
 	};
 	g_autoptr(GHashTable) v = values_new("ticket.number", "10042", "ticket.subject", "Help",
 					     "site.name", "Example", "contact.name", "Ann",
@@ -420,6 +421,10 @@ test_default_templates(void **state)
 		subject = pd_template_render_subject(tpl, v);
 		assert_true(strlen(body) > 20 && strlen(subject) > 0);
 		assert_null(strstr(body, "{{"));
+		/* mail to agents: the reply side cuts at the marker */
+		if (g_str_has_prefix(names[i], "agent-notification") ||
+		    strcmp(names[i], "forward") == 0)
+			assert_true(g_str_has_prefix(body, PD_TICKET_REPLY_MARKER "\n"));
 	}
 	{
 		const PdTemplate *ack = pd_template_set_lookup(set, "ack", NULL, NULL, NULL);
@@ -432,6 +437,52 @@ test_default_templates(void **state)
 		assert_null(strstr(body, "You may not ask"));
 		assert_non_null(strstr(html, "<b>#10042</b>"));
 	}
+}
+
+/* A forward: the body and the original byte for byte, message/rfc822. */
+static void
+test_attach_message(void **state)
+{
+	const char *keylist[] = { KEY, NULL };
+	g_autoptr(PdTokenKeys) keys = pd_token_keys_new(keylist, NULL);
+	g_autoptr(PdTemplate) tpl = parse_ok("Subject: Fwd: {{ticket.subject}}\n\n"
+					     PD_TICKET_REPLY_MARKER "\n\n{{message.text}}\n", NULL);
+	g_autoptr(GHashTable) v = values_new("ticket.subject", "Help", "message.text", "Hi", NULL);
+	static const char original[] =
+		"From: Ann <ann@customer.test>\r\nSubject: Gr\xc3\xbc\xc3\x9f\x65\r\n"
+		"Message-ID: <orig@customer.test>\r\n\r\nFrom the start\r\n--not-a-boundary\r\n"
+		".\r\nbye\r\n";
+	g_autoptr(GBytes) raw = g_bytes_new_static(original, sizeof(original) - 1);
+	PdTemplateContext ctx = {
+		.keys = keys, .ticket_id = 77, .ticket_number = 10042, .serial = 6,
+		.hostname = "desk.example.com", .from_address = "support@example.com",
+		.reply_base = "support@example.com", .to_address = "boss@partner.test",
+		.in_reply_to = "<orig@customer.test>", .auto_submitted = "auto-generated",
+		.attach_message = raw,
+	};
+	g_autoptr(GError) error = NULL;
+	GMimeMessage *msg = pd_template_render(tpl, v, &ctx, &error);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autofree char *text = NULL;
+	GMimeMessage *back;
+	GMimeObject *body;
+
+	assert_non_null(msg);
+	bytes = pd_template_message_bytes(msg);
+	text = bytes_text(bytes);
+	g_object_unref(msg);
+	assert_non_null(strstr(text, "\r\nAuto-Submitted: auto-generated\r\n"));
+	assert_non_null(strstr(text, "Content-Type: multipart/mixed"));
+	assert_non_null(strstr(text, "Content-Type: message/rfc822"));
+	assert_non_null(strstr(text, "Content-Transfer-Encoding: 8bit"));
+	assert_non_null(strstr(text, "filename=original.eml"));
+	assert_non_null(strstr(text, original));	/* byte for byte */
+	back = parse_bytes(bytes);
+	body = g_mime_message_get_mime_part(back);
+	assert_true(GMIME_IS_MULTIPART(body));
+	assert_int_equal(g_mime_multipart_get_count(GMIME_MULTIPART(body)), 2);
+	assert_true(GMIME_IS_MESSAGE_PART(g_mime_multipart_get_part(GMIME_MULTIPART(body), 1)));
+	g_object_unref(back);
 }
 
 int
@@ -447,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_default_templates),
+		cmocka_unit_test(test_attach_message),
 	};
 
 	g_mime_init();
