@@ -42,9 +42,8 @@ pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value)
 	g_ptr_array_add(pairs, g_strdup(value));
 }
 
-/* Every address that is ours: the queues' and [outbound] from/reply. */
-static GPtrArray *
-own_addresses(const PdConfig *config)
+GPtrArray *
+pd_pipeline_own_addresses(const PdConfig *config)
 {
 	GPtrArray *own = g_ptr_array_new_with_free_func(g_free);
 	static const char *const keys[] = { "from", "reply_address", "bounce_address" };
@@ -93,7 +92,7 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	if (!acknowledge)
 		return NULL;
 	keys = pd_token_keys_from_keyfile(kf, NULL);	/* NULL: the sender says why */
-	own = own_addresses(config);
+	own = pd_pipeline_own_addresses(config);
 	facts.envelope_sender = envelope != NULL ? envelope->mail_from : NULL;
 	facts.mail = mail;
 	facts.keys = keys;

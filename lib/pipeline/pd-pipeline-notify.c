@@ -16,6 +16,9 @@
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
+#include "core/pd-error.h"
+
+#include <string.h>
 
 #define SECTION "outbound"
 
@@ -69,4 +72,50 @@ pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
 	pd_pipeline_pair_add(pairs, "robot", robot_reason(mail));
 	pd_pipeline_pair_add(pairs, "envelope_from", bounce_canonical != NULL ? bounce_canonical : "");
 	return pairs;
+}
+
+/* A group name as agents carry it (postdesk agent --group): printable,
+ * no white space, no comma (the config's list separators). */
+static gboolean
+group_name_valid(const char *name)
+{
+	if (*name == '\0' || !g_utf8_validate(name, -1, NULL))
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p++)
+		if ((guchar)*p < 0x21 || *p == 0x7f || *p == ',')
+			return FALSE;
+	return TRUE;
+}
+
+gboolean
+pd_pipeline_notify_check(const PdConfig *config, GError **error)
+{
+	g_autoptr(GPtrArray) own = pd_pipeline_own_addresses(config);
+	gboolean notify;
+
+	if (config->keyfile != NULL &&
+	    !pd_config_get_bool(config->keyfile, SECTION, "notify_agents", TRUE, &notify, error))
+		return FALSE;
+	for (guint i = 0; i < config->queues->len; i++) {
+		const PdQueueConfig *q = config->queues->pdata[i];
+
+		if (q->default_group != NULL && !group_name_valid(q->default_group)) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "[queue %s] default_group: \"%s\" is not one group name "
+				    "(no spaces or commas)", q->name, q->default_group);
+			return FALSE;
+		}
+		if (q->forward_to == NULL)
+			continue;
+		for (guint j = 0; own->pdata[j] != NULL; j++) {
+			if (g_ascii_strcasecmp(own->pdata[j], q->forward_to) == 0) {
+				g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+					    "[queue %s] forward_to: %s is postdesk's own address "
+					    "(each forward would come back as a new ticket)",
+					    q->name, q->forward_to);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
 }

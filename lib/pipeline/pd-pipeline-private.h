@@ -34,6 +34,10 @@ void pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient
 				   const PdAuthResult *auth, gboolean existing, gboolean *send_r, char **reason_r,
 				   char **to_r);
 
+/* Every address that is ours, canonical, NULL-terminated: the queues'
+ * and [outbound] from, reply_address and bounce_address. */
+GPtrArray *pd_pipeline_own_addresses(const PdConfig *config);
+
 /* key, value appended to a key/value list (nothing when value is NULL). */
 void pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value);
 
@@ -42,6 +46,10 @@ void pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value);
  * missing or notify_agents = no. */
 GPtrArray *pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
 				      const PdMail *mail);
+/* check-config and postdeskd start/reload: notify_agents is yes or no;
+ * each queue's default_group is one group name, its forward_to none of our
+ * own addresses (a forward to ourselves would come back as a new ticket). */
+gboolean pd_pipeline_notify_check(const PdConfig *config, GError **error);
 
 /* The thread step (pd-pipeline-thread.c): key/value pairs for
  * PdInbound.thread: the sender, a signed token verified for it (or the

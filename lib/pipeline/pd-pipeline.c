@@ -27,8 +27,11 @@ struct _PdPipeline {
 gboolean
 pd_pipeline_check_config(const PdConfig *config, GError **error)
 {
-	g_autoptr(PdPipelineAuth) auth = pd_pipeline_auth_new(config, error);
+	g_autoptr(PdPipelineAuth) auth = NULL;
 
+	if (!pd_pipeline_notify_check(config, error))
+		return FALSE;
+	auth = pd_pipeline_auth_new(config, error);
 	return auth != NULL;
 }
 

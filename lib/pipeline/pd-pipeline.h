@@ -30,7 +30,8 @@ typedef struct {
 } PdRecipientOutcome;
 
 /* The pipeline's own sections of config are valid ([auth]: mode,
- * resolver, PSL, trusted relays); PD_ERROR_USAGE otherwise.  The daemon
+ * resolver, PSL, trusted relays; [outbound] notify_agents and each queue's
+ * default_group and forward_to); PD_ERROR_USAGE otherwise.  The daemon
  * and check-config call it; a pipeline given a config it refuses runs with
  * authentication off (nobody privileged). */
 gboolean pd_pipeline_check_config(const PdConfig *config, GError **error);

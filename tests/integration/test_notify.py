@@ -157,6 +157,7 @@ def main():
             forward_to(env, d, box)
             held(env, d, box)
             explain(env, d)
+            check_config(env, sink)
     finally:
         sink.stop()
 
@@ -277,6 +278,24 @@ def explain(env, d):
     rec = json.loads(out)["recipients"][0]["notify"]
     kinds = sorted((r["kind"], r["address"]) for r in rec)
     check(("forward", BOSS) in kinds, "test --json: the forward %r" % kinds)
+
+
+def check_config(env, sink):
+    def verdict(queues, extra=""):
+        path = os.path.join(env.dir, "check.conf")
+        with open(path, "w") as f:
+            f.write(env.config_text(extra=outbound_config(sink.port) + extra)
+                    .replace(QUEUES, queues))
+        r = env.postdesk("check-config", config=path)
+        return r.returncode, r.stdout + r.stderr
+
+    check_eq(verdict(QUEUES), (0, "ok\n"), "the test's own configuration")
+    rc, out = verdict(QUEUES.replace("forward_to = %s" % BOSS, "forward_to = Vip@Example.com"))
+    check(rc == 78 and "own address" in out, "forward_to to ourselves: %d %s" % (rc, out))
+    rc, out = verdict(QUEUES.replace("default_group = tier1", "default_group = tier1, tier2"))
+    check(rc == 78 and "default_group" in out, "two groups: %d %s" % (rc, out))
+    rc, out = verdict(QUEUES, "notify_agents = maybe\n")
+    check(rc == 78 and "notify_agents" in out, "not yes/no: %d %s" % (rc, out))
 
 
 if __name__ == "__main__":
