@@ -15,6 +15,7 @@
 #include "pd-cli.h"
 #include "cmd-admin.h"
 #include "store/pd-store-identity.h"
+#include "pipeline/pd-pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -361,7 +362,8 @@ ticket_show(PdCli *cli, int argc, char **argv)
 }
 
 /* An operator lets a held ticket (moderated queue, or an unknown sender in
- * a `known` queue) go on like any other; the event names who did it. */
+ * a `known` queue) go on like any other; the event names who did it, and
+ * the agents get the notifications and forwards a new ticket gets. */
 static int
 ticket_release(PdCli *cli, int argc, char **argv)
 {
@@ -369,6 +371,7 @@ ticket_release(PdCli *cli, int argc, char **argv)
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *held = NULL;
+	g_autoptr(GPtrArray) notify = NULL;
 	const char *arg;
 	guint64 number;
 	int rc;
@@ -387,7 +390,9 @@ ticket_release(PdCli *cli, int argc, char **argv)
 	store = ticket_store(cli, &rc);
 	if (store == NULL)
 		goto out;
-	if (!pd_store_ticket_release(store, (gint64)number, args.actor, &held, &error)) {
+	/* its agents hear of it now (the config is loaded: we have a store) */
+	notify = pd_pipeline_notify_settings(cli->config);
+	if (!pd_store_ticket_release(store, (gint64)number, args.actor, notify, &held, &error)) {
 		rc = pd_admin_fail(&args, error);
 		goto out;
 	}

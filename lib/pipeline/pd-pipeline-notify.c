@@ -4,8 +4,8 @@
  * pd_outbound_notify (sql/0007_notify.sql), which decides who gets a
  * notification or a forward in the delivery's own statement (the agents,
  * groups and managers are in the database):
- *   queue, group:QUEUE (each queue's default_group: a reply goes to its
- *   ticket's queue's group), forward_to, from, robot, envelope_from
+ *   queue (the recipient's), group:QUEUE and forward_to:QUEUE (of every
+ *   queue: the ticket's queue decides), from, robot, envelope_from
  * No request at all when [outbound] is missing or notify_agents = no.
  *
  *   [outbound]
@@ -14,6 +14,7 @@
  *   default_group = tier1    ; the agents notified (unset: every agent)
  *   forward_to = it@example.com   ; gets each new ticket as a forward
  */
+#include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
 #include "core/pd-error.h"
@@ -38,12 +39,11 @@ robot_reason(const PdMail *mail)
 }
 
 GPtrArray *
-pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
-			   const PdMail *mail)
+pd_pipeline_notify_settings(const PdConfig *config)
 {
 	GKeyFile *kf = config->keyfile;
 	GPtrArray *pairs;
-	g_autofree char *from = NULL, *bounce = NULL, *bounce_canonical = NULL;
+	g_autofree char *bounce = NULL, *bounce_canonical = NULL;
 	gboolean notify;
 
 	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
@@ -52,25 +52,39 @@ pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
 	(void)pd_config_get_bool(kf, SECTION, "notify_agents", TRUE, &notify, NULL);
 	if (!notify)
 		return NULL;
-	if (mail->from.address != NULL)
-		from = pd_address_canonicalize(mail->from.address, config->recipient_delimiter);
 	/* the MAIL FROM of mail people read (lib/smtp pd-outbound.h) */
 	bounce = g_key_file_get_string(kf, SECTION, "bounce_address", NULL);
 	if (bounce != NULL)
 		bounce_canonical = pd_address_canonicalize(bounce, NULL);
 
 	pairs = g_ptr_array_new_with_free_func(g_free);
-	pd_pipeline_pair_add(pairs, "queue", queue->name);
 	for (guint i = 0; i < config->queues->len; i++) {
 		const PdQueueConfig *q = config->queues->pdata[i];
-		g_autofree char *key = g_strconcat("group:", q->name, NULL);
+		g_autofree char *group = g_strconcat("group:", q->name, NULL);
+		g_autofree char *forward = g_strconcat("forward_to:", q->name, NULL);
 
-		pd_pipeline_pair_add(pairs, key, q->default_group);
+		pd_pipeline_pair_add(pairs, group, q->default_group);
+		pd_pipeline_pair_add(pairs, forward, q->forward_to);
 	}
-	pd_pipeline_pair_add(pairs, "forward_to", queue->forward_to);
+	pd_pipeline_pair_add(pairs, "envelope_from",
+			     bounce_canonical != NULL ? bounce_canonical : "");
+	return pairs;
+}
+
+GPtrArray *
+pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
+			   const PdMail *mail)
+{
+	GPtrArray *pairs = pd_pipeline_notify_settings(config);
+	g_autofree char *from = NULL;
+
+	if (pairs == NULL)
+		return NULL;
+	if (mail->from.address != NULL)
+		from = pd_address_canonicalize(mail->from.address, config->recipient_delimiter);
+	pd_pipeline_pair_add(pairs, "queue", queue->name);
 	pd_pipeline_pair_add(pairs, "from", from);
 	pd_pipeline_pair_add(pairs, "robot", robot_reason(mail));
-	pd_pipeline_pair_add(pairs, "envelope_from", bounce_canonical != NULL ? bounce_canonical : "");
 	return pairs;
 }
 

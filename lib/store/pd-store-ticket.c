@@ -269,8 +269,8 @@ pd_store_ticket_get(PdStore *store, gint64 number, PdTicketView **ticket_r, GErr
 }
 
 gboolean
-pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, char **held_r,
-			GError **error)
+pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, GPtrArray *notify,
+			char **held_r, GError **error)
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
@@ -281,6 +281,10 @@ pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, char *
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, number);
 	pd_store_param_text(&params, actor);
+	if (notify != NULL)
+		pd_store_param_take_binary(&params, pd_store_text_array(notify));
+	else
+		pd_store_param_text(&params, NULL);
 	result = pd_store_exec(store, PD_STMT_TICKET_RELEASE, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)

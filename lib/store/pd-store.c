@@ -54,8 +54,9 @@ static const struct {
 		" WHERE ($1::text IS NULL OR q.name = $1) AND ($2::text IS NULL OR t.status = $2)"
 		" AND (NOT $4::bool OR t.held IS NOT NULL)"
 		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
-	/* One statement: the hold is lifted and its event written together;
-	 * no row = no such ticket, a NULL hold = it was not held. */
+	/* One statement: the hold is lifted, its event written and the
+	 * agents' notifications queued (sql/0007) together; no row = no such
+	 * ticket, a NULL hold = it was not held. */
 	[PD_STMT_TICKET_RELEASE] = { "pd_ticket_release",
 		"WITH target AS (SELECT id, held FROM tickets WHERE number = $1 FOR UPDATE),"
 		" lifted AS (UPDATE tickets SET held = NULL, updated_at = now() FROM target"
@@ -63,7 +64,10 @@ static const struct {
 		" logged AS (INSERT INTO events (ticket_id, actor, kind, detail)"
 		"  SELECT lifted.id, $2, 'ticket.released', jsonb_build_object('held', target.held)"
 		"  FROM lifted, target RETURNING 1)"
-		" SELECT target.held, (SELECT count(*) FROM logged) FROM target" },
+		" SELECT target.held, (SELECT count(*) FROM logged),"
+		" CASE WHEN target.held IS NOT NULL"
+		"  THEN pd_outbound_notify_released(target.id, jsonb_object($3::text[])) END"
+		" FROM target" },
 	[PD_STMT_TICKET] = { "pd_ticket",
 		"SELECT t.id, t.number, q.name, t.subject, t.status, t.priority, t.category,"
 		" t.requester_address, t.requester_name, t.needs_authorization,"

@@ -16,7 +16,8 @@ postdeskd over LMTP, a real PostgreSQL, Postfix's smtp-sink as the relay:
   - a queue's forward_to (not an agent) gets a forward with the original
     mail attached as message/rfc822; its reply to the forward threads back
     as customer mail (not an agent action) and notifies the agents;
-  - a ticket held for moderation notifies nobody;
+  - a ticket held for moderation notifies nobody until `postdesk ticket
+    release` lets it go;
   - every such mail carries Auto-Submitted: auto-generated, our markers and
     the bounce address as MAIL FROM;
   - `postdesk test` names who would be notified or forwarded.
@@ -263,6 +264,14 @@ def held(env, d, box):
                         to="vip@example.com"), ALICE, rcpt="vip@example.com")
     box.wait_new(0)
     check("held" in skipped(env, t)[0], "held: %r" % skipped(env, t))
+    # the operator lets it go: now the agents hear of it, as of a new ticket
+    out = env.postdesk("ticket", "release", str(t), check_rc=0, config=d.config_path).stdout
+    check("released" in out, out)
+    new = by_rcpt(box.wait_new(4))
+    check_eq(sorted(new), sorted([ANN, BEN, CAT, MIA]), "released: every active agent")
+    check_agent_mail(new[CAT], env, t, CAT, "notification")
+    env.postdesk("ticket", "release", str(t), check_rc=0, config=d.config_path)
+    box.wait_new(0)     # not held any more: nothing again
 
 
 def explain(env, d):
