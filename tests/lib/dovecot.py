@@ -140,9 +140,7 @@ class Dovecot:
         except (OSError, ValueError):
             return None
 
-    def rss_hwm_kb(self):
-        """Sum of VmHWM over the master's lmtp children (one process per
-        concurrent session): the memory Dovecot's delivery side peaked at."""
+    def _lmtp_sum(self, measure):
         master = self.master_pid()
         total = 0
         for pid in os.listdir("/proc"):
@@ -153,10 +151,20 @@ class Dovecot:
                     if not f.read().split(b"\0")[0].endswith(b"/lmtp"):
                         continue
                 if _ppid(pid) == master:
-                    total += _status_kb(pid, "VmHWM")
+                    total += measure(pid)
             except OSError:
                 continue
         return total
+
+    def rss_hwm_kb(self):
+        """Sum of VmHWM over the master's lmtp children (one process per
+        concurrent session): the memory Dovecot's delivery side peaked at."""
+        return self._lmtp_sum(lambda pid: pdtest.proc_status_kb(pid, "VmHWM"))
+
+    def cpu_seconds(self):
+        """CPU time (user + system) of the master's lmtp children: what
+        Dovecot's delivery side cost."""
+        return self._lmtp_sum(pdtest.proc_cpu_seconds)
 
     def stop(self):
         if self.running:
@@ -192,9 +200,3 @@ def _ppid(pid):
         return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
-def _status_kb(pid, field):
-    with open("/proc/%s/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0

@@ -77,6 +77,22 @@ def wait_port(port, timeout=20.0, proc=None):
     fail("nothing listens on 127.0.0.1:%d after %.0fs" % (port, timeout))
 
 
+def proc_status_kb(pid, field):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM), 0 if absent."""
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def proc_cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(argv, input=None, env=None, check_rc=None, timeout=120):
     """Run a command; returns CompletedProcess (text).  check_rc: expected rc."""
     p = subprocess.run(argv, input=input, env=env, capture_output=True,

@@ -4,6 +4,8 @@
 #                     the unprivileged user postdesk-pg (PostgreSQL refuses root);
 #                     exports PGHOST=DIR PGPORT PGUSER=postdesk PGDATABASE=postgres
 #   pd_pg_stop DIR    stop it (fast mode)
+#   PD_PG_OPTIONS     more server settings for pd_pg_start ("-c name=value ...",
+#                     e.g. the benchmark's checkpoint spacing)
 # Durable like production: fsync and synchronous_commit stay on.
 
 pd_pg_bindir() {
@@ -35,7 +37,7 @@ pd_pg_start() {
 	run_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
 		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c port=5432 \
 		    -c max_connections=200 -c shared_buffers=128MB -c fsync=on \
-		    -c synchronous_commit=on" start >/dev/null ||
+		    -c synchronous_commit=on ${PD_PG_OPTIONS:-}" start >/dev/null ||
 		{ cat "$dir/postgres.log" >&2; return 1; }
 	PGHOST=$dir PGPORT=5432 PGUSER=postdesk PGDATABASE=postgres
 	export PGHOST PGPORT PGUSER PGDATABASE
