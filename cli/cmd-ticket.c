@@ -21,7 +21,7 @@
 #include <string.h>
 
 #define TICKET_USAGE "ticket list [--queue Q] [--status S] [--held] [--limit N] | ticket show N" \
-	" | ticket release N [--actor WHO]"
+	" | ticket release N [--actor WHO] | ticket attachment SHA256"
 #define SUBJECT_WIDTH 50
 #define DEFAULT_LIMIT 50
 
@@ -406,6 +406,39 @@ out:
 	return rc;
 }
 
+/* An attachment's decoded bytes on stdout, by the SHA-256 `ticket show`
+ * prints: decoded from the raw message that carries it when it is stored
+ * as a span of it (sql/0008), checked against the hash either way. */
+static int
+ticket_attachment(PdCli *cli, int argc, char **argv)
+{
+	g_autoptr(PdStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) content = NULL;
+	g_autofree char *sha256 = NULL;
+	const char *data;
+	gsize len = 0;
+	int rc = PD_EX_OK;
+
+	if (argc != 3)
+		return pd_cli_usage(TICKET_USAGE, "ticket attachment: which one? (its SHA-256)");
+	sha256 = g_ascii_strdown(argv[2], -1);
+	if (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
+		return pd_cli_usage(TICKET_USAGE, "ticket attachment: \"%s\" is not a SHA-256"
+				    " (64 hex digits)", argv[2]);
+	store = ticket_store(cli, &rc);
+	if (store == NULL)
+		return rc;
+	if (!pd_store_attachment_get(store, sha256, &content, &error))
+		return pd_cli_fail(error);
+	data = g_bytes_get_data(content, &len);
+	if ((len > 0 && fwrite(data, 1, len, stdout) != len) || fflush(stdout) != 0) {
+		fprintf(stderr, "postdesk: ticket attachment: writing to stdout failed\n");
+		return PD_EX_IOERR;
+	}
+	return PD_EX_OK;
+}
+
 int
 pd_cmd_ticket(PdCli *cli, int argc, char **argv)
 {
@@ -417,5 +450,7 @@ pd_cmd_ticket(PdCli *cli, int argc, char **argv)
 		return ticket_show(cli, argc, argv);
 	if (strcmp(argv[1], "release") == 0)
 		return ticket_release(cli, argc, argv);
+	if (strcmp(argv[1], "attachment") == 0)
+		return ticket_attachment(cli, argc, argv);
 	return pd_cli_usage(TICKET_USAGE, "ticket: unknown action \"%s\"", argv[1]);
 }

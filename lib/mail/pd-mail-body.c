@@ -53,40 +53,129 @@ base64_truncated(const guint8 *data, gsize len)
 	return count % 4 != 0;
 }
 
-/* The decoded content of a leaf part (GMime's filters: base64, QP,
- * uuencode with its begin line). */
-static GBytes *
-part_content(PdMailCtx *ctx, GMimePart *part)
-{
-	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
-	GMimeStream *stream, *out;
-	GByteArray *bytes;
+/* Where a part's content sits in the raw bytes, still encoded. */
+typedef struct {
+	const char *encoding;	/* NULL: not there as such */
+	gsize offset, length;
+} RawSpan;
 
-	if (wrapper == NULL || (stream = g_mime_data_wrapper_get_stream(wrapper)) == NULL)
-		return g_bytes_new(NULL, 0);
-	if (g_mime_data_wrapper_get_encoding(wrapper) == GMIME_CONTENT_ENCODING_BASE64) {
-		/* decoded here in one pass over the raw bytes, which also tells
-		 * whether the content was cut */
-		GByteArray *raw = stream_bytes(stream);
-		GByteArray *decoded;
+static const char *
+encoding_name(GMimeContentEncoding encoding)
+{
+	switch (encoding) {
+	case GMIME_CONTENT_ENCODING_BASE64:
+		return "base64";
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+		return "quoted-printable";
+	case GMIME_CONTENT_ENCODING_UUENCODE:
+		return "x-uuencode";
+	default:
+		return "binary";
+	}
+}
+
+/* GMime's filters: base64 (decoded in one pass), QP, uuencode with its
+ * begin line; any other encoding is the bytes as they are. */
+static GBytes *
+decode_content(const guint8 *data, gsize len, GMimeContentEncoding encoding)
+{
+	GByteArray *view, *bytes;
+	GMimeStream *in, *out;
+	GMimeDataWrapper *wrapper;
+
+	if (encoding == GMIME_CONTENT_ENCODING_BASE64) {
+		GByteArray *decoded = g_byte_array_sized_new(len / 4 * 3 + 4);
 		int state = 0;
 		guint32 save = 0;
-		gsize n;
 
-		if (base64_truncated(raw->data, raw->len))
-			pd_mail_warn(ctx, "truncated base64 content");
-		decoded = g_byte_array_sized_new(raw->len / 4 * 3 + 4);
-		n = g_mime_encoding_base64_decode_step(raw->data, raw->len, decoded->data, &state, &save);
-		decoded->len = (guint)n;
-		g_byte_array_unref(raw);
+		decoded->len = (guint)g_mime_encoding_base64_decode_step(data, len, decoded->data,
+									 &state, &save);
 		return g_byte_array_free_to_bytes(decoded);
 	}
+	if (encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    encoding != GMIME_CONTENT_ENCODING_UUENCODE)
+		return g_bytes_new(data, len);
+	/* read in place, as pd_mail_parse reads the message */
+	view = g_byte_array_new();
+	view->data = (guint8 *)data;
+	view->len = (guint)len;
+	in = g_mime_stream_mem_new_with_byte_array(view);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(in), FALSE);
+	wrapper = g_mime_data_wrapper_new_with_stream(in, encoding);
 	bytes = g_byte_array_new();
 	out = g_mime_stream_mem_new_with_byte_array(bytes);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
 	g_mime_data_wrapper_write_to_stream(wrapper, out);
 	g_object_unref(out);
+	g_object_unref(wrapper);
+	g_object_unref(in);
+	view->data = NULL;
+	view->len = 0;
+	g_byte_array_free(view, TRUE);
 	return g_byte_array_free_to_bytes(bytes);
+}
+
+GBytes *
+pd_mail_decode(const void *encoded, gsize len, const char *encoding)
+{
+	GMimeContentEncoding e = GMIME_CONTENT_ENCODING_BINARY;
+
+	pd_mail_init();
+	if (g_strcmp0(encoding, "base64") == 0)
+		e = GMIME_CONTENT_ENCODING_BASE64;
+	else if (g_strcmp0(encoding, "quoted-printable") == 0)
+		e = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+	else if (g_strcmp0(encoding, "x-uuencode") == 0)
+		e = GMIME_CONTENT_ENCODING_UUENCODE;
+	return decode_content(encoded != NULL ? encoded : (const guint8 *)"", len, e);
+}
+
+/* The part's encoded bytes are a span of the raw message when GMime read
+ * them in place from the caller's bytes (the parser keeps a part's content
+ * as a substream of the message's stream). */
+static void
+raw_span(PdMailCtx *ctx, GMimeStream *stream, const GByteArray *encoded,
+	 GMimeContentEncoding encoding, RawSpan *span_r)
+{
+	const GByteArray *raw = ctx->raw_view;
+	gint64 start = stream->bound_start, end = stream->bound_end;
+
+	span_r->encoding = NULL;
+	if (raw == NULL || !GMIME_IS_STREAM_MEM(stream) || GMIME_STREAM_MEM(stream)->buffer != raw)
+		return;
+	if (end < 0)
+		end = raw->len;
+	if (start < 0 || end < start || end > (gint64)raw->len ||
+	    (guint64)(end - start) != encoded->len ||
+	    memcmp(raw->data + start, encoded->data, encoded->len) != 0)
+		return;
+	span_r->encoding = encoding_name(encoding);
+	span_r->offset = (gsize)start;
+	span_r->length = encoded->len;
+}
+
+/* The decoded content of a leaf part, and where it sits in the raw bytes. */
+static GBytes *
+part_content(PdMailCtx *ctx, GMimePart *part, RawSpan *span_r)
+{
+	GMimeDataWrapper *wrapper = g_mime_part_get_content(part);
+	GMimeStream *stream;
+	GMimeContentEncoding encoding;
+	GByteArray *encoded;
+	GBytes *content;
+
+	span_r->encoding = NULL;
+	if (wrapper == NULL || (stream = g_mime_data_wrapper_get_stream(wrapper)) == NULL)
+		return g_bytes_new(NULL, 0);
+	encoding = g_mime_data_wrapper_get_encoding(wrapper);
+	encoded = stream_bytes(stream);
+	/* whether base64 content was cut */
+	if (encoding == GMIME_CONTENT_ENCODING_BASE64 && base64_truncated(encoded->data, encoded->len))
+		pd_mail_warn(ctx, "truncated base64 content");
+	content = decode_content(encoded->data, encoded->len, encoding);
+	raw_span(ctx, stream, encoded, encoding, span_r);
+	g_byte_array_unref(encoded);
+	return content;
 }
 
 static char *
@@ -99,7 +188,8 @@ lower_mime_type(GMimeObject *object)
 }
 
 static void
-add_attachment(PdMailCtx *ctx, GMimeObject *object, char *filename, GBytes *content)
+add_attachment(PdMailCtx *ctx, GMimeObject *object, char *filename, GBytes *content,
+	       const RawSpan *span)
 {
 	PdMailAttachment *a = g_new0(PdMailAttachment, 1);
 	const char *disposition = g_mime_object_get_disposition(object);
@@ -115,6 +205,11 @@ add_attachment(PdMailCtx *ctx, GMimeObject *object, char *filename, GBytes *cont
 	a->size = size;
 	pd_mail_sha256_hex(data != NULL ? data : (const guint8 *)"", size, a->sha256);
 	a->content = content;
+	if (span != NULL && span->encoding != NULL) {
+		a->raw_encoding = span->encoding;
+		a->raw_offset = span->offset;
+		a->raw_length = span->length;
+	}
 	g_ptr_array_add(ctx->mail->attachments, a);
 }
 
@@ -161,7 +256,7 @@ take_message_part(PdMailCtx *ctx, GMimeMessagePart *mpart)
 	}
 	if (filename == NULL)
 		filename = g_strdup("message.eml");
-	add_attachment(ctx, object, filename, g_byte_array_free_to_bytes(bytes));
+	add_attachment(ctx, object, filename, g_byte_array_free_to_bytes(bytes), NULL);
 }
 
 static gboolean
@@ -182,7 +277,8 @@ take_leaf(PdMailCtx *ctx, GMimePart *part)
 	gboolean plain = ct != NULL && g_mime_content_type_is_type(ct, "text", "plain");
 	gboolean html = ct != NULL && g_mime_content_type_is_type(ct, "text", "html");
 	PdMail *mail = ctx->mail;
-	GBytes *content = part_content(ctx, part);
+	RawSpan span;
+	GBytes *content = part_content(ctx, part, &span);
 
 	if ((plain && !ctx->have_text) || (html && mail->html_body == NULL)) {
 		if (!is_attachment(object)) {
@@ -203,7 +299,7 @@ take_leaf(PdMailCtx *ctx, GMimePart *part)
 			return;
 		}
 	}
-	add_attachment(ctx, object, part_filename(ctx, object), content);
+	add_attachment(ctx, object, part_filename(ctx, object), content, &span);
 }
 
 /* A multipart without parts (no boundary, or none found) keeps all its
@@ -223,7 +319,7 @@ take_prologue(PdMailCtx *ctx, GMimeMultipart *multipart)
 		return;
 	}
 	content = g_bytes_new(prologue, strlen(prologue));
-	add_attachment(ctx, GMIME_OBJECT(multipart), NULL, content);
+	add_attachment(ctx, GMIME_OBJECT(multipart), NULL, content, NULL);
 }
 
 /* Counts one more part; FALSE once past the limit (warned once). */

@@ -26,6 +26,10 @@ typedef struct {
 	gboolean depth_cut;	/* the depth limit was hit (warned once) */
 	gboolean have_text;	/* text_body was taken from a text/plain part */
 	GHashTable *warned;	/* distinct warning texts already added */
+	/* the byte array GMime parses when it is the caller's raw bytes as
+	 * they are (NULL when a guard rewrote them): parts read from it can be
+	 * referenced by offset (PdMailAttachment.raw_offset) */
+	const GByteArray *raw_view;
 } PdMailCtx;
 
 /* Adds a warning (deduplicated, bounded in count). */

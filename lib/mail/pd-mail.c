@@ -571,6 +571,8 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 		pd_mail_warn(&ctx, "more than %u nested MIME types (multipart, message), the rest read as leaves",
 			     ctx.limits.max_depth * 2);
 	}
+	if (guarded == NULL)
+		ctx.raw_view = view;
 	stream = g_mime_stream_mem_new_with_byte_array(view);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 	ctx.options = parser_options_new(&ctx);

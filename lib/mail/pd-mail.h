@@ -46,6 +46,15 @@ typedef struct {
 	gsize size;		/* decoded bytes */
 	char sha256[65];	/* hex of the decoded bytes */
 	GBytes *content;	/* the decoded bytes */
+	/* Where the content sits, still encoded, in the raw bytes given to
+	 * pd_mail_parse: pd_mail_decode(raw + raw_offset, raw_length,
+	 * raw_encoding) gives content again, byte for byte.  raw_encoding
+	 * NULL: it does not sit there as such (a message/rfc822 part written
+	 * out again, a prologue, or raw bytes GMime did not see as they are
+	 * because a hostile header block or nesting was cut first). */
+	const char *raw_encoding;	/* "base64", "quoted-printable", "x-uuencode", "binary" */
+	gsize raw_offset;
+	gsize raw_length;
 } PdMailAttachment;
 
 /* Classification facts (DESIGN: auto-submitted / bulk / list / bounce). */
@@ -87,6 +96,14 @@ typedef struct {
 PdMail *pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error);
 void pd_mail_free(PdMail *mail);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdMail, pd_mail_free)
+
+/* The content of a part from its bytes as they sit in the message and its
+ * Content-Transfer-Encoding as PdMailAttachment.raw_encoding names it
+ * ("base64", "quoted-printable", "x-uuencode"; anything else, NULL
+ * included: the bytes as they are).  The same decoder pd_mail_parse uses,
+ * so an attachment stored as a reference into the raw message (offset,
+ * length, encoding) is decoded on demand to exactly its content. */
+GBytes *pd_mail_decode(const void *encoded, gsize len, const char *encoding);
 
 /* First value of a top-level header, unfolded, or NULL. */
 const char *pd_mail_header(const PdMail *mail, const char *name);

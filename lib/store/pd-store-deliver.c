@@ -6,7 +6,10 @@
  * with who may thread, in sql/0006_threading.sql) through a prepared
  * statement: one round trip, one transaction, one COMMIT.  Bulk values
  * (raw bytes, attachment contents, address lists) travel in PostgreSQL's
- * binary format, so nothing is escaped and nothing is parsed twice.
+ * binary format, so nothing is escaped and nothing is parsed twice.  An
+ * attachment that is a span of the raw bytes (PdMailAttachment.raw_*)
+ * travels as that span, not as bytes: stored once, in the raw message
+ * (sql/0008_attachment_spans.sql).
  *
  * Never decides policy: the idempotency key and the thread candidates come
  * from pd-ticket, the queue from the configuration.
@@ -67,28 +70,55 @@ sha256_hex(const void *data, gsize len, char out[65])
 	g_strlcpy(out, g_checksum_get_string(sum), 65);
 }
 
+/* Whether an attachment is a span of the raw bytes being stored: then its
+ * decoded bytes are not sent (sql/0008_attachment_spans.sql). */
+static gboolean
+is_raw_span(const PdMailAttachment *a, gsize raw_len)
+{
+	return a->raw_encoding != NULL && a->raw_offset <= raw_len &&
+	       a->raw_length <= raw_len - a->raw_offset;
+}
+
 static void
-add_attachments(PdStoreParams *params, GPtrArray *attachments)
+int8_add(GByteArray *array, gint64 value, gboolean null)
+{
+	guint64 be = GUINT64_TO_BE((guint64)value);
+
+	pd_store_array_add(array, null ? NULL : &be, sizeof be);
+}
+
+/* The attachments' parameters: $33-$38 hash, bytes (NULL for a span of
+ * the raw message), name, type, inline, Content-ID, added here; the
+ * decoded size and the span (offset, length, transfer encoding; NULL where
+ * none) into spans_r[4], for $44-$47. */
+static void
+add_attachments(PdStoreParams *params, GPtrArray *attachments, gsize raw_len,
+		GByteArray *spans_r[4])
 {
 	guint count = attachments != NULL ? attachments->len : 0;
 	GByteArray *sha = pd_store_array_new(PD_PG_OID_TEXT, count, FALSE);
-	GByteArray *data = pd_store_array_new(PD_PG_OID_BYTEA, count, FALSE);
+	GByteArray *data = pd_store_array_new(PD_PG_OID_BYTEA, count, TRUE);
 	GByteArray *filename = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
 	GByteArray *type = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
 	GByteArray *inline_part = pd_store_array_new(PD_PG_OID_BOOL, count, FALSE);
 	GByteArray *content_id = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
 
+	spans_r[0] = pd_store_array_new(PD_PG_OID_INT8, count, FALSE);
+	spans_r[1] = pd_store_array_new(PD_PG_OID_INT8, count, TRUE);
+	spans_r[2] = pd_store_array_new(PD_PG_OID_INT8, count, TRUE);
+	spans_r[3] = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
 	for (guint i = 0; i < count; i++) {
 		const PdMailAttachment *a = attachments->pdata[i];
 		gsize len = 0;
 		const void *bytes = a->content != NULL ? g_bytes_get_data(a->content, &len) : NULL;
 		/* An empty GBytes has NULL data: still "" to the database,
-		 * never NULL (attachments.data is NOT NULL). */
+		 * never NULL (NULL says: a span of the raw message). */
 		if (bytes == NULL)
 			bytes = "";
 		char computed[65];
 		const char *hash = a->sha256;
 		guint8 flag = a->inline_part ? 1 : 0;
+		gboolean span = is_raw_span(a, raw_len);
 
 		/* Content-addressed: the key must be the hash of these bytes. */
 		if (a->content == NULL || strlen(a->sha256) != 64) {
@@ -96,11 +126,15 @@ add_attachments(PdStoreParams *params, GPtrArray *attachments)
 			hash = computed;
 		}
 		pd_store_array_add(sha, hash, 64);
-		pd_store_array_add(data, bytes, (gssize)len);
+		pd_store_array_add(data, span ? NULL : bytes, (gssize)len);
 		pd_store_array_add(filename, a->filename, -1);
 		pd_store_array_add(type, a->content_type, -1);
 		pd_store_array_add(inline_part, &flag, 1);
 		pd_store_array_add(content_id, a->content_id, -1);
+		int8_add(spans_r[0], (gint64)len, FALSE);
+		int8_add(spans_r[1], (gint64)a->raw_offset, !span);
+		int8_add(spans_r[2], (gint64)a->raw_length, !span);
+		pd_store_array_add(spans_r[3], span ? a->raw_encoding : NULL, -1);
 	}
 	pd_store_param_take_binary(params, sha);
 	pd_store_param_take_binary(params, data);
@@ -115,7 +149,7 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 {
 	const PdMail *mail = in->mail;
 	const PdEnvelope *env = in->envelope;
-	GByteArray *addresses, *names, *class;
+	GByteArray *addresses, *names, *class, *spans[4];
 	gsize raw_len = 0;
 	const void *raw = g_bytes_get_data(in->raw, &raw_len);
 	const guint8 flags[] = { mail->class.auto_submitted, mail->class.bulk, mail->class.list,
@@ -166,7 +200,7 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_array_add(class, &flag, 1);
 	}
 	pd_store_param_take_binary(params, class);
-	add_attachments(params, mail->attachments);			/* 33-38 */
+	add_attachments(params, mail->attachments, raw_len, spans);	/* 33-38 */
 	/* 39: the identity decision for pd_ticket_identify (sql/0002) */
 	pd_store_param_take_text(params, in->identity != NULL
 				 ? pd_identity_decision_json(in->identity) : NULL);
@@ -187,6 +221,9 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_param_take_binary(params, pd_store_text_array(in->notify));
 	else
 		pd_store_param_text(params, NULL);
+	/* 44-47: attachments as spans of the raw bytes (sql/0008) */
+	for (guint i = 0; i < G_N_ELEMENTS(spans); i++)
+		pd_store_param_take_binary(params, spans[i]);
 }
 
 gboolean

@@ -87,7 +87,6 @@ static PdOutboundRow *
 row_from_result(const PGresult *result, int r)
 {
 	PdOutboundRow *row = g_new0(PdOutboundRow, 1);
-	const char *message = pd_store_value(result, r, 15);
 
 	row->id = pd_store_int(result, r, 0);
 	row->ticket_id = pd_store_int(result, r, 1);
@@ -104,15 +103,7 @@ row_from_result(const PGresult *result, int r)
 	row->status = pd_store_dup(result, r, 12);
 	row->attempts = (int)pd_store_int(result, r, 13);
 	row->message_id = pd_store_dup(result, r, 14);
-	if (message != NULL) {
-		size_t len = 0;
-		unsigned char *bytes = PQunescapeBytea((const unsigned char *)message, &len);
-
-		if (bytes != NULL) {
-			row->message = g_bytes_new(bytes, len);
-			PQfreemem(bytes);
-		}
-	}
+	row->message = pd_store_bytes(result, r, 15);
 	row->in_reply_to = pd_store_dup(result, r, 16);
 	row->references = lines_array(pd_store_value(result, r, 17));
 	if (row->in_reply_to != NULL)

@@ -23,6 +23,7 @@ typedef enum {
 	PD_STMT_ATTACHMENTS,
 	PD_STMT_EVENTS,
 	PD_STMT_TICKET_RELEASE,
+	PD_STMT_ATTACHMENT_GET,
 	PD_STMT_COUNT
 } PdStmt;
 
@@ -57,6 +58,7 @@ void pd_store_param_take_binary(PdStoreParams *params, GByteArray *data);
 /* PostgreSQL binary array format, one dimension. */
 #define PD_PG_OID_BOOL 16
 #define PD_PG_OID_BYTEA 17
+#define PD_PG_OID_INT8 20
 #define PD_PG_OID_TEXT 25
 GByteArray *pd_store_array_new(guint32 element_oid, guint32 count, gboolean has_null);
 /* A text[] of strings (NULL elements as ""); NULL strings: empty. */
@@ -84,6 +86,8 @@ const char *pd_store_value(const PGresult *result, int row, int column);
 char *pd_store_dup(const PGresult *result, int row, int column);
 gint64 pd_store_int(const PGresult *result, int row, int column);
 gboolean pd_store_bool(const PGresult *result, int row, int column);
+/* A bytea column (text format) as bytes; NULL for SQL NULL. */
+GBytes *pd_store_bytes(const PGresult *result, int row, int column);
 
 /* Migrations compiled in (pd-store-migrations.c, generated from sql/). */
 typedef struct {

@@ -297,3 +297,47 @@ pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, GPtrAr
 	*held_r = pd_store_dup(result, 0, 0);
 	return TRUE;
 }
+
+gboolean
+pd_store_attachment_get(PdStore *store, const char *sha256, GBytes **content_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	g_autoptr(GBytes) content = NULL;
+	g_autofree char *hash = NULL;
+
+	g_return_val_if_fail(store != NULL && sha256 != NULL && content_r != NULL, FALSE);
+
+	*content_r = NULL;
+	pd_store_params_init(&params);
+	pd_store_param_text(&params, sha256);
+	result = pd_store_exec(store, PD_STMT_ATTACHMENT_GET, &params, NULL, NULL, error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) != 1) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND, "no attachment %s", sha256);
+		return FALSE;
+	}
+	content = pd_store_bytes(result, 0, 0);
+	if (content == NULL) {
+		g_autoptr(GBytes) span = pd_store_bytes(result, 0, 2);
+
+		if (span == NULL) {
+			g_set_error(error, PD_ERROR, PD_ERROR_INTERNAL,
+				    "attachment %s: neither its bytes nor a raw message carrying them"
+				    " are stored", sha256);
+			return FALSE;
+		}
+		content = pd_mail_decode(g_bytes_get_data(span, NULL), g_bytes_get_size(span),
+					 pd_store_value(result, 0, 1));
+	}
+	hash = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, content);
+	if (g_ascii_strcasecmp(hash, sha256) != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_INTERNAL,
+			    "attachment %s: the stored bytes hash to %s", sha256, hash);
+		return FALSE;
+	}
+	*content_r = g_steal_pointer(&content);
+	return TRUE;
+}

@@ -37,7 +37,9 @@ static const struct {
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
 		/* the thread step's facts (sql/0006_threading) */
-		" jsonb_object($42::text[])) d" },
+		" jsonb_object($42::text[]),"
+		/* attachments as spans of the raw bytes (sql/0008) */
+		" $44, $45, $46, $47) d" },
 	[PD_STMT_DUPLICATE] = { "pd_duplicate",
 		"SELECT m.ticket_id, t.number, m.id FROM messages m"
 		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },
@@ -94,6 +96,17 @@ static const struct {
 		" FROM message_attachments ma JOIN messages m ON m.id = ma.message_row"
 		" JOIN attachments a ON a.sha256 = ma.sha256"
 		" WHERE m.ticket_id = $1 ORDER BY ma.message_row, ma.position" },
+	/* its bytes, or else one span of a raw message that carries them
+	 * (sql/0008_attachment_spans.sql) */
+	[PD_STMT_ATTACHMENT_GET] = { "pd_attachment_get",
+		"SELECT a.data, s.transfer_encoding, s.bytes FROM attachments a"
+		" LEFT JOIN LATERAL (SELECT ma.transfer_encoding,"
+		" substring(r.data FROM (ma.raw_offset + 1)::integer FOR ma.raw_length::integer) AS bytes"
+		" FROM message_attachments ma JOIN messages m ON m.id = ma.message_row"
+		" JOIN raw_messages r ON r.sha256 = m.raw_sha256"
+		" WHERE ma.sha256 = a.sha256 AND ma.raw_offset IS NOT NULL AND a.data IS NULL"
+		" ORDER BY ma.message_row LIMIT 1) s ON true"
+		" WHERE a.sha256 = $1" },
 	[PD_STMT_EVENTS] = { "pd_events",
 		"SELECT extract(epoch FROM at)::bigint, actor, kind, detail::text, message_row"
 		" FROM events WHERE ticket_id = $1 ORDER BY id" },
@@ -391,6 +404,24 @@ pd_store_value(const PGresult *result, int row, int column)
 	if (PQgetisnull(result, row, column))
 		return NULL;
 	return PQgetvalue(result, row, column);
+}
+
+GBytes *
+pd_store_bytes(const PGresult *result, int row, int column)
+{
+	const char *text = pd_store_value(result, row, column);
+	size_t len = 0;
+	unsigned char *bytes;
+	GBytes *out;
+
+	if (text == NULL)
+		return NULL;
+	bytes = PQunescapeBytea((const unsigned char *)text, &len);
+	if (bytes == NULL)
+		g_error("out of memory");
+	out = g_bytes_new(bytes, len);
+	PQfreemem(bytes);
+	return out;
 }
 
 char *

@@ -230,4 +230,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdTicketView, pd_ticket_view_free)
 gboolean pd_store_ticket_get(PdStore *store, gint64 number, PdTicketView **ticket_r,
 			     GError **error);
 
+/* The decoded bytes of the attachment whose content is sha256 (lower-case
+ * hex, as PdAttachmentView.sha256): attachments.data, or else a span of a
+ * raw message that carries it, decoded (pd_mail_decode,
+ * sql/0008_attachment_spans.sql); either way checked against the hash.
+ * PD_ERROR_NOTFOUND: no such attachment; PD_ERROR_INTERNAL: the stored
+ * bytes do not match their hash. */
+gboolean pd_store_attachment_get(PdStore *store, const char *sha256, GBytes **content_r,
+				 GError **error);
+
 #endif

@@ -5,8 +5,10 @@ For each eml/*/NNN.eml, pd-mail-dump's output is compared with NNN.json
 decoded Subject, From/To/Cc names and addresses, Message-ID, In-Reply-To,
 References, the text body (against text/plain parts only: stalwart also
 converts HTML), the HTML body, and the attachments' count, filenames and
-bytes.  Then the header-field vectors id.json (Message-ID/References) run
-through the parser inside a minimal message.
+bytes (and that an attachment's span of the raw message, which the store
+keeps instead of a decoded copy, decodes to those bytes).  Then the
+header-field vectors id.json (Message-ID/References) run through the parser
+inside a minimal message.
 
 Every mismatch must be listed in stalwart-parser.accepted with a reason
 (file<TAB>field<TAB>reason); any other fails the test.  Skips (77) when the
@@ -177,6 +179,10 @@ def compare(expected, got):
             data = part_bytes(w)
             if data is not None and hashlib.sha256(data).hexdigest() != g["sha256"]:
                 bad.append(("attachment%d.bytes" % n, "got %d bytes, want %d" % (g["size"], len(data))))
+            # stored as a reference into the raw message: decoded on demand
+            if g.get("raw_span") is not None and not g.get("raw_span_ok"):
+                bad.append(("attachment%d.raw_span" % n, "%s span does not decode to its bytes"
+                            % g["raw_span"]))
     return bad
 
 

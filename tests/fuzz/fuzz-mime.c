@@ -2,7 +2,8 @@
  *
  * Small limits so deep and wide inputs hit them; after each parse the
  * PdMail contract is checked (every string valid UTF-8, attachment sizes
- * and hashes consistent) and abort()s if broken.  The HTML to text
+ * and hashes consistent, an attachment's span of the raw bytes decodes to
+ * its content) and abort()s if broken.  The HTML to text
  * converter gets the same bytes.
  */
 #include <stdint.h>
@@ -36,7 +37,7 @@ check_list(const GPtrArray *list, gboolean addresses)
 }
 
 static void
-check_mail(const PdMail *m)
+check_mail(const PdMail *m, const uint8_t *raw, size_t raw_size)
 {
 	check_string(m->from.address);
 	check_string(m->from.name);
@@ -63,6 +64,17 @@ check_mail(const PdMail *m)
 		check_string(a->content_id);
 		if (g_bytes_get_size(a->content) != a->size || strlen(a->sha256) != 64)
 			abort();
+		/* a reference into the raw bytes decodes to the same content */
+		if (a->raw_encoding != NULL) {
+			GBytes *again;
+
+			if (a->raw_offset > raw_size || a->raw_length > raw_size - a->raw_offset)
+				abort();
+			again = pd_mail_decode(raw + a->raw_offset, a->raw_length, a->raw_encoding);
+			if (!g_bytes_equal(again, a->content))
+				abort();
+			g_bytes_unref(again);
+		}
 	}
 }
 
@@ -76,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (mail == NULL)
 		abort();
-	check_mail(mail);
+	check_mail(mail, data, size);
 	pd_mail_free(mail);
 	g_bytes_unref(raw);
 	text = pd_mail_html_to_text((const char *)data, size);

@@ -2,7 +2,8 @@
 
 Mail goes in through `postdesk deliver` (the real pipeline), the CLI's
 output is read back: the table, the ticket with its messages, attachments
-(name, type, size, sha256) and events; terminal escapes from mail never
+(name, type, size, sha256; `ticket attachment SHA256` prints the bytes,
+decoded from the raw message) and events; terminal escapes from mail never
 reach the output; bad arguments exit 64, an unknown ticket 67, a database
 without the schema 78.
 """
@@ -112,6 +113,26 @@ def main():
         check(re.search(r"Date:\s+2026-11-23 \d\d:00:00 [+-]\d{4}", out), "date line")
         p = env.postdesk("ticket", "show", "#10002", check_rc=0)
         check("Refund please" in p.stdout, p.stdout)
+
+        # the attachment's bytes: stored once, as a span of the raw message
+        # (sql/0008), decoded on demand and checked against the hash
+        sha = hashlib.sha256(PDF).hexdigest()
+        check_eq(env.query("select a.data is null, ma.transfer_encoding from attachments a"
+                           " join message_attachments ma using (sha256)"),
+                 [["t", "base64"]], "attachment stored as a span of the raw message")
+        p = pdtest.run([pdtest.POSTDESK, "-c", env.write_config(), "ticket", "attachment",
+                        sha.upper()], input=b"", check_rc=0)
+        check_eq(p.stdout, PDF, "ticket attachment bytes")
+        usage(env, "ticket", "attachment", "0" * 64, rc=67, say="no attachment")
+        usage(env, "ticket", "attachment", "xyz", say="not a SHA-256")
+        usage(env, "ticket", "attachment", say="which one")
+        # bytes that no longer match their hash are refused, not printed
+        env.query("update raw_messages set data = convert_to(replace(convert_from(data, 'UTF8'),"
+                  " 'JVBE', 'JVBF'), 'UTF8')")
+        p = pdtest.run([pdtest.POSTDESK, "-c", env.write_config(), "ticket", "attachment", sha],
+                       input=b"")
+        check(p.returncode != 0 and p.stdout == b"" and b"hash to" in p.stderr,
+              "tampered attachment: rc %d stderr %r" % (p.returncode, p.stderr))
 
         # unknown ticket: EX_NOUSER (67), the same code as an unknown recipient
         usage(env, "ticket", "show", "99999", rc=67, say="no ticket 99999")

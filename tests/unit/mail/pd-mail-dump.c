@@ -54,7 +54,7 @@ json_bool(GString *out, const char *name, gboolean value)
 }
 
 static void
-dump(GString *out, const PdMail *m, gboolean content)
+dump(GString *out, const PdMail *m, GBytes *raw, gboolean content)
 {
 	g_string_append(out, "{\"from\":");
 	json_address(out, &m->from);
@@ -96,6 +96,25 @@ dump(GString *out, const PdMail *m, gboolean content)
 		json_bool(out, "inline", a->inline_part);
 		g_string_append_printf(out, ",\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\"",
 				       a->size, a->sha256);
+		/* an attachment stored as a reference into the raw message:
+		 * decoding that span must give the same bytes */
+		g_string_append(out, ",\"raw_span\":");
+		pd_json_string(out, a->raw_encoding);
+		if (a->raw_encoding != NULL) {
+			gsize raw_len = 0;
+			const guint8 *raw_data = g_bytes_get_data(raw, &raw_len);
+			gboolean ok = a->raw_offset + a->raw_length <= raw_len;
+
+			if (ok) {
+				g_autoptr(GBytes) again = pd_mail_decode(raw_data + a->raw_offset,
+									 a->raw_length,
+									 a->raw_encoding);
+
+				ok = g_bytes_equal(again, a->content);
+			}
+			g_string_append_c(out, ',');
+			json_bool(out, "raw_span_ok", ok);
+		}
 		if (content) {
 			gsize len = 0;
 			const guchar *data = g_bytes_get_data(a->content, &len);
@@ -159,14 +178,15 @@ main(int argc, char **argv)
 		}
 		raw = g_bytes_new_take(data, len);
 		mail = pd_mail_parse(raw, &limits, &error);
-		g_bytes_unref(raw);
 		if (mail == NULL) {
 			fprintf(stderr, "pd-mail-dump: %s: %s\n", argv[i], error->message);
+			g_bytes_unref(raw);
 			status = 1;
 			continue;
 		}
 		out = g_string_new(NULL);
-		dump(out, mail, content);
+		dump(out, mail, raw, content);
+		g_bytes_unref(raw);
 		fwrite(out->str, 1, out->len, stdout);
 	}
 	return status;

@@ -336,6 +336,60 @@ test_attachments(void **state)
 	assert_memory_equal(g_bytes_get_data(a->content, NULL), "%PDF-1.4\n", 9);
 }
 
+/* An attachment's encoded bytes as a span of the raw message (what the
+ * store keeps instead of a decoded copy) decode to its content, for each
+ * transfer encoding; content that is not in the raw bytes as such has no
+ * span. */
+static void
+test_attachment_raw_span(void **state)
+{
+	static const char mail[] =
+		"From: a@example.org\r\n"
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+		"--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0x\r\nLjQK\r\n"
+		"--b\r\nContent-Type: text/plain; name=q.txt\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 =\r\nau lait\r\n"
+		"--b\r\nContent-Type: text/plain; name=p.txt\r\n\r\nas it is\r\n"
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nhi\r\n"
+		"--b--\r\n";
+	static const char *const encodings[] = { "base64", "quoted-printable", "binary", NULL };
+	/* the line end before a boundary belongs to the boundary */
+	static const char *const contents[] = { "%PDF-1.4\n", "caf\xC3\xA9 au lait", "as it is" };
+	g_autoptr(PdMail) m = parse(mail);
+	g_autoptr(PdMail) guarded = NULL;
+	g_autoptr(GString) hostile = g_string_new("From: a@example.org\r\nX-Long: ");
+
+	assert_int_equal(m->attachments->len, G_N_ELEMENTS(encodings));
+	for (guint i = 0; i < G_N_ELEMENTS(encodings); i++) {
+		const PdMailAttachment *a = attachment(m, i);
+		g_autoptr(GBytes) again = NULL;
+
+		if (encodings[i] == NULL) {
+			assert_null(a->raw_encoding);	/* message/rfc822: written out again */
+			continue;
+		}
+		assert_string_equal(a->raw_encoding, encodings[i]);
+		assert_true(a->raw_offset + a->raw_length <= sizeof mail - 1);
+		again = pd_mail_decode(mail + a->raw_offset, a->raw_length, a->raw_encoding);
+		assert_true(g_bytes_equal(again, a->content));
+		assert_int_equal(g_bytes_get_size(again), strlen(contents[i]));
+		assert_memory_equal(g_bytes_get_data(again, NULL), contents[i], strlen(contents[i]));
+	}
+
+	/* a header block cut before GMime sees it: no span (offsets moved) */
+	for (guint i = 0; i < 70 * 1024; i++)
+		g_string_append_c(hostile, 'x');
+	g_string_append(hostile, "\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+			"--b\r\nContent-Type: application/pdf\r\n"
+			"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0x\r\n--b--\r\n");
+	guarded = parse_len(hostile->str, hostile->len, &test_limits);
+	assert_int_equal(guarded->attachments->len, 1);
+	assert_null(attachment(guarded, 0)->raw_encoding);
+	assert_int_equal(attachment(guarded, 0)->size, 6);
+}
+
 static void
 test_inline_image(void **state)
 {
@@ -864,6 +918,7 @@ main(void)
 		cmocka_unit_test(test_multipart_without_parts),
 		cmocka_unit_test(test_invalid_utf8_and_nul),
 		cmocka_unit_test(test_attachments),
+		cmocka_unit_test(test_attachment_raw_span),
 		cmocka_unit_test(test_inline_image),
 		cmocka_unit_test(test_html_only),
 		cmocka_unit_test(test_alternative),

@@ -456,6 +456,79 @@ test_attachment_dedup(void **state)
 	test_mail_free(b);
 }
 
+/* The decoded bytes of an attachment, read back through the store. */
+static void
+assert_attachment_bytes(PdStore *store, const char *content)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) got = NULL;
+	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, content, -1);
+
+	assert_true(pd_store_attachment_get(store, hash, &got, &error));
+	assert_null(error);
+	assert_int_equal(g_bytes_get_size(got), strlen(content));
+	assert_memory_equal(g_bytes_get_data(got, NULL), content, strlen(content));
+}
+
+/* sql/0008: an attachment that is a span of the raw message is stored as
+ * that span (no decoded copy) and read back decoded; content that is not
+ * a span keeps its bytes; one catalogue row per content either way. */
+static void
+test_attachment_span(void **state)
+{
+	static const char encoded[] = "JVBERi0xLjQK\r\n";	/* "%PDF-1.4\n" */
+	g_autoptr(PdStore) store = connect_store();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) none = NULL;
+	g_autofree char *sql = NULL, *rows = NULL, *want = NULL;
+	TestMail *a = test_mail_new("span.a@customer.test", NULL, NULL, "A",
+				    "see attached\r\nJVBERi0xLjQK\r\n");
+	TestMail *b = test_mail_new("span.b@customer.test", NULL, NULL, "B", "again\r\n");
+	TestMail *c = test_mail_new("span.c@customer.test", NULL, NULL, "C", "bad span\r\n");
+	PdMailAttachment *att;
+	PdDeliveryResult ra, rb, rc;
+
+	/* a: the PDF as a base64 span at the end of its raw bytes */
+	test_mail_attach(a, "a.pdf", "application/pdf", "%PDF-1.4\n");
+	att = a->mail.attachments->pdata[0];
+	att->raw_encoding = "base64";
+	att->raw_length = strlen(encoded);
+	att->raw_offset = g_bytes_get_size(a->raw) - att->raw_length;
+	/* b: the same content, not a span (bytes sent, catalogue row kept) */
+	test_mail_attach(b, "copy.pdf", "application/pdf", "%PDF-1.4\n");
+	/* c: a span outside its raw bytes is not trusted: bytes stored */
+	test_mail_attach(c, "c.txt", "text/plain", "not a span");
+	att = c->mail.attachments->pdata[0];
+	att->raw_encoding = "binary";
+	att->raw_offset = g_bytes_get_size(c->raw);
+	att->raw_length = 10;
+	deliver_ok(store, a, &ra);
+	deliver_ok(store, b, &rb);
+	deliver_ok(store, c, &rc);
+
+	sql = g_strdup_printf("SELECT string_agg(concat_ws('|', ma.position, ma.raw_offset,"
+			      " ma.raw_length, ma.transfer_encoding, a.size, a.data IS NULL), ','"
+			      " ORDER BY ma.message_row)"
+			      " FROM message_attachments ma JOIN attachments a USING (sha256)"
+			      " WHERE ma.message_row >= %" G_GINT64_FORMAT, ra.message_row);
+	rows = fixture_text(fx, sql);
+	want = g_strdup_printf("0|%zu|%zu|base64|9|t,0|9|t,0|10|f",
+			       g_bytes_get_size(a->raw) - strlen(encoded), strlen(encoded));
+	assert_string_equal(rows, want);
+	assert_attachment_bytes(store, "%PDF-1.4\n");
+	assert_attachment_bytes(store, "not a span");
+	assert_false(pd_store_attachment_get(store, "00000000000000000000000000000000"
+					     "00000000000000000000000000000000", &none, &error));
+	assert_true(g_error_matches(error, PD_ERROR, PD_ERROR_NOTFOUND));
+	assert_null(none);
+	pd_delivery_result_clear(&ra);
+	pd_delivery_result_clear(&rb);
+	pd_delivery_result_clear(&rc);
+	test_mail_free(a);
+	test_mail_free(b);
+	test_mail_free(c);
+}
+
 static void
 test_atomic_failure(void **state)
 {
@@ -661,6 +734,7 @@ main(void)
 		cmocka_unit_test(test_deliver_concurrent),
 		cmocka_unit_test(test_threading),
 		cmocka_unit_test(test_attachment_dedup),
+		cmocka_unit_test(test_attachment_span),
 		cmocka_unit_test(test_atomic_failure),
 		cmocka_unit_test(test_ticket_read),
 		cmocka_unit_test(test_connection_killed),
