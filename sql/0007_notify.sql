@@ -22,9 +22,7 @@
 --                 address that gets the forward of this ticket gets no
 --                 notification (one mail per person and message).
 --   nobody        a duplicate delivery; a held ticket (unknown sender in a
---                 'known' or 'moderate' queue: an operator decides first;
---                 `postdesk ticket release` notifies as of a new ticket,
---                 pd_outbound_notify_released);
+--                 'known' or 'moderate' queue: an operator decides first);
 --                 mail whose From is an agent address (an agent's answer,
 --                 authenticated or not: agents never notify agents, so two
 --                 agents' autoresponders cannot talk to each other through
@@ -34,10 +32,10 @@
 -- mail from forward_to never causes a forward.
 --
 -- p_request: jsonb_object() of the pipeline's key/value pairs (all text):
---   queue (the recipient's), group:QUEUE and forward_to:QUEUE (the
---   default_group and forward_to of each configured queue: the ticket's
---   queue decides, whatever address a reply came to), from (the canonical
---   From),
+--   queue (the recipient's), group:QUEUE (the default_group of each
+--   configured queue that has one: a reply is notified to the group of its
+--   ticket's queue, whatever address it came to), forward_to (the
+--   recipient queue's), from (the canonical From),
 --   robot (why the mail is automatic), envelope_from (MAIL FROM: the
 --   bounce address or '').  NULL: outbound mail is not configured or
 --   [outbound] notify = no; nothing is written.
@@ -81,7 +79,7 @@ AS $$
 DECLARE
 	v_from text := lower(p_request->>'from');
 	v_robot text := p_request->>'robot';
-	v_forward_to text;
+	v_forward_to text := lower(nullif(p_request->>'forward_to', ''));
 	v_group text;
 	v_queue text;
 	v_held text;
@@ -106,7 +104,6 @@ BEGIN
 		  FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.id = p_ticket_id;
 	END IF;
 	v_group := nullif(p_request->>('group:' || v_queue), '');
-	v_forward_to := lower(nullif(p_request->>('forward_to:' || v_queue), ''));
 	IF v_held IS NOT NULL THEN
 		RETURN QUERY SELECT 'none'::text, NULL::text, NULL::text, NULL::bigint,
 			'the ticket is held (' || v_held || '): an operator decides first';
@@ -224,44 +221,5 @@ BEGIN
 		v_count := v_count + 1;
 	END LOOP;
 	RETURN v_count;
-END
-$$;
-
--- A held ticket released by an operator (`postdesk ticket release`): its
--- agents hear of it now, as of a new ticket, with the facts of its first
--- message (From, automatic or not) and the ticket's account.  p_request:
--- the configuration's part of a request (pd_pipeline_notify_settings), NULL:
--- nothing.  Returns how many rows were queued.
-CREATE FUNCTION pd_outbound_notify_released(p_ticket_id bigint, p_request jsonb)
-RETURNS integer
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	v_message bigint;
-	v_from text;
-	v_robot text;
-	v_queue text;
-	v_account bigint;
-BEGIN
-	IF p_request IS NULL THEN
-		RETURN 0;
-	END IF;
-	SELECT m.id, lower(m.from_address),
-	       CASE WHEN m.bounce THEN 'bounce' WHEN m.auto_submitted THEN 'auto-submitted'
-		    WHEN m.list THEN 'list' WHEN m.bulk THEN 'bulk' END,
-	       q.name, t.account_id
-	  INTO v_message, v_from, v_robot, v_queue, v_account
-	  FROM tickets t JOIN queues q ON q.id = t.queue_id
-	  JOIN messages m ON m.ticket_id = t.id
-	 WHERE t.id = p_ticket_id
-	 ORDER BY m.id
-	 LIMIT 1;
-	IF NOT FOUND THEN
-		RETURN 0;
-	END IF;
-	RETURN pd_outbound_notify(p_ticket_id, v_message, true, false,
-		p_request || jsonb_strip_nulls(jsonb_build_object('queue', v_queue,
-			'from', v_from, 'robot', v_robot)),
-		jsonb_strip_nulls(jsonb_build_object('account_id', v_account)));
 END
 $$;
