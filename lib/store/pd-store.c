@@ -57,7 +57,7 @@ static const struct {
 		" AND (NOT $4::bool OR t.held IS NOT NULL)"
 		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
 	/* One statement: the hold is lifted, its event written and the
-	 * agents' notifications queued (sql/0008) together; no row = no such
+	 * agents' notifications queued (sql/0009) together; no row = no such
 	 * ticket, a NULL hold = it was not held. */
 	[PD_STMT_TICKET_RELEASE] = { "pd_ticket_release",
 		"WITH target AS (SELECT id, held FROM tickets WHERE number = $1 FOR UPDATE),"

@@ -156,7 +156,7 @@ gboolean pd_store_ticket_list(PdStore *store, const char *queue, const char *sta
  * ticket: FALSE, PD_ERROR_NOTFOUND.  *held_r gets the hold that was lifted
  * ("moderate", "known"), or NULL when the ticket was not held (nothing
  * written).  notify: pd_pipeline_notify_settings() of the configuration, so
- * the agents hear of the ticket now (sql/0008_notify_release.sql); NULL:
+ * the agents hear of the ticket now (sql/0009_notify_release.sql); NULL:
  * nobody. */
 gboolean pd_store_ticket_release(PdStore *store, gint64 number, const char *actor,
 				 GPtrArray *notify, char **held_r, GError **error);

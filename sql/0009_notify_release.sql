@@ -1,4 +1,4 @@
--- 0008_notify_release: agents hear of a released ticket; the ticket's
+-- 0009_notify_release: agents hear of a released ticket; the ticket's
 -- queue decides forwards; notifications queued set-based (issue 4 items 5
 -- and 6, after 0007_notify).
 --
