@@ -549,6 +549,10 @@ explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		return;
 	}
 	request = pd_pipeline_notify_request(config, queue, mail);
+	if (request == NULL) {
+		r->notify_error = g_strdup("nobody ([outbound] missing or notify_agents = no)");
+		return;
+	}
 	if (!pd_store_notify_plan(store, r->ticket, request, r->identity_json, &r->notify,
 				  &error))
 		r->notify_error = g_strdup_printf("unknown (database error: %s)", error->message);

@@ -287,6 +287,13 @@ def explain(env, d):
     rec = json.loads(out)["recipients"][0]["notify"]
     kinds = sorted((r["kind"], r["address"]) for r in rec)
     check(("forward", BOSS) in kinds, "test --json: the forward %r" % kinds)
+    # notify_agents = no: nobody, and `postdesk test` says why
+    off = os.path.join(env.dir, "off.conf")
+    with open(d.config_path) as f, open(off, "w") as g:
+        g.write(f.read().replace("[outbound]\n", "[outbound]\nnotify_agents = no\n"))
+    out = env.postdesk("test", "--to", "support@example.com", path, check_rc=0,
+                       config=off).stdout
+    check("notify_agents = no" in out, "test with notify_agents = no: %s" % out)
 
 
 def check_config(env, sink):
