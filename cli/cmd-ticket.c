@@ -295,7 +295,7 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PdTicketView) t = NULL;
-	g_autofree char *requester = NULL, *subject = NULL;
+	g_autofree char *requester = NULL, *subject = NULL, *assignee = NULL;
 	const char *arg;
 	guint64 number;
 	int rc = PD_EX_OK;
@@ -322,6 +322,8 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	print_field("Queue:", t->queue);
 	print_field("Category:", t->category);
 	print_field("Requester:", requester);
+	assignee = mailbox(t->assignee_address, t->assignee_name);
+	print_field("Assignee:", t->assignee_address != NULL ? assignee : "(none)");
 	print_field("Authorization:", t->needs_authorization ? "needed" : "not needed");
 	ticket_show_identity(store, t->number);
 	{

@@ -234,6 +234,10 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 			return FALSE;
 		ctx.attach_message = original;
 	}
+	/* a relayed agent answer is a person's mail, not an automatic one
+	 * (RFC 3834 5: "no"); its MAIL FROM is a real one (sql/0010) */
+	if (!row->auto_reply && g_strcmp0(row->kind, "relay") == 0)
+		ctx.auto_submitted = "no";
 	message = pd_template_render(tpl, row->values, &ctx, error);
 	if (message == NULL)
 		return FALSE;

@@ -28,6 +28,8 @@ typedef struct {
 	char *reason;
 	char *identity_json;	/* pd_identity_decision_json(), NULL: not identified */
 	char *identity_text;
+	char *agent_json;	/* pd_pipeline_agent_explain(), NULL: not an agent */
+	char *agent_text;
 	gboolean ack_send;	/* pd_pipeline_autoreply_explain() */
 	char *ack_reason;
 	char *ack_to;
@@ -47,6 +49,8 @@ explain_recipient_free(gpointer data)
 	g_free(r->reason);
 	g_free(r->identity_json);
 	g_free(r->identity_text);
+	g_free(r->agent_json);
+	g_free(r->agent_text);
 	g_free(r->ack_reason);
 	g_free(r->ack_to);
 	g_clear_pointer(&r->notify, g_ptr_array_unref);
@@ -232,6 +236,8 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		g_string_append_c(out, '}');
 		json_key(out, "identity");
 		g_string_append(out, r->identity_json != NULL ? r->identity_json : "null");
+		json_key(out, "agent");
+		g_string_append(out, r->agent_json != NULL ? r->agent_json : "null");
 		json_key(out, "acknowledge");
 		g_string_append_c(out, '{');
 		json_member_bool(out, "send", r->ack_send);
@@ -447,6 +453,8 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 			thread = g_strdup_printf("unknown (%s)", r->reason ? r->reason : "");
 		text_field(out, "  Threading:", thread);
 		text_field(out, "  Requester:", r->identity_text);
+		if (r->agent_text != NULL)
+			text_field(out, "  Agent:", r->agent_text);
 		ack = g_strdup_printf("%s (%s)", r->ack_send ? "yes" : "no", r->ack_reason);
 		text_field(out, "  Acknowledge:", ack);
 		explain_text_notify(out, r);
@@ -517,6 +525,9 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		g_free(r->identity_text);
 		r->identity_text = text;
 	}
+	r->agent_text = pd_pipeline_agent_explain(config, mail, &d,
+						  strcmp(r->decision, "existing") == 0,
+						  &r->agent_json);
 	pd_identity_decision_clear(&d);
 }
 

@@ -55,15 +55,8 @@ pd_pipeline_own_addresses(const PdConfig *config)
 			g_ptr_array_add(own, g_strdup(q->addresses->pdata[j]));
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
-		g_autofree char *value = g_key_file_get_string(config->keyfile, SECTION, keys[i],
-							       NULL);
-		const char *lt = value != NULL ? strrchr(value, '<') : NULL;
-		char *canonical;
+		char *canonical = pd_pipeline_outbound_address(config, keys[i]);
 
-		if (value == NULL)
-			continue;
-		canonical = pd_address_canonicalize(lt != NULL ? lt : value,
-						    config->recipient_delimiter);
 		if (canonical != NULL)
 			g_ptr_array_add(own, canonical);
 	}

@@ -10,6 +10,7 @@
 #include "mail/pd-mail.h"
 #include "store/pd-store.h"
 #include "ticket/pd-identity.h"
+#include "ticket/pd-agent.h"
 #include "auth/pd-auth.h"
 
 /* The identify step (pd-pipeline-identity.c): look up the From's facts on
@@ -58,5 +59,21 @@ gboolean pd_pipeline_notify_check(const PdConfig *config, GError **error);
 GPtrArray *pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 				    const PdEnvelope *envelope, const PdMail *mail,
 				    GPtrArray *candidates);
+
+/* An address of [outbound] (key "from", "bounce_address", ...), canonical;
+ * NULL when unset or not an address. */
+char *pd_pipeline_outbound_address(const PdConfig *config, const char *key);
+
+/* The agent step (pd-pipeline-agent.c): for a mail whose From is an
+ * agent's address, the answer as JSON for pd_agent_answer (PdInbound.agent,
+ * sql/0010_agent.sql); NULL for anyone else. */
+char *pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
+			       const PdIdentityDecision *identity);
+/* The same for `postdesk test`: what the delivery would do with it
+ * (existing: it threads into a ticket), as one line (returned, NULL: not
+ * an agent's address) and as JSON ({decision, reason, answer}). */
+char *pd_pipeline_agent_explain(const PdConfig *config, const PdMail *mail,
+				const PdIdentityDecision *identity, gboolean existing,
+				char **json_r);
 
 #endif

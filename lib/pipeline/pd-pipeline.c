@@ -236,8 +236,13 @@ pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueCo
 		     pd_pipeline_identify(store, config, queue, inbound.mail, from_authenticated,
 					  &identity, &local_error);
 		if (ok) {
+			g_autofree char *agent = pd_pipeline_agent_answer(config, inbound.mail,
+									  &identity);
+
 			inbound.identity = &identity;
+			inbound.agent = agent;
 			ok = pd_store_deliver_inbound(store, &inbound, result_r, &local_error);
+			inbound.agent = NULL;
 		}
 		pd_identity_decision_clear(&identity);
 		usable = pd_store_is_usable(store);

@@ -88,6 +88,9 @@ void pd_pipeline_set_unknown_recipient(GError **error);
  * canonical, queue (null: unknown), subaddress, idempotency_key, thread
  * {decision "new"|"existing"|"unknown", ticket, reason}, identity (null
  * without a database or queue, else pd_identity_decision_json()),
+ * agent (null unless the From is an agent's address, else {decision
+ * "answer"|"note"|"commands"|"new ticket"|"refused", reason, answer {note,
+ * commands [{command, argument, error, line}], text}}: pd-agent.h),
  * acknowledge {send, reason, to} (pd_autoreply_decide and the queue's
  * hold; without --from the From stands for the envelope sender)}],
  * stored (false). */

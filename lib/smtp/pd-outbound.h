@@ -20,9 +20,10 @@
  *
  * Automatic replies (acknowledgement, authorization notice) always go out
  * with MAIL FROM:<> (RFC 3834 3.3: a null return path, so a bounce of an
- * auto-reply starts nothing).  Relayed agent answers, notifications,
- * welcome and reminder mails use bounce_address when set, so the operator
- * learns of bad addresses.  Parsing only: no I/O but password_file.
+ * auto-reply starts nothing).  Notifications, welcome and reminder mails
+ * use bounce_address when set, so the operator learns of bad addresses.
+ * Relayed agent answers are a person's mail: bounce_address, else the from
+ * address, never the null sender (the pipeline's agent step, sql/0010).  Parsing only: no I/O but password_file.
  */
 #ifndef PD_OUTBOUND_H
 #define PD_OUTBOUND_H

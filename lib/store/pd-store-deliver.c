@@ -224,6 +224,8 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 	/* 44-47: attachments as spans of the raw bytes (sql/0008) */
 	for (guint i = 0; i < G_N_ELEMENTS(spans); i++)
 		pd_store_param_take_binary(params, spans[i]);
+	/* 48: an agent's answer for pd_agent_answer (sql/0010) */
+	pd_store_param_text(params, in->agent);
 }
 
 gboolean

@@ -115,6 +115,8 @@ pd_ticket_view_free(PdTicketView *t)
 	g_free(t->category);
 	g_free(t->requester_address);
 	g_free(t->requester_name);
+	g_free(t->assignee_address);
+	g_free(t->assignee_name);
 	g_clear_pointer(&t->participants, g_ptr_array_unref);
 	g_clear_pointer(&t->messages, g_ptr_array_unref);
 	g_clear_pointer(&t->events, g_ptr_array_unref);
@@ -165,6 +167,8 @@ read_ticket(PdStore *store, gint64 number, PdTicketView **ticket_r, GError **err
 	t->updated_at = pd_store_int(r, 0, 11);
 	t->first_response_at = pd_store_int(r, 0, 12);
 	t->closed_at = pd_store_int(r, 0, 13);
+	t->assignee_address = pd_store_dup(r, 0, 14);
+	t->assignee_name = pd_store_dup(r, 0, 15);
 	t->participants = g_ptr_array_new_with_free_func((GDestroyNotify)participant_free);
 	t->messages = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
 	t->events = g_ptr_array_new_with_free_func((GDestroyNotify)event_free);

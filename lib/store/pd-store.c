@@ -32,7 +32,11 @@ static const struct {
 		/* pd_outbound_notify (sql/0007): notifications and forwards
 		 * to agents, same statement */
 		" pd_outbound_notify(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" jsonb_object($43::text[]), $39::jsonb)"
+		" jsonb_object($43::text[]), $39::jsonb),"
+		/* pd_agent_answer (sql/0010): an agent's answer, its
+		 * commands and relay rows, same transaction */
+		" pd_agent_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
+		" $39::jsonb, $48::jsonb)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
@@ -76,7 +80,10 @@ static const struct {
 		" extract(epoch FROM t.created_at)::bigint,"
 		" extract(epoch FROM t.updated_at)::bigint,"
 		" extract(epoch FROM t.first_response_at)::bigint,"
-		" extract(epoch FROM t.closed_at)::bigint"
+		" extract(epoch FROM t.closed_at)::bigint,"
+		/* the assignee's main address (sql/0010_agent.sql) */
+		" pd_agent_main_address(t.assignee_agent_id),"
+		" (SELECT a.name FROM agents a WHERE a.id = t.assignee_agent_id)"
 		" FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.number = $1" },
 	[PD_STMT_PARTICIPANTS] = { "pd_participants",
 		"SELECT address, name, role, extract(epoch FROM added_at)::bigint"

@@ -101,6 +101,12 @@ typedef struct {
 	 * pd_outbound_notify (sql/0007_notify.sql): notifications and
 	 * forwards.  NULL: none. */
 	GPtrArray *notify;
+	/* An agent's answer as JSON (pd_pipeline_agent_answer: commands,
+	 * relayed text, MAIL FROM of the relay) for pd_agent_answer
+	 * (sql/0010_agent.sql), given when the From is an agent's address:
+	 * applied and relayed only for an agent action that threads into a
+	 * ticket.  NULL: not an agent's address. */
+	const char *agent;
 } PdInbound;
 
 typedef struct {
@@ -218,6 +224,8 @@ typedef struct {
 	char *requester_address;
 	char *requester_name;
 	gboolean needs_authorization;
+	char *assignee_address;		/* the assigned agent's main address, NULL: none */
+	char *assignee_name;
 	gint64 created_at, updated_at, first_response_at, closed_at;	/* 0 = none */
 	GPtrArray *participants;	/* PdParticipantView * */
 	GPtrArray *messages;		/* PdMessageView *, oldest first */

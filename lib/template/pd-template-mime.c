@@ -196,7 +196,9 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 	if (auto_submitted == NULL)
 		auto_submitted = ctx->in_reply_to != NULL ? "auto-replied" : "auto-generated";
 	g_mime_object_set_header(obj, "Auto-Submitted", auto_submitted, NULL);
-	g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", NULL);
+	/* a person's mail ("no": a relayed answer) may get an out-of-office */
+	if (strcmp(auto_submitted, "no") != 0)
+		g_mime_object_set_header(obj, "X-Auto-Response-Suppress", "All", NULL);
 	if (ctx->ticket_number > 0) {
 		g_autofree char *number = g_strdup_printf("%" G_GINT64_FORMAT, ctx->ticket_number);
 

@@ -82,7 +82,8 @@ typedef struct {
 	const char *to_address;		/* the one recipient (tokens are per recipient) */
 	const char *in_reply_to;	/* Message-ID answered (peer input), or NULL */
 	const char *const *references;	/* oldest first, NULL-terminated, or NULL */
-	const char *auto_submitted;	/* NULL: auto-replied with in_reply_to, else auto-generated */
+	const char *auto_submitted;	/* NULL: auto-replied with in_reply_to, else auto-generated;
+					 * "no": a person's mail (no X-Auto-Response-Suppress) */
 	gint64 date;			/* unix time; 0 = now */
 	GBytes *attach_message;		/* a mail attached as message/rfc822 (a forward's
 					 * original), or NULL */

@@ -50,14 +50,7 @@ def body(text):
     return part.get_content() if part is not None else ""
 
 
-def wait_for(what, cond, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    pdtest.fail("timed out waiting for " + what)
+wait_for = pdtest.wait_for
 
 
 def day(offset):

@@ -48,14 +48,7 @@ def hdrs(text):
     return [h for h in text.split("\r\n") if h]
 
 
-def wait_for(what, cond, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    pdtest.fail("timed out waiting for " + what)
+wait_for = pdtest.wait_for
 
 
 def outbound_rows(env):

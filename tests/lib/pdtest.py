@@ -394,3 +394,34 @@ def mint_token(*args):
     if p.returncode != 0:
         fail("pd-token-mint: %s" % p.stderr)
     return p.stdout.strip()
+
+
+def lmtp_xforward(port, sender, recipient, data, addr, helo="mail.sender.test"):
+    """One LMTP transaction to one recipient with XFORWARD ADDR/HELO, as
+    Postfix hands mail over (sender authentication needs them); returns
+    the DATA reply."""
+    w = Wire(port)
+    w.expect("220 ")
+    w.send("LHLO mx.postdesk.test\r\n")
+    w.expect("250 ")
+    w.send("XFORWARD NAME=unknown ADDR=%s HELO=%s PROTO=ESMTP\r\n" % (addr, helo))
+    w.expect("250 ")
+    w.send("MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, recipient))
+    for want in ("250 ", "250 ", "354 "):
+        w.expect(want)
+    w.send(re.sub(rb"(?m)^\.", b"..", data) + b".\r\n")
+    reply = w.reply()[-1]
+    w.send("QUIT\r\n")
+    w.close()
+    return reply
+
+
+def wait_for(what, cond, timeout=30):
+    """Poll cond() until it returns something true (returned), or fail."""
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)

@@ -1,0 +1,79 @@
+/* pd-agent: what an agent's answer from a mail client says (issue 4 item 5).
+ *
+ * Pure policy on peer text, no I/O: the commands on the first lines of the
+ * answer and the part of it that is relayed to the customer.  The
+ * pipeline calls it only for a mail whose From is an authenticated, active
+ * agent (PdIdentityDecision.agent_action); the store decides whether the
+ * mail answers an existing ticket and applies the commands in the delivery
+ * transaction (sql/0010_agent.sql).
+ *
+ * Commands: every line at the top of the text (blank lines between them
+ * allowed) that starts with "#" and a letter is a command line, whether or
+ * not the command is known; the first other non-blank line ends them.
+ *   #close  #pending  #note           no argument
+ *   #assign ADDRESS                   an agent's address (canonicalized)
+ *   #priority low|normal|high|urgent
+ * A command with a missing, extra or bad argument, and an unknown one,
+ * carries an error and is not obeyed; every command line is removed from
+ * the relayed text.  At most PD_AGENT_MAX_COMMANDS are read; later lines
+ * are text.
+ *
+ * The relayed text: what follows the commands, cut at the first line that
+ * starts what the agent did not write (the notification's marker line, see
+ * PD_AGENT_MARKER, an "-----Original Message-----" or "____" separator,
+ * the signature separator "-- "), without quoted lines ("> ..."), without
+ * the attribution line ("On ... wrote:", also wrapped on two lines,
+ * "Am ... schrieb ...:", "Le ... a écrit :", "El ... escribió:") that
+ * introduces a quote or the cut, and with runs of blank lines squeezed to
+ * one.  The
+ * full text is stored unchanged; only the relay uses this.
+ */
+#ifndef PD_AGENT_H
+#define PD_AGENT_H
+
+#include <glib.h>
+
+#define PD_AGENT_MAX_COMMANDS 16
+/* A line containing this (any case) is where the quoted notification
+ * starts: the words of PD_TICKET_REPLY_MARKER (pd-ticket.h), which the
+ * notification and forward templates put above their text, so a client
+ * that rewraps or re-punctuates the line still matches. */
+#define PD_AGENT_MARKER "reply above this line"
+
+typedef enum {
+	PD_AGENT_CMD_UNKNOWN,
+	PD_AGENT_CMD_CLOSE,
+	PD_AGENT_CMD_PENDING,
+	PD_AGENT_CMD_ASSIGN,
+	PD_AGENT_CMD_PRIORITY,
+	PD_AGENT_CMD_NOTE,
+} PdAgentCommandKind;
+
+typedef struct {
+	PdAgentCommandKind kind;
+	char *name;		/* as written, lower case, at most 32 characters */
+	char *argument;		/* NULL: none; assign: canonical address; priority: lower
+				 * case; with an error: as written (cut) */
+	char *error;		/* NULL: valid; else why it is not obeyed */
+	guint line;		/* 1-based line of the text */
+} PdAgentCommand;
+
+typedef struct {
+	GPtrArray *commands;	/* PdAgentCommand *, in order */
+	gboolean note;		/* a valid #note: the whole mail stays internal */
+	char *reply;		/* the text to relay ("" when nothing is left) */
+} PdAgentAnswer;
+
+/* Parse text (NULL = empty; any bytes, made valid UTF-8) into answer_r,
+ * which is overwritten.  delimiter: the recipient delimiter ("+") for
+ * canonicalizing #assign's address. */
+void pd_agent_answer_parse(const char *text, const char *delimiter, PdAgentAnswer *answer_r);
+void pd_agent_answer_clear(PdAgentAnswer *answer);
+
+const char *pd_agent_command_kind_name(PdAgentCommandKind kind);
+
+/* {"note": bool, "commands": [{"command", "argument", "error", "line"}],
+ *  "text": reply} */
+char *pd_agent_answer_json(const PdAgentAnswer *answer);
+
+#endif

@@ -1,0 +1,216 @@
+-- 0010_agent: agents answering from their mail client (issue 4 item 5).
+--
+-- An agent answer is a mail that threads into an existing ticket (normally
+-- through the signed reply token of the notification the agent got) whose
+-- From is an active agent's address AND whose From domain is authenticated
+-- (the identity decision's agent_action, lib/ticket pd-identity).  It is
+-- stored as the agent's (messages.kind 'agent', or 'note' for #note, with
+-- messages.agent_id), its commands are applied, and unless it is a note its
+-- relayed text goes to the requester and the ticket's other participants
+-- (not agents, not the sender) as 'relay' outbound rows: from the support
+-- address, the agent's own address never shown, threaded to the customer's
+-- last message, a real MAIL FROM, not an automatic reply.
+--
+-- Not an agent answer, and never obeyed nor relayed:
+--   - a mail from an agent's address whose From is not authenticated (or
+--     from an inactive agent): an ordinary customer message of the ticket
+--     it threads into, with an "agent.refused" event;
+--   - an authenticated agent's mail that threads into no ticket: an
+--     ordinary new ticket (the agent is its requester), with an
+--     "agent.refused" event saying the commands were not applied.
+--
+-- p_answer: the pipeline's parse of the mail (lib/ticket pd_agent_answer_json
+-- plus "from", "envelope_from", "template"), given for every mail whose
+-- From is an agent's address; NULL otherwise.
+
+ALTER TABLE tickets ADD COLUMN assignee_agent_id bigint REFERENCES agents (id);
+CREATE INDEX tickets_assignee_idx ON tickets (assignee_agent_id, status, updated_at DESC)
+	WHERE assignee_agent_id IS NOT NULL;
+-- who wrote an 'agent' or 'note' message (reporting per agent)
+ALTER TABLE messages ADD COLUMN agent_id bigint REFERENCES agents (id);
+
+-- One command of an answer on a locked ticket; returns the event detail
+-- (result 'applied' with old/new, or 'refused' with the reason).
+CREATE FUNCTION pd_agent_command(p_ticket_id bigint, p_command jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_name text := p_command->>'command';
+	v_arg text := p_command->>'argument';
+	v_detail jsonb := jsonb_build_object('command', v_name, 'argument', v_arg,
+					     'line', (p_command->>'line')::integer);
+	v_old text;
+	v_agent bigint;
+BEGIN
+	IF p_command->>'error' IS NOT NULL THEN
+		RETURN v_detail || jsonb_build_object('result', 'refused',
+						      'reason', p_command->>'error');
+	END IF;
+	CASE v_name
+	WHEN 'close', 'pending' THEN
+		SELECT status INTO v_old FROM tickets WHERE id = p_ticket_id;
+		UPDATE tickets
+		   SET status = CASE v_name WHEN 'close' THEN 'closed' ELSE 'pending' END,
+		       closed_at = CASE v_name WHEN 'close' THEN now() END
+		 WHERE id = p_ticket_id;
+		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old,
+			'new', CASE v_name WHEN 'close' THEN 'closed' ELSE 'pending' END);
+	WHEN 'priority' THEN
+		SELECT priority INTO v_old FROM tickets WHERE id = p_ticket_id;
+		UPDATE tickets SET priority = v_arg WHERE id = p_ticket_id;
+		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old, 'new', v_arg);
+	WHEN 'assign' THEN
+		SELECT a.id INTO v_agent FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
+		 WHERE aa.address = v_arg AND a.active;
+		IF v_agent IS NULL THEN
+			RETURN v_detail || jsonb_build_object('result', 'refused',
+							      'reason', 'not an active agent');
+		END IF;
+		SELECT pd_agent_main_address(t.assignee_agent_id)
+		  INTO v_old FROM tickets t WHERE t.id = p_ticket_id;
+		UPDATE tickets SET assignee_agent_id = v_agent WHERE id = p_ticket_id;
+		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old,
+						      'new', v_arg, 'agent_id', v_agent);
+	WHEN 'note' THEN
+		RETURN v_detail || jsonb_build_object('result', 'applied');
+	ELSE
+		RETURN v_detail || jsonb_build_object('result', 'refused',
+						      'reason', 'unknown command');
+	END CASE;
+END
+$$;
+
+-- The agent answer of a delivered message, in the delivery's own statement
+-- (pd-store-deliver: SELECT ..., pd_agent_answer(...) FROM
+-- pd_deliver_inbound(...)), so the commands, the relay rows and the message
+-- commit together or not at all.  Returns the number of relay rows queued,
+-- or NULL when the mail is not an agent answer.
+CREATE FUNCTION pd_agent_answer(p_ticket_id bigint, p_message_row bigint,
+				p_new_ticket boolean, p_duplicate boolean,
+				p_identity jsonb, p_answer jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_agent bigint := (p_identity->>'agent_id')::bigint;
+	v_note boolean := coalesce((p_answer->>'note')::boolean, false);
+	v_text text := coalesce(p_answer->>'text', '');
+	v_sender text := lower(p_answer->>'from');
+	v_commands jsonb := coalesce(p_answer->'commands', '[]');
+	v_name text;
+	v_signature text;
+	v_status text;
+	v_queue text;
+	v_parent bigint;
+	v_command jsonb;
+	v_detail jsonb;
+	v_status_set boolean := false;
+	v_relayed jsonb := '[]';
+	v_row record;
+	v_id bigint;
+BEGIN
+	IF p_answer IS NULL OR p_identity IS NULL OR p_duplicate OR p_ticket_id IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF NOT coalesce((p_identity->>'agent_action')::boolean, false) THEN
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'agent.refused',
+			jsonb_build_object('why', 'not an agent action: ' ||
+					   coalesce(p_identity->>'reason', 'not authenticated'),
+					   'agent_id', v_agent,
+					   'commands_ignored', jsonb_array_length(v_commands),
+					   'relayed', false));
+		RETURN NULL;
+	END IF;
+	IF p_new_ticket THEN
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'agent.refused',
+			jsonb_build_object('why', 'answers no ticket: an ordinary new ticket',
+					   'agent_id', v_agent,
+					   'commands_ignored', jsonb_array_length(v_commands),
+					   'relayed', false));
+		RETURN NULL;
+	END IF;
+
+	SELECT a.name, a.signature INTO v_name, v_signature FROM agents a WHERE a.id = v_agent;
+	SELECT t.status, q.name INTO v_status, v_queue
+	  FROM tickets t JOIN queues q ON q.id = t.queue_id
+	 WHERE t.id = p_ticket_id FOR UPDATE OF t;
+	UPDATE messages SET kind = CASE WHEN v_note THEN 'note' ELSE 'agent' END,
+			    agent_id = v_agent
+	 WHERE id = p_message_row;
+	IF v_sender IS NOT NULL THEN
+		INSERT INTO participants (ticket_id, address, name, role)
+		VALUES (p_ticket_id, v_sender, v_name, 'agent')
+		ON CONFLICT (ticket_id, lower(address)) DO NOTHING;
+	END IF;
+
+	FOR v_command IN SELECT c FROM jsonb_array_elements(v_commands) AS c LOOP
+		v_detail := pd_agent_command(p_ticket_id, v_command);
+		v_status_set := v_status_set OR (v_detail->>'result' = 'applied' AND
+						 v_detail->>'command' IN ('close', 'pending'));
+		INSERT INTO events (ticket_id, message_row, actor, kind, detail)
+		VALUES (p_ticket_id, p_message_row, coalesce(v_sender, 'agent'), 'agent.command',
+			v_detail);
+	END LOOP;
+
+	IF NOT v_note AND v_text <> '' THEN
+		-- the customer's last message: what the relay answers (threading)
+		SELECT m.id INTO v_parent FROM messages m
+		 WHERE m.ticket_id = p_ticket_id AND m.direction = 'in' AND m.kind = 'customer'
+		   AND m.id <> p_message_row
+		   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa
+				    WHERE aa.address = lower(m.from_address))
+		 ORDER BY m.id DESC LIMIT 1;
+		FOR v_row IN
+			SELECT p.address, p.name FROM participants p
+			 WHERE p.ticket_id = p_ticket_id AND p.role IN ('requester', 'cc')
+			   AND lower(p.address) IS DISTINCT FROM v_sender
+			   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa
+					    WHERE aa.address = lower(p.address))
+			 ORDER BY p.id
+		LOOP
+			INSERT INTO outbound (ticket_id, message_row, kind, template, queue,
+					      recipients, recipient_name, envelope_from, auto_reply,
+					      template_values)
+			VALUES (p_ticket_id, v_parent, 'relay',
+				coalesce(p_answer->>'template', 'agent-reply'), v_queue,
+				ARRAY[v_row.address], v_row.name,
+				coalesce(p_answer->>'envelope_from', ''), false,
+				jsonb_strip_nulls(jsonb_build_object('message.text', v_text,
+								     'agent.name', v_name,
+								     'agent.signature', v_signature)))
+			RETURNING id INTO v_id;
+			v_relayed := v_relayed || to_jsonb(v_row.address);
+			INSERT INTO events (ticket_id, message_row, kind, detail)
+			VALUES (p_ticket_id, p_message_row, 'outbound.queued',
+				jsonb_build_object('id', v_id, 'kind', 'relay',
+						   'template', coalesce(p_answer->>'template',
+									'agent-reply'),
+						   'to', v_row.address));
+		END LOOP;
+		UPDATE tickets SET first_response_at = now()
+		 WHERE id = p_ticket_id AND first_response_at IS NULL
+		   AND jsonb_array_length(v_relayed) > 0;
+		IF FOUND THEN
+			INSERT INTO events (ticket_id, message_row, kind, detail)
+			VALUES (p_ticket_id, p_message_row, 'ticket.first_response',
+				jsonb_build_object('agent_id', v_agent));
+		END IF;
+		IF NOT v_status_set AND v_status = 'new' THEN
+			UPDATE tickets SET status = 'open' WHERE id = p_ticket_id;
+		END IF;
+	END IF;
+	INSERT INTO events (ticket_id, message_row, actor, kind, detail)
+	VALUES (p_ticket_id, p_message_row, coalesce(v_sender, 'agent'), 'agent.answered',
+		jsonb_build_object('agent_id', v_agent, 'note', v_note,
+				   'commands', jsonb_array_length(v_commands),
+				   'relayed_to', v_relayed,
+				   'why_not_relayed', CASE WHEN v_note THEN 'internal note'
+					WHEN v_text = '' THEN 'nothing but commands and quotes'
+					WHEN jsonb_array_length(v_relayed) = 0
+					THEN 'no customer takes part' END));
+	RETURN jsonb_array_length(v_relayed);
+END
+$$;
