@@ -266,17 +266,36 @@ print_message(const PdMessageView *m, guint index, guint count)
 }
 
 /* Who the requester is and what that allowed (issue 3). */
+/* "needed", "not needed", or the holder's approval when one was asked
+ * (sql/0011): "needed; requested from ADDRESS (PERMISSION)", "approved by
+ * ...", "refused by ..." */
 static void
-ticket_show_identity(PdStore *store, gint64 number)
+ticket_show_authorization(const PdTicketIdentity *id)
+{
+	g_autofree char *text = NULL;
+
+	if (id->approval == NULL)
+		text = g_strdup(id->needs_authorization ? "needed" : "not needed");
+	else if (g_str_has_prefix(id->approval, "requested"))
+		text = g_strdup_printf("needed; %s", id->approval);
+	else
+		text = g_strdup(id->approval);
+	print_field("Authorization:", text);
+}
+
+static void
+ticket_show_identity(PdStore *store, gint64 number, gboolean needs_authorization)
 {
 	g_autoptr(GError) error = NULL;
 	PdTicketIdentity id;
 	g_autofree char *requester = NULL;
 
 	if (!pd_store_ticket_identity(store, number, &id, &error)) {
+		print_field("Authorization:", needs_authorization ? "needed" : "not needed");
 		print_field("Identity:", error->message);
 		return;
 	}
+	ticket_show_authorization(&id);
 	requester = g_strdup_printf("%s, %s, %s", id.kind,
 				    id.authenticated ? "authenticated" : "not authenticated",
 				    id.authorized ? "authorized" : "not authorized");
@@ -324,8 +343,7 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	print_field("Requester:", requester);
 	assignee = mailbox(t->assignee_address, t->assignee_name);
 	print_field("Assignee:", t->assignee_address != NULL ? assignee : "(none)");
-	print_field("Authorization:", t->needs_authorization ? "needed" : "not needed");
-	ticket_show_identity(store, t->number);
+	ticket_show_identity(store, t->number, t->needs_authorization);
 	{
 		g_autofree char *created = local_time(t->created_at, "%Y-%m-%d %H:%M:%S %z");
 		g_autofree char *updated = local_time(t->updated_at, "%Y-%m-%d %H:%M:%S %z");

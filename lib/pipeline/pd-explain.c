@@ -13,6 +13,7 @@
 #include "core/pd-error.h"
 #include "mail/pd-mail.h"
 #include "store/pd-store-outbound.h"
+#include "ticket/pd-authorization.h"
 #include "ticket/pd-ticket.h"
 
 #include <string.h>
@@ -35,6 +36,8 @@ typedef struct {
 	char *ack_to;
 	GPtrArray *notify;	/* PdNotifyTarget *: pd_store_notify_plan() */
 	char *notify_error;	/* why notify is NULL */
+	char *approval_action;	/* pd_store_authorization_explain(), NULL: nothing */
+	char *approval_detail;
 } ExplainRecipient;
 
 static void
@@ -55,6 +58,8 @@ explain_recipient_free(gpointer data)
 	g_free(r->ack_to);
 	g_clear_pointer(&r->notify, g_ptr_array_unref);
 	g_free(r->notify_error);
+	g_free(r->approval_action);
+	g_free(r->approval_detail);
 	g_free(r);
 }
 
@@ -263,6 +268,15 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		}
 		if (r->notify != NULL)
 			g_string_append_c(out, ']');
+		json_key(out, "authorization");
+		if (r->approval_action != NULL) {
+			g_string_append_c(out, '{');
+			json_member_string(out, "action", r->approval_action);
+			json_member_string(out, "detail", r->approval_detail);
+			g_string_append_c(out, '}');
+		} else {
+			g_string_append(out, "null");
+		}
 		g_string_append_c(out, '}');
 	}
 	g_string_append_c(out, ']');
@@ -458,6 +472,12 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		ack = g_strdup_printf("%s (%s)", r->ack_send ? "yes" : "no", r->ack_reason);
 		text_field(out, "  Acknowledge:", ack);
 		explain_text_notify(out, r);
+		if (r->approval_action != NULL) {
+			g_autofree char *approval = g_strdup_printf("%s (%s)", r->approval_action,
+								    r->approval_detail);
+
+			text_field(out, "  Authorization:", approval);
+		}
 	}
 
 	g_string_append_printf(out, "\nText body%s:\n", mail->text_from_html ?
@@ -569,6 +589,28 @@ explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		r->notify_error = g_strdup_printf("unknown (database error: %s)", error->message);
 }
 
+/* The holder's approval (sql/0011): asked for a new ticket, or this mail
+ * is the holder's answer on an existing one.  Needs the acknowledge
+ * decision (a mail that gets no automatic reply asks nobody). */
+static void
+explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store, const PdMail *mail,
+		      GPtrArray *candidates)
+{
+	g_autoptr(GPtrArray) thread = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *answer = pd_approval_answer_name(pd_approval_answer_parse(mail->text_body));
+
+	if (store == NULL || r->identity_json == NULL || strcmp(r->decision, "unknown") == 0)
+		return;
+	thread = pd_pipeline_thread_facts(config, r->recipient, NULL, mail, candidates);
+	if (!pd_store_authorization_explain(store, r->ticket, r->identity_json, thread, answer,
+					    r->ack_send ? NULL : r->ack_reason,
+					    &r->approval_action, &r->approval_detail, &error)) {
+		r->approval_action = g_strdup("unknown");
+		r->approval_detail = g_strdup_printf("database error: %s", error->message);
+	}
+}
+
 static ExplainRecipient *
 explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 		  GPtrArray *candidates, gboolean from_authenticated, const char *recipient)
@@ -637,6 +679,7 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 		pd_pipeline_autoreply_explain(config, r->recipient, envelope, mail,
 					      auth_outcome.result, r->ticket > 0, &r->ack_send, &r->ack_reason,
 					      &r->ack_to);
+		explain_authorization(r, config, store, mail, candidates);
 	}
 	if (as_json)
 		return explain_json(envelope, mail, candidates, &auth_outcome, recipients);

@@ -12,6 +12,7 @@
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 #include "mail/pd-mail.h"
+#include "ticket/pd-authorization.h"
 #include "ticket/pd-ticket.h"
 
 #include <string.h>
@@ -346,6 +347,7 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	notify = pd_pipeline_notify_request(config, queue, mail);
 	inbound.notify = notify;
 	inbound.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */
+	inbound.approval_answer = pd_approval_answer_name(pd_approval_answer_parse(mail->text_body));
 	pipeline_store_one(pipeline, config, queue, &inbound, auth->from_authenticated,
 			   &outcome->result, &outcome->error);
 	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);

@@ -226,6 +226,8 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_param_take_binary(params, spans[i]);
 	/* 48: an agent's answer for pd_agent_answer (sql/0010) */
 	pd_store_param_text(params, in->agent);
+	/* 49: the approval answer for pd_authorization_answer (sql/0011) */
+	pd_store_param_text(params, in->approval_answer);
 }
 
 gboolean
@@ -263,6 +265,40 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 	}
 	*ticket_number_r = pd_store_int(result, 0, 0);
 	*reason_r = g_strdup(pd_store_value(result, 0, 1));
+	return TRUE;
+}
+
+gboolean
+pd_store_authorization_explain(PdStore *store, gint64 ticket_number, const char *identity_json,
+			       GPtrArray *thread, const char *answer, const char *suppressed,
+			       char **action_r, char **detail_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	g_return_val_if_fail(store != NULL && action_r != NULL && detail_r != NULL, FALSE);
+
+	*action_r = *detail_r = NULL;
+	pd_store_params_init(&params);
+	if (ticket_number > 0)
+		pd_store_param_int(&params, ticket_number);
+	else
+		pd_store_param_text(&params, NULL);
+	pd_store_param_text(&params, identity_json);
+	if (thread != NULL)
+		pd_store_param_take_binary(&params, pd_store_text_array(thread));
+	else
+		pd_store_param_text(&params, NULL);
+	pd_store_param_text(&params, answer);
+	pd_store_param_text(&params, suppressed);
+	result = pd_store_exec(store, PD_STMT_AUTHORIZATION_EXPLAIN, &params, NULL, NULL, error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) == 1) {
+		*action_r = pd_store_dup(result, 0, 0);
+		*detail_r = pd_store_dup(result, 0, 1);
+	}
 	return TRUE;
 }
 

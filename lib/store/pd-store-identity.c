@@ -177,6 +177,7 @@ pd_ticket_identity_clear(PdTicketIdentity *identity)
 	g_free(identity->held);
 	g_free(identity->account);
 	g_free(identity->contact);
+	g_free(identity->approval);
 	memset(identity, 0, sizeof(*identity));
 }
 
@@ -194,7 +195,10 @@ pd_store_ticket_identity(PdStore *store, gint64 number, PdTicketIdentity *identi
 		"SELECT t.requester_kind, t.requester_authenticated, t.requester_authorized,"
 		" t.needs_authorization, t.authorization_reason, t.held, a.name,"
 		" c.address || ' (' || c.role || '; ' || array_to_string(c.permissions, ',')"
-		" || '; ' || c.status || coalesce('; expires ' || c.expires_at::date, '') || ')'"
+		" || '; ' || c.status || coalesce('; expires ' || c.expires_at::date, '') || ')',"
+		" CASE t.authorization_state WHEN 'requested' THEN 'requested from '"
+		" WHEN 'approved' THEN 'approved by ' WHEN 'refused' THEN 'refused by ' END"
+		" || t.authorization_holder || ' (' || t.authorization_permission || ')'"
 		" FROM tickets t LEFT JOIN accounts a ON a.id = t.account_id"
 		" LEFT JOIN contacts c ON c.id = t.requester_contact_id WHERE t.number = $1",
 		&params, "ticket identity", error);
@@ -214,6 +218,7 @@ pd_store_ticket_identity(PdStore *store, gint64 number, PdTicketIdentity *identi
 	identity_r->held = pd_store_dup(result, 0, 5);
 	identity_r->account = pd_store_dup(result, 0, 6);
 	identity_r->contact = pd_store_dup(result, 0, 7);
+	identity_r->approval = pd_store_dup(result, 0, 8);
 	return TRUE;
 }
 

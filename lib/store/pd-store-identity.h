@@ -35,6 +35,9 @@ typedef struct {
 	char *held;			/* "known", "moderate", NULL */
 	char *account;			/* account name, NULL: none */
 	char *contact;			/* "address (role; permissions; status)", NULL: none */
+	/* the holder's approval (sql/0011): "requested from ADDRESS
+	 * (PERMISSION)", "approved by ...", "refused by ...", NULL: never asked */
+	char *approval;
 } PdTicketIdentity;
 
 void pd_ticket_identity_clear(PdTicketIdentity *identity);

@@ -16,6 +16,7 @@ typedef enum {
 	PD_STMT_DUPLICATE,
 	PD_STMT_THREAD_LOOKUP,
 	PD_STMT_THREAD_DECIDE,
+	PD_STMT_AUTHORIZATION_EXPLAIN,
 	PD_STMT_TICKET_LIST,
 	PD_STMT_TICKET,
 	PD_STMT_PARTICIPANTS,
@@ -33,7 +34,7 @@ struct _PdStore {
 	guint32 prepared;		/* bit per PdStmt prepared on conn */
 };
 
-#define PD_STORE_MAX_PARAMS 48
+#define PD_STORE_MAX_PARAMS 49
 
 typedef struct {
 	int n;

@@ -36,7 +36,11 @@ static const struct {
 		/* pd_agent_answer (sql/0010): an agent's answer, its
 		 * commands and relay rows, same transaction */
 		" pd_agent_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" $39::jsonb, $48::jsonb)"
+		" $39::jsonb, $48::jsonb),"
+		/* pd_authorization_answer (sql/0011): the primary holder's
+		 * APPROVE/REFUSE on a ticket waiting for it */
+		" pd_authorization_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
+		" $39::jsonb, jsonb_object($42::text[]), $49::text)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
@@ -52,6 +56,9 @@ static const struct {
 	[PD_STMT_THREAD_DECIDE] = { "pd_thread_decide",
 		"SELECT ticket_number, reason, refused::text"
 		" FROM pd_thread_decide($1, $2, $3, jsonb_object($4::text[]))" },
+	[PD_STMT_AUTHORIZATION_EXPLAIN] = { "pd_authorization_explain",
+		"SELECT action, detail FROM pd_authorization_explain($1, $2::jsonb,"
+		" jsonb_object($3::text[]), $4, $5)" },
 	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
 		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
 		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"

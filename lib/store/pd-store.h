@@ -107,6 +107,11 @@ typedef struct {
 	 * applied and relayed only for an agent action that threads into a
 	 * ticket.  NULL: not an agent's address. */
 	const char *agent;
+	/* The first line of the text as an answer to an approval request
+	 * (pd_approval_answer_name(): "approve", "refuse"; NULL: none), for
+	 * pd_authorization_answer (sql/0011_authorization.sql), which decides
+	 * whether it is the primary holder's answer. */
+	const char *approval_answer;
 } PdInbound;
 
 typedef struct {
@@ -138,6 +143,19 @@ gboolean pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates,
 gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
 				const char *in_reply_to, const char *from, GPtrArray *thread,
 				gint64 *ticket_number_r, char **reason_r, GError **error);
+
+/* The authorization decision a delivery would make (postdesk test; sql/0011
+ * pd_authorization_explain): for a new ticket (ticket_number 0) whether the
+ * account's primary holder is asked to approve, for a reply on ticket_number
+ * whether it is the holder's answer.  identity_json: the identity decision;
+ * thread: the thread step's facts; answer: pd_approval_answer_name() or
+ * NULL; suppressed: why the mail gets no automatic reply, or NULL.
+ * action_r: "request", "not requested", "approve", "refuse", "ignored", or
+ * NULL (nothing to decide); detail_r: who or why. */
+gboolean pd_store_authorization_explain(PdStore *store, gint64 ticket_number,
+					const char *identity_json, GPtrArray *thread,
+					const char *answer, const char *suppressed,
+					char **action_r, char **detail_r, GError **error);
 
 /* --- reading tickets (CLI) -------------------------------------------- */
 

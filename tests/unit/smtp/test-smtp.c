@@ -257,7 +257,7 @@ test_outbound_check(void **state)
 	guint n = 0;
 
 	assert_true(pd_outbound_check(kf_good, "h", &n, &e1));
-	assert_int_equal(n, 9);	/* the templates in filters/templates */
+	assert_int_equal(n, 11);	/* the templates in filters/templates */
 	assert_true(pd_outbound_check(kf_none, "h", &n, NULL));
 	assert_int_equal(n, 0);
 	assert_false(pd_outbound_check(kf_nodir, "h", NULL, &e2));
