@@ -85,8 +85,14 @@ class World:
         return wait_for("the mail to %s about %r" % (address, subject), got)
 
     def reply(self, mail, frm, first_line, signed=True):
+        """Deliver a mail client's reply to a mail the sink took."""
+        to, data = self.reply_data(mail, frm, first_line)
+        return self.deliver(data, frm[frm.index("<") + 1:-1], to, signed)
+
+    def reply_data(self, mail, frm, first_line):
         """A mail client's reply to a mail the sink took: to its Reply-To,
-        Re: subject, In-Reply-To/References, the original quoted."""
+        Re: subject, In-Reply-To/References, the original quoted.
+        Returns (the Reply-To address, the bytes)."""
         reply_to = header(mail, "Reply-To")
         to = reply_to[reply_to.rindex("<") + 1:-1]
         msgid = header(mail, "Message-Id")
@@ -96,7 +102,7 @@ class World:
                               body="%s\n\nOn Monday, Example Support wrote:\n%s\n"
                                    % (first_line, quoted),
                               headers=["In-Reply-To: %s" % msgid, "References: %s" % msgid])
-        return self.deliver(data, frm[frm.index("<") + 1:-1], to, signed)
+        return to, data
 
     def state(self, number):
         return self.env.query("select coalesce(authorization_state, '-'), needs_authorization,"
@@ -152,6 +158,7 @@ def main():
                   "invoices of 2026" in ask_text, "the request is described:\n" + ask)
             check_eq(header(ask, "Auto-Submitted"), "auto-generated", "approval: generated")
             check_eq(header(ask, "X-Mail-Args"), "<>", "null sender")
+            check_eq(header(ask, "X-Postdesk-Ticket"), t1, "our marker")
             check_eq(w.events(t1, "authorization.requested")[0]["holder"], HOLDER, "event")
 
             # a forged APPROVE: the holder's address through the holder's own
@@ -185,6 +192,7 @@ def main():
             told = w.mail(CONTACT, "Approved: Invoices 2026")
             check("has approved your request" in words(told), "the contact is told:\n" + told)
             check_eq(header(told, "Auto-Submitted"), "auto-replied", "told: auto-replied")
+            check_eq(header(told, "X-Postdesk-Ticket"), t1, "told: our marker")
             # a second answer changes nothing
             w.reply(ask, "Hana Holder <%s>" % HOLDER, "REFUSE")
             check_eq(w.state(t1), ["approved", "f", HOLDER], "the first answer stands")
@@ -233,10 +241,24 @@ def main():
                                 check_rc=0).stdout
             check(re.search(r"\n  Authorization:\s+request \(ask the primary holder %s\)"
                             % re.escape(HOLDER), text), text)
+            # ... and for the holder's answer to a pending request
+            t4 = w.request("Cancel the contract")
+            to, data = w.reply_data(w.mail(HOLDER, "[#%s] Please approve" % t4),
+                                    "Hana Holder <%s>" % HOLDER, "REFUSE")
+            with open(path, "wb") as f:
+                f.write(authzone.dkim_sign(data, key, "acme.test", "sel"))
+            before = env.scalar("select count(*) from outbound")
+            out = json.loads(env.postdesk("test", "--json", "--from", HOLDER, "--to", to, path,
+                                          config=config, check_rc=0).stdout)
+            check_eq(out["recipients"][0]["thread"]["ticket"], int(t4), "threads to t4")
+            check_eq(out["recipients"][0]["authorization"],
+                     {"action": "refuse", "detail": "the answer of the primary holder %s"
+                      % HOLDER}, "test --json, the answer")
+            check_eq(w.state(t4), ["requested", "t", HOLDER], "nothing stored")
             check_eq(env.scalar("select count(*) from outbound"), before, "nothing queued")
 
             time.sleep(1)
-            check_eq(len(sink.dumps()), 7, "mails: 2 notices, 2 requests, 2 answers, 1 ack")
+            check_eq(len(sink.dumps()), 9, "mails: 3 notices, 3 requests, 2 answers, 1 ack")
     finally:
         sink.stop()
     print("ok")

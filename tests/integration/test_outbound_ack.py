@@ -15,13 +15,11 @@ import os
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
+import lmtpbridge
 import pdtest
 from smtpsink import SINK, Sink, header
 
@@ -425,66 +423,25 @@ def test_postdesk_test_shows_the_decision():
             pdtest.check(re.search(r"Acknowledge:\s+%s" % ("yes" if send else "no"), text), text)
 
 
-class Autoresponder:
+class Autoresponder(lmtpbridge.Bridge):
     """A dumb autoresponder as the relay: every mail it takes makes it send
     a fresh mail (new Message-ID, no In-Reply-To, no Auto-Submitted) back to
     postdeskd over LMTP, the worst loop partner there is."""
 
     def __init__(self, lmtp_port, address):
-        self.lmtp_port = lmtp_port
         self.address = address
         self.received = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__(lmtp_port)
 
-    def serve(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
-
-    def session(self, conn):
-        f = conn.makefile("rb")
-        conn.sendall(b"220 responder.test ESMTP\r\n")
-        for raw in f:
-            line = raw.decode("latin-1").rstrip("\r\n")
-            verb = line.split(" ", 1)[0].upper()
-            if verb in ("EHLO", "HELO"):
-                conn.sendall(b"250 responder.test\r\n")
-            elif verb == "DATA":
-                conn.sendall(b"354 go\r\n")
-                for data in f:
-                    if data in (b".\r\n", b".\n"):
-                        break
-                conn.sendall(b"250 2.0.0 taken\r\n")
-                self.received += 1
-                n = self.received
-                threading.Thread(target=self.respond, args=(n,), daemon=True).start()
-            elif verb == "QUIT":
-                conn.sendall(b"221 bye\r\n")
-                break
-            else:
-                conn.sendall(b"250 ok\r\n")
-        conn.close()
+    def _hand_on(self, mail_from, rcpts, data):
+        self.received += 1
+        threading.Thread(target=self.respond, args=(self.received,), daemon=True).start()
+        return b"250 2.0.0 taken\r\n"
 
     def respond(self, n):
         mail = pdtest.message(subject="I got your mail (%d)" % n, frm=self.address,
                               msgid="<resp%d@responder.test>" % n)
         pdtest.lmtp_deliver(self.lmtp_port, self.address, ["support@example.com"], mail)
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 def test_autoresponder_loop_settles_under_cap():

@@ -209,12 +209,15 @@ class Daemon:
 class Env:
     """A fresh, migrated database and a config directory, removed on exit."""
 
-    def __init__(self, queues=QUEUES_DEFAULT, extra_config="", migrate=True, pg=None):
+    def __init__(self, queues=QUEUES_DEFAULT, extra_config="", migrate=True, pg=None,
+                 instance=""):
+        """instance: a suffix for the database name, for tests that run
+        several postdesk installations side by side."""
         self.cluster = pg or cluster()
         self.dir = tempfile.mkdtemp(prefix="pdtest-")
         os.chmod(self.dir, 0o755)
-        self.dbname = "pd_%s_%d" % (re.sub(r"\W", "_", os.path.basename(sys.argv[0]))[:30],
-                                    os.getpid())
+        self.dbname = "pd_%s_%d%s" % (re.sub(r"\W", "_", os.path.basename(sys.argv[0]))[:30],
+                                      os.getpid(), re.sub(r"\W", "_", instance))
         self.queues = queues
         self.extra_config = extra_config
         self.daemons = []
