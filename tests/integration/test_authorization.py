@@ -14,7 +14,8 @@ to end: real PostgreSQL, postdeskd over LMTP with sender authentication
     from someone else on the ticket (the contact), and other words from the
     holder change nothing but an "authorization.ignored" event;
   - an unauthenticated contact's request asks nobody (DESIGN invariant 4):
-    plain acknowledgement, "authorization.not_requested";
+    plain acknowledgement, "authorization.not_requested"; nor does an
+    automatic mail (Auto-Submitted) from the authenticated contact;
   - `postdesk ticket show` and `postdesk test` show the state and decision.
 """
 import json
@@ -67,9 +68,9 @@ class World:
         check(reply.startswith("250 "), "delivered: %r" % reply)
         return reply.rsplit(" ", 1)[1]
 
-    def request(self, subject, signed=True):
+    def request(self, subject, signed=True, headers=()):
         data = pdtest.message(subject=subject, frm="Sam Small <%s>" % CONTACT,
-                              to="billing@example.com",
+                              to="billing@example.com", headers=headers,
                               body="Please send me the invoices of 2026.\nThanks, Sam\n")
         return self.deliver(data, CONTACT, "billing@example.com", signed)
 
@@ -224,6 +225,13 @@ def main():
             check_eq(w.state(t3), ["-", "t", "-"], "needs authorization, nobody asked")
             why = w.events(t3, "authorization.not_requested")[0]["why"]
             check("not authenticated" in why, "why: %r" % why)
+
+            # an automatic mail from the contact (its vacation notice) asks nobody
+            t5 = w.request("Out of office", headers=["Auto-Submitted: auto-replied"])
+            check_eq(w.outbound(t5), [], "nothing queued")
+            check_eq(w.state(t5), ["-", "t", "-"], "needs authorization, nobody asked")
+            check_eq(w.events(t5, "authorization.not_requested")[0]["why"],
+                     "no automatic mail for this message (auto-submitted)", "why")
 
             # postdesk test: the decision, nothing stored
             before = env.scalar("select count(*) from outbound")
