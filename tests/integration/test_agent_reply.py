@@ -38,6 +38,7 @@ from smtpsink import SINK, Sink, header
 TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
 KEY = "agent-reply-test-key-0123456789ab"
 CUSTOMER = "alice@customer.test"
+COLLEAGUE = "carl@customer.test"     # in Cc of the first mail: a participant
 AGENT = "bob@agents.test"
 OTHER_AGENT = "carol@agents.test"
 AGENT_IP = "192.0.2.20"
@@ -134,7 +135,8 @@ def scenario(env, d, sink, mta):
     desk = Desk(env, d, sink, mta)
     customer_mid = "<q1@customer.test>"
     number = lmtp(d.port, CUSTOMER, "support@example.com",
-                  pdtest.message(msgid=customer_mid, frm="Alice Example <%s>" % CUSTOMER),
+                  pdtest.message(msgid=customer_mid, frm="Alice Example <%s>" % CUSTOMER,
+                                 headers=("Cc: Carl <%s>" % COLLEAGUE,)),
                   CUSTOMER_IP)
     dumps = desk.settled()
     acks = [x for x in dumps if CUSTOMER in to(x)]
@@ -160,11 +162,16 @@ def scenario(env, d, sink, mta):
     pdtest.check_eq(desk.ticket(number), ["open", "high", "-", "t"],
                     "open, priority high, first response set")
     relays = desk.outbound("relay")
-    pdtest.check_eq([r[2] for r in relays], [CUSTOMER], "one relay, to the customer")
-    pdtest.check_eq(relays[0][3:], ["support@example.com", "f"],
-                    "a real MAIL FROM, not an auto-reply")
+    pdtest.check_eq([r[2] for r in relays], [CUSTOMER, COLLEAGUE],
+                    "one relay each to the requester and the Cc participant")
+    for r in relays:
+        pdtest.check_eq(r[3:], ["support@example.com", "f"], "a real MAIL FROM, not an auto-reply")
     dumps = desk.settled()
-    pdtest.check_eq(len(dumps), before + 1, "one mail out for the answer")
+    pdtest.check_eq(len(dumps), before + 2, "two mails out for the answer")
+    carl = desk.mail_of(relays[1][0])
+    pdtest.check(to(carl).startswith("<%s>" % COLLEAGUE), "Carl's copy: %r" % to(carl))
+    pdtest.check(header(carl, "Reply-To") != header(desk.mail_of(relays[0][0]), "Reply-To"),
+                 "each recipient has a reply token of their own")
     relay = desk.mail_of(relays[0][0])
     pdtest.check("agents.test" not in relay, "the agent's address never shows:\n%s" % relay)
     pdtest.check_eq(header(relay, "X-Mail-Args"), "<support@example.com>", "MAIL FROM")
@@ -219,6 +226,23 @@ def scenario(env, d, sink, mta):
                     "every command writes an event")
     pdtest.check_eq(cmds[3]["reason"], "unknown command", "unknown command not obeyed")
     pdtest.check_eq(len(desk.outbound("relay")), relays_before, "commands alone relay nothing")
+    # "reply all": the same answer to the token address and to help@ (another
+    # queue address; support@ itself would be the same canonical recipient,
+    # so a duplicate delivery)
+    replies = pdtest.lmtp_xforward(d.port, AGENT, [reply_to, "help@example.com"], agent_mail(
+        "Re: " + subject, "#priority low\nOne more thing, Alice.\n", mid, refs, reply_to,
+        msgid="<twice@agents.test>"), AGENT_IP)
+    pdtest.check_eq([r.rsplit(" ", 1)[1] for r in replies], [number, number],
+                    "both copies thread into the ticket")
+    pdtest.check_eq(env.query("select kind from messages where message_id = 'twice@agents.test'"
+                              " order by id"), [["agent"], ["agent"]], "both stored as the agent's")
+    pdtest.check_eq(len(desk.outbound("relay")), relays_before + 2, "relayed once per participant")
+    pdtest.check_eq([c["command"] for c in desk.events(number, "agent.command")][len(cmds):],
+                    ["priority"], "its command applied once")
+    pdtest.check("another of our addresses" in desk.events(number, "agent.refused")[-1]["why"],
+                 "the second copy says why it did nothing")
+    answer("#priority urgent\n")
+    relays_before += 2
     # the internal note never leaves
     answer("#note\nAlice's printer is a fire hazard, replace it.\n")
     row = env.query("select kind from messages order by id desc limit 1")[0]
@@ -231,18 +255,20 @@ def scenario(env, d, sink, mta):
     pdtest.check_eq(desk.ticket(number)[0], "pending", "its #close is not obeyed")
     pdtest.check_eq(len(desk.outbound("relay")), relays_before, "nor relayed")
     refused = desk.events(number, "agent.refused")
-    pdtest.check_eq((len(refused), refused[-1]["commands_ignored"]), (1, 1), "refusal event")
+    pdtest.check_eq((len(refused), refused[-1]["commands_ignored"]), (2, 1), "refusal event")
     # the real #close
     answer("#close\nAll done, Alice. Write again any time.\n")
     t = desk.ticket(number)
     pdtest.check_eq(t[0], "closed", "#close")
     dumps = desk.settled()
-    pdtest.check_eq(len(desk.outbound("relay")), relays_before + 1, "#close with text relays it")
+    pdtest.check_eq(len(desk.outbound("relay")), relays_before + 2, "#close with text relays it")
     last = desk.mail_of(desk.outbound("relay")[-1][0])
     pdtest.check("All done, Alice." in body_of(last), "the closing answer went out")
     for x in dumps:
         pdtest.check("fire hazard" not in x and "Closing this" not in x,
                      "neither the note nor the unauthenticated text went out:\n%s" % x)
+    pdtest.check_eq(sum("One more thing" in x for x in dumps), 2,
+                    "the reply-all answer went out once per participant")
     pdtest.check_eq(env.scalar("select first_response_at from tickets where number = :'p1'",
                                number), first_at, "the first response stays the first")
 

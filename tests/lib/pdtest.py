@@ -399,24 +399,29 @@ def mint_token(*args):
     return p.stdout.strip()
 
 
-def lmtp_xforward(port, sender, recipient, data, addr, helo="mail.sender.test"):
-    """One LMTP transaction to one recipient with XFORWARD ADDR/HELO, as
-    Postfix hands mail over (sender authentication needs them); returns
-    the DATA reply."""
+def lmtp_xforward(port, sender, recipients, data, addr, helo="mail.sender.test"):
+    """One LMTP transaction with XFORWARD ADDR/HELO, as Postfix hands mail
+    over (sender authentication needs them).  recipients: one address, or
+    a list; returns the DATA reply, or the list of them."""
+    rcpts = [recipients] if isinstance(recipients, str) else list(recipients)
     w = Wire(port)
     w.expect("220 ")
     w.send("LHLO mx.postdesk.test\r\n")
     w.expect("250 ")
     w.send("XFORWARD NAME=unknown ADDR=%s HELO=%s PROTO=ESMTP\r\n" % (addr, helo))
     w.expect("250 ")
-    w.send("MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n" % (sender, recipient))
-    for want in ("250 ", "250 ", "354 "):
-        w.expect(want)
+    w.send("MAIL FROM:<%s>\r\n" % sender)
+    w.expect("250 ")
+    for r in rcpts:
+        w.send("RCPT TO:<%s>\r\n" % r)
+        w.expect("250 ")
+    w.send("DATA\r\n")
+    w.expect("354 ")
     w.send(re.sub(rb"(?m)^\.", b"..", data) + b".\r\n")
-    reply = w.reply()[-1]
+    replies = [w.reply()[-1] for _ in rcpts]
     w.send("QUIT\r\n")
     w.close()
-    return reply
+    return replies[0] if isinstance(recipients, str) else replies
 
 
 def wait_for(what, cond, timeout=30):
