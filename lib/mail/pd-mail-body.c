@@ -147,7 +147,8 @@ raw_span(PdMailCtx *ctx, GMimeStream *stream, const GByteArray *encoded,
 		end = raw->len;
 	if (start < 0 || end < start || end > (gint64)raw->len ||
 	    (guint64)(end - start) != encoded->len ||
-	    memcmp(raw->data + start, encoded->data, encoded->len) != 0)
+	    /* an empty part's array has no data: memcmp(NULL) is undefined */
+	    (encoded->len > 0 && memcmp(raw->data + start, encoded->data, encoded->len) != 0))
 		return;
 	span_r->encoding = encoding_name(encoding);
 	span_r->offset = (gsize)start;
