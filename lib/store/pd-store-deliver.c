@@ -2,8 +2,8 @@
  *
  * The whole delivery (idempotency check, threading, ticket, raw bytes,
  * parsed fields, attachments, participants, events) is one call of the SQL
- * function pd_deliver_inbound (sql/0001_core.sql; its current version,
- * with who may thread, in sql/0006_threading.sql) through a prepared
+ * function pd_deliver_inbound (sql/0001_core.sql; its current version in
+ * sql/0013_deliver_statements.sql) through a prepared
  * statement: one round trip, one transaction, one COMMIT.  Bulk values
  * (raw bytes, attachment contents, address lists) travel in PostgreSQL's
  * binary format, so nothing is escaped and nothing is parsed twice.  An

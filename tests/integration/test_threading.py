@@ -31,6 +31,11 @@ MALLORY = "mallory@evil.test"
 mint = pdtest.mint_token
 
 
+# the events pd_deliver_inbound writes, in the order it writes them
+DELIVERY_EVENTS = ("('ticket.created', 'message.threaded', 'ticket.linked', 'ticket.reopened',"
+                   " 'thread.refused', 'thread.token', 'message.received')")
+
+
 def deliver(d, data, sender, rcpt="support@example.com"):
     return pdtest.deliver_ticket(d.port, data, sender, rcpt)
 
@@ -74,6 +79,13 @@ def main():
         check_eq(len(refused), 1, "thread.refused event")
         check_eq(refused[0]["ticket"], t1, "refused ticket")
         check("participant" in refused[0]["why"], "why: %r" % refused[0])
+        # one delivery's events in the order they happened (sql/0013 writes
+        # them in one statement)
+        check_eq(env.query("select e.kind from events e join tickets t on t.id = e.ticket_id"
+                           " where t.number = :'p1' and e.kind in %s"
+                           " order by e.id" % DELIVERY_EVENTS, got),
+                 [["ticket.created"], ["thread.refused"], ["message.received"]],
+                 "event order of a refused thread")
 
         # a stranger citing [#N]
         got = deliver(d, mail(MALLORY, "<m2@evil.test>", "Re: [#%d] Printer on fire" % t1),
@@ -154,6 +166,16 @@ def main():
         check_eq(env.scalar("select linked_ticket_id from tickets where number = :'p1'", got),
                  t1_id, "linked_ticket_id")
         check_eq(events(env, got, "ticket.linked")[0]["linked_ticket"], t1, "linked event")
+        check_eq(env.query("select e.kind from events e join tickets t on t.id = e.ticket_id"
+                           " where t.number = :'p1' and e.kind in %s"
+                           " order by e.id" % DELIVERY_EVENTS, got),
+                 [["ticket.created"], ["ticket.linked"], ["message.received"]],
+                 "event order of a linked ticket")
+        check_eq(env.query("select e.kind from events e where e.message_row = (select max(id)"
+                           " from messages where message_id = 'a7@customer.test')"
+                           " and e.kind in %s order by e.id" % DELIVERY_EVENTS),
+                 [["message.threaded"], ["ticket.reopened"], ["message.received"]],
+                 "event order of a reopened ticket")
         check_eq(env.scalar("select status from tickets where id = :'p1'", t1_id), "solved",
                  "old ticket stays solved")
 
