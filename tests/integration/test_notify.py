@@ -9,7 +9,8 @@ postdeskd over LMTP, a real PostgreSQL, Postfix's smtp-sink as the relay:
   - the agent's reply to that address threads into the ticket; the same
     address used by another agent does not (tokens are per recipient);
   - a customer reply notifies again; a duplicate delivery, automatic mail on
-    the ticket and mail from an agent address notify nobody;
+    the ticket and mail from an agent address notify nobody; once the ticket
+    is assigned, only the assignee is notified;
   - an account with a dedicated manager: the manager gets the new ticket as
     a forward (and nobody else a notification), then a notification for the
     customer's reply;
@@ -216,6 +217,18 @@ def group_notifications(env, d, box):
     check("agent" in skipped(env, other)[0], "new ticket by an agent: nobody")
     check_eq(env.scalar("select count(*) from outbound where ticket_id = :'p1'", tid), "5",
              "ack + 2 + 2, nothing for redelivery, agent or robot")
+
+    # assigned (#assign, sql/0010_agent; set here directly): the customer's
+    # next mail notifies the assignee only, even one outside the group
+    env.query("update tickets set assignee_agent_id ="
+              " (select agent_id from agent_addresses where address = :'p1')"
+              " where number = :'p2'", CAT, t1)
+    more = mail("Alice <%s>" % ALICE, "<n4@customer.test>", "Re: Printer on fire",
+                ["In-Reply-To: <n2@customer.test>"], body="Any news?\n")
+    check_eq(deliver(d, more, ALICE), t1, "threads")
+    new = box.wait_new(1)
+    check_eq(rcpt(new[0]), CAT, "the assignee only")
+    check_agent_mail(new[0], env, t1, CAT, "notification")
 
 
 def manager(env, d, box):
