@@ -1,4 +1,4 @@
--- 0013_notify_assignee: an assigned ticket's mail goes to its assignee
+-- 0014_notify_assignee: an assigned ticket's mail goes to its assignee
 -- (issue 4 item 5, after 0007_notify, 0009_notify_release and the assignee
 -- of 0010_agent).
 --
