@@ -1,0 +1,138 @@
+/* Unit tests: the pipeline's agent step (lib/pipeline/pd-pipeline-agent.c):
+ * the JSON the delivery gets for a mail from an agent's address (the
+ * relay's MAIL FROM: bounce_address, else the from address, never the null
+ * sender) and what `postdesk test` says it would do.  The store's half is
+ * tests/integration/test_agent_reply.py. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "pipeline/pd-pipeline-private.h"
+
+static PdConfig *
+config_with(const char *outbound)
+{
+	g_autofree char *text = g_strdup_printf(
+		"[postdesk]\nconfig_version = 1\nhostname = t.test\n[lmtp]\n"
+		"[queue support]\naddresses = support@example.com\n%s", outbound);
+	g_autoptr(GError) error = NULL;
+	PdConfig *config = pd_config_load_data(text, &error);
+
+	assert_non_null(config);
+	return config;
+}
+
+static PdMail *
+mail_with(const PdConfig *config, const char *body)
+{
+	g_autofree char *text = g_strdup_printf(
+		"From: Bob <Bob+x@Agents.TEST>\r\nTo: support@example.com\r\n"
+		"Subject: Re: [#10042] printer\r\nMessage-ID: <a.1@agents.test>\r\n\r\n%s", body);
+	g_autoptr(GBytes) raw = g_bytes_new(text, strlen(text));
+	g_autoptr(GError) error = NULL;
+	PdMail *mail = pd_mail_parse(raw, &config->mail_limits, &error);
+
+	assert_non_null(mail);
+	return mail;
+}
+
+static PdIdentityDecision
+agent(gboolean action)
+{
+	PdIdentityDecision d = { 0 };
+
+	d.kind = PD_REQUESTER_AGENT;
+	d.authenticated = action;
+	d.privileged = action;
+	d.agent_action = action;
+	d.agent_id = 7;
+	return d;
+}
+
+static void
+test_answer_json(void **state)
+{
+	g_autoptr(PdConfig) plain = config_with(
+		"[outbound]\nfrom = Example Support <Support@Example.com>\n");
+	g_autoptr(PdConfig) bounces = config_with(
+		"[outbound]\nfrom = support@example.com\nbounce_address = bounces@example.com\n");
+	g_autoptr(PdMail) mail = mail_with(plain, "#close\r\nDone.\r\n> old\r\n");
+	PdIdentityDecision d = agent(TRUE), customer = { 0 };
+	g_autofree char *json = NULL, *with_bounce = NULL, *none = NULL;
+
+	(void)state;
+	none = pd_pipeline_agent_answer(plain, mail, &customer);
+	assert_null(none);
+	assert_null(pd_pipeline_agent_answer(plain, mail, NULL));
+	json = pd_pipeline_agent_answer(plain, mail, &d);
+	assert_string_equal(json, "{\"note\": false, \"commands\": [{\"command\": \"close\", "
+			    "\"argument\": null, \"error\": null, \"line\": 1}], \"text\": "
+			    "\"Done.\\n\", \"from\": \"bob@agents.test\", \"envelope_from\": "
+			    "\"support@example.com\", \"template\": \"agent-reply\"}");
+	with_bounce = pd_pipeline_agent_answer(bounces, mail, &d);
+	assert_non_null(strstr(with_bounce, "\"envelope_from\": \"bounces@example.com\""));
+}
+
+static void
+test_explain(void **state)
+{
+	static const struct {
+		const char *body;
+		gboolean action, existing;
+		const char *decision;
+	} cases[] = {
+		{ "Done.\r\n", TRUE, TRUE, "answer (" },
+		{ "#note\r\nsecret\r\n", TRUE, TRUE, "note (" },
+		{ "#close\r\n\r\n> old\r\n", TRUE, TRUE, "commands (" },
+		{ "Done.\r\n", TRUE, FALSE, "new ticket (" },
+		{ "#close\r\nDone.\r\n", FALSE, TRUE, "refused (" },
+	};
+	g_autoptr(PdConfig) config = config_with("");
+
+	(void)state;
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(PdMail) mail = mail_with(config, cases[i].body);
+		PdIdentityDecision d = agent(cases[i].action);
+		g_autofree char *json = NULL;
+		g_autofree char *text = pd_pipeline_agent_explain(config, mail, &d,
+								  cases[i].existing, &json);
+
+		assert_non_null(text);
+		if (!g_str_has_prefix(text, cases[i].decision))
+			fail_msg("case %u: %s", i, text);
+		assert_non_null(strstr(json, "\"answer\": {\"note\": "));
+	}
+}
+
+static void
+test_explain_commands(void **state)
+{
+	g_autoptr(PdConfig) config = config_with("");
+	g_autoptr(PdMail) mail = mail_with(config, "#assign Carol@Agents.test\r\n#frob x\r\nok\r\n");
+	PdIdentityDecision d = agent(TRUE), customer = { 0 };
+	g_autofree char *json = NULL, *none_json = NULL;
+	g_autofree char *text = pd_pipeline_agent_explain(config, mail, &d, TRUE, &json);
+	g_autofree char *none = pd_pipeline_agent_explain(config, mail, &customer, TRUE,
+							  &none_json);
+
+	(void)state;
+	assert_non_null(strstr(text, "; #assign carol@agents.test; "
+				     "#frob x: not obeyed, unknown command"));
+	assert_null(none);
+	assert_null(none_json);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answer_json),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_explain_commands),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
