@@ -21,15 +21,6 @@ static const struct {
 
 static const char *const priorities[] = { "low", "normal", "high", "urgent" };
 
-const char *
-pd_agent_command_kind_name(PdAgentCommandKind kind)
-{
-	for (guint i = 0; i < G_N_ELEMENTS(command_names); i++)
-		if (command_names[i].kind == kind)
-			return command_names[i].name;
-	return "unknown";
-}
-
 static void
 command_free(PdAgentCommand *command)
 {

@@ -70,8 +70,6 @@ typedef struct {
 void pd_agent_answer_parse(const char *text, const char *delimiter, PdAgentAnswer *answer_r);
 void pd_agent_answer_clear(PdAgentAnswer *answer);
 
-const char *pd_agent_command_kind_name(PdAgentCommandKind kind);
-
 /* {"note": bool, "commands": [{"command", "argument", "error", "line"}],
  *  "text": reply} */
 char *pd_agent_answer_json(const PdAgentAnswer *answer);
