@@ -71,11 +71,13 @@ sha256_hex(const void *data, gsize len, char out[65])
 }
 
 /* Whether an attachment is a span of the raw bytes being stored: then its
- * decoded bytes are not sent (sql/0008_attachment_spans.sql). */
+ * decoded bytes are not sent (sql/0008_attachment_spans.sql).  raw_len is
+ * 0 when the bytes stored are not the bytes parsed (a caller that added a
+ * header line): then no span is trusted. */
 static gboolean
 is_raw_span(const PdMailAttachment *a, gsize raw_len)
 {
-	return a->raw_encoding != NULL && a->raw_offset <= raw_len &&
+	return a->raw_encoding != NULL && raw_len > 0 && a->raw_offset <= raw_len &&
 	       a->raw_length <= raw_len - a->raw_offset;
 }
 
@@ -200,7 +202,8 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 		pd_store_array_add(class, &flag, 1);
 	}
 	pd_store_param_take_binary(params, class);
-	add_attachments(params, mail->attachments, raw_len, spans);	/* 33-38 */
+	add_attachments(params, mail->attachments,			/* 33-38 */
+			mail->raw_size == raw_len ? raw_len : 0, spans);
 	/* 39: the identity decision for pd_ticket_identify (sql/0002) */
 	pd_store_param_take_text(params, in->identity != NULL
 				 ? pd_identity_decision_json(in->identity) : NULL);

@@ -485,8 +485,10 @@ test_attachment_span(void **state)
 				    "see attached\r\nJVBERi0xLjQK\r\n");
 	TestMail *b = test_mail_new("span.b@customer.test", NULL, NULL, "B", "again\r\n");
 	TestMail *c = test_mail_new("span.c@customer.test", NULL, NULL, "C", "bad span\r\n");
+	TestMail *d = test_mail_new("span.d@customer.test", NULL, NULL, "D",
+				    "parsed from other bytes\r\nJVBERi0xLjUK\r\n");
 	PdMailAttachment *att;
-	PdDeliveryResult ra, rb, rc;
+	PdDeliveryResult ra, rb, rc, rd;
 
 	/* a: the PDF as a base64 span at the end of its raw bytes */
 	test_mail_attach(a, "a.pdf", "application/pdf", "%PDF-1.4\n");
@@ -502,9 +504,18 @@ test_attachment_span(void **state)
 	att->raw_encoding = "binary";
 	att->raw_offset = g_bytes_get_size(c->raw);
 	att->raw_length = 10;
+	/* d: a good span, but the bytes stored are not the bytes parsed (a
+	 * caller added a header line): not trusted, bytes stored */
+	test_mail_attach(d, "d.pdf", "application/pdf", "%PDF-1.5\n");
+	att = d->mail.attachments->pdata[0];
+	att->raw_encoding = "base64";
+	att->raw_length = strlen(encoded);
+	att->raw_offset = g_bytes_get_size(d->raw) - att->raw_length;
+	d->mail.raw_size += 7;
 	deliver_ok(store, a, &ra);
 	deliver_ok(store, b, &rb);
 	deliver_ok(store, c, &rc);
+	deliver_ok(store, d, &rd);
 
 	sql = g_strdup_printf("SELECT string_agg(concat_ws('|', ma.position, ma.raw_offset,"
 			      " ma.raw_length, ma.transfer_encoding, a.size, a.data IS NULL), ','"
@@ -512,11 +523,12 @@ test_attachment_span(void **state)
 			      " FROM message_attachments ma JOIN attachments a USING (sha256)"
 			      " WHERE ma.message_row >= %" G_GINT64_FORMAT, ra.message_row);
 	rows = fixture_text(fx, sql);
-	want = g_strdup_printf("0|%zu|%zu|base64|9|t,0|9|t,0|10|f",
+	want = g_strdup_printf("0|%zu|%zu|base64|9|t,0|9|t,0|10|f,0|9|f",
 			       g_bytes_get_size(a->raw) - strlen(encoded), strlen(encoded));
 	assert_string_equal(rows, want);
 	assert_attachment_bytes(store, "%PDF-1.4\n");
 	assert_attachment_bytes(store, "not a span");
+	assert_attachment_bytes(store, "%PDF-1.5\n");
 	assert_false(pd_store_attachment_get(store, "00000000000000000000000000000000"
 					     "00000000000000000000000000000000", &none, &error));
 	assert_true(g_error_matches(error, PD_ERROR, PD_ERROR_NOTFOUND));
@@ -524,9 +536,11 @@ test_attachment_span(void **state)
 	pd_delivery_result_clear(&ra);
 	pd_delivery_result_clear(&rb);
 	pd_delivery_result_clear(&rc);
+	pd_delivery_result_clear(&rd);
 	test_mail_free(a);
 	test_mail_free(b);
 	test_mail_free(c);
+	test_mail_free(d);
 }
 
 static void
