@@ -201,6 +201,8 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 	GMimeMessage *message;
 	g_autoptr(GBytes) bytes = NULL;
 	g_autoptr(GBytes) original = NULL;
+	g_autoptr(GPtrArray) files = NULL;
+	g_autoptr(GArray) attachments = g_array_new(FALSE, TRUE, sizeof(PdTemplateAttachment));
 	const char *site = s->outbound->from_name != NULL ? s->outbound->from_name
 							   : s->config->hostname;
 
@@ -238,6 +240,20 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 	 * (RFC 3834 5: "no"); its MAIL FROM is a real one (sql/0010) */
 	if (!row->auto_reply && g_strcmp0(row->kind, "relay") == 0)
 		ctx.auto_submitted = "no";
+	/* the agent's attachments that fit (sql/0015_relay_attachments.sql) */
+	if (g_strcmp0(row->kind, "relay") == 0) {
+		if (!pd_store_outbound_attachments(sender->store, row->id, &files, error))
+			return FALSE;
+		for (guint i = 0; i < files->len; i++) {
+			const PdOutboundFile *file = files->pdata[i];
+			PdTemplateAttachment a = { file->filename, file->content_type,
+						   file->content };
+
+			g_array_append_val(attachments, a);
+		}
+		ctx.attachments = (const PdTemplateAttachment *)(void *)attachments->data;
+		ctx.n_attachments = attachments->len;
+	}
 	message = pd_template_render(tpl, row->values, &ctx, error);
 	if (message == NULL)
 		return FALSE;

@@ -255,6 +255,12 @@ config_parse(PdConfig *config, GError **error)
 			 G_GUINT64_CONSTANT(1) << 31, &value, error))
 		return FALSE;
 	config->max_message_size = value;
+	/* 7 MB of files are about 9.6 MB in base64: under Postfix's default
+	 * message_size_limit (10240000) with the text beside them */
+	if (!config_size(kf, "outbound", "relay_attachments_max", 7000000, 0,
+			 G_GUINT64_CONSTANT(1) << 31, &value, error))
+		return FALSE;
+	config->relay_attachments_max = value;
 	if (!config_size(kf, "lmtp", "max_line_length", 4096, 512, 1024 * 1024, &value, error))
 		return FALSE;
 	config->max_line_length = value;

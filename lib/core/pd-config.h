@@ -52,6 +52,8 @@ typedef struct {
 	char *socket_mode_str;		/* octal, for unix listeners */
 
 	PdMailLimits mail_limits;
+	gsize relay_attachments_max;	/* [outbound]: decoded bytes a relayed agent
+					 * answer may attach (sql/0015) */
 	GPtrArray *queues;		/* PdQueueConfig * */
 	gboolean log_stderr;
 

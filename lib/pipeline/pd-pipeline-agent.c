@@ -6,7 +6,9 @@
  * lib/ticket pd-agent parses it (commands, relayed text) plus what the
  * relay rows need: the sender's canonical address, the relay's MAIL FROM
  * ([outbound] bounce_address, else the from address: a relayed answer is
- * a person's mail, never sent with the null sender) and the template.
+ * a person's mail, never sent with the null sender), the template and
+ * how many bytes of attachments it may carry ([outbound]
+ * relay_attachments_max, sql/0015_relay_attachments.sql).
  * Whether it is an agent answer at all (authenticated, active, threads
  * into a ticket) is decided in the delivery (sql/0010_agent.sql).
  */
@@ -52,12 +54,14 @@ pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
 	envelope_from = pd_pipeline_outbound_address(config, "bounce_address");
 	if (envelope_from == NULL)
 		envelope_from = pd_pipeline_outbound_address(config, "from");
-	/* {...parsed, "from", "envelope_from", "template"} */
+	/* {...parsed, "from", "envelope_from", "attachments_max", "template"} */
 	out = g_string_new_len(parsed, (gssize)strlen(parsed) - 1);
 	g_string_append(out, ", \"from\": ");
 	pd_json_string(out, from);
 	g_string_append(out, ", \"envelope_from\": ");
 	pd_json_string(out, envelope_from);
+	g_string_append_printf(out, ", \"attachments_max\": %" G_GSIZE_FORMAT,
+			       config->relay_attachments_max);
 	g_string_append(out, ", \"template\": \"" TEMPLATE "\"}");
 	return g_string_free(out, FALSE);
 }

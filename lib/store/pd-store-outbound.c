@@ -297,6 +297,52 @@ pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size, G
 	return TRUE;
 }
 
+void
+pd_outbound_file_free(PdOutboundFile *file)
+{
+	if (file == NULL)
+		return;
+	g_free(file->filename);
+	g_free(file->content_type);
+	g_clear_pointer(&file->content, g_bytes_unref);
+	g_free(file);
+}
+
+gboolean
+pd_store_outbound_attachments(PdStore *store, gint64 id, GPtrArray **files_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)pd_outbound_file_free);
+
+	g_return_val_if_fail(store != NULL && files_r != NULL, FALSE);
+
+	*files_r = NULL;
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, id);
+	result = outbound_exec(store,
+		"SELECT f->>'sha256', f->>'filename', f->>'content_type' FROM outbound o,"
+		" jsonb_array_elements(coalesce(o.attachments, '[]')) WITH ORDINALITY AS a (f, n)"
+		" WHERE o.id = $1 ORDER BY a.n",
+		&params, "outbound attachments", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	for (int i = 0; i < PQntuples(result); i++) {
+		PdOutboundFile *file = g_new0(PdOutboundFile, 1);
+
+		g_ptr_array_add(files, file);
+		file->filename = pd_store_dup(result, i, 1);
+		file->content_type = pd_store_dup(result, i, 2);
+		if (!pd_store_attachment_get(store, pd_store_value(result, i, 0), &file->content,
+					     error))
+			return FALSE;
+	}
+	*files_r = g_steal_pointer(&files);
+	return TRUE;
+}
+
 /* One outcome: an UPDATE of our claimed row and its event, one statement. */
 static gboolean
 record(PdStore *store, gint64 id, const char *set_sql, const char *instance, const char *reply,

@@ -65,6 +65,19 @@ gboolean pd_store_outbound_set_message(PdStore *store, gint64 id, const char *in
  * in raw_r when there is none or it is larger than max_size bytes. */
 gboolean pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size,
 				    GBytes **raw_r, GError **error);
+/* A file a relay row carries (outbound.attachments, sql/0015). */
+typedef struct {
+	char *filename;			/* may be NULL */
+	char *content_type;
+	GBytes *content;		/* decoded, checked against its SHA-256 */
+} PdOutboundFile;
+
+void pd_outbound_file_free(PdOutboundFile *file);
+
+/* The files outbound row id carries, in order (PdOutboundFile *; empty
+ * when none), each read like pd_store_attachment_get. */
+gboolean pd_store_outbound_attachments(PdStore *store, gint64 id, GPtrArray **files_r,
+				       GError **error);
 /* Outcomes of a claimed row.  PD_ERROR_NOTFOUND when the row is no longer
  * ours (cancelled, or recovered after the lease). */
 gboolean pd_store_outbound_sent(PdStore *store, gint64 id, const char *instance,

@@ -126,6 +126,39 @@ message_part(GBytes *raw)
 	return part;
 }
 
+/* A file as base64 with its name (RFC 2231 when not ASCII) and type (its
+ * parameters kept: a text file's charset); a type that does not parse, or
+ * a container type (multipart, message: base64 is not allowed for them,
+ * RFC 2045 6.4), becomes application/octet-stream. */
+static GMimePart *
+file_part(const PdTemplateAttachment *file)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(file->content, &len);
+	GMimeContentType *type = file->content_type != NULL
+		? g_mime_content_type_parse(NULL, file->content_type) : NULL;
+	GMimePart *part;
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+	GMimeDataWrapper *content = g_mime_data_wrapper_new_with_stream(
+		stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	part = g_mime_part_new();	/* application/octet-stream */
+	if (type != NULL && g_mime_content_type_get_media_type(type) != NULL &&
+	    g_mime_content_type_get_media_subtype(type) != NULL &&
+	    g_ascii_strcasecmp(g_mime_content_type_get_media_type(type), "multipart") != 0 &&
+	    g_ascii_strcasecmp(g_mime_content_type_get_media_type(type), "message") != 0)
+		g_mime_object_set_content_type(GMIME_OBJECT(part), type);
+	g_clear_object(&type);
+	g_mime_part_set_content(part, content);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), GMIME_DISPOSITION_ATTACHMENT);
+	if (file->filename != NULL && file->filename[0] != '\0')
+		g_mime_part_set_filename(part, file->filename);
+	g_object_unref(content);
+	g_object_unref(stream);
+	return part;
+}
+
 /* Names in UTF-8 (RFC 2047), not whatever charset GMime finds smallest. */
 static void
 add_mailbox(GMimeMessage *message, GMimeAddressType type, const char *name, const char *address)
@@ -221,14 +254,23 @@ pd_template_render(const PdTemplate *tpl, GHashTable *values, const PdTemplateCo
 		g_object_unref(rich);
 		content = GMIME_OBJECT(alt);
 	}
-	if (ctx->attach_message != NULL) {
+	if (ctx->attach_message != NULL || ctx->n_attachments > 0) {
 		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
-		GMimePart *original = message_part(ctx->attach_message);
 
 		g_mime_multipart_add(mixed, content);
-		g_mime_multipart_add(mixed, GMIME_OBJECT(original));
 		g_object_unref(content);
-		g_object_unref(original);
+		if (ctx->attach_message != NULL) {
+			GMimePart *original = message_part(ctx->attach_message);
+
+			g_mime_multipart_add(mixed, GMIME_OBJECT(original));
+			g_object_unref(original);
+		}
+		for (guint i = 0; i < ctx->n_attachments; i++) {
+			GMimePart *file = file_part(&ctx->attachments[i]);
+
+			g_mime_multipart_add(mixed, GMIME_OBJECT(file));
+			g_object_unref(file);
+		}
 		content = GMIME_OBJECT(mixed);
 	}
 	g_mime_message_set_mime_part(message, content);

@@ -22,12 +22,13 @@ static const char *const placeholders[] = {
 	"agent.name", "agent.signature",
 	"request.permission", "request.summary", "approval.address",
 	"message.from", "message.subject", "message.text",
+	"attachments.left_out",
 	NULL
 };
 
 static const char *const groups[] = {
 	"site", "ticket", "requester", "contact", "account", "queue", "agent", "request",
-	"approval", "message", NULL
+	"approval", "message", "attachments", NULL
 };
 
 const char *const *

@@ -68,6 +68,13 @@ char *pd_template_render_subject(const PdTemplate *tpl, GHashTable *values);
 char *pd_template_render_body(const PdTemplate *tpl, GHashTable *values);
 char *pd_template_render_html(const PdTemplate *tpl, GHashTable *values);	/* NULL: none */
 
+/* A file a mail carries (a relayed agent answer's attachment). */
+typedef struct {
+	const char *filename;		/* may be NULL */
+	const char *content_type;	/* "application/pdf"; NULL: application/octet-stream */
+	GBytes *content;		/* the decoded bytes */
+} PdTemplateAttachment;
+
 /* What the rendered mail is about and where it goes. */
 typedef struct {
 	const PdTokenKeys *keys;	/* signs Message-ID and reply address */
@@ -87,6 +94,8 @@ typedef struct {
 	gint64 date;			/* unix time; 0 = now */
 	GBytes *attach_message;		/* a mail attached as message/rfc822 (a forward's
 					 * original), or NULL */
+	const PdTemplateAttachment *attachments;	/* n_attachments files, base64 */
+	guint n_attachments;
 } PdTemplateContext;
 
 /* A complete RFC 5322 message: From, To, Subject, Date, Message-ID
@@ -94,7 +103,9 @@ typedef struct {
  * address), Auto-Submitted, X-Auto-Response-Suppress, X-Postdesk-Ticket,
  * MIME-Version, and a UTF-8 quoted-printable text part (multipart/
  * alternative with the HTML part when there is one); with attach_message,
- * that body and the attached mail, byte for byte, in a multipart/mixed.  PD_ERROR_PERMFAIL
+ * that body and the attached mail, byte for byte, in a multipart/mixed;
+ * with attachments, that body and one base64 part per file (disposition
+ * attachment, its filename and type) in a multipart/mixed.  PD_ERROR_PERMFAIL
  * when the recipient is not an address. */
 GMimeMessage *pd_template_render(const PdTemplate *tpl, GHashTable *values,
 				 const PdTemplateContext *ctx, GError **error);

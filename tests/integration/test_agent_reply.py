@@ -307,7 +307,9 @@ def scenario(env, d, sink, mta):
                  "postdesk test text:\n%s" % text)
 
 
-def main():
+def run(scenario, agents, outbound_extra=""):
+    """postdeskd with [auth] on a static zone and [outbound] through a real
+    Postfix to smtp-sink -L; agents: argument lists of `postdesk agent add`."""
     if not os.access(SINK, os.X_OK):
         pdtest.skip("smtp-sink (Debian package postfix) is not installed")
     why = postfix.available()
@@ -323,21 +325,24 @@ def main():
                 ("_dmarc.agents.test", "TXT", "v=DMARC1; p=reject"),
                 ("customer.test", "TXT", "v=spf1 ip4:%s -all" % CUSTOMER_IP),
             ])
-            for args in (("agent", "add", AGENT, "--name", "Bob Agent", "--signature",
-                          "Bob\nPrinter team"),
-                         ("agent", "add", OTHER_AGENT, "--name", "Carol")):
-                env.postdesk(*args, check_rc=0)
+            for args in agents:
+                env.postdesk("agent", "add", *args, check_rc=0)
             extra = (authzone.auth_section(zone) +
                      "[outbound]\nrelay = smtp://127.0.0.1:%d\n"
                      "from = Example Support <support@example.com>\n"
                      "token_keys = %s\ntemplates = %s\npoll_interval = 0.2\n"
-                     "retry_delays = 1\n" % (mta.port, KEY, TEMPLATES))
+                     "retry_delays = 1\n%s" % (mta.port, KEY, TEMPLATES, outbound_extra))
             d = env.daemon(extra=extra)
             d.extra = extra
             scenario(env, d, sink, mta)
     finally:
         sink.stop()
     print("ok")
+
+
+def main():
+    run(scenario, [(AGENT, "--name", "Bob Agent", "--signature", "Bob\nPrinter team"),
+                   (OTHER_AGENT, "--name", "Carol")])
 
 
 if __name__ == "__main__":

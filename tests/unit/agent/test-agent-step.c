@@ -58,7 +58,8 @@ test_answer_json(void **state)
 	g_autoptr(PdConfig) plain = config_with(
 		"[outbound]\nfrom = Example Support <Support@Example.com>\n");
 	g_autoptr(PdConfig) bounces = config_with(
-		"[outbound]\nfrom = support@example.com\nbounce_address = bounces@example.com\n");
+		"[outbound]\nfrom = support@example.com\nbounce_address = bounces@example.com\n"
+		"relay_attachments_max = 2M\n");
 	g_autoptr(PdMail) mail = mail_with(plain, "#close\r\nDone.\r\n> old\r\n");
 	PdIdentityDecision d = agent(TRUE), customer = { 0 };
 	g_autofree char *json = NULL, *with_bounce = NULL, *none = NULL;
@@ -71,9 +72,12 @@ test_answer_json(void **state)
 	assert_string_equal(json, "{\"note\": false, \"commands\": [{\"command\": \"close\", "
 			    "\"argument\": null, \"error\": null, \"line\": 1}], \"text\": "
 			    "\"Done.\\n\", \"from\": \"bob@agents.test\", \"envelope_from\": "
-			    "\"support@example.com\", \"template\": \"agent-reply\"}");
+			    "\"support@example.com\", \"attachments_max\": 7000000, "
+			    "\"template\": \"agent-reply\"}");
 	with_bounce = pd_pipeline_agent_answer(bounces, mail, &d);
 	assert_non_null(strstr(with_bounce, "\"envelope_from\": \"bounces@example.com\""));
+	/* [outbound] relay_attachments_max (sql/0015_relay_attachments.sql) */
+	assert_non_null(strstr(with_bounce, "\"attachments_max\": 2097152,"));
 }
 
 static void
