@@ -26,7 +26,7 @@ pd_cmd_check_config(PdCli *cli, int argc, char **argv)
 	if (config == NULL || !pd_listen_check_config(config, &error) ||
 	    !pd_pipeline_check_config(config, &error) ||
 	    !pd_jobs_check_config(config, &error) ||
-	    !pd_outbound_check(config->keyfile, config->hostname, NULL, &error)) {
+	    !pd_outbound_check(config, NULL, &error)) {
 		fprintf(stderr, "postdesk check-config: %s\n", error->message);
 		return PD_EX_CONFIG;
 	}

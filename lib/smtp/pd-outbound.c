@@ -198,18 +198,117 @@ pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply)
 	return config->bounce_address;
 }
 
+/* One template a feature needs, and when it needs it. */
+typedef struct {
+	const char *name;
+	const char *feature;
+} NeededTemplate;
+
+/* Which templates the configuration's features need (the issue of an
+ * operator whose template folder predates a feature): every mail postdesk
+ * may queue with this configuration, by the keys that turn it on. */
+static void
+need(GArray *needed, const char *name, const char *feature)
+{
+	NeededTemplate t = { name, feature };
+
+	g_array_append_val(needed, t);
+}
+
+static GArray *
+needed_templates(const PdConfig *config)
+{
+	GKeyFile *kf = config->keyfile;
+	GArray *needed = g_array_new(FALSE, FALSE, sizeof(NeededTemplate));
+	gboolean acknowledge = TRUE, notify = TRUE, reminder = TRUE;
+	gboolean held = FALSE, permission = FALSE;
+	g_autofree char *auth_mode = g_key_file_get_string(kf, "auth", "mode", NULL);
+
+	(void)pd_config_get_bool(kf, SECTION, "acknowledge", TRUE, &acknowledge, NULL);
+	(void)pd_config_get_bool(kf, SECTION, "notify_agents", TRUE, &notify, NULL);
+	(void)pd_config_get_bool(kf, "jobs", "reminder", TRUE, &reminder, NULL);
+	for (guint i = 0; config->queues != NULL && i < config->queues->len; i++) {
+		const PdQueueConfig *q = config->queues->pdata[i];
+
+		held = held || q->unknown_senders == PD_UNKNOWN_SENDERS_KNOWN;
+		permission = permission || q->permission != NULL;
+	}
+	if (acknowledge) {
+		need(needed, "ack", "[outbound] acknowledge = yes");
+		if (held)
+			need(needed, "held", "a queue with unknown_senders = known");
+		if (permission) {
+			need(needed, "authorization-notice", "a queue with a permission");
+			need(needed, "approval-request", "a queue with a permission");
+			need(needed, "authorization-approved", "a queue with a permission");
+			need(needed, "authorization-refused", "a queue with a permission");
+		}
+	}
+	if (notify) {
+		need(needed, "agent-notification", "[outbound] notify_agents = yes");
+		need(needed, "forward", "[outbound] notify_agents = yes (forward_to, account managers)");
+	}
+	if (auth_mode != NULL && g_strcmp0(g_strstrip(auth_mode), "off") != 0)
+		need(needed, "agent-reply", "agents answering by mail ([auth] mode)");
+	need(needed, "welcome", "postdesk contact add");
+	if (reminder)
+		need(needed, "reminder", "[jobs] reminder = yes");
+	return needed;
+}
+
+/* Every needed template found for every queue (a queue's own folder may
+ * hold it; DIR/NAME.txt serves the others).  All misses in one error. */
+static gboolean
+check_needed(const PdConfig *config, const PdTemplateSet *set, const char *dir, GError **error)
+{
+	g_autoptr(GArray) needed = needed_templates(config);
+	g_autoptr(GString) missing = g_string_new(NULL);
+
+	for (guint i = 0; i < needed->len; i++) {
+		const NeededTemplate *t = &g_array_index(needed, NeededTemplate, i);
+		guint queues = config->queues != NULL ? config->queues->len : 0;
+		g_autoptr(GString) queues_without = g_string_new(NULL);
+		guint misses = 0;
+
+		for (guint q = 0; q < MAX(queues, 1); q++) {
+			const char *queue = queues > 0
+				? ((const PdQueueConfig *)config->queues->pdata[q])->name : NULL;
+
+			if (pd_template_set_lookup(set, t->name, queue, NULL, NULL) != NULL)
+				continue;
+			misses++;
+			if (queue != NULL)
+				g_string_append_printf(queues_without, "%s%s",
+						       queues_without->len > 0 ? ", " : "", queue);
+		}
+		if (misses == 0)
+			continue;
+		g_string_append_printf(missing, "\n%s/%s.txt is missing", dir, t->name);
+		if (misses < queues)
+			g_string_append_printf(missing, " (for queue %s)", queues_without->str);
+		g_string_append_printf(missing, ": needed by %s", t->feature);
+	}
+	if (missing->len == 0)
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+		    "[outbound] templates = %s: templates missing (copy them from "
+		    "filters/templates of this release):%s", dir, missing->str);
+	return FALSE;
+}
+
 gboolean
-pd_outbound_check(GKeyFile *keyfile, const char *hostname, guint *templates_r, GError **error)
+pd_outbound_check(const PdConfig *pdconfig, guint *templates_r, GError **error)
 {
 	g_autoptr(PdOutboundConfig) config = NULL;
 	g_autoptr(PdTemplateSet) set = NULL;
 	g_autoptr(GError) local = NULL;
+	GKeyFile *keyfile = pdconfig->keyfile;
 
 	if (templates_r != NULL)
 		*templates_r = 0;
-	if (!g_key_file_has_group(keyfile, SECTION))
+	if (keyfile == NULL || !g_key_file_has_group(keyfile, SECTION))
 		return TRUE;
-	config = pd_outbound_config_load(keyfile, hostname, error);
+	config = pd_outbound_config_load(keyfile, pdconfig->hostname, error);
 	if (config == NULL)
 		return FALSE;
 	if (config->templates_dir == NULL) {
@@ -225,5 +324,5 @@ pd_outbound_check(GKeyFile *keyfile, const char *hostname, guint *templates_r, G
 	}
 	if (templates_r != NULL)
 		*templates_r = pd_template_set_size(set);
-	return TRUE;
+	return check_needed(pdconfig, set, config->templates_dir, error);
 }

@@ -30,6 +30,7 @@
 
 #include <glib.h>
 
+#include "core/pd-config.h"
 #include "smtp/pd-smtp.h"
 #include "ticket/pd-token.h"
 
@@ -51,10 +52,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundConfig, pd_outbound_config_free)
 
 /* For `postdesk check-config`: the [outbound] section and every template
  * in its templates folder, all problems in one error (template ones as
- * path:line).  No [outbound] section: nothing to check, TRUE.
+ * path:line), and every template a configured feature needs present for
+ * every queue (ack with acknowledge, held with a queue's unknown_senders =
+ * known, the four authorization ones with a queue's permission,
+ * agent-notification and forward with notify_agents, agent-reply with
+ * [auth] mode verify or trust-ar, welcome always, reminder with [jobs]
+ * reminder).  No [outbound] section: nothing to check, TRUE.
  * templates_r (may be NULL) gets the number of templates loaded. */
-gboolean pd_outbound_check(GKeyFile *keyfile, const char *hostname, guint *templates_r,
-			   GError **error);
+gboolean pd_outbound_check(const PdConfig *config, guint *templates_r, GError **error);
 
 /* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
  * address or "". */

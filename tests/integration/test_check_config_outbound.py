@@ -1,6 +1,9 @@
 """postdesk check-config validates [outbound] and every reply template
 (issue 4: an unknown placeholder is an error, reported as path:line), and
-accepts the shipped defaults in filters/templates."""
+accepts the shipped defaults in filters/templates.  A template folder that
+predates a feature (agent-reply.txt missing while [auth] lets agents answer
+by mail; reminder.txt while [jobs] reminder is on) is an error naming the
+file and the feature; turning the feature off makes it ok."""
 import os
 import shutil
 
@@ -39,6 +42,22 @@ def main():
         check_eq(p.returncode, 78, "bad [outbound] key refused: " + p.stderr)
         ok = env.write_config(extra=outbound(TEMPLATES, "tls_verify = no\n"), name="ok.conf")
         check_eq(env.postdesk("check-config", config=ok).returncode, 0, "tls_verify = no")
+        # a folder from before agents answered by mail
+        old = os.path.join(env.dir, "old-templates")
+        shutil.copytree(TEMPLATES, old)
+        os.remove(os.path.join(old, "agent-reply.txt"))
+        os.remove(os.path.join(old, "reminder.txt"))
+        auth = "[auth]\nmode = trust-ar\nauthserv_id = mx.example.com\n"
+        stale = env.write_config(extra=outbound(old) + auth, name="stale.conf")
+        p = env.postdesk("check-config", config=stale)
+        check_eq(p.returncode, 78, "missing templates refused: " + p.stderr)
+        for needle in (old + "/agent-reply.txt is missing: needed by agents answering by mail",
+                       old + "/reminder.txt is missing: needed by [jobs] reminder = yes"):
+            check(needle in p.stderr, "%r in: %s" % (needle, p.stderr))
+        off = env.write_config(extra=outbound(old) + "[jobs]\nreminder = no\n", name="off.conf")
+        p = env.postdesk("check-config", config=off)
+        check_eq((p.returncode, p.stdout.strip()), (0, "ok"),
+                 "without [auth] and with reminder = no neither is needed: " + p.stderr)
     print("ok")
 
 

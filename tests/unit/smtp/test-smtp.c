@@ -237,6 +237,20 @@ test_outbound_no_bounce(void **state)
 	assert_string_equal(pd_outbound_envelope_from(c, FALSE), "");
 }
 
+static PdConfig *
+config_of(const char *text)
+{
+	g_autofree char *full = g_strdup_printf("[postdesk]\nconfig_version = 1\n"
+						"[queue support]\naddresses = support@example.com\n"
+						"[queue billing]\naddresses = billing@example.com\n"
+						"permission = billing\n%s", text);
+	g_autoptr(GError) error = NULL;
+	PdConfig *config = pd_config_load_data(full, &error);
+
+	assert_non_null(config);
+	return config;
+}
+
 static void
 test_outbound_check(void **state)
 {
@@ -248,26 +262,98 @@ test_outbound_check(void **state)
 						     "token_keys = aaaaaaaaaaaaaaaaaaaa\ntemplates = %s\n", good);
 	g_autofree char *text_bad = g_strdup_printf("[outbound]\nfrom = support@example.com\n"
 						    "token_keys = aaaaaaaaaaaaaaaaaaaa\ntemplates = %s\n", bad);
-	g_autoptr(GKeyFile) kf_good = keyfile(text_good);
-	g_autoptr(GKeyFile) kf_bad = keyfile(text_bad);
-	g_autoptr(GKeyFile) kf_none = keyfile("[postdesk]\nconfig_version = 1\n");
-	g_autoptr(GKeyFile) kf_nodir = keyfile("[outbound]\nfrom = support@example.com\n"
-					       "token_keys = aaaaaaaaaaaaaaaaaaaa\n");
+	g_autoptr(PdConfig) kf_good = config_of(text_good);
+	g_autoptr(PdConfig) kf_bad = config_of(text_bad);
+	g_autoptr(PdConfig) kf_none = config_of("");
+	g_autoptr(PdConfig) kf_nodir = config_of("[outbound]\nfrom = support@example.com\n"
+						 "token_keys = aaaaaaaaaaaaaaaaaaaa\n");
 	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
 	guint n = 0;
 
-	assert_true(pd_outbound_check(kf_good, "h", &n, &e1));
+	(void)state;
+	assert_true(pd_outbound_check(kf_good, &n, &e1));
 	assert_int_equal(n, 11);	/* the templates in filters/templates */
-	assert_true(pd_outbound_check(kf_none, "h", &n, NULL));
+	assert_true(pd_outbound_check(kf_none, &n, NULL));
 	assert_int_equal(n, 0);
-	assert_false(pd_outbound_check(kf_nodir, "h", NULL, &e2));
+	assert_false(pd_outbound_check(kf_nodir, NULL, &e2));
 	assert_non_null(strstr(e2->message, "templates"));
 	assert_true(g_file_set_contents(bad_file, "Subject: x\n\n{{ticket.numbr}}\n", -1, NULL));
-	assert_false(pd_outbound_check(kf_bad, "h", NULL, &e3));
+	assert_false(pd_outbound_check(kf_bad, NULL, &e3));
 	assert_int_equal(e3->code, PD_ERROR_USAGE);
 	assert_non_null(strstr(e3->message, "ack.txt:3: {{ticket.numbr}}: unknown placeholder"));
 	g_remove(bad_file);
 	g_rmdir(bad);
+}
+
+/* Which templates a configuration needs: a folder that predates a feature
+ * is an error naming the template and the feature that needs it. */
+static void
+test_outbound_check_needed(void **state)
+{
+	static const struct {
+		const char *files;	/* the folder's templates, space-separated */
+		const char *extra;	/* more configuration */
+		const char *missing;	/* NULL: ok; else in the error */
+	} cases[] = {
+		{ "ack held agent-notification forward agent-reply approval-request "
+		  "authorization-notice authorization-approved authorization-refused welcome "
+		  "reminder", "", NULL },
+		{ "ack agent-notification forward authorization-notice approval-request "
+		  "authorization-approved authorization-refused welcome reminder", "", NULL },
+		{ "ack agent-notification forward authorization-notice approval-request "
+		  "authorization-approved authorization-refused welcome reminder",
+		  "[auth]\nmode = verify\n", "agent-reply.txt is missing: needed by agents" },
+		{ "ack agent-notification forward welcome reminder", "",
+		  "approval-request.txt is missing: needed by a queue with a permission" },
+		{ "ack agent-notification forward welcome", "",
+		  "reminder.txt is missing: needed by [jobs] reminder" },
+		{ "agent-notification forward welcome", "acknowledge = no\nnotify_agents = no\n"
+		  "[jobs]\nreminder = no\n", NULL },
+		{ "welcome", "acknowledge = no\n", "agent-notification.txt is missing" },
+		/* only in the support queue's folder: billing has none */
+		{ "support/ack agent-notification forward authorization-notice approval-request "
+		  "authorization-approved authorization-refused welcome reminder", "",
+		  "ack.txt is missing (for queue billing): needed by [outbound] acknowledge" },
+	};
+
+	(void)state;
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *dir = g_dir_make_tmp("pdneed-XXXXXX", NULL);
+		g_auto(GStrv) files = g_strsplit(cases[i].files, " ", -1);
+		g_autofree char *text = g_strdup_printf(
+			"[outbound]\nfrom = support@example.com\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n"
+			"templates = %s\n%s", dir, cases[i].extra);
+		g_autoptr(PdConfig) config = NULL;
+		g_autoptr(GError) error = NULL;
+		gboolean ok;
+
+		for (char **f = files; *f != NULL; f++) {
+			g_autofree char *path = g_strdup_printf("%s/%s.txt", dir, *f);
+			g_autofree char *folder = g_path_get_dirname(path);
+
+			assert_int_equal(g_mkdir_with_parents(folder, 0700), 0);
+			assert_true(g_file_set_contents(path, "Subject: x\n\ny\n", -1, NULL));
+		}
+		config = config_of(text);
+		ok = pd_outbound_check(config, NULL, &error);
+		if (cases[i].missing == NULL) {
+			if (!ok)
+				fail_msg("case %u: %s", i, error->message);
+		} else {
+			assert_false(ok);
+			if (strstr(error->message, cases[i].missing) == NULL)
+				fail_msg("case %u: want %s in %s", i, cases[i].missing, error->message);
+		}
+		for (char **f = files; *f != NULL; f++) {
+			g_autofree char *path = g_strdup_printf("%s/%s.txt", dir, *f);
+			g_autofree char *folder = g_path_get_dirname(path);
+
+			g_remove(path);
+			if (strcmp(folder, dir) != 0)
+				g_rmdir(folder);
+		}
+		g_rmdir(dir);
+	}
 }
 
 /* --- the sender against a scripted server on loopback -------------------
@@ -488,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_outbound_config_errors),
 		cmocka_unit_test(test_outbound_no_bounce),
 		cmocka_unit_test(test_outbound_check),
+		cmocka_unit_test(test_outbound_check_needed),
 		cmocka_unit_test(test_sender_scripted),
 		cmocka_unit_test(test_sender_auth),
 	};
