@@ -485,6 +485,79 @@ test_attach_message(void **state)
 	g_object_unref(back);
 }
 
+/* A relayed answer's files: base64 parts after the body, each with its
+ * name (RFC 2231 when not ASCII) and type (parameters kept); a container
+ * or unparsable type travels as application/octet-stream. */
+static void
+test_attachments(void **state)
+{
+	const char *keylist[] = { KEY, NULL };
+	g_autoptr(PdTokenKeys) keys = pd_token_keys_new(keylist, NULL);
+	g_autoptr(PdTemplate) tpl = parse_ok("Subject: Re: {{ticket.subject}}\n\n"
+					     "{{message.text}}\n", NULL);
+	g_autoptr(GHashTable) v = values_new("ticket.subject", "Help", "message.text", "Hi", NULL);
+	static const guint8 binary[] = { 0, 1, 2, 0xff, '\r', '\n', '.', '\r', '\n', 0x80 };
+	g_autoptr(GBytes) pdf = g_bytes_new_static(binary, sizeof(binary));
+	g_autoptr(GBytes) txt = g_bytes_new_static("Gr\xc3\xbc\xc3\x9f\x65\n", 7);
+	g_autoptr(GBytes) eml = g_bytes_new_static("From: a@b\r\n\r\nx\r\n", 15);
+	const PdTemplateAttachment files[] = {
+		{ "Bericht \xc3\xbc.pdf", "application/pdf", pdf },
+		{ "notes.txt", "text/plain; charset=utf-8", txt },
+		{ NULL, "message/rfc822", eml },
+		{ "odd", "not a type", pdf },
+	};
+	PdTemplateContext ctx = {
+		.keys = keys, .ticket_id = 77, .ticket_number = 10042, .serial = 7,
+		.hostname = "desk.example.com", .from_address = "support@example.com",
+		.reply_base = "support@example.com", .to_address = "ann@customer.test",
+		.in_reply_to = "<q@customer.test>", .auto_submitted = "no",
+		.attachments = files, .n_attachments = G_N_ELEMENTS(files),
+	};
+	static const char *const types[] = { "application/pdf", "text/plain",
+					     "application/octet-stream",
+					     "application/octet-stream" };
+	g_autoptr(GError) error = NULL;
+	GMimeMessage *msg = pd_template_render(tpl, v, &ctx, &error);
+	g_autoptr(GBytes) bytes = NULL;
+	GMimeMessage *back;
+	GMimeMultipart *mixed;
+
+	(void)state;
+	assert_non_null(msg);
+	bytes = pd_template_message_bytes(msg);
+	g_object_unref(msg);
+	back = parse_bytes(bytes);
+	assert_true(GMIME_IS_MULTIPART(g_mime_message_get_mime_part(back)));
+	mixed = GMIME_MULTIPART(g_mime_message_get_mime_part(back));
+	assert_int_equal(g_mime_multipart_get_count(mixed), 1 + G_N_ELEMENTS(files));
+	assert_true(GMIME_IS_TEXT_PART(g_mime_multipart_get_part(mixed, 0)));
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		GMimePart *part = GMIME_PART(g_mime_multipart_get_part(mixed, (int)i + 1));
+		g_autofree char *type = g_mime_content_type_get_mime_type(
+			g_mime_object_get_content_type(GMIME_OBJECT(part)));
+		GMimeStream *out = g_mime_stream_mem_new();
+		GByteArray *array;
+
+		assert_string_equal(type, types[i]);
+		assert_int_equal(g_mime_part_get_content_encoding(part),
+				 GMIME_CONTENT_ENCODING_BASE64);
+		assert_string_equal(g_mime_object_get_disposition(GMIME_OBJECT(part)), "attachment");
+		if (files[i].filename != NULL)
+			assert_string_equal(g_mime_part_get_filename(part), files[i].filename);
+		else
+			assert_null(g_mime_part_get_filename(part));
+		g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(part), out);
+		array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+		assert_int_equal(array->len, g_bytes_get_size(files[i].content));
+		assert_memory_equal(array->data, g_bytes_get_data(files[i].content, NULL),
+				    array->len);
+		g_object_unref(out);
+	}
+	assert_string_equal(g_mime_object_get_content_type_parameter(
+		GMIME_OBJECT(g_mime_multipart_get_part(mixed, 2)), "charset"), "utf-8");
+	g_object_unref(back);
+}
+
 int
 main(void)
 {
@@ -499,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_default_templates),
 		cmocka_unit_test(test_attach_message),
+		cmocka_unit_test(test_attachments),
 	};
 
 	g_mime_init();
