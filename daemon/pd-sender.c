@@ -153,6 +153,16 @@ sender_refresh(PdSender *sender)
 			     error->message);
 		g_clear_pointer(&next.outbound, pd_outbound_config_free);
 	} else {
+		/* a folder older than a feature: say so now, not when a mail fails */
+		if (!pd_outbound_check_needed(config, next.templates, next.outbound->templates_dir,
+					      &error)) {
+			g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+			g_autofree char *line = g_strjoinv(" ", lines);
+
+			pd_log_warning("outbound: %s; those mails fail until the templates are "
+				       "added", line);
+			g_clear_error(&error);
+		}
 		next.smtp = pd_smtp_sender_new(&next.outbound->relay);
 		pd_log_info("outbound: sending through %s, %u templates, up to %u attempts",
 			    next.outbound->relay.url, pd_template_set_size(next.templates),

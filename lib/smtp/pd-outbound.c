@@ -256,10 +256,9 @@ needed_templates(const PdConfig *config)
 	return needed;
 }
 
-/* Every needed template found for every queue (a queue's own folder may
- * hold it; DIR/NAME.txt serves the others).  All misses in one error. */
-static gboolean
-check_needed(const PdConfig *config, const PdTemplateSet *set, const char *dir, GError **error)
+gboolean
+pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *set, const char *dir,
+			 GError **error)
 {
 	g_autoptr(GArray) needed = needed_templates(config);
 	g_autoptr(GString) missing = g_string_new(NULL);
@@ -324,5 +323,5 @@ pd_outbound_check(const PdConfig *pdconfig, guint *templates_r, GError **error)
 	}
 	if (templates_r != NULL)
 		*templates_r = pd_template_set_size(set);
-	return check_needed(pdconfig, set, config->templates_dir, error);
+	return pd_outbound_check_needed(pdconfig, set, config->templates_dir, error);
 }

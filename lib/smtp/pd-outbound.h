@@ -32,6 +32,7 @@
 
 #include "core/pd-config.h"
 #include "smtp/pd-smtp.h"
+#include "template/pd-template.h"
 #include "ticket/pd-token.h"
 
 typedef struct {
@@ -60,6 +61,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundConfig, pd_outbound_config_free)
  * reminder).  No [outbound] section: nothing to check, TRUE.
  * templates_r (may be NULL) gets the number of templates loaded. */
 gboolean pd_outbound_check(const PdConfig *config, guint *templates_r, GError **error);
+/* The needed-templates part of pd_outbound_check for a loaded set (dir
+ * names it in the error): every needed template found for every queue (a
+ * queue's own folder may hold it; DIR/NAME.txt serves the others), all
+ * misses in one PD_ERROR_USAGE. */
+gboolean pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *set,
+				  const char *dir, GError **error);
 
 /* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
  * address or "". */
