@@ -47,6 +47,11 @@ struct _PdDaemon {
 	GMainLoop *loop;
 	GPtrArray *listeners;		/* PdListener * */
 	GHashTable *sessions;		/* PdSession * set, main thread only */
+	/* Sessions whose socket is still open (atomic): a session thread
+	 * counts itself out before it closes the socket, so a client that
+	 * saw the close is never refused for max_sessions by a session the
+	 * main loop has not reaped yet. */
+	gint open_sessions;
 	guint next_session_id;
 	int shutdown_pipe[2];		/* readable once shutting down */
 	gint shutting_down;		/* atomic */

@@ -84,7 +84,7 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	}
 	config = pd_daemon_config(daemon);
-	if (g_hash_table_size(daemon->sessions) >= config->max_sessions) {
+	if ((guint)g_atomic_int_get(&daemon->open_sessions) >= config->max_sessions) {
 		pd_log_warning("too many sessions (%u): refused %s", config->max_sessions, peer);
 		listener_refuse(client, "421 4.3.2 Too many sessions\r\n");
 		return G_SOURCE_CONTINUE;

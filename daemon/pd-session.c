@@ -217,6 +217,7 @@ session_run(gpointer user_data)
 	pd_log_debug("session %u: connect from %s", session->id, session->peer);
 	session_loop(session, lmtp);
 	pd_lmtp_session_free(lmtp);
+	g_atomic_int_dec_and_test(&session->daemon->open_sessions);
 	shutdown(session->fd, SHUT_RDWR);
 	close(session->fd);
 	session->fd = -1;
@@ -239,6 +240,7 @@ pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix)
 	session->xforward_allowed = is_unix ||
 		pd_listen_xforward_allowed(session->config, peer);
 	g_hash_table_add(daemon->sessions, session);
+	g_atomic_int_inc(&daemon->open_sessions);
 	session->thread = g_thread_try_new("lmtp", session_run, session, &error);
 	if (session->thread == NULL) {
 		static const char line[] = "421 4.3.0 Cannot start a session\r\n";
@@ -247,6 +249,7 @@ pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix)
 		if (send(fd, line, sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			pd_log_debug("421 not sent: %s", g_strerror(errno));
 		close(fd);
+		g_atomic_int_dec_and_test(&daemon->open_sessions);
 		g_hash_table_remove(daemon->sessions, session);
 		session->fd = -1;
 		pd_session_reap(session);
