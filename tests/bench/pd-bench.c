@@ -1,7 +1,7 @@
 /* pd-bench: push a mail stream over LMTP with C concurrent sessions and
  * measure what each message costs.
  *
- *   pd-bench [-H HOST] -p PORT [-c SESSIONS] [-o LATENCIES] INDEX
+ *   pd-bench [-H HOST] -p PORT [-c SESSIONS] [-o LATENCIES] [-s] INDEX
  *
  * INDEX is gen-stream.py's index.tsv ("file<TAB>mail-from<TAB>rcpt-to"),
  * files relative to its folder.  Every message is loaded, dot-stuffed and
@@ -9,7 +9,9 @@
  * says LHLO, then takes the next message of the stream until none is left:
  * MAIL, RCPT, DATA (pipelined in one write when the server offers
  * PIPELINING, as Postfix's lmtp client does), the content with its
- * final dot in one write (as from Postfix's buffered stream), and the one
+ * final dot in one write (as from Postfix's buffered stream; -s sends the
+ * dot as a separate 3-byte write instead, as unbuffered clients do, to
+ * measure the server's delayed-ACK behaviour), and the one
  * reply for the one recipient.  A message's latency runs from the MAIL
  * command to that final reply.  Prints one summary line of key=value pairs
  * (messages ok failed seconds rate p50_ms p90_ms p99_ms max_ms mbytes;
@@ -50,12 +52,14 @@ typedef struct {
 	gint next;		/* atomic: index of the next message to send */
 	gint failures;		/* atomic */
 	gint failures_shown;	/* atomic */
+	gboolean split_dot;	/* -s */
 } BenchRun;
 
 typedef struct {
 	int fd;
 	GString *in;		/* bytes read, not yet consumed */
 	gboolean pipelining;
+	gboolean split_dot;	/* -s: the final ".\r\n" in a write of its own */
 } BenchConn;
 
 static void
@@ -305,7 +309,10 @@ bench_transaction(BenchConn *conn, BenchMessage *message, GString *reply, GError
 			goto refused;
 	}
 	step = "end of data";
-	if (!bench_send(conn, data, len, error))
+	if (conn->split_dot) {
+		if (!bench_send(conn, data, len - 3, error) || !bench_send(conn, ".\r\n", 3, error))
+			return FALSE;
+	} else if (!bench_send(conn, data, len, error))
 		return FALSE;
 	code = bench_reply(conn, reply, error);
 	if (code / 100 != 2)
@@ -324,7 +331,7 @@ static gpointer
 bench_session(gpointer user_data)
 {
 	BenchRun *run = user_data;
-	BenchConn conn = { .fd = -1 };
+	BenchConn conn = { .fd = -1, .split_dot = run->split_dot };
 	g_autoptr(GString) reply = g_string_new(NULL);
 
 	for (;;) {
@@ -379,12 +386,13 @@ main(int argc, char **argv)
 	guint n, ok = 0;
 	double mbytes = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:o:s")) != -1) {
 		switch (opt) {
 		case 'H': run.host = optarg; break;
 		case 'p': run.port = optarg; break;
 		case 'c': sessions = atoi(optarg); break;
 		case 'o': latency_path = optarg; break;
+		case 's': run.split_dot = TRUE; break;
 		default: goto usage;
 		}
 	}
@@ -438,6 +446,6 @@ main(int argc, char **argv)
 	g_ptr_array_unref(run.messages);
 	return ok == n ? 0 : 1;
 usage:
-	g_printerr("usage: pd-bench [-H HOST] -p PORT [-c SESSIONS] [-o LATENCIES] INDEX\n");
+	g_printerr("usage: pd-bench [-H HOST] -p PORT [-c SESSIONS] [-o LATENCIES] [-s] INDEX\n");
 	return 64;
 }
