@@ -34,6 +34,7 @@ typedef struct {
 	int fd;
 	char *peer;		/* "127.0.0.1", "unix" */
 	gboolean xforward_allowed;
+	gboolean is_tcp;	/* not a unix socket: TCP_QUICKACK applies */
 	PdConfig *config;	/* the configuration when the session started */
 	GThread *thread;
 } PdSession;

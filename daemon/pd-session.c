@@ -11,6 +11,8 @@
 #include "lmtp/pd-lmtp.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -144,6 +146,23 @@ session_flush(PdSession *session, GString *out, guint timeout)
 	return TRUE;
 }
 
+/* Inside DATA, acknowledge at once what was read.  A client that sends
+ * the final ".\r\n" in a small write of its own (not Postfix, whose
+ * buffered stream sends it with the end of the content) has Nagle hold it
+ * until the content before it is acknowledged; the kernel would delay that
+ * ACK (about 40 ms) to piggyback it on a reply that cannot come before the
+ * dot.  Linux clears quick-ACK mode by itself, so it is re-armed after
+ * every read while the content is coming. */
+static void
+session_quickack(PdSession *session, PdLmtpSession *lmtp)
+{
+	int one = 1;
+
+	if (session->is_tcp && pd_lmtp_session_in_data(lmtp) &&
+	    setsockopt(session->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) != 0)
+		pd_log_debug("session %u: TCP_QUICKACK: %s", session->id, g_strerror(errno));
+}
+
 static void
 session_loop(PdSession *session, PdLmtpSession *lmtp)
 {
@@ -188,6 +207,7 @@ session_loop(PdSession *session, PdLmtpSession *lmtp)
 		}
 		if (!session_flush(session, out, config->idle_timeout))
 			return;
+		session_quickack(session, lmtp);
 	}
 }
 
@@ -237,6 +257,7 @@ pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix)
 	session->fd = fd;
 	session->peer = g_strdup(peer);
 	session->config = pd_daemon_config(daemon);
+	session->is_tcp = !is_unix;
 	session->xforward_allowed = is_unix ||
 		pd_listen_xforward_allowed(session->config, peer);
 	g_hash_table_add(daemon->sessions, session);
