@@ -12,23 +12,14 @@ static PGresult *
 jobs_exec(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
 	  GError **error)
 {
-	PGresult *result = NULL;
+	PGresult *result = pd_store_exec_sql(store, sql, params, what, error);
 
-	if (!store->broken)
-		result = PQexecParams(store->conn, sql, params->n, NULL, params->values,
-				      params->lengths, params->formats, 0);
 	pd_store_params_clear(params);
-	if (result != NULL && PQresultStatus(result) == PGRES_TUPLES_OK &&
-	    PQntuples(result) == 1)
-		return result;
-	if (store->broken)
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
-			    "database error: the connection was lost");
-	else
+	if (result != NULL && PQntuples(result) != 1) {
 		pd_store_set_error(store, result, what, error);
-	if (result != NULL)
-		PQclear(result);
-	return NULL;
+		g_clear_pointer(&result, PQclear);
+	}
+	return result;
 }
 
 gboolean

@@ -46,28 +46,6 @@ pd_outbound_row_free(PdOutboundRow *row)
 	g_free(row);
 }
 
-static PGresult *
-outbound_exec(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
-	      GError **error)
-{
-	PGresult *result;
-	ExecStatusType status;
-
-	if (store->broken) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
-			    "database error: the connection was lost");
-		return NULL;
-	}
-	result = PQexecParams(store->conn, sql, params->n, NULL, params->values, params->lengths,
-			      params->formats, 0);
-	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
-		return result;
-	pd_store_set_error(store, result, what, error);
-	PQclear(result);
-	return NULL;
-}
-
 /* Lines of a text value as a string array (NULL value: empty). */
 static GPtrArray *
 lines_array(const char *text)
@@ -125,8 +103,9 @@ load_values(PdStore *store, PdOutboundRow *row, GError **error)
 
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, row->id);
-	result = outbound_exec(store, "SELECT key, value FROM jsonb_each_text(pd_outbound_values($1))",
-			       &params, "outbound values", error);
+	result = pd_store_exec_sql(store,
+				   "SELECT key, value FROM jsonb_each_text(pd_outbound_values($1))",
+				   &params, "outbound values", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
@@ -151,7 +130,7 @@ pd_store_outbound_claim(PdStore *store, const char *instance, guint lease_second
 	pd_store_param_text(&params, instance);
 	pd_store_param_int(&params, lease_seconds);
 	pd_store_param_int(&params, max);
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		"WITH c AS (UPDATE outbound o SET status = 'sending', attempts = o.attempts + 1,"
 		"  claimed_by = $1, claimed_at = now(),"
 		"  lease_until = now() + make_interval(secs => $2::integer), updated_at = now()"
@@ -180,7 +159,7 @@ pd_store_outbound_recover(PdStore *store, guint *count_r, GError **error)
 	g_autoptr(PGresult) result = NULL;
 
 	pd_store_params_init(&params);
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		/* Never rendered: never handed to a relay (the bytes are
 		 * stored before the SMTP transaction), so it goes back to the
 		 * queue without using up the attempt. */
@@ -221,9 +200,9 @@ pd_store_outbound_prune_ledger(PdStore *store, guint keep_seconds, guint *count_
 
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, keep_seconds);
-	result = outbound_exec(store, "DELETE FROM autoreply_ledger"
-			       " WHERE sent_at < now() - make_interval(secs => $1::integer)",
-			       &params, "autoreply ledger", error);
+	result = pd_store_exec_sql(store, "DELETE FROM autoreply_ledger"
+				   " WHERE sent_at < now() - make_interval(secs => $1::integer)",
+				   &params, "autoreply ledger", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
@@ -246,7 +225,7 @@ pd_store_outbound_set_message(PdStore *store, gint64 id, const char *instance,
 	pd_store_param_text(&params, instance);
 	pd_store_param_text(&params, message_id);
 	pd_store_param_binary(&params, data != NULL ? data : "", len);
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		"UPDATE outbound SET message_id = $3, message = $4, updated_at = now()"
 		" WHERE id = $1 AND status = 'sending' AND claimed_by = $2",
 		&params, "outbound message", error);
@@ -277,7 +256,7 @@ pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size, G
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, message_row);
 	pd_store_param_int(&params, (gint64)MIN(max_size, (gsize)G_MAXINT64));
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		"SELECT r.data FROM messages m JOIN raw_messages r ON r.sha256 = m.raw_sha256"
 		" WHERE m.id = $1 AND r.size <= $2::bigint",
 		&params, "outbound original", error);
@@ -321,7 +300,7 @@ pd_store_outbound_attachments(PdStore *store, gint64 id, GPtrArray **files_r, GE
 	*files_r = NULL;
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, id);
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		"SELECT f->>'sha256', f->>'filename', f->>'content_type' FROM outbound o,"
 		" jsonb_array_elements(coalesce(o.attachments, '[]')) WITH ORDINALITY AS a (f, n)"
 		" WHERE o.id = $1 ORDER BY a.n",
@@ -371,7 +350,7 @@ record(PdStore *store, gint64 id, const char *set_sql, const char *instance, con
 		"  ELSE 'outbound.' || status END, jsonb_build_object('id', id,"
 		"  'attempts', attempts, 'message_id', message_id, 'reply', $3::text) FROM u"
 		" RETURNING detail->>'id', kind", NULL);
-	result = outbound_exec(store, sql, &params, "outbound result", error);
+	result = pd_store_exec_sql(store, sql, &params, "outbound result", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
@@ -429,7 +408,7 @@ pd_store_outbound_list(PdStore *store, const char *status, guint limit, GPtrArra
 	pd_store_params_init(&params);
 	pd_store_param_text(&params, status);
 	pd_store_param_int(&params, limit);
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		"SELECT " ROW_COLUMNS " FROM outbound o" ROW_JOINS
 		" WHERE ($1::text IS NULL OR o.status = $1) ORDER BY o.id DESC LIMIT $2::integer",
 		&params, "outbound list", error);
@@ -451,8 +430,8 @@ pd_store_outbound_get(PdStore *store, gint64 id, PdOutboundRow **row_r, GError *
 
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, id);
-	result = outbound_exec(store, "SELECT " ROW_COLUMNS " FROM outbound o" ROW_JOINS
-			       " WHERE o.id = $1", &params, "outbound show", error);
+	result = pd_store_exec_sql(store, "SELECT " ROW_COLUMNS " FROM outbound o" ROW_JOINS
+				   " WHERE o.id = $1", &params, "outbound show", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
@@ -477,7 +456,7 @@ operator_change(PdStore *store, gint64 id, const char *actor, const char *sql, c
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, id);
 	pd_store_param_text(&params, actor);
-	result = outbound_exec(store, sql, &params, verb, error);
+	result = pd_store_exec_sql(store, sql, &params, verb, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
@@ -545,7 +524,7 @@ pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
 	else
 		pd_store_param_text(&params, NULL);
 	pd_store_param_text(&params, identity);
-	result = outbound_exec(store,
+	result = pd_store_exec_sql(store,
 		"SELECT p.kind, p.address, p.name, p.why FROM pd_notify_plan("
 		" (SELECT id FROM tickets WHERE number = $1::bigint), $1::bigint = 0,"
 		" jsonb_object($2::text[]), $3::jsonb) p",

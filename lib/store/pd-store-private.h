@@ -72,6 +72,10 @@ void pd_store_array_add(GByteArray *array, const void *data, gssize len);	/* dat
  * constraint name (both newly allocated, NULL if none). */
 PGresult *pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params,
 			char **sqlstate_r, char **constraint_r, GError **error);
+/* sql with params, unprepared (statements run a few times per mail sent
+ * or per command, not per mail received); results as pd_store_exec. */
+PGresult *pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params,
+			    const char *what, GError **error);
 /* A plain (unprepared) command without parameters, for transaction control
  * and migrations; may hold several statements. */
 gboolean pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error);

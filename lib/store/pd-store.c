@@ -270,6 +270,28 @@ pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params, char **sqlstat
 	return NULL;
 }
 
+PGresult *
+pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+		  GError **error)
+{
+	PGresult *result;
+	ExecStatusType status;
+
+	if (store->broken) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+			    "database error: the connection was lost");
+		return NULL;
+	}
+	result = PQexecParams(store->conn, sql, params->n, NULL, params->values, params->lengths,
+			      params->formats, 0);
+	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+		return result;
+	pd_store_set_error(store, result, what, error);
+	PQclear(result);
+	return NULL;
+}
+
 gboolean
 pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error)
 {
