@@ -246,9 +246,6 @@ pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size, G
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
-	const char *escaped;
-	unsigned char *bytes;
-	size_t len = 0;
 
 	g_return_val_if_fail(store != NULL && raw_r != NULL, FALSE);
 
@@ -263,16 +260,8 @@ pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size, G
 	pd_store_params_clear(&params);
 	if (result == NULL)
 		return FALSE;
-	escaped = PQntuples(result) == 1 ? pd_store_value(result, 0, 0) : NULL;
-	if (escaped == NULL)
-		return TRUE;
-	bytes = PQunescapeBytea((const unsigned char *)escaped, &len);
-	if (bytes == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "outbound original: out of memory");
-		return FALSE;
-	}
-	*raw_r = g_bytes_new(bytes, len);
-	PQfreemem(bytes);
+	if (PQntuples(result) == 1)
+		*raw_r = pd_store_bytes(result, 0, 0);
 	return TRUE;
 }
 
