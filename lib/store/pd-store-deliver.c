@@ -208,22 +208,13 @@ build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
 	pd_store_param_take_text(params, in->identity != NULL
 				 ? pd_identity_decision_json(in->identity) : NULL);
 	/* 40: the acknowledgement request for pd_outbound_ack (sql/0003) */
-	if (in->autoreply != NULL)
-		pd_store_param_take_binary(params, pd_store_text_array(in->autoreply));
-	else
-		pd_store_param_text(params, NULL);
+	pd_store_param_text_array(params, in->autoreply);
 	/* 41: the authenticate step's outcome for pd_message_auth (sql/0004) */
 	pd_store_param_text(params, in->auth);
 	/* 42: the thread step's facts for pd_deliver_inbound (sql/0006) */
-	if (in->thread != NULL)
-		pd_store_param_take_binary(params, pd_store_text_array(in->thread));
-	else
-		pd_store_param_text(params, NULL);
+	pd_store_param_text_array(params, in->thread);
 	/* 43: what agents hear of it, for pd_outbound_notify (sql/0007) */
-	if (in->notify != NULL)
-		pd_store_param_take_binary(params, pd_store_text_array(in->notify));
-	else
-		pd_store_param_text(params, NULL);
+	pd_store_param_text_array(params, in->notify);
 	/* 44-47: attachments as spans of the raw bytes (sql/0008) */
 	for (guint i = 0; i < G_N_ELEMENTS(spans); i++)
 		pd_store_param_take_binary(params, spans[i]);
@@ -250,10 +241,7 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 	pd_store_param_take_binary(&params, pd_store_text_array(thread_candidates));
 	pd_store_param_text(&params, in_reply_to);
 	pd_store_param_text(&params, from);
-	if (thread != NULL)
-		pd_store_param_take_binary(&params, pd_store_text_array(thread));
-	else
-		pd_store_param_text(&params, NULL);
+	pd_store_param_text_array(&params, thread);
 	result = pd_store_exec(store, PD_STMT_THREAD_DECIDE, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -288,10 +276,7 @@ pd_store_authorization_explain(PdStore *store, gint64 ticket_number, const char 
 	else
 		pd_store_param_text(&params, NULL);
 	pd_store_param_text(&params, identity_json);
-	if (thread != NULL)
-		pd_store_param_take_binary(&params, pd_store_text_array(thread));
-	else
-		pd_store_param_text(&params, NULL);
+	pd_store_param_text_array(&params, thread);
 	pd_store_param_text(&params, answer);
 	pd_store_param_text(&params, suppressed);
 	result = pd_store_exec(store, PD_STMT_AUTHORIZATION_EXPLAIN, &params, NULL, NULL, error);

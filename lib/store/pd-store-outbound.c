@@ -508,10 +508,7 @@ pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
 
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, ticket_number);
-	if (request != NULL)
-		pd_store_param_take_binary(&params, pd_store_text_array(request));
-	else
-		pd_store_param_text(&params, NULL);
+	pd_store_param_text_array(&params, request);
 	pd_store_param_text(&params, identity);
 	result = pd_store_exec_sql(store,
 		"SELECT p.kind, p.address, p.name, p.why FROM pd_notify_plan("

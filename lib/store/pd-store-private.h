@@ -55,6 +55,8 @@ void pd_store_param_int(PdStoreParams *params, gint64 value);
 /* A binary parameter (bytea, or an array built below). */
 void pd_store_param_binary(PdStoreParams *params, const void *data, gsize len);
 void pd_store_param_take_binary(PdStoreParams *params, GByteArray *data);
+/* A text[] of strings (pd_store_text_array), or SQL NULL for NULL strings. */
+void pd_store_param_text_array(PdStoreParams *params, GPtrArray *strings);
 
 /* PostgreSQL binary array format, one dimension. */
 #define PD_PG_OID_BOOL 16

@@ -285,10 +285,7 @@ pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, GPtrAr
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, number);
 	pd_store_param_text(&params, actor);
-	if (notify != NULL)
-		pd_store_param_take_binary(&params, pd_store_text_array(notify));
-	else
-		pd_store_param_text(&params, NULL);
+	pd_store_param_text_array(&params, notify);
 	result = pd_store_exec(store, PD_STMT_TICKET_RELEASE, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)

@@ -381,6 +381,15 @@ pd_store_param_take_binary(PdStoreParams *params, GByteArray *data)
 	param_add(params, (const char *)bytes, len, 1);
 }
 
+void
+pd_store_param_text_array(PdStoreParams *params, GPtrArray *strings)
+{
+	if (strings != NULL)
+		pd_store_param_take_binary(params, pd_store_text_array(strings));
+	else
+		pd_store_param_text(params, NULL);
+}
+
 /* --- binary arrays ----------------------------------------------------- */
 
 static void
