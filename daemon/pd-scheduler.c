@@ -14,8 +14,7 @@ typedef struct {
 	GCond cond;
 	gboolean stop;
 	char *instance;			/* "postdeskd:host:pid", in job.run events */
-	PdStore *store;
-	char *conninfo;			/* of store */
+	PdStore *store;			/* connected to config->conninfo */
 	PdConfig *config;		/* jobs was made from it */
 	PdJobsConfig *jobs;		/* NULL: [jobs] is broken */
 } PdScheduler;
@@ -37,7 +36,7 @@ scheduler_refresh(PdScheduler *s)
 			     error->message);
 	else if (s->jobs->reminder_enabled && !s->jobs->outbound)
 		pd_log_info("jobs: no [outbound] section; contact reminders are not sent");
-	if (s->store != NULL && g_strcmp0(s->conninfo, config->conninfo) != 0)
+	if (s->store != NULL && g_strcmp0(s->config->conninfo, config->conninfo) != 0)
 		g_clear_pointer(&s->store, pd_store_free);
 	g_clear_pointer(&s->config, pd_config_unref);
 	s->config = pd_config_ref(config);
@@ -86,8 +85,6 @@ scheduler_tick(PdScheduler *s)
 				pd_log_warning("jobs: %s; trying again later", error->message);
 				return;
 			}
-			g_free(s->conninfo);
-			s->conninfo = g_strdup(s->config->conninfo);
 		}
 		if (!pd_jobs_run(s->store, s->jobs, job, s->instance, now, &ran, &count, &error))
 			pd_log_warning("jobs: %s: %s; trying again later", job, error->message);
@@ -143,7 +140,6 @@ pd_scheduler_stop(void)
 	g_clear_pointer(&s->store, pd_store_free);
 	g_clear_pointer(&s->jobs, pd_jobs_config_free);
 	g_clear_pointer(&s->config, pd_config_unref);
-	g_free(s->conninfo);
 	g_free(s->instance);
 	g_mutex_clear(&s->lock);
 	g_cond_clear(&s->cond);
