@@ -60,6 +60,27 @@ struct _PdDaemon {
 	gboolean forced_exit;
 };
 
+/* pd-worker.c: how the main thread stops a worker thread (the sender,
+ * the scheduler) that sleeps between rounds of work. */
+typedef struct {
+	GMutex lock;
+	GCond cond;
+	gboolean stop;			/* asked to stop */
+	gboolean finished;		/* the thread said it has returned */
+} PdWorkerStop;
+
+void pd_worker_stop_init(PdWorkerStop *st);
+void pd_worker_stop_clear(PdWorkerStop *st);
+/* Worker: wait up to usec, or until asked to stop; TRUE if asked to stop. */
+gboolean pd_worker_wait(PdWorkerStop *st, gint64 usec);
+/* Worker: TRUE once asked to stop. */
+gboolean pd_worker_stopping(PdWorkerStop *st);
+/* Worker: say the thread is about to return. */
+void pd_worker_finished(PdWorkerStop *st);
+/* Main thread: ask to stop and, with a deadline > 0 (monotonic), wait
+ * until then for pd_worker_finished(); TRUE if it was called. */
+gboolean pd_worker_stop(PdWorkerStop *st, gint64 deadline);
+
 /* The current configuration, referenced. */
 PdConfig *pd_daemon_config(PdDaemon *daemon);
 

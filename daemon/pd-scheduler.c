@@ -10,9 +10,7 @@
 typedef struct {
 	PdDaemon *daemon;
 	GThread *thread;
-	GMutex lock;
-	GCond cond;
-	gboolean stop;
+	PdWorkerStop stop;
 	char *instance;			/* "postdeskd:host:pid", in job.run events */
 	PdStore *store;			/* connected to config->conninfo */
 	PdConfig *config;		/* jobs was made from it */
@@ -40,20 +38,6 @@ scheduler_refresh(PdScheduler *s)
 		g_clear_pointer(&s->store, pd_store_free);
 	g_clear_pointer(&s->config, pd_config_unref);
 	s->config = pd_config_ref(config);
-}
-
-static gboolean
-scheduler_wait(PdScheduler *s, gint64 usec)
-{
-	gint64 end = g_get_monotonic_time() + usec;
-	gboolean stop;
-
-	g_mutex_lock(&s->lock);
-	while (!s->stop && g_cond_wait_until(&s->cond, &s->lock, end))
-		;
-	stop = s->stop;
-	g_mutex_unlock(&s->lock);
-	return stop;
 }
 
 static gboolean
@@ -106,7 +90,7 @@ scheduler_thread(gpointer data)
 		scheduler_refresh(s);
 		if (s->jobs != NULL)
 			scheduler_tick(s);
-	} while (!scheduler_wait(s, (s->jobs != NULL ? s->jobs->run_every : 60) *
+	} while (!pd_worker_wait(&s->stop, (s->jobs != NULL ? s->jobs->run_every : 60) *
 				    G_USEC_PER_SEC));
 	return NULL;
 }
@@ -119,8 +103,7 @@ pd_scheduler_start(PdDaemon *daemon)
 	g_return_if_fail(the_scheduler == NULL);
 	s->daemon = daemon;
 	s->instance = g_strdup_printf("postdeskd:%s:%d", g_get_host_name(), (int)getpid());
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->cond);
+	pd_worker_stop_init(&s->stop);
 	s->thread = g_thread_new("scheduler", scheduler_thread, s);
 	the_scheduler = s;
 }
@@ -132,17 +115,13 @@ pd_scheduler_stop(void)
 
 	if (s == NULL)
 		return;
-	g_mutex_lock(&s->lock);
-	s->stop = TRUE;
-	g_cond_signal(&s->cond);
-	g_mutex_unlock(&s->lock);
+	pd_worker_stop(&s->stop, 0);
 	g_thread_join(s->thread);
 	g_clear_pointer(&s->store, pd_store_free);
 	g_clear_pointer(&s->jobs, pd_jobs_config_free);
 	g_clear_pointer(&s->config, pd_config_unref);
 	g_free(s->instance);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->cond);
+	pd_worker_stop_clear(&s->stop);
 	g_free(s);
 	the_scheduler = NULL;
 }

@@ -51,10 +51,7 @@ typedef struct {
 typedef struct {
 	PdDaemon *daemon;
 	GThread *thread;
-	GMutex lock;
-	GCond cond;
-	gboolean stop;
-	gboolean finished;		/* the thread has returned */
+	PdWorkerStop stop;
 	char *instance;			/* "host:pid:random", claimed_by */
 	SenderSettings settings;
 	PdStore *store;
@@ -172,32 +169,6 @@ sender_refresh(PdSender *sender)
 	sender->settings = next;
 	if (sender->store != NULL && g_strcmp0(old_conninfo, config->conninfo) != 0)
 		g_clear_pointer(&sender->store, pd_store_free);
-}
-
-/* Wait up to usec, or until asked to stop; TRUE if asked to stop. */
-static gboolean
-sender_wait(PdSender *sender, gint64 usec)
-{
-	gint64 end = g_get_monotonic_time() + usec;
-	gboolean stop;
-
-	g_mutex_lock(&sender->lock);
-	while (!sender->stop && g_cond_wait_until(&sender->cond, &sender->lock, end))
-		;
-	stop = sender->stop;
-	g_mutex_unlock(&sender->lock);
-	return stop;
-}
-
-static gboolean
-sender_stopping(PdSender *sender)
-{
-	gboolean stop;
-
-	g_mutex_lock(&sender->lock);
-	stop = sender->stop;
-	g_mutex_unlock(&sender->lock);
-	return stop;
 }
 
 /* Render a claimed row once; its bytes are stored before the first try. */
@@ -443,7 +414,7 @@ sender_pass(PdSender *sender, GError **error)
 		sender_unclaim(sender, rows, i + 1);	/* the relay is down */
 		return FALSE;
 	}
-	return rows->len == BATCH && !sender_stopping(sender);
+	return rows->len == BATCH && !pd_worker_stopping(&sender->stop);
 }
 
 static gpointer
@@ -451,24 +422,21 @@ sender_thread(gpointer data)
 {
 	PdSender *sender = data;
 
-	while (!sender_stopping(sender)) {
+	while (!pd_worker_stopping(&sender->stop)) {
 		g_autoptr(GError) error = NULL;
 
 		sender_refresh(sender);
 		if (sender->settings.outbound == NULL) {
-			sender_wait(sender, sender->settings.poll_usec);
+			pd_worker_wait(&sender->stop, sender->settings.poll_usec);
 			continue;
 		}
 		if (sender_pass(sender, &error))
 			continue;
 		if (error != NULL)
 			pd_log_warning("outbound: %s", error->message);
-		sender_wait(sender, sender->settings.poll_usec);
+		pd_worker_wait(&sender->stop, sender->settings.poll_usec);
 	}
-	g_mutex_lock(&sender->lock);
-	sender->finished = TRUE;
-	g_cond_broadcast(&sender->cond);
-	g_mutex_unlock(&sender->lock);
+	pd_worker_finished(&sender->stop);
 	return NULL;
 }
 
@@ -483,8 +451,7 @@ pd_sender_start(PdDaemon *daemon)
 		g_strlcpy(host, "localhost", sizeof(host));
 	sender->daemon = daemon;
 	sender->instance = g_strdup_printf("%s:%d:%08x", host, (int)getpid(), g_random_int());
-	g_mutex_init(&sender->lock);
-	g_cond_init(&sender->cond);
+	pd_worker_stop_init(&sender->stop);
 	pd_smtp_global_init();
 	sender->thread = g_thread_new("sender", sender_thread, sender);
 	the_sender = sender;
@@ -495,18 +462,10 @@ pd_sender_stop(void)
 {
 	PdSender *sender = the_sender;
 	gint64 deadline = g_get_monotonic_time() + PD_SHUTDOWN_GRACE_SECONDS * G_USEC_PER_SEC;
-	gboolean finished;
 
 	if (sender == NULL)
 		return TRUE;
-	g_mutex_lock(&sender->lock);
-	sender->stop = TRUE;
-	g_cond_broadcast(&sender->cond);
-	while (!sender->finished && g_cond_wait_until(&sender->cond, &sender->lock, deadline))
-		;
-	finished = sender->finished;
-	g_mutex_unlock(&sender->lock);
-	if (!finished) {
+	if (!pd_worker_stop(&sender->stop, deadline)) {
 		/* a relay that stalls must not hold up the stop for the whole
 		 * SMTP timeout: the row is recovered as "outcome unknown" */
 		pd_log_warning("outbound: a mail is still being sent %d s after the stop signal; "
@@ -516,8 +475,7 @@ pd_sender_stop(void)
 	g_thread_join(sender->thread);
 	settings_clear(&sender->settings);
 	g_clear_pointer(&sender->store, pd_store_free);
-	g_mutex_clear(&sender->lock);
-	g_cond_clear(&sender->cond);
+	pd_worker_stop_clear(&sender->stop);
 	g_free(sender->instance);
 	g_free(sender);
 	the_sender = NULL;
