@@ -28,13 +28,6 @@
 #define REOPEN_DAYS_MAX 3650
 
 static void
-add_pair(GPtrArray *pairs, const char *key, const char *value)
-{
-	g_ptr_array_add(pairs, g_strdup(key));
-	g_ptr_array_add(pairs, g_strdup(value != NULL ? value : ""));
-}
-
-static void
 add_int(GPtrArray *pairs, const char *key, gint64 value)
 {
 	g_ptr_array_add(pairs, g_strdup(key));
@@ -94,11 +87,11 @@ thread_tokens(const PdConfig *config, const char *recipient, const char *sender,
 	}
 	if (found) {
 		add_int(pairs, "token_ticket", ticket);
-		add_pair(pairs, "token_via", via);
+		pd_pipeline_pair_add(pairs, "token_via", via);
 	}
 	if (refused.via != NULL) {
-		add_pair(pairs, "token_refused", pd_token_verdict_str(refused.verdict));
-		add_pair(pairs, "token_refused_via", refused.via);
+		pd_pipeline_pair_add(pairs, "token_refused", pd_token_verdict_str(refused.verdict));
+		pd_pipeline_pair_add(pairs, "token_refused_via", refused.via);
 		if (refused.ticket_id != 0)
 			add_int(pairs, "token_refused_ticket", refused.ticket_id);
 		g_free(refused.via);
@@ -146,7 +139,7 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 	if (sender != NULL) {
 		g_autofree char *lower = g_ascii_strdown(sender, -1);
 
-		add_pair(pairs, "sender", lower);
+		pd_pipeline_pair_add(pairs, "sender", lower);
 	}
 	thread_tokens(config, recipient, from, candidates, pairs);
 	number = pd_ticket_subject_number(mail->subject);
@@ -159,7 +152,7 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 		g_autofree char *cc = thread_cc(config, mail, sender);
 
 		if (*cc != '\0')
-			add_pair(pairs, "cc", cc);
+			pd_pipeline_pair_add(pairs, "cc", cc);
 	}
 	if (kf != NULL && g_key_file_has_key(kf, SECTION, "reopen_days", NULL)) {
 		g_autoptr(GError) error = NULL;
