@@ -81,7 +81,7 @@ pd_pipeline_auth_mode(const PdPipelineAuth *pa)
 /* --- header scanning ------------------------------------------------------ */
 
 /* The unfolded values of the header fields named name, top to bottom, of
- * the raw header block (bounded: at most 100). */
+ * the raw header block (bounded: at most 100); each fold is one space. */
 static GPtrArray *
 header_values(const char *raw, gsize len, const char *name)
 {
@@ -101,6 +101,12 @@ header_values(const char *raw, gsize len, const char *name)
 		if (line_len == 0)
 			break;	/* end of the header */
 		if (line[0] == ' ' || line[0] == '\t') {
+			/* folding white space becomes one space, so " by " is
+			 * found where Postfix writes "\r\n\tby" */
+			while (line_len > 0 && (line[0] == ' ' || line[0] == '\t')) {
+				line++;
+				line_len--;
+			}
 			if (current != NULL) {
 				g_string_append_c(current, ' ');
 				g_string_append_len(current, line, (gssize)line_len);

@@ -212,6 +212,15 @@ def main():
         ev = event(env, n, "sender.authenticated")
         pdtest.check_eq((ev["client_address"], ev["client_source"], ev["client_helo"]),
                         (GOOD_IP, "received", "mail.acme.test"), "client from Received")
+        # ... folded as Postfix writes it: "by" on a continuation line
+        folded = ("Received: from mail.acme.test (mail.acme.test [%s])\r\n"
+                  "\tby mx.postdesk.test (Postfix) with ESMTPS id 4AbD;\r\n"
+                  "\tMon, 23 Nov 2026 10:00:01 +0000\r\n" % GOOD_IP)
+        msg = pdtest.message(frm="bill@acme.test", to="billing@example.com")
+        n = lmtp(d.port, "bill@acme.test", "billing@example.com", folded.encode() + msg)
+        ev = event(env, n, "sender.authenticated")
+        pdtest.check_eq((ev["client_address"], ev["client_source"], ev["client_helo"]),
+                        (GOOD_IP, "received", "mail.acme.test"), "folded Received")
         # ... a forged "trusted" header below a stranger's: not believed
         forged = ("Received: from evil (evil [203.0.113.9]) by mx.evil.test; "
                   "Mon, 23 Nov 2026 10:00:00 +0000\r\n" + relay % GOOD_IP + "\r\n").encode()
