@@ -186,6 +186,42 @@ test_json_string(void **state)
 	}
 }
 
+/* The writer puts commas and keys where they belong, nests, and escapes
+ * every string it writes (keys too). */
+static void
+test_json_writer(void **state)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GPtrArray) strings = g_ptr_array_new();
+	PdJson json;
+
+	g_ptr_array_add(strings, "a");
+	g_ptr_array_add(strings, NULL);
+	pd_json_init(&json, out);
+	pd_json_begin_object(&json, NULL);
+	pd_json_add_string(&json, "s", "x\"y");
+	pd_json_add_int(&json, "n", -42);
+	pd_json_add_bool(&json, "t", TRUE);
+	pd_json_add_null(&json, "z");
+	pd_json_add_raw(&json, "raw", "{\"k\":1}");
+	pd_json_add_raw(&json, "none", NULL);
+	pd_json_add_strings(&json, "list", strings);
+	pd_json_add_strings(&json, "empty", NULL);
+	pd_json_begin_array(&json, "objects");
+	pd_json_begin_object(&json, NULL);
+	pd_json_add_string(&json, "k\n", NULL);
+	pd_json_end_object(&json);
+	pd_json_begin_object(&json, NULL);
+	pd_json_end_object(&json);
+	pd_json_end_array(&json);
+	pd_json_end_object(&json);
+	assert_int_equal(json.depth, 0);
+	assert_string_equal(out->str,
+			    "{\"s\":\"x\\\"y\",\"n\":-42,\"t\":true,\"z\":null,"
+			    "\"raw\":{\"k\":1},\"none\":null,\"list\":[\"a\",null],\"empty\":[],"
+			    "\"objects\":[{\"k\\n\":null},{}]}");
+}
+
 static void
 test_error_mapping(void **state)
 {
@@ -212,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_bool),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_error_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
