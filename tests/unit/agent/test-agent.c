@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
 
 #include "ticket/pd-agent.h"
 #include "ticket/pd-ticket.h"
@@ -98,6 +99,8 @@ test_table(void **state)
 				 a.reply);
 		pd_agent_answer_clear(&a);
 	}
+	/* counted by tests/run: "rule NAME: N cases" */
+	printf("rule agent-parse: %u cases\n", (guint)G_N_ELEMENTS(cases));
 }
 
 /* The notification templates' marker is the one the parser looks for. */

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ticket/pd-authorization.h"
@@ -55,6 +56,8 @@ test_table(void **state)
 				 cases[i].text != NULL ? cases[i].text : "(null)", got,
 				 cases[i].want);
 	}
+	/* counted by tests/run: "rule NAME: N cases" */
+	printf("rule approval-word: %u cases\n", (guint)G_N_ELEMENTS(cases));
 }
 
 /* Only the first PD_APPROVAL_SCAN_MAX bytes are read: blank lines before

@@ -1,0 +1,168 @@
+"""Who hears of a ticket: notifications and forwards (pd_notify_plan, with its
+audience pd_notify_audience).
+
+README "Who hears of a ticket": a new ticket and each later mail on it
+notify, at each agent's main address, the ticket's active assignee, else the
+account's active dedicated manager, else the active agents of the queue's
+default_group (every active agent when unset).  A new ticket is also
+forwarded to the queue's forward_to and to the manager; an address that gets
+the forward gets no notification.  Nobody hears of a held ticket, of mail
+whose From is an agent address (authenticated or not), of automatic mail on
+an existing ticket; automatic mail and mail from forward_to itself are never
+forwarded.
+
+request(...): the pipeline's notify request (pd_pipeline_notify_request):
+queue (the recipient's), from, robot, and group:/forward_to: of every queue.
+Expect: the plan's rows, "KIND ADDRESS (why)".
+"""
+from rules import (Table, account, agent, case, identity, lit, pairs, participant, ticket,
+                   ticket_id)
+
+ANN, BEN, CAT, DAN, MIA = ("%s@example.com" % n for n in ("ann", "ben", "cat", "dan", "mia"))
+ALICE = "alice@customer.test"
+CAROL = "carol@acme.test"
+BOSS = "boss@partner.test"
+
+FACTS = [agent(ANN, groups=["tier1"]), agent(BEN, groups=["tier1"], also=["ben@old.example.com"]),
+         agent(CAT, groups=["tier2"]), agent(DAN, groups=["tier1"], active=False),
+         agent(MIA, groups=["managers"]),
+         account("acme", manager=MIA), account("lapsed", manager=DAN), account("plain"),
+         ticket(10001, requester=ALICE), participant(10001, ALICE),
+         ticket(10002, queue="billing", requester=ALICE),
+         ticket(10003, requester=CAROL, account="acme"),
+         ticket(10004, requester=ALICE, assignee=CAT),
+         ticket(10005, requester=ALICE, assignee=DAN),
+         ticket(10006, requester=CAROL, account="acme", assignee=BEN),
+         ticket(10007, requester=ALICE, held="moderate")]
+
+GROUPS = {"group:support": "tier1", "group:billing": "tier2"}
+
+
+def request(frm=ALICE, queue="support", robot=None, groups=GROUPS, forward_to=None):
+    r = dict(groups)
+    r.update(queue=queue, envelope_from="bounces@example.com")
+    r["from"] = frm
+    r["robot"] = robot
+    if forward_to:
+        r["forward_to:" + queue] = forward_to
+    return r
+
+
+def call(c):
+    number = c.args.get("ticket")
+    req = c.args.get("request", request())
+    return ("(SELECT coalesce(jsonb_agg(p.kind || ' ' || coalesce(p.address, '-') || ' ('"
+            " || p.why || ')'), '[]') FROM pd_notify_plan(%s, %s, %s, %s) p)"
+            % (ticket_id(number) if number else "NULL", lit(number is None),
+               pairs(req) if req is not None else "NULL",
+               c.args.get("identity", identity())))
+
+
+def new(req=None, who=None, **kw):
+    """A new ticket (not made yet, as `postdesk test` asks)."""
+    return dict(request=req or request(), identity=who or identity(), **kw)
+
+
+def on(number, req=None, who=None):
+    """A mail threaded onto an existing ticket."""
+    return dict(ticket=number, request=req or request(), identity=who or identity())
+
+
+def plan(*rows):
+    return {"result": list(rows)}
+
+
+def nobody(why):
+    return plan("none - (%s)" % why)
+
+
+def notified(*agents, why="active agent of group tier1"):
+    return ["notification %s (%s)" % (a, why) for a in agents]
+
+
+MANAGER = "the account's dedicated manager"
+ACME = identity("contact", account="acme")
+
+CASES = [
+    # a new ticket
+    case("a new ticket notifies the active agents of the queue's group (not an inactive "
+         "one), each at its main address", **new(), expect=plan(*notified(ANN, BEN))),
+    case("no default_group: every active agent is notified",
+         **new(request(groups={})),
+         expect=plan(*notified(ANN, BEN, CAT, MIA, why="active agent"))),
+    case("the queue of the recipient picks the group of a new ticket",
+         **new(request(queue="billing")),
+         expect=plan(*notified(CAT, why="active agent of group tier2"))),
+    case("a group without an active agent: nobody, and why",
+         **new(request(groups={"group:support": "tier9"})),
+         expect=nobody("no active agent in group tier9")),
+    case("an account's active manager gets the forward of a new ticket, and no "
+         "notification besides", **new(who=ACME),
+         expect=plan("forward %s (%s)" % (MIA, MANAGER))),
+    case("an account whose manager is inactive: the group is notified",
+         **new(who=identity("contact", account="lapsed")), expect=plan(*notified(ANN, BEN))),
+    case("an account without a manager: the group is notified",
+         **new(who=identity("contact", account="plain")), expect=plan(*notified(ANN, BEN))),
+    case("the queue's forward_to gets the forward, and the group its notifications",
+         **new(request(forward_to=BOSS)),
+         expect=plan("forward %s (the queue's forward_to)" % BOSS, *notified(ANN, BEN))),
+    case("forward_to and the manager both get the forward; nobody else",
+         **new(request(forward_to=BOSS), who=ACME),
+         expect=plan("forward %s (the queue's forward_to)" % BOSS,
+                     "forward %s (%s)" % (MIA, MANAGER))),
+    case("a forward_to that is an agent gets the forward, not also a notification",
+         **new(request(forward_to=ANN)),
+         expect=plan("forward %s (the queue's forward_to)" % ANN, *notified(BEN))),
+    case("a forward_to that is the manager gets one forward",
+         **new(request(forward_to=MIA), who=ACME),
+         expect=plan("forward %s (the queue's forward_to)" % MIA)),
+    case("mail from forward_to itself is not forwarded to it",
+         **new(request(frm=BOSS, forward_to=BOSS)), expect=plan(*notified(ANN, BEN))),
+    case("automatic mail opening a ticket is not forwarded, but notified",
+         **new(request(robot="bulk", forward_to=BOSS), who=ACME),
+         expect=plan("notification %s (%s)" % (MIA, MANAGER))),
+    case("a ticket held for moderation: nobody until it is released",
+         **new(who=identity(held="moderate")),
+         expect=nobody("the ticket is held (moderate): an operator decides first")),
+    case("a ticket held for known senders: nobody until it is released",
+         **new(who=identity(held="known")),
+         expect=nobody("the ticket is held (known): an operator decides first")),
+    case("an authenticated agent's new mail: agents never notify agents",
+         **new(request(frm=ANN), who=identity("agent", True, agent=ANN, agent_action=True)),
+         expect=nobody("written by an authenticated agent: an agent's answer")),
+    case("mail from an agent address, not authenticated: still nobody",
+         **new(request(frm=ANN), who=identity("agent", agent=ANN)),
+         expect=nobody("From is an agent address (not authenticated: no agent action); "
+                       "agents never notify agents")),
+    case("mail from an agent's second address: nobody",
+         **new(request(frm="ben@old.example.com")),
+         expect=nobody("From is an agent address (not authenticated: no agent action); "
+                       "agents never notify agents")),
+    case("mail from an inactive agent's address: nobody", **new(request(frm=DAN)),
+         expect=nobody("From is an agent address (not authenticated: no agent action); "
+                       "agents never notify agents")),
+    case("outbound mail not configured: nobody", request=None, identity=identity(),
+         expect=nobody("outbound mail is not configured")),
+    # a mail on an existing ticket
+    case("a reply notifies the group of the ticket's queue, whatever address it came to",
+         **on(10002), expect=plan(*notified(CAT, why="active agent of group tier2"))),
+    case("a reply is never forwarded", **on(10001, request(forward_to=BOSS)),
+         expect=plan(*notified(ANN, BEN))),
+    case("a reply on an account's ticket notifies the manager (no forward)", **on(10003),
+         expect=plan("notification %s (%s)" % (MIA, MANAGER))),
+    case("an assigned ticket notifies its assignee only", **on(10004),
+         expect=plan("notification %s (the ticket's assignee)" % CAT)),
+    case("an assignee wins over the account's manager", **on(10006),
+         expect=plan("notification %s (the ticket's assignee)" % BEN)),
+    case("an inactive assignee: the group is notified", **on(10005),
+         expect=plan(*notified(ANN, BEN))),
+    case("automatic mail on an existing ticket: nobody", **on(10001, request(robot="list")),
+         expect=nobody("automatic mail (list) on an existing ticket")),
+    case("a reply on a held ticket: nobody", **on(10007),
+         expect=nobody("the ticket is held (moderate): an operator decides first")),
+    case("an agent's answer on a ticket: nobody",
+         **on(10001, request(frm=ANN), identity("agent", True, agent=ANN, agent_action=True)),
+         expect=nobody("written by an authenticated agent: an agent's answer")),
+]
+
+TABLE = Table("notify", "pd_notify_plan", call, CASES, FACTS)
