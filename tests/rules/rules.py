@@ -13,7 +13,8 @@ migrate` made once:
 
 and compares the observation with the expectation, key by key (only the
 keys the case names).  One psql per table; a case whose statements fail is
-run again alone to show the error.
+run again alone to show the error.  RULES_SHOW=1 prints what each case
+observed.
 
 Facts (each returns SQL; addresses are canonical, as the store keeps them):
     agent(ADDRESS, name=, groups=(), active=True, also=(more addresses))
@@ -25,6 +26,7 @@ Facts (each returns SQL; addresses are canonical, as the store keeps them):
     participant(NUMBER, ADDRESS, role="requester"|"cc"|"agent")
     message(NUMBER, MESSAGE_ID, frm=, kind="customer", this=False, text=)
         this=True: the message being delivered (THIS_MESSAGE in a call)
+    attachment(FILENAME, SIZE, inline=, content_id=, position=): of THIS_MESSAGE
     ledger(ADDRESS, count): automatic mails already sent to ADDRESS
 References for calls: ticket_id(N), agent_id(ADDRESS), contact_id(ADDRESS),
 account_id(NAME), THIS_MESSAGE, identity(...) (the identity decision's
@@ -190,6 +192,19 @@ def message(number, message_id=None, frm=None, kind="customer", direction="in", 
                agent_id(frm) if kind in ("agent", "note") and frm else "NULL"))
 
 
+def attachment(filename, size, content_type="application/pdf", inline=False, content_id=None,
+               position=0):
+    """An attachment of the message being delivered (size bytes of filename)."""
+    data = "convert_to(repeat('x', %d) || %s, 'UTF8')" % (size - len(filename), lit(filename))
+    return ("INSERT INTO attachments (sha256, size, data) SELECT encode(sha256(d), 'hex'), "
+            "octet_length(d), d FROM (SELECT %s AS d) x ON CONFLICT DO NOTHING; "
+            "INSERT INTO message_attachments (message_row, position, filename, content_type, "
+            "inline, content_id, sha256) SELECT %s, %d, %s, %s, %s, %s, "
+            "encode(sha256(%s), 'hex');"
+            % (data, THIS_MESSAGE, position, lit(filename), lit(content_type), lit(inline),
+               lit(content_id), data))
+
+
 def ledger(address, count):
     return ("INSERT INTO autoreply_ledger (address) SELECT %s FROM generate_series(1, %d);"
             % (lit(address), count))
@@ -214,20 +229,27 @@ class Table:
     facts: SQL every case shares; call(case) -> SQL expression (jsonb), run
     first; observe: SQL expression (jsonb) run after it, where
     current_setting('rules.result')::jsonb is the call's value (the
-    default observation; a value that is not an object is {"result": it})."""
+    default observation; a value that is not an object is {"result": it}).
+    explain(case) -> SQL expression (jsonb): what `postdesk test` would say,
+    evaluated before the call, current_setting('rules.explain')::jsonb in
+    observe.  always: expected of every case (e.g. that explain agrees)."""
 
     def __init__(self, rule, function, call, cases, facts=(),
-                 observe="current_setting('rules.result')::jsonb"):
+                 observe="current_setting('rules.result')::jsonb", explain=None, always=None):
         self.rule = rule
         self.function = function
         self.call = call
         self.cases = cases
         self.facts = list(facts)
         self.observe = observe
+        self.explain = explain
+        self.always = always or {}
 
     def case_sql(self, i, c):
+        explain = self.explain(c) if self.explain else "NULL"
         lines = ["BEGIN;"] + self.facts + c.facts + [
             "\\o /dev/null",
+            "SELECT set_config('rules.explain', coalesce((%s)::text, 'null'), true);" % explain,
             "SELECT set_config('rules.result', coalesce((%s)::text, 'null'), true);"
             % self.call(c),
             "\\o",
@@ -265,15 +287,18 @@ def run_table(env, table):
             failures.append("%s: %s: the case did not run:\n%s" %
                             (table.rule, c.name, alone.stderr.strip()))
             print("  FAIL %s" % c.name)
-        elif not matches(got, c.expect):
-            wrong = {k: got.get(k, "(missing)") for k in c.expect if got.get(k) != c.expect[k]}
+        elif not matches(got, dict(table.always, **c.expect)):
+            want = dict(table.always, **c.expect)
+            wrong = {k: got.get(k, "(missing)") for k in want if got.get(k) != want[k]}
             failures.append("%s: %s:\n    want %s\n    got  %s" %
                             (table.rule, c.name, json.dumps(
-                                {k: c.expect[k] for k in wrong}, sort_keys=True),
+                                {k: want[k] for k in wrong}, sort_keys=True),
                              json.dumps(wrong, sort_keys=True)))
             print("  FAIL %s" % c.name)
         else:
             print("  ok   %s" % c.name)
+        if got is not None and os.environ.get("RULES_SHOW"):
+            print("       %s" % json.dumps(got, sort_keys=True))
     names = [c.name for c in table.cases]
     for n in set(names):
         if names.count(n) > 1:
