@@ -24,6 +24,11 @@ pd_error_to_sysexit(const GError *error)
 	return PD_EX_TEMPFAIL;
 }
 
+/* What a peer is told of a temporary failure: never the error's own text,
+ * which may quote the database (its error report, a hostname, the bytes
+ * it refused); the caller logs that. */
+#define PD_ERROR_TEMPFAIL_TEXT "Temporary local problem, please try again later"
+
 char *
 pd_error_to_smtp_reply(const GError *error)
 {
@@ -46,5 +51,5 @@ pd_error_to_smtp_reply(const GError *error)
 			break;
 		}
 	}
-	return g_strdup_printf("451 4.3.0 %s", msg);
+	return g_strdup("451 4.3.0 " PD_ERROR_TEMPFAIL_TEXT);
 }

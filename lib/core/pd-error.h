@@ -43,9 +43,11 @@ enum {
 /* The exit code of `postdesk deliver` for an error (NULL error: EX_OK). */
 int pd_error_to_sysexit(const GError *error);
 
-/* The LMTP/SMTP reply for an error: code_r gets 451/550/552...,
- * enhanced status and text are returned in a newly allocated string of the
- * form "451 4.3.0 text" (no CRLF). */
+/* The LMTP/SMTP reply for an error, newly allocated, of the form
+ * "550 5.6.0 text" (no CRLF).  A policy refusal (PERMFAIL, NOTFOUND)
+ * carries the error's text; every other error is "451 4.3.0 Temporary
+ * local problem, please try again later", never its text (which may quote
+ * the database): the log has the detail. */
 char *pd_error_to_smtp_reply(const GError *error);
 
 #endif

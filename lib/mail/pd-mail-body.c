@@ -180,12 +180,14 @@ part_content(PdMailCtx *ctx, GMimePart *part, RawSpan *span_r)
 }
 
 static char *
-lower_mime_type(GMimeObject *object)
+lower_mime_type(PdMailCtx *ctx, GMimeObject *object)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(object);
 	g_autofree char *type = ct != NULL ? g_mime_content_type_get_mime_type(ct) : NULL;
+	g_autofree char *lower = g_ascii_strdown(type != NULL ? type : "application/octet-stream", -1);
 
-	return g_ascii_strdown(type != NULL ? type : "application/octet-stream", -1);
+	/* GMime keeps the type's bytes as sent: "/\xf6\x9a" is a type too */
+	return pd_mail_clean_utf8(ctx, "Content-Type", lower, -1);
 }
 
 static void
@@ -199,7 +201,7 @@ add_attachment(PdMailCtx *ctx, GMimeObject *object, char *filename, GBytes *cont
 	const guint8 *data = g_bytes_get_data(content, &size);
 
 	a->filename = filename;
-	a->content_type = lower_mime_type(object);
+	a->content_type = lower_mime_type(ctx, object);
 	a->inline_part = disposition != NULL && g_ascii_strcasecmp(disposition, "inline") == 0;
 	if (cid != NULL && *cid != '\0')
 		a->content_id = pd_mail_cut_header(ctx, "Content-ID", cid);

@@ -48,6 +48,12 @@ char *pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
  * is UTF-8), warning once per field name. */
 char *pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value);
 
+/* The type's promise (pd-mail.h: every string valid UTF-8), kept in one
+ * place: run last by pd_mail_parse, it repairs any string of ctx->mail
+ * that is not valid UTF-8, with a warning.  Every string is made clean
+ * where it is set (the helpers above), so this should find nothing. */
+void pd_mail_check_utf8(PdMailCtx *ctx);
+
 /* Cuts UTF-8 text to at most max bytes on a character boundary. */
 void pd_mail_utf8_truncate(char *text, gsize max);
 

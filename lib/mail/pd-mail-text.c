@@ -141,3 +141,65 @@ pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value)
 	}
 	return copy;
 }
+
+/* ---- the guarantee ---- */
+
+static void
+check_one(PdMailCtx *ctx, const char *what, char **field)
+{
+	char *valid;
+
+	if (*field == NULL || g_utf8_validate(*field, -1, NULL))
+		return;
+	valid = g_utf8_make_valid(*field, -1);
+	g_free(*field);
+	*field = valid;
+	pd_mail_warn(ctx, "%s: invalid UTF-8 repaired", what);
+}
+
+static void
+check_addresses(PdMailCtx *ctx, const char *what, GPtrArray *list)
+{
+	for (guint i = 0; i < list->len; i++) {
+		PdMailAddress *a = list->pdata[i];
+
+		check_one(ctx, what, &a->address);
+		check_one(ctx, what, &a->name);
+	}
+}
+
+static void
+check_strings(PdMailCtx *ctx, const char *what, GPtrArray *list)
+{
+	for (guint i = 0; i < list->len; i++)
+		check_one(ctx, what, (char **)&list->pdata[i]);
+}
+
+void
+pd_mail_check_utf8(PdMailCtx *ctx)
+{
+	PdMail *mail = ctx->mail;
+
+	check_one(ctx, "From", &mail->from.address);
+	check_one(ctx, "From", &mail->from.name);
+	check_one(ctx, "Sender", &mail->sender);
+	check_addresses(ctx, "To", mail->to);
+	check_addresses(ctx, "Cc", mail->cc);
+	check_one(ctx, "Reply-To", &mail->reply_to.address);
+	check_one(ctx, "Reply-To", &mail->reply_to.name);
+	check_one(ctx, "Subject", &mail->subject);
+	check_one(ctx, "Message-ID", &mail->message_id);
+	check_one(ctx, "In-Reply-To", &mail->in_reply_to);
+	check_strings(ctx, "References", mail->references);
+	check_one(ctx, "text body", &mail->text_body);
+	check_one(ctx, "HTML body", &mail->html_body);
+	for (guint i = 0; i < mail->attachments->len; i++) {
+		PdMailAttachment *a = mail->attachments->pdata[i];
+
+		check_one(ctx, "filename", &a->filename);
+		check_one(ctx, "Content-Type", &a->content_type);
+		check_one(ctx, "Content-ID", &a->content_id);
+	}
+	check_strings(ctx, "header", mail->headers);
+	check_strings(ctx, "warning", mail->warnings);
+}

@@ -81,11 +81,15 @@ void
 pd_mail_warn(PdMailCtx *ctx, const char *format, ...)
 {
 	va_list args;
-	char *text;
+	char *formatted, *text;
 
 	va_start(args, format);
-	text = g_strdup_vprintf(format, args);
+	formatted = g_strdup_vprintf(format, args);
 	va_end(args);
+	/* a warning quotes peer bytes (a charset name, a header name): it is
+	 * a PdMail string like any other, so valid UTF-8 */
+	text = g_utf8_make_valid(formatted, -1);
+	g_free(formatted);
 	if (g_hash_table_contains(ctx->warned, text) ||
 	    ctx->mail->warnings->len >= PD_MAIL_MAX_WARNINGS) {
 		g_free(text);
@@ -595,8 +599,9 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	view->len = 0;
 	g_byte_array_free(view, TRUE);
 	g_mime_parser_options_free(ctx.options);
-	g_hash_table_unref(ctx.warned);
 	if (ctx.mail->text_body == NULL)
 		ctx.mail->text_body = g_strdup("");
+	pd_mail_check_utf8(&ctx);
+	g_hash_table_unref(ctx.warned);
 	return ctx.mail;
 }

@@ -9,7 +9,9 @@
  *
  * Every string in PdMail is valid UTF-8 without NUL bytes (PostgreSQL text
  * cannot hold NUL): invalid sequences are repaired, NULs replaced, and a
- * warning says so.  Attachment content is bytes and may hold anything.
+ * warning says so; the last step of pd_mail_parse checks every string
+ * again, so no path that fills a field can skip it.  Attachment content is
+ * bytes and may hold anything.
  *
  * Limits (NULL or 0 fields: defaults): max_depth 32, max_parts 500,
  * max_headers 1000 (top-level fields kept), max_header_bytes 64 KiB (one

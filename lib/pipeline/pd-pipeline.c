@@ -171,8 +171,8 @@ pd_recipient_outcome_clear(PdRecipientOutcome *outcome)
 	pd_delivery_result_clear(&outcome->result);
 }
 
-/* Replies carry the reason, not a database's whole error report (that
- * goes to the log line). */
+/* Replies carry a policy refusal's reason (a temporary failure's is only
+ * logged: pd_error_to_smtp_reply), cut to this length. */
 #define PIPELINE_REPLY_MAX 200
 
 char *
@@ -277,8 +277,7 @@ static void
 pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipient,
 	     const char *queue, const PdRecipientOutcome *outcome, gint64 start)
 {
-	g_autofree char *reply = outcome->error != NULL ? pd_error_to_smtp_reply(outcome->error)
-							: pd_recipient_outcome_reply(outcome);
+	g_autofree char *reply = pd_recipient_outcome_reply(outcome);
 	g_autofree char *msgid = pipeline_log_text(mail != NULL ? mail->message_id : NULL);
 	g_autofree char *from = pipeline_log_text(envelope->mail_from);
 	g_autofree char *to = pipeline_log_text(recipient);
@@ -299,6 +298,11 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 					       r->thread_reason != NULL ? r->thread_reason : "");
 		status = "delivered";
 	} else if (reply[0] == '4') {
+		/* the reply says "temporary problem"; the log says which */
+		g_autofree char *detail = pipeline_log_text(outcome->error->message);
+
+		g_free(reply);
+		reply = g_strdup_printf("451 4.3.0 %s", detail);
 		status = "deferred";
 	} else {
 		status = "bounced";

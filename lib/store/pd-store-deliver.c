@@ -9,13 +9,20 @@
  * binary format, so nothing is escaped and nothing is parsed twice.  An
  * attachment that is a span of the raw bytes (PdMailAttachment.raw_*)
  * travels as that span, not as bytes: stored once, in the raw message
- * (sql/0008_attachment_spans.sql).
+ * (sql/0008_attachment_spans.sql).  The parameters are built in
+ * pd-store-deliver-params.c.
+ *
+ * A parameter the server refuses as data (SQLSTATE class 22) is sent
+ * blank on the next try, with a warning on the message: the one the error
+ * names, else all that carry peer data.  So such mail is stored (its raw
+ * bytes whole) instead of being deferred for ever.
  *
  * Never decides policy: the idempotency key and the thread candidates come
  * from pd-ticket, the queue from the configuration.
  */
 #include "pd-store-private.h"
 #include "core/pd-error.h"
+#include "core/pd-log.h"
 
 #include <string.h>
 
@@ -32,196 +39,6 @@ pd_delivery_result_clear(PdDeliveryResult *result)
 		return;
 	g_clear_pointer(&result->thread_reason, g_free);
 	memset(result, 0, sizeof(*result));
-}
-
-/* Addresses and names of a PdMailAddress list, as two parallel arrays. */
-static void
-address_arrays(GPtrArray *list, GByteArray **addresses_r, GByteArray **names_r)
-{
-	guint count = list != NULL ? list->len : 0;
-
-	*addresses_r = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
-	*names_r = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
-	for (guint i = 0; i < count; i++) {
-		const PdMailAddress *a = list->pdata[i];
-
-		pd_store_array_add(*addresses_r, a->address, -1);
-		pd_store_array_add(*names_r, a->name, -1);
-	}
-}
-
-static char *
-timestamp_text(gint64 unix_time)
-{
-	g_autoptr(GDateTime) dt = NULL;
-
-	if (unix_time == 0)
-		return NULL;
-	dt = g_date_time_new_from_unix_utc(unix_time);
-	return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S+00") : NULL;
-}
-
-static void
-sha256_hex(const void *data, gsize len, char out[65])
-{
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-
-	g_checksum_update(sum, data, len);
-	g_strlcpy(out, g_checksum_get_string(sum), 65);
-}
-
-/* Whether an attachment is a span of the raw bytes being stored: then its
- * decoded bytes are not sent (sql/0008_attachment_spans.sql).  raw_len is
- * 0 when the bytes stored are not the bytes parsed (a caller that added a
- * header line): then no span is trusted. */
-static gboolean
-is_raw_span(const PdMailAttachment *a, gsize raw_len)
-{
-	return a->raw_encoding != NULL && raw_len > 0 && a->raw_offset <= raw_len &&
-	       a->raw_length <= raw_len - a->raw_offset;
-}
-
-static void
-int8_add(GByteArray *array, gint64 value, gboolean null)
-{
-	guint64 be = GUINT64_TO_BE((guint64)value);
-
-	pd_store_array_add(array, null ? NULL : &be, sizeof be);
-}
-
-/* The attachments' parameters: $33-$38 hash, bytes (NULL for a span of
- * the raw message), name, type, inline, Content-ID, added here; the
- * decoded size and the span (offset, length, transfer encoding; NULL where
- * none) into spans_r[4], for $44-$47. */
-static void
-add_attachments(PdStoreParams *params, GPtrArray *attachments, gsize raw_len,
-		GByteArray *spans_r[4])
-{
-	guint count = attachments != NULL ? attachments->len : 0;
-	GByteArray *sha = pd_store_array_new(PD_PG_OID_TEXT, count, FALSE);
-	GByteArray *data = pd_store_array_new(PD_PG_OID_BYTEA, count, TRUE);
-	GByteArray *filename = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
-	GByteArray *type = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
-	GByteArray *inline_part = pd_store_array_new(PD_PG_OID_BOOL, count, FALSE);
-	GByteArray *content_id = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
-
-	spans_r[0] = pd_store_array_new(PD_PG_OID_INT8, count, FALSE);
-	spans_r[1] = pd_store_array_new(PD_PG_OID_INT8, count, TRUE);
-	spans_r[2] = pd_store_array_new(PD_PG_OID_INT8, count, TRUE);
-	spans_r[3] = pd_store_array_new(PD_PG_OID_TEXT, count, TRUE);
-	for (guint i = 0; i < count; i++) {
-		const PdMailAttachment *a = attachments->pdata[i];
-		gsize len = 0;
-		const void *bytes = a->content != NULL ? g_bytes_get_data(a->content, &len) : NULL;
-		/* An empty GBytes has NULL data: still "" to the database,
-		 * never NULL (NULL says: a span of the raw message). */
-		if (bytes == NULL)
-			bytes = "";
-		char computed[65];
-		const char *hash = a->sha256;
-		guint8 flag = a->inline_part ? 1 : 0;
-		gboolean span = is_raw_span(a, raw_len);
-
-		/* Content-addressed: the key must be the hash of these bytes. */
-		if (a->content == NULL || strlen(a->sha256) != 64) {
-			sha256_hex(bytes, len, computed);
-			hash = computed;
-		}
-		pd_store_array_add(sha, hash, 64);
-		pd_store_array_add(data, span ? NULL : bytes, (gssize)len);
-		pd_store_array_add(filename, a->filename, -1);
-		pd_store_array_add(type, a->content_type, -1);
-		pd_store_array_add(inline_part, &flag, 1);
-		pd_store_array_add(content_id, a->content_id, -1);
-		int8_add(spans_r[0], (gint64)len, FALSE);
-		int8_add(spans_r[1], (gint64)a->raw_offset, !span);
-		int8_add(spans_r[2], (gint64)a->raw_length, !span);
-		pd_store_array_add(spans_r[3], span ? a->raw_encoding : NULL, -1);
-	}
-	pd_store_param_take_binary(params, sha);
-	pd_store_param_take_binary(params, data);
-	pd_store_param_take_binary(params, filename);
-	pd_store_param_take_binary(params, type);
-	pd_store_param_take_binary(params, inline_part);
-	pd_store_param_take_binary(params, content_id);
-}
-
-static void
-build_params(PdStoreParams *params, const PdInbound *in, char raw_sha256[65])
-{
-	const PdMail *mail = in->mail;
-	const PdEnvelope *env = in->envelope;
-	GByteArray *addresses, *names, *class, *spans[4];
-	gsize raw_len = 0;
-	const void *raw = g_bytes_get_data(in->raw, &raw_len);
-	const guint8 flags[] = { mail->class.auto_submitted, mail->class.bulk, mail->class.list,
-				 mail->class.bounce, mail->class.auto_reply_suppressed };
-
-	if (strlen(mail->raw_sha256) == 64 && mail->raw_size == raw_len)
-		g_strlcpy(raw_sha256, mail->raw_sha256, 65);
-	else
-		sha256_hex(raw, raw_len, raw_sha256);
-
-	pd_store_param_text(params, in->idempotency_key);		/* 1 */
-	pd_store_param_text(params, in->queue);
-	pd_store_param_take_binary(params, pd_store_text_array(in->thread_candidates));
-	pd_store_param_text(params, raw_sha256);
-	pd_store_param_binary(params, raw, raw_len);			/* 5 */
-	pd_store_param_text(params, mail->message_id);
-	pd_store_param_text(params, mail->in_reply_to);
-	pd_store_param_take_binary(params, pd_store_text_array(mail->references));
-	pd_store_param_text(params, mail->from.address);
-	pd_store_param_text(params, mail->from.name);			/* 10 */
-	pd_store_param_text(params, mail->sender);
-	address_arrays(mail->to, &addresses, &names);
-	pd_store_param_take_binary(params, addresses);
-	pd_store_param_take_binary(params, names);
-	address_arrays(mail->cc, &addresses, &names);
-	pd_store_param_take_binary(params, addresses);
-	pd_store_param_take_binary(params, names);			/* 15 */
-	pd_store_param_text(params, mail->reply_to.address);
-	pd_store_param_text(params, mail->reply_to.name);
-	pd_store_param_text(params, mail->subject != NULL ? mail->subject : "");
-	pd_store_param_take_text(params, timestamp_text(mail->date));
-	pd_store_param_text(params, mail->text_body);			/* 20 */
-	pd_store_param_bool(params, mail->text_from_html);
-	pd_store_param_text(params, mail->html_body);
-	pd_store_param_text(params, env != NULL ? env->mail_from : NULL);
-	pd_store_param_text(params, in->recipient);
-	pd_store_param_text(params, in->subaddress);			/* 25 */
-	pd_store_param_text(params, env != NULL ? env->client_address : NULL);
-	pd_store_param_text(params, env != NULL ? env->client_name : NULL);
-	pd_store_param_text(params, env != NULL ? env->client_helo : NULL);
-	pd_store_param_text(params, env != NULL ? env->protocol : NULL);
-	pd_store_param_text(params, env != NULL ? env->source : NULL);	/* 30 */
-	pd_store_param_take_binary(params, pd_store_text_array(mail->warnings));
-	class = pd_store_array_new(PD_PG_OID_BOOL, G_N_ELEMENTS(flags), FALSE);
-	for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
-		guint8 flag = flags[i] ? 1 : 0;
-
-		pd_store_array_add(class, &flag, 1);
-	}
-	pd_store_param_take_binary(params, class);
-	add_attachments(params, mail->attachments,			/* 33-38 */
-			mail->raw_size == raw_len ? raw_len : 0, spans);
-	/* 39: the identity decision for pd_ticket_identify (sql/0002) */
-	pd_store_param_take_text(params, in->identity != NULL
-				 ? pd_identity_decision_json(in->identity) : NULL);
-	/* 40: the acknowledgement request for pd_outbound_ack (sql/0003) */
-	pd_store_param_text_array(params, in->autoreply);
-	/* 41: the authenticate step's outcome for pd_message_auth (sql/0004) */
-	pd_store_param_text(params, in->auth);
-	/* 42: the thread step's facts for pd_deliver_inbound (sql/0006) */
-	pd_store_param_text_array(params, in->thread);
-	/* 43: what agents hear of it, for pd_outbound_notify (sql/0007) */
-	pd_store_param_text_array(params, in->notify);
-	/* 44-47: attachments as spans of the raw bytes (sql/0008) */
-	for (guint i = 0; i < G_N_ELEMENTS(spans); i++)
-		pd_store_param_take_binary(params, spans[i]);
-	/* 48: an agent's answer for pd_agent_answer (sql/0010) */
-	pd_store_param_text(params, in->agent);
-	/* 49: the approval answer for pd_authorization_answer (sql/0011) */
-	pd_store_param_text(params, in->approval_answer);
 }
 
 gboolean
@@ -316,6 +133,42 @@ fetch_duplicate(PdStore *store, const char *key, PdDeliveryResult *result_r, GEr
 	return TRUE;
 }
 
+/* A data exception (SQLSTATE class 22: invalid byte sequence, value out of
+ * range, ...): the input, not the database, is at fault, and trying again
+ * later would fail the same way. */
+static gboolean
+is_data_exception(const char *sqlstate)
+{
+	return sqlstate != NULL && strncmp(sqlstate, "22", 2) == 0;
+}
+
+/* What to send blank after a data exception: the parameter the server
+ * named, else every one that carries peer data; FALSE when nothing more
+ * can go blank. */
+static gboolean
+blank_more(const PdStoreFailure *failure, const char *detail, guint64 *blank,
+	   GPtrArray *store_warnings)
+{
+	int n = failure->parameter;
+	guint64 bit = n > 0 ? G_GUINT64_CONSTANT(1) << (n - 1) : 0;
+	g_autofree char *valid = g_utf8_make_valid(detail, -1);
+
+	if (pd_store_deliver_param_blankable(n) && (*blank & bit) == 0) {
+		*blank |= bit;
+		g_ptr_array_add(store_warnings,
+				g_strdup_printf("store: %s refused by the database (%s), left blank",
+						pd_store_deliver_param_name(n), valid));
+		return TRUE;
+	}
+	if (*blank == pd_store_deliver_blank_all())
+		return FALSE;
+	*blank = pd_store_deliver_blank_all();
+	g_ptr_array_add(store_warnings,
+			g_strdup_printf("store: the database refused the parsed fields (%s); "
+					"stored raw, the parsed fields left blank", valid));
+	return TRUE;
+}
+
 gboolean
 pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryResult *result_r,
 			 GError **error)
@@ -323,6 +176,8 @@ pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryRes
 	PdStoreParams params;
 	char raw_sha256[65];
 	PGresult *result = NULL;
+	guint64 blank = 0;
+	g_autoptr(GPtrArray) store_warnings = g_ptr_array_new_with_free_func(g_free);
 
 	g_return_val_if_fail(store != NULL && inbound != NULL && result_r != NULL, FALSE);
 	g_return_val_if_fail(inbound->mail != NULL && inbound->raw != NULL, FALSE);
@@ -330,27 +185,53 @@ pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryRes
 
 	memset(result_r, 0, sizeof(*result_r));
 	pd_store_params_init(&params);
-	build_params(&params, inbound, raw_sha256);
+	pd_store_deliver_params(&params, inbound, blank, store_warnings, raw_sha256);
 	for (int attempt = 1; result == NULL; attempt++) {
 		g_autoptr(GError) local = NULL;
-		g_autofree char *sqlstate = NULL, *constraint = NULL;
+		PdStoreFailure failure = { 0 };
 
-		result = pd_store_exec(store, PD_STMT_DELIVER, &params, &sqlstate, &constraint,
-				       &local);
+		result = pd_store_exec_failure(store, PD_STMT_DELIVER, &params, &failure, &local);
 		if (result != NULL)
 			break;
 		/* A concurrent delivery of the same mail committed first. */
-		if (g_strcmp0(sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0 &&
-		    g_strcmp0(constraint, IDEMPOTENCY_CONSTRAINT) == 0) {
+		if (g_strcmp0(failure.sqlstate, SQLSTATE_UNIQUE_VIOLATION) == 0 &&
+		    g_strcmp0(failure.constraint, IDEMPOTENCY_CONSTRAINT) == 0) {
+			pd_store_failure_clear(&failure);
 			pd_store_params_clear(&params);
 			return fetch_duplicate(store, inbound->idempotency_key, result_r, error);
 		}
 		/* The statement was its own transaction and rolled back whole:
 		 * running it again is safe. */
 		if (attempt < MAX_ATTEMPTS && !store->broken &&
-		    (g_strcmp0(sqlstate, SQLSTATE_DEADLOCK) == 0 ||
-		     g_strcmp0(sqlstate, SQLSTATE_SERIALIZATION) == 0))
+		    (g_strcmp0(failure.sqlstate, SQLSTATE_DEADLOCK) == 0 ||
+		     g_strcmp0(failure.sqlstate, SQLSTATE_SERIALIZATION) == 0)) {
+			pd_store_failure_clear(&failure);
 			continue;
+		}
+		/* Refused as data: never "try again later" (it would fail
+		 * the same way for days); the field goes blank, with a
+		 * warning, and the raw message is stored whole. */
+		if (!store->broken && is_data_exception(failure.sqlstate)) {
+			g_autofree char *detail = g_strdup_printf("SQLSTATE %s", failure.sqlstate);
+
+			pd_log_warning("<%s>: %s; storing it with fields left blank",
+				       inbound->mail->message_id != NULL ? inbound->mail->message_id
+									 : "no-message-id",
+				       local->message);
+			if (blank_more(&failure, detail, &blank, store_warnings)) {
+				pd_store_failure_clear(&failure);
+				pd_store_params_clear(&params);
+				pd_store_params_init(&params);
+				pd_store_deliver_params(&params, inbound, blank, store_warnings,
+							raw_sha256);
+				attempt = 0;
+				continue;
+			}
+			/* nothing of the peer's is left to blank: not the
+			 * mail's fault after all, a permanent refusal would
+			 * lose it; the MTA retries */
+		}
+		pd_store_failure_clear(&failure);
 		pd_store_params_clear(&params);
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;

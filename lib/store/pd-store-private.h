@@ -74,6 +74,17 @@ void pd_store_array_add(GByteArray *array, const void *data, gssize len);	/* dat
  * constraint name (both newly allocated, NULL if none). */
 PGresult *pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params,
 			char **sqlstate_r, char **constraint_r, GError **error);
+typedef struct {
+	char *sqlstate;		/* "22021", NULL if none */
+	char *constraint;	/* the constraint violated, NULL if none */
+	int parameter;		/* the $N the server could not take, 0 if none named */
+} PdStoreFailure;
+
+void pd_store_failure_clear(PdStoreFailure *failure);
+/* pd_store_exec, with what the server said about a failure in failure_r
+ * (may be NULL; cleared by the caller). */
+PGresult *pd_store_exec_failure(PdStore *store, PdStmt stmt, PdStoreParams *params,
+				PdStoreFailure *failure_r, GError **error);
 /* sql with params, unprepared (statements run a few times per mail sent
  * or per command, not per mail received); results as pd_store_exec. */
 PGresult *pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params,
@@ -95,6 +106,22 @@ gint64 pd_store_int(const PGresult *result, int row, int column);
 gboolean pd_store_bool(const PGresult *result, int row, int column);
 /* A bytea column (text format) as bytes; NULL for SQL NULL. */
 GBytes *pd_store_bytes(const PGresult *result, int row, int column);
+
+/* --- pd-store-deliver-params.c ----------------------------------------- */
+
+#define PD_STORE_DELIVER_PARAMS 49
+
+/* The parameters of pd_deliver for in; bit i of blank sends parameter
+ * $(i+1) blank, if it may go blank (pd_store_deliver_param_blankable);
+ * store_warnings (may be NULL) are added to the parse warnings. */
+void pd_store_deliver_params(PdStoreParams *params, const PdInbound *in, guint64 blank,
+			     GPtrArray *store_warnings, char raw_sha256[65]);
+/* What parameter $number of pd_deliver holds ("Subject"). */
+const char *pd_store_deliver_param_name(int number);
+/* Whether it carries peer data that can be sent blank. */
+gboolean pd_store_deliver_param_blankable(int number);
+/* The blank bits of every parameter that can go blank. */
+guint64 pd_store_deliver_blank_all(void);
 
 /* Migrations compiled in (pd-store-migrations.c, generated from sql/). */
 typedef struct {

@@ -240,9 +240,33 @@ prepare(PdStore *store, PdStmt stmt, GError **error)
 	return TRUE;
 }
 
+void
+pd_store_failure_clear(PdStoreFailure *failure)
+{
+	g_clear_pointer(&failure->sqlstate, g_free);
+	g_clear_pointer(&failure->constraint, g_free);
+	failure->parameter = 0;
+}
+
+/* The N of "... parameter $N" in an error's context: libpq's words for a
+ * bound value the server could not take (CONTEXT: unnamed portal
+ * parameter $36). */
+static int
+failed_parameter(const PGresult *result)
+{
+	const char *context = PQresultErrorField(result, PG_DIAG_CONTEXT);
+	const char *p = context != NULL ? strstr(context, "parameter $") : NULL;
+	gint64 n;
+
+	if (p == NULL)
+		return 0;
+	n = g_ascii_strtoll(p + strlen("parameter $"), NULL, 10);
+	return n > 0 && n <= PD_STORE_MAX_PARAMS ? (int)n : 0;
+}
+
 PGresult *
-pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params, char **sqlstate_r,
-	      char **constraint_r, GError **error)
+pd_store_exec_failure(PdStore *store, PdStmt stmt, PdStoreParams *params,
+		      PdStoreFailure *failure_r, GError **error)
 {
 	PGresult *result;
 	ExecStatusType status;
@@ -261,13 +285,29 @@ pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params, char **sqlstat
 	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
 	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
 		return result;
-	if (sqlstate_r != NULL && result != NULL)
-		*sqlstate_r = g_strdup(PQresultErrorField(result, PG_DIAG_SQLSTATE));
-	if (constraint_r != NULL && result != NULL)
-		*constraint_r = g_strdup(PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME));
+	if (failure_r != NULL && result != NULL) {
+		failure_r->sqlstate = g_strdup(PQresultErrorField(result, PG_DIAG_SQLSTATE));
+		failure_r->constraint = g_strdup(PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME));
+		failure_r->parameter = failed_parameter(result);
+	}
 	pd_store_set_error(store, result, statements[stmt].name, error);
 	PQclear(result);
 	return NULL;
+}
+
+PGresult *
+pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params, char **sqlstate_r,
+	      char **constraint_r, GError **error)
+{
+	PdStoreFailure failure = { 0 };
+	PGresult *result = pd_store_exec_failure(store, stmt, params, &failure, error);
+
+	if (sqlstate_r != NULL)
+		*sqlstate_r = g_steal_pointer(&failure.sqlstate);
+	if (constraint_r != NULL)
+		*constraint_r = g_steal_pointer(&failure.constraint);
+	pd_store_failure_clear(&failure);
+	return result;
 }
 
 PGresult *

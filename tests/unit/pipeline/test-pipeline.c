@@ -104,7 +104,7 @@ test_outcome_reply(void **state)
 {
 	PdRecipientOutcome outcome = { 0 };
 	g_autofree char *ok = NULL, *dup = NULL, *unknown = NULL, *temp = NULL, *longer = NULL;
-	g_autoptr(GString) big = g_string_new("database error: ");
+	g_autoptr(GString) big = g_string_new("refused: ");
 
 	outcome.result.ticket_number = 10042;
 	ok = pd_recipient_outcome_reply(&outcome);
@@ -119,18 +119,20 @@ test_outcome_reply(void **state)
 	assert_int_equal(pd_error_to_sysexit(outcome.error), PD_EX_NOUSER);
 	g_clear_error(&outcome.error);
 
-	g_set_error(&outcome.error, PD_ERROR, PD_ERROR_TEMPFAIL, "server closed\nthe connection");
+	/* the database's words never reach the peer (issue 8) */
+	g_set_error(&outcome.error, PD_ERROR, PD_ERROR_TEMPFAIL,
+		    "database error (pd_deliver): ERROR:  invalid byte sequence for encoding");
 	temp = pd_recipient_outcome_reply(&outcome);
-	assert_string_equal(temp, "451 4.3.0 server closed the connection");
+	assert_string_equal(temp, "451 4.3.0 Temporary local problem, please try again later");
 	g_clear_error(&outcome.error);
 
-	/* a long report is cut, on a character boundary, to 200 bytes */
+	/* a long policy reason is cut, on a character boundary, to 200 bytes */
 	for (guint i = 0; i < 100; i++)
 		g_string_append(big, "é context ");
-	g_set_error_literal(&outcome.error, PD_ERROR, PD_ERROR_TEMPFAIL, big->str);
+	g_set_error_literal(&outcome.error, PD_ERROR, PD_ERROR_PERMFAIL, big->str);
 	longer = pd_recipient_outcome_reply(&outcome);
 	assert_true(strlen(longer) <= 203);
-	assert_true(g_str_has_prefix(longer, "451 4.3.0 database error: "));
+	assert_true(g_str_has_prefix(longer, "550 5.6.0 refused: "));
 	assert_true(g_str_has_suffix(longer, "..."));
 	assert_true(g_utf8_validate(longer, -1, NULL));
 	pd_recipient_outcome_clear(&outcome);
