@@ -3,10 +3,12 @@
  *   postdesk db migrate [--sql-dir DIR]   apply what is missing, say what was applied
  *   postdesk db status                    the database's version and this build's
  *
- * The migrations are compiled into postdesk (lib/store/CMakeLists.txt);
- * --sql-dir reads them from a directory instead (development).  `db
- * status` exits 0 when the schema is exactly what this postdesk needs, 1
- * when migrations are pending or the database is newer, so scripts can ask.
+ * The migrations and the functions (sql/functions/) are compiled into
+ * postdesk (lib/store/CMakeLists.txt); --sql-dir reads them from a
+ * directory instead (development).  Every migrate applies the functions
+ * again.  `db status` exits 0 when the schema is exactly what this
+ * postdesk needs, 1 when migrations are pending, the database is newer or
+ * its functions are out of date, so scripts can ask.
  */
 #include "pd-cli.h"
 
@@ -28,6 +30,7 @@ db_migrate(PdCli *cli, int argc, char **argv)
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *sql_dir = NULL;
+	g_auto(PdFunctionsStatus) functions = { NULL, NULL, NULL };
 	guint applied = 0;
 	int rc = PD_EX_OK, version = 0;
 
@@ -42,12 +45,14 @@ db_migrate(PdCli *cli, int argc, char **argv)
 	if (store == NULL)
 		return rc;
 	if (!pd_store_migrate_notify(store, sql_dir, print_applied, NULL, &applied, &error) ||
-	    !pd_store_schema_version(store, &version, &error))
+	    !pd_store_schema_version(store, &version, &error) ||
+	    !pd_store_functions_status(store, &functions, &error))
 		return pd_cli_fail(error);
 	if (applied == 0)
 		printf("nothing to apply: the schema is at version %d\n", version);
 	else
 		printf("the schema is now at version %d\n", version);
+	printf("functions applied: %s\n", functions.digest);
 	return PD_EX_OK;
 }
 
@@ -57,6 +62,8 @@ db_status(PdCli *cli, int argc, char **argv)
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) steps = NULL;
+	g_auto(PdFunctionsStatus) functions = { NULL, NULL, NULL };
+	g_autofree char *problem = NULL;
 	int rc = PD_EX_OK, version = 0, known = pd_store_schema_known();
 
 	if (argc > 2)
@@ -65,8 +72,10 @@ db_status(PdCli *cli, int argc, char **argv)
 	if (store == NULL)
 		return rc;
 	if (!pd_store_schema_version(store, &version, &error) ||
-	    !pd_store_schema_history(store, &steps, &error))
+	    !pd_store_schema_history(store, &steps, &error) ||
+	    !pd_store_functions_status(store, &functions, &error))
 		return pd_cli_fail(error);
+	problem = pd_store_functions_problem(&functions);
 
 	printf("database schema version: %d\nthis postdesk knows:     %d\n", version, known);
 	for (guint i = 0; i < steps->len; i++) {
@@ -79,6 +88,13 @@ db_status(PdCli *cli, int argc, char **argv)
 	}
 	for (int v = version + 1; v <= known; v++)
 		printf("  %04d_%-24s pending\n", v, pd_store_schema_name(v));
+	printf("database functions:      %s\nthis postdesk carries:   %s\n",
+	       functions.digest != NULL ? functions.digest : "none",
+	       pd_store_functions_digest());
+	if (version == known && problem != NULL) {
+		printf("%s\n", problem);
+		return 1;
+	}
 	if (version == known) {
 		printf("up to date\n");
 		return PD_EX_OK;

@@ -123,7 +123,8 @@ gboolean pd_store_deliver_param_blankable(int number);
 /* The blank bits of every parameter that can go blank. */
 guint64 pd_store_deliver_blank_all(void);
 
-/* Migrations compiled in (pd-store-migrations.c, generated from sql/). */
+/* Migrations and functions compiled in (pd-store-migrations.c, generated
+ * from sql/ by embed-sql.cmake). */
 typedef struct {
 	int version;
 	const char *name;
@@ -131,5 +132,13 @@ typedef struct {
 } PdMigration;
 extern const PdMigration pd_store_migrations[];
 extern const guint pd_store_n_migrations;
+
+/* One sql/functions/<name>.sql, in name order. */
+typedef struct {
+	const char *name;
+	const char *sql;
+} PdFunctionFile;
+extern const PdFunctionFile pd_store_function_files[];
+extern const guint pd_store_n_function_files;
 
 #endif

@@ -39,23 +39,27 @@ void pd_store_pool_put(PdStorePool *pool, PdStore *store);
 /* The newest migration number this build knows (sql/NNNN_*.sql). */
 int pd_store_schema_known(void);
 /* Apply the sql/NNNN_name.sql files of sql_dir not yet applied, in order,
- * each in its own transaction, recorded in schema_version. */
+ * each recorded in schema_version, then every sql/functions/<area>.sql,
+ * recording their digest in schema_functions: all in one transaction,
+ * under an advisory lock, on every run. */
 gboolean pd_store_migrate(PdStore *store, const char *sql_dir, guint *applied_r,
 			  GError **error);
 /* FALSE (PD_ERROR_USAGE) unless the database is at exactly the version
- * this build knows: the daemon refuses to run otherwise. */
+ * this build knows and holds exactly the functions it carries, unchanged
+ * since they were applied: the daemon refuses to run otherwise. */
 gboolean pd_store_check_schema(PdStore *store, GError **error);
 
-/* sql_dir NULL = the migrations compiled into this build (normal use: the
- * installed binary needs no sql directory).  A directory may not hold a
- * migration newer than pd_store_schema_known(). */
+/* sql_dir NULL = the migrations and functions compiled into this build
+ * (normal use: the installed binary needs no sql directory); else
+ * sql_dir/NNNN_name.sql and sql_dir/functions/<area>.sql.  A directory may
+ * not hold a migration newer than pd_store_schema_known(). */
 typedef void (*PdStoreMigrateFunc)(int version, const char *name, gpointer user_data);
 gboolean pd_store_migrate_notify(PdStore *store, const char *sql_dir,
 				 PdStoreMigrateFunc applied_func, gpointer user_data,
 				 guint *applied_r, GError **error);
 /* The database's schema version; 0 when nothing was ever migrated. */
 gboolean pd_store_schema_version(PdStore *store, int *version_r, GError **error);
-/* The name ("core") of a migration compiled in, or NULL. */
+/* The name ("baseline") of a migration compiled in, or NULL. */
 const char *pd_store_schema_name(int version);
 
 typedef struct {
@@ -67,6 +71,23 @@ typedef struct {
 void pd_schema_step_free(PdSchemaStep *step);
 /* The schema_version rows, oldest first (empty when never migrated). */
 gboolean pd_store_schema_history(PdStore *store, GPtrArray **steps_r, GError **error);
+
+/* The hex SHA-256 of the sql/functions/ files this build carries. */
+const char *pd_store_functions_digest(void);
+
+typedef struct {
+	char *digest;		/* of the functions last applied; NULL: never */
+	char *catalog;		/* of the catalog's pd_ functions right after */
+	char *catalog_now;	/* of the catalog's pd_ functions now */
+} PdFunctionsStatus;
+
+void pd_functions_status_clear(PdFunctionsStatus *status);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PdFunctionsStatus, pd_functions_status_clear)
+gboolean pd_store_functions_status(PdStore *store, PdFunctionsStatus *status_r,
+				   GError **error);
+/* NULL when status shows this build's functions, unchanged since they were
+ * applied; else why not ("functions out of date: ..."), newly allocated. */
+char *pd_store_functions_problem(const PdFunctionsStatus *status);
 
 /* --- the mail path ----------------------------------------------------- */
 

@@ -53,7 +53,7 @@ def main():
         check("pending" in p.stdout, p.stdout)
         usage(env, "ticket", "list", rc=78, say="db migrate")
         p = env.postdesk("db", "migrate", check_rc=0)
-        check("applied 0001_core" in p.stdout, p.stdout)
+        check("applied 0001_baseline" in p.stdout, p.stdout)
         p = env.postdesk("db", "migrate", check_rc=0)
         check("nothing to apply" in p.stdout, p.stdout)
         p = env.postdesk("db", "status", check_rc=0)

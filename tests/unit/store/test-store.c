@@ -1,7 +1,8 @@
 /* Unit tests for lib/store against a real PostgreSQL (PD_TEST_PGHOST).
  *
  * Schema: migrate twice is a no-op, the compiled-in and the source sql/
- * agree, an unmigrated or newer database is refused.  Mail path: one
+ * agree, an unmigrated or newer database is refused, and so are functions
+ * of another build or changed by hand.  Mail path: one
  * delivery fills every table, a redelivery and a concurrent delivery write
  * nothing, threading by In-Reply-To / References, content-addressed
  * attachments, a failure half-way writes nothing, a killed connection is
@@ -82,7 +83,7 @@ test_migrate_twice(void **state)
 	assert_int_equal(version, pd_store_schema_known());
 	assert_int_equal(fixture_count(fx, "SELECT count(*) FROM schema_version"),
 			 pd_store_schema_known());
-	assert_string_equal(pd_store_schema_name(1), "core");
+	assert_string_equal(pd_store_schema_name(1), "baseline");
 	assert_null(pd_store_schema_name(pd_store_schema_known() + 1));
 	assert_true(pd_store_check_schema(store, &error));
 	assert_true(pd_store_is_usable(store));
@@ -119,7 +120,27 @@ test_check_schema_refuses(void **state)
 		fail_msg("migrate from %s: %s", sql_dir, error->message);
 	assert_int_equal(applied, pd_store_schema_known());
 	assert_int_equal(names->len, applied);
-	assert_string_equal(names->pdata[0], "0001_core");
+	assert_string_equal(names->pdata[0], "0001_baseline");
+	assert_true(pd_store_check_schema(store, &error));
+
+	/* functions of another build: refused until migrated again */
+	fixture_exec(other, "UPDATE schema_functions SET sha256 = repeat('0', 64)");
+	assert_false(pd_store_check_schema(store, &error));
+	assert_int_equal(error->code, PD_ERROR_USAGE);
+	assert_non_null(strstr(error->message, "functions out of date"));
+	assert_non_null(strstr(error->message, pd_store_functions_digest()));
+	g_clear_error(&error);
+	/* a function changed by hand: the same */
+	assert_true(pd_store_migrate(store, NULL, &applied, &error));
+	assert_int_equal(applied, 0);
+	assert_true(pd_store_check_schema(store, &error));
+	fixture_exec(other, "CREATE OR REPLACE FUNCTION pd_contact_may_not(p_permissions text[])"
+			    " RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '' $$");
+	assert_false(pd_store_check_schema(store, &error));
+	assert_int_equal(error->code, PD_ERROR_USAGE);
+	assert_non_null(strstr(error->message, "changed since"));
+	g_clear_error(&error);
+	assert_true(pd_store_migrate(store, NULL, &applied, &error));
 	assert_true(pd_store_check_schema(store, &error));
 
 	/* older: a version below what this build knows */

@@ -1,11 +1,10 @@
--- 0005_jobs: the welcome mail and the scheduled jobs (issue 4, item 3).
+-- jobs: the welcome mail and the scheduled jobs.
 --
 -- welcome: `postdesk contact add` of an alternate contact queues the
 -- welcome mail in the transaction that adds the contact
--- (pd_contact_welcome) and sets contacts.welcomed_at at that moment: the
--- time it was QUEUED (the outbound row says when it was sent).  A contact
--- with welcomed_at set is never welcomed again (re-activation goes through
--- pd_admin_contact_status and queues nothing).
+-- (pd_contact_welcome) and sets contacts.welcomed_at at that moment.  A
+-- contact with welcomed_at set is never welcomed again (re-activation goes
+-- through admin.sql pd_admin_contact_status and queues nothing).
 --
 -- jobs (lib/jobs, run by postdeskd's scheduler and `postdesk jobs run`):
 -- pd_job_run takes a transaction-level advisory lock per job, so of several
@@ -17,27 +16,14 @@
 --             mail listing its contacts; accounts.last_reminded_at.
 --   expiry    contacts whose expires_at passed get one "contact.expired"
 --             event.  The status stays: the identity lookup already treats
---             an expired contact as having no privileges (pd_identity_facts
---             "expired"); contacts.expiry_noted_at makes it once per expiry
---             date (a new, later date is noted again when it passes).
-
-ALTER TABLE accounts ADD COLUMN last_reminded_at timestamptz;
-ALTER TABLE contacts ADD COLUMN expiry_noted_at timestamptz;
-CREATE INDEX contacts_expires_idx ON contacts (expires_at) WHERE expires_at IS NOT NULL;
-
--- The permissions a contact does not have, as text ("" when none).
-CREATE FUNCTION pd_contact_may_not(p_permissions text[]) RETURNS text
-LANGUAGE sql IMMUTABLE
-AS $$
-	SELECT array_to_string(ARRAY(
-		SELECT p FROM unnest(ARRAY['support', 'technical', 'billing',
-					   'records', 'contacts']) AS p
-		 WHERE NOT p = ANY (p_permissions)), ', ')
-$$;
+--             an expired contact as having no privileges (identity.sql
+--             pd_identity_facts "expired"); contacts.expiry_noted_at makes
+--             it once per expiry date (a new, later date is noted again
+--             when it passes).
 
 -- A contact's placeholder values (lib/template names), for templates
 -- rendered without a ticket.
-CREATE FUNCTION pd_contact_values(p_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pd_contact_values(p_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -58,7 +44,7 @@ $$;
 -- p_write_to: the address the mail tells the contact to write to.  Only an
 -- active alternate contact that was never welcomed gets one.  Returns the
 -- outbound id, or NULL when nothing was queued.
-CREATE FUNCTION pd_contact_welcome(p_actor text, p_account text, p_address text,
+CREATE OR REPLACE FUNCTION pd_contact_welcome(p_actor text, p_account text, p_address text,
 				   p_envelope_from text, p_write_to text)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -92,7 +78,7 @@ $$;
 
 -- The contact list of a reminder: one line per contact that is not
 -- removed, the primary holder first.
-CREATE FUNCTION pd_account_contacts_text(p_account bigint, p_now timestamptz)
+CREATE OR REPLACE FUNCTION pd_account_contacts_text(p_account bigint, p_now timestamptz)
 RETURNS text
 LANGUAGE sql STABLE
 AS $$
@@ -110,7 +96,7 @@ AS $$
 	 WHERE c.account_id = p_account AND c.status <> 'removed'
 $$;
 
-CREATE FUNCTION pd_job_reminder(p_now timestamptz, p_interval interval, p_envelope_from text)
+CREATE OR REPLACE FUNCTION pd_job_reminder(p_now timestamptz, p_interval interval, p_envelope_from text)
 RETURNS integer
 LANGUAGE plpgsql
 AS $$
@@ -148,7 +134,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_job_expiry(p_now timestamptz)
+CREATE OR REPLACE FUNCTION pd_job_expiry(p_now timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
 AS $$
@@ -177,7 +163,7 @@ $$;
 -- transaction ends).  p_params: {"interval": seconds, "envelope_from"}.
 -- Returns how many things it did, or NULL when another session holds the
 -- job's lock (it is running elsewhere right now).
-CREATE FUNCTION pd_job_run(p_job text, p_instance text, p_now timestamptz, p_params jsonb)
+CREATE OR REPLACE FUNCTION pd_job_run(p_job text, p_instance text, p_now timestamptz, p_params jsonb)
 RETURNS integer
 LANGUAGE plpgsql
 AS $$

@@ -1,4 +1,4 @@
--- 0010_agent: agents answering from their mail client (issue 4 item 5).
+-- agent: agents answering from their mail client.
 --
 -- An agent answer is a mail that threads into an existing ticket (normally
 -- through the signed reply token of the notification the agent got) whose
@@ -19,19 +19,48 @@
 --     ordinary new ticket (the agent is its requester), with an
 --     "agent.refused" event saying the commands were not applied.
 --
+-- An answer acts once, however many of our addresses it was sent to: a
+-- mail reaches postdesk once per recipient (one delivery transaction
+-- each), so an agent who writes to the token address and Cc help@ would
+-- otherwise have it applied and relayed twice.  The second copy (same
+-- Message-ID, same ticket, already stored as an agent's answer or note) is
+-- stored, marked as the agent's, and does nothing else; an "agent.refused"
+-- event says why.  A mail without a Message-ID cannot be recognized and
+-- acts each time (RFC 5322 makes it optional; every mail client sets one).
+--
+-- The relay carries the agent's attachments: every attachment of the
+-- mail except an inline part with a Content-ID, which is what a mail
+-- client makes of an image shown in the HTML body or the signature
+-- (multipart/related, cid: URLs) and is not meant as a file for the
+-- customer.  So Content-Disposition: attachment is relayed, and so is an
+-- inline part without a Content-ID (Apple Mail marks dropped-in files
+-- inline).  The notification the agent answers is not re-attached by a
+-- reply, so nothing of ours comes back this way.  How much:
+-- p_answer->>'attachments_max' (the pipeline's [outbound]
+-- relay_attachments_max, decoded bytes; absent: none).  The attachments
+-- are taken in their order while their total fits; one that does not fit
+-- is left out, named in the template value "attachments.left_out" (the
+-- agent-reply template says so to the customer) and in one
+-- "relay.attachments_left_out" event; it stays in the ticket.
+--
 -- p_answer: the pipeline's parse of the mail (lib/ticket pd_agent_answer_json
--- plus "from", "envelope_from", "template"), given for every mail whose
--- From is an agent's address; NULL otherwise.
+-- plus "from", "envelope_from", "template", "attachments_max"), given for
+-- every mail whose From is an agent's address; NULL otherwise.
 
-ALTER TABLE tickets ADD COLUMN assignee_agent_id bigint REFERENCES agents (id);
-CREATE INDEX tickets_assignee_idx ON tickets (assignee_agent_id, status, updated_at DESC)
-	WHERE assignee_agent_id IS NOT NULL;
--- who wrote an 'agent' or 'note' message (reporting per agent)
-ALTER TABLE messages ADD COLUMN agent_id bigint REFERENCES agents (id);
+-- An agent's main address: the lowest position (0 is the main one).
+CREATE OR REPLACE FUNCTION pd_agent_main_address(p_agent_id bigint)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+	SELECT aa.address FROM agent_addresses aa
+	 WHERE aa.agent_id = p_agent_id
+	 ORDER BY aa.position, aa.address
+	 LIMIT 1
+$$;
 
 -- One command of an answer on a locked ticket; returns the event detail
 -- (result 'applied' with old/new, or 'refused' with the reason).
-CREATE FUNCTION pd_agent_command(p_ticket_id bigint, p_command jsonb)
+CREATE OR REPLACE FUNCTION pd_agent_command(p_ticket_id bigint, p_command jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
@@ -82,11 +111,10 @@ END
 $$;
 
 -- The agent answer of a delivered message, in the delivery's own statement
--- (pd-store-deliver: SELECT ..., pd_agent_answer(...) FROM
--- pd_deliver_inbound(...)), so the commands, the relay rows and the message
--- commit together or not at all.  Returns the number of relay rows queued,
--- or NULL when the mail is not an agent answer.
-CREATE FUNCTION pd_agent_answer(p_ticket_id bigint, p_message_row bigint,
+-- (deliver.sql), so the commands, the relay rows and the message commit
+-- together or not at all.  Returns the number of relay rows queued, or
+-- NULL when the mail is not an agent answer.
+CREATE OR REPLACE FUNCTION pd_agent_answer(p_ticket_id bigint, p_message_row bigint,
 				p_new_ticket boolean, p_duplicate boolean,
 				p_identity jsonb, p_answer jsonb)
 RETURNS integer
@@ -98,15 +126,23 @@ DECLARE
 	v_text text := coalesce(p_answer->>'text', '');
 	v_sender text := lower(p_answer->>'from');
 	v_commands jsonb := coalesce(p_answer->'commands', '[]');
+	v_max bigint := coalesce((p_answer->>'attachments_max')::bigint, 0);
 	v_name text;
 	v_signature text;
 	v_status text;
 	v_queue text;
 	v_parent bigint;
+	v_first bigint;
 	v_command jsonb;
 	v_detail jsonb;
 	v_status_set boolean := false;
 	v_relayed jsonb := '[]';
+	v_total bigint := 0;
+	v_sent jsonb := '[]';
+	v_left jsonb := '[]';
+	v_left_names text[] := '{}';
+	v_left_out jsonb := '{}';
+	v_att record;
 	v_row record;
 	v_id bigint;
 BEGIN
@@ -133,6 +169,28 @@ BEGIN
 		RETURN NULL;
 	END IF;
 
+	-- the same answer through another of our addresses: it acted then
+	SELECT o.id INTO v_first
+	  FROM messages m JOIN messages o ON o.ticket_id = m.ticket_id
+				AND o.message_id = m.message_id AND o.id <> m.id
+	 WHERE m.id = p_message_row AND o.kind IN ('agent', 'note')
+	 ORDER BY o.id LIMIT 1;
+	IF v_first IS NOT NULL THEN
+		UPDATE messages m SET kind = o.kind, agent_id = o.agent_id
+		  FROM messages o
+		 WHERE m.id = p_message_row AND o.id = v_first;
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'agent.refused',
+			jsonb_build_object('why', 'the same answer reached this ticket '
+						  || 'through another of our addresses; it '
+						  || 'acted then',
+					   'agent_id', v_agent,
+					   'first_message_row', v_first,
+					   'commands_ignored', jsonb_array_length(v_commands),
+					   'relayed', false));
+		RETURN 0;
+	END IF;
+
 	SELECT a.name, a.signature INTO v_name, v_signature FROM agents a WHERE a.id = v_agent;
 	SELECT t.status, q.name INTO v_status, v_queue
 	  FROM tickets t JOIN queues q ON q.id = t.queue_id
@@ -156,6 +214,31 @@ BEGIN
 	END LOOP;
 
 	IF NOT v_note AND v_text <> '' THEN
+		-- the attachments the relay carries, in their order while they fit
+		FOR v_att IN
+			SELECT ma.filename, ma.content_type, a.sha256, a.size
+			  FROM message_attachments ma JOIN attachments a ON a.sha256 = ma.sha256
+			 WHERE ma.message_row = p_message_row
+			   AND NOT (ma.inline AND ma.content_id IS NOT NULL)
+			 ORDER BY ma.position
+		LOOP
+			IF v_total + v_att.size <= v_max THEN
+				v_total := v_total + v_att.size;
+				v_sent := v_sent || jsonb_build_object('sha256', v_att.sha256,
+								       'filename', v_att.filename,
+								       'content_type', v_att.content_type);
+			ELSE
+				v_left := v_left || jsonb_build_object('sha256', v_att.sha256,
+								       'filename', v_att.filename,
+								       'size', v_att.size);
+				v_left_names := v_left_names ||
+					coalesce(v_att.filename, 'unnamed ' || v_att.content_type);
+			END IF;
+		END LOOP;
+		IF jsonb_array_length(v_left) > 0 THEN
+			v_left_out := jsonb_build_object('attachments.left_out',
+							 array_to_string(v_left_names, ', '));
+		END IF;
 		-- the customer's last message: what the relay answers (threading)
 		SELECT m.id INTO v_parent FROM messages m
 		 WHERE m.ticket_id = p_ticket_id AND m.direction = 'in' AND m.kind = 'customer'
@@ -173,14 +256,16 @@ BEGIN
 		LOOP
 			INSERT INTO outbound (ticket_id, message_row, kind, template, queue,
 					      recipients, recipient_name, envelope_from, auto_reply,
-					      template_values)
+					      template_values, attachments)
 			VALUES (p_ticket_id, v_parent, 'relay',
 				coalesce(p_answer->>'template', 'agent-reply'), v_queue,
 				ARRAY[v_row.address], v_row.name,
 				coalesce(p_answer->>'envelope_from', ''), false,
 				jsonb_strip_nulls(jsonb_build_object('message.text', v_text,
 								     'agent.name', v_name,
-								     'agent.signature', v_signature)))
+								     'agent.signature', v_signature))
+				|| v_left_out,
+				nullif(v_sent, '[]'))
 			RETURNING id INTO v_id;
 			v_relayed := v_relayed || to_jsonb(v_row.address);
 			INSERT INTO events (ticket_id, message_row, kind, detail)
@@ -211,6 +296,14 @@ BEGIN
 					WHEN v_text = '' THEN 'nothing but commands and quotes'
 					WHEN jsonb_array_length(v_relayed) = 0
 					THEN 'no customer takes part' END));
+	IF jsonb_array_length(v_relayed) > 0 AND jsonb_array_length(v_left) > 0 THEN
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'relay.attachments_left_out',
+			jsonb_build_object('why', 'larger than [outbound] relay_attachments_max '
+						  || 'together with the others',
+					   'max', v_max, 'relayed', jsonb_array_length(v_sent),
+					   'left_out', v_left));
+	END IF;
 	RETURN jsonb_array_length(v_relayed);
 END
 $$;

@@ -1,181 +1,19 @@
--- 0002_identity: who is writing (issue 3).
+-- admin: what `postdesk account|contact|agent` call (through
+-- lib/store/pd-store-identity.c).
 --
--- agents and their addresses, accounts and their domains (a "known
--- organisation"), authorized contacts with permissions, and what a ticket
--- knows about its requester.  Every address and domain stored here is in
--- the canonical form of lib/core/pd-address (lower case, ASCII/punycode
--- domain, no subaddress): the caller canonicalizes, the database compares
--- with plain equality.
---
--- The admin functions (pd_admin_*) are what `postdesk account|contact|agent`
--- call: one call = one statement = one transaction, each change with its
--- event row (actor, kind, detail {old, new}).  They raise SQLSTATE P0002
+-- One call = one statement = one transaction, each change with its event
+-- row (actor, kind, detail {old, new}).  They raise SQLSTATE P0002
 -- (no_data_found) for an unknown object and 22023 (invalid_parameter_value)
 -- or 23505 (unique_violation) for a bad argument; the message is meant for
--- the operator.
+-- the operator.  Addresses and domains arrive canonical.
 
-CREATE TABLE agents (
-	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	name		text NOT NULL CHECK (name <> ''),
-	groups		text[] NOT NULL DEFAULT '{}',
-	active		boolean NOT NULL DEFAULT true,
-	signature	text,
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE agent_addresses (
-	agent_id	bigint NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
-	address		text NOT NULL UNIQUE CHECK (address LIKE '_%@_%'),
-	position	integer NOT NULL DEFAULT 0,	-- 0: the agent's main address
-	PRIMARY KEY (agent_id, address)
-);
-
-CREATE TABLE accounts (
-	id			bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	name			text NOT NULL UNIQUE CHECK (name <> ''),
-	plan			text,
-	manager_agent_id	bigint REFERENCES agents (id),
-	created_at		timestamptz NOT NULL DEFAULT now(),
-	updated_at		timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE TABLE account_domains (
-	account_id	bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	domain		text NOT NULL UNIQUE CHECK (domain ~ '^[a-z0-9._-]+$'),
-	PRIMARY KEY (account_id, domain)
-);
-
-CREATE TABLE contacts (
-	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	account_id	bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	address		text NOT NULL CHECK (address LIKE '_%@_%'),
-	name		text,
-	role		text NOT NULL DEFAULT 'alternate' CHECK (role IN ('primary', 'alternate')),
-	permissions	text[] NOT NULL DEFAULT '{support}'
-			CHECK (permissions <@ ARRAY['support', 'technical', 'billing',
-						     'records', 'contacts']::text[]),
-	status		text NOT NULL DEFAULT 'active'
-			CHECK (status IN ('active', 'suspended', 'removed')),
-	added_by	text NOT NULL,
-	welcomed_at	timestamptz,
-	confirmed_at	timestamptz,
-	expires_at	timestamptz,
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now()
-);
--- An account has one active primary contact; an address is a (not removed)
--- contact of an account at most once.
-CREATE UNIQUE INDEX contacts_one_primary_key ON contacts (account_id)
-	WHERE role = 'primary' AND status = 'active';
-CREATE UNIQUE INDEX contacts_account_address_key ON contacts (account_id, address)
-	WHERE status <> 'removed';
-CREATE INDEX contacts_address_idx ON contacts (address);
-
--- What the ticket knows about its requester (filled on the mail path by
--- pd_ticket_identify below).  tickets.account_id and contact_id exist
--- since 0001; now they get their foreign keys.
-ALTER TABLE tickets
-	ADD CONSTRAINT tickets_account_fk FOREIGN KEY (account_id) REFERENCES accounts (id),
-	ADD CONSTRAINT tickets_contact_fk FOREIGN KEY (contact_id) REFERENCES contacts (id),
-	ADD COLUMN requester_kind text NOT NULL DEFAULT 'unknown'
-		CHECK (requester_kind IN ('agent', 'contact', 'member', 'unknown')),
-	ADD COLUMN requester_authenticated boolean NOT NULL DEFAULT false,
-	ADD COLUMN requester_authorized boolean NOT NULL DEFAULT false,
-	ADD COLUMN authorization_reason text,
-	-- unknown sender to a queue that does not take them: 'known' (kept,
-	-- held, a polite reply is queued) or 'moderate' (held for an operator)
-	ADD COLUMN held text CHECK (held IN ('known', 'moderate'));
-ALTER TABLE tickets RENAME COLUMN contact_id TO requester_contact_id;
-CREATE INDEX tickets_account_idx ON tickets (account_id, updated_at DESC)
-	WHERE account_id IS NOT NULL;
-
--- The identity facts of one canonical From address, in one query: the
--- agent owning it, every contact row with it, and the accounts whose
--- domain it is in.  pd_identity_decide() (lib/ticket) picks from these.
--- PL/pgSQL, not an inlined SQL function: its plan is cached per connection,
--- so the unprepared call on the mail path costs ~0.2 ms instead of ~1 ms of
--- planning (pgbench, -M simple).
-CREATE FUNCTION pd_identity_facts(p_address text, p_domain text)
-RETURNS TABLE (kind text, id bigint, account_id bigint, account_name text,
-	       role text, permissions text[], status text, expired boolean,
-	       active boolean, name text)
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-	RETURN QUERY
-	SELECT 'agent'::text, a.id, NULL::bigint, NULL::text, NULL::text, a.groups, NULL::text,
-	       false, a.active, a.name
-	  FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
-	 WHERE aa.address = p_address
-	UNION ALL
-	SELECT 'contact', c.id, c.account_id, ac.name, c.role, c.permissions, c.status,
-	       c.expires_at IS NOT NULL AND c.expires_at <= now(), true, c.name
-	  FROM contacts c JOIN accounts ac ON ac.id = c.account_id
-	 WHERE c.address = p_address
-	UNION ALL
-	SELECT 'member', NULL, d.account_id, ac.name, NULL, NULL, NULL, false, true, NULL
-	  FROM account_domains d JOIN accounts ac ON ac.id = d.account_id
-	 WHERE d.domain = p_domain;
-END
-$$;
-
--- Record the identity decision on a delivered message's ticket, in the
--- delivery's own statement (pd-store-deliver: SELECT ..., pd_ticket_identify
--- (...) FROM pd_deliver_inbound(...)).  p_identity: {kind, account_id,
--- contact_id, authenticated, authorized, needs_authorization, reason, held}.
--- A new ticket takes the requester's identity; a reply on an existing one
--- only adds the event (who wrote it is the message's business, not the
--- ticket's requester), and may raise needs_authorization, never clear it.
-CREATE FUNCTION pd_ticket_identify(p_ticket_id bigint, p_message_row bigint,
-				   p_new_ticket boolean, p_duplicate boolean,
-				   p_identity jsonb)
-RETURNS boolean
-LANGUAGE plpgsql
-AS $$
-BEGIN
-	IF p_identity IS NULL OR p_duplicate OR p_ticket_id IS NULL THEN
-		RETURN false;
-	END IF;
-	IF p_new_ticket THEN
-		UPDATE tickets
-		   SET account_id = (p_identity->>'account_id')::bigint,
-		       requester_contact_id = (p_identity->>'contact_id')::bigint,
-		       requester_kind = coalesce(p_identity->>'kind', 'unknown'),
-		       requester_authenticated = coalesce((p_identity->>'authenticated')::boolean, false),
-		       requester_authorized = coalesce((p_identity->>'authorized')::boolean, false),
-		       needs_authorization = coalesce((p_identity->>'needs_authorization')::boolean, false),
-		       authorization_reason = p_identity->>'reason',
-		       held = p_identity->>'held'
-		 WHERE id = p_ticket_id;
-	ELSIF coalesce((p_identity->>'needs_authorization')::boolean, false) THEN
-		UPDATE tickets SET needs_authorization = true,
-				   authorization_reason = p_identity->>'reason'
-		 WHERE id = p_ticket_id AND NOT needs_authorization;
-	END IF;
-	INSERT INTO events (ticket_id, message_row, kind, detail)
-	VALUES (p_ticket_id, p_message_row, 'requester.identified', p_identity);
-	IF p_new_ticket AND p_identity->>'held' IS NOT NULL THEN
-		-- Issue 4 (outbound) turns 'ticket.held' with held = 'known'
-		-- into the polite queued reply; never a bounce.
-		INSERT INTO events (ticket_id, message_row, kind, detail)
-		VALUES (p_ticket_id, p_message_row, 'ticket.held',
-			jsonb_build_object('held', p_identity->>'held',
-					   'reply', p_identity->>'held' = 'known'));
-	END IF;
-	RETURN true;
-END
-$$;
-
--- --- admin (postdesk account|contact|agent) -------------------------------
-
-CREATE FUNCTION pd_admin_event(p_actor text, p_kind text, p_detail jsonb)
+CREATE OR REPLACE FUNCTION pd_admin_event(p_actor text, p_kind text, p_detail jsonb)
 RETURNS void LANGUAGE sql
 AS $$
 	INSERT INTO events (actor, kind, detail) VALUES (p_actor, p_kind, p_detail)
 $$;
 
-CREATE FUNCTION pd_admin_agent_id(p_address text) RETURNS bigint
+CREATE OR REPLACE FUNCTION pd_admin_agent_id(p_address text) RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -189,7 +27,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_account_id(p_name text) RETURNS bigint
+CREATE OR REPLACE FUNCTION pd_admin_account_id(p_name text) RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -203,7 +41,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_account_json(p_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pd_admin_account_json(p_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('name', a.name, 'plan', a.plan,
@@ -214,7 +52,7 @@ AS $$
 	  FROM accounts a WHERE a.id = p_id
 $$;
 
-CREATE FUNCTION pd_admin_account_add(p_actor text, p_name text, p_plan text,
+CREATE OR REPLACE FUNCTION pd_admin_account_add(p_actor text, p_name text, p_plan text,
 				     p_domains text[], p_manager text)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -238,7 +76,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_domains_add(p_account bigint, p_domains text[])
+CREATE OR REPLACE FUNCTION pd_admin_domains_add(p_account bigint, p_domains text[])
 RETURNS void
 LANGUAGE plpgsql
 AS $$
@@ -258,7 +96,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_account_set(p_actor text, p_name text, p_plan text,
+CREATE OR REPLACE FUNCTION pd_admin_account_set(p_actor text, p_name text, p_plan text,
 				     p_add_domains text[], p_remove_domains text[],
 				     p_manager text, p_clear_manager boolean)
 RETURNS bigint
@@ -292,7 +130,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_contact_json(p_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pd_admin_contact_json(p_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('account', a.name, 'address', c.address, 'name', c.name,
@@ -302,7 +140,7 @@ AS $$
 $$;
 
 -- The one not-removed contact row of an address (in p_account if given).
-CREATE FUNCTION pd_admin_contact_id(p_address text, p_account text) RETURNS bigint
+CREATE OR REPLACE FUNCTION pd_admin_contact_id(p_address text, p_account text) RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -327,7 +165,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_contact_add(p_actor text, p_account text, p_address text,
+CREATE OR REPLACE FUNCTION pd_admin_contact_add(p_actor text, p_account text, p_address text,
 				     p_name text, p_primary boolean, p_permissions text[],
 				     p_expires date)
 RETURNS bigint
@@ -359,8 +197,9 @@ BEGIN
 			 ELSE ARRAY['support'] END),
 		p_actor, p_expires)
 	RETURNING id INTO v_id;
-	-- Issue 4 (outbound) turns 'contact.added' into the queued welcome
-	-- mail (what the contact may and may not do) and sets welcomed_at.
+	-- the welcome mail (what the contact may and may not do) is queued
+	-- by jobs.sql pd_contact_welcome, in the same transaction of
+	-- `postdesk contact add` (lib/store/pd-store-jobs.c)
 	PERFORM pd_admin_event(p_actor, 'contact.added',
 			       jsonb_build_object('contact_id', v_id,
 						  'new', pd_admin_contact_json(v_id)));
@@ -368,7 +207,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_contact_set(p_actor text, p_address text, p_account text,
+CREATE OR REPLACE FUNCTION pd_admin_contact_set(p_actor text, p_address text, p_account text,
 				     p_name text, p_permissions text[], p_expires date,
 				     p_clear_expires boolean)
 RETURNS bigint
@@ -407,7 +246,7 @@ $$;
 
 -- p_status: 'suspended', 'removed' (remove keeps the row for the audit
 -- trail and for tickets that name it) or 'active' (a suspended contact back).
-CREATE FUNCTION pd_admin_contact_status(p_actor text, p_address text, p_account text,
+CREATE OR REPLACE FUNCTION pd_admin_contact_status(p_actor text, p_address text, p_account text,
 					p_status text)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -439,7 +278,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_agent_json(p_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pd_admin_agent_json(p_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
 	SELECT jsonb_build_object('name', a.name, 'groups', to_jsonb(a.groups),
@@ -449,7 +288,7 @@ AS $$
 	  FROM agents a WHERE a.id = p_id
 $$;
 
-CREATE FUNCTION pd_admin_addresses_add(p_agent bigint, p_addresses text[], p_first integer)
+CREATE OR REPLACE FUNCTION pd_admin_addresses_add(p_agent bigint, p_addresses text[], p_first integer)
 RETURNS void
 LANGUAGE plpgsql
 AS $$
@@ -469,7 +308,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pd_admin_agent_add(p_actor text, p_address text, p_name text,
+CREATE OR REPLACE FUNCTION pd_admin_agent_add(p_actor text, p_address text, p_name text,
 				   p_groups text[], p_aliases text[], p_signature text)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -488,7 +327,7 @@ $$;
 
 -- p_active: NULL = unchanged.  agent remove is p_active = false: the row
 -- stays (accounts and tickets may name it), the agent no longer counts.
-CREATE FUNCTION pd_admin_agent_set(p_actor text, p_address text, p_name text,
+CREATE OR REPLACE FUNCTION pd_admin_agent_set(p_actor text, p_address text, p_name text,
 				   p_groups text[], p_add_addresses text[],
 				   p_remove_addresses text[], p_active boolean,
 				   p_signature text, p_kind text)

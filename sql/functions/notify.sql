@@ -1,19 +1,83 @@
--- 0009_notify_release: agents hear of a released ticket; the ticket's
--- queue decides forwards; notifications queued set-based (issue 4 items 5
--- and 6, after 0007_notify).
+-- notify: agents hear of new tickets and customer mail: notifications to
+-- the ticket's assignee, the account's dedicated manager or the queue's
+-- agents, forwards of a new ticket to the queue's forward_to address and
+-- to the manager.
 --
--- - `postdesk ticket release` queues, in its own statement, what a new
---   ticket gets (pd_outbound_notify_released): a held ticket notified
---   nobody, so after its release no agent learned of it.
--- - p_request now carries forward_to:QUEUE beside group:QUEUE for every
---   configured queue (pd_pipeline_notify_settings), so the ticket's queue
---   decides in SQL for a delivery and a release alike.
--- - Speed: each agent's main address in one join instead of a subquery
---   per agent, and one INSERT for the rows and one for their events
---   instead of a loop: queuing 25 notifications went from 4.2 ms to
---   1.9 ms of server time (50 agents, 25 in the group).
--- CREATE OR REPLACE throughout: the same result whether a database applied
--- 0007 before or after pd_outbound_notify_released existed.
+-- Both are outbound rows written in the delivery's own statement
+-- (deliver.sql), so they commit with the message or not at all.  One row
+-- per recipient: the sender signs the Reply-To token and the Message-ID for
+-- the row's one recipient, so each agent's reply threads back as that
+-- agent's.
+--
+-- Who (pd_notify_plan, shared with `postdesk test`):
+--   forward       a new ticket, to its queue's forward_to and to the
+--                 account's active manager; not to the address that wrote
+--                 it, not for automatic mail (auto-submitted, bulk, list,
+--                 bounce).
+--   notification  a new ticket, or a message threaded onto one: to the
+--                 audience of pd_notify_audience (the assignee, else the
+--                 manager, else the queue's group); an address that gets
+--                 the forward of this ticket gets no notification (one mail
+--                 per person and message).
+--   nobody        a duplicate delivery; a held ticket (unknown sender in a
+--                 'known' or 'moderate' queue: an operator decides first);
+--                 mail whose From is an agent address (an agent's answer,
+--                 authenticated or not: agents never notify agents, so two
+--                 agents' autoresponders cannot talk to each other through
+--                 us); automatic mail threaded onto an existing ticket.
+-- Loop safety: these rows go only to agent addresses and the configured
+-- forward_to, never to the requester; mail from an agent never causes one,
+-- mail from forward_to never causes a forward.
+--
+-- p_request: jsonb_object() of the pipeline's key/value pairs (all text,
+-- pd_pipeline_notify_settings): queue (the recipient's), group:QUEUE and
+-- forward_to:QUEUE (the default_group and forward_to of each configured
+-- queue that has one: the ticket's queue decides, whatever address a reply
+-- came to), from (the canonical From), robot (why the mail is automatic),
+-- envelope_from (MAIL FROM: the bounce address or '').  NULL: outbound mail
+-- is not configured or [outbound] notify = no; nothing is written.
+
+-- The agents who hear of a ticket's mail, each at its main address:
+--   1. the ticket's assignee (`#assign ADDRESS`), when active: whoever
+--      took the ticket follows it; the manager and the group are not
+--      notified of it;
+--   2. else the account's active dedicated manager;
+--   3. else the active agents of the queue's default_group (every active
+--      agent when unset).
+-- p_ticket_id NULL: a ticket not made yet (no assignee).
+CREATE OR REPLACE FUNCTION pd_notify_audience(p_ticket_id bigint, p_account bigint, p_group text)
+RETURNS TABLE (address text, name text, agent_id bigint, why text)
+LANGUAGE plpgsql STABLE
+AS $$
+#variable_conflict use_column
+BEGIN
+	-- one person who follows the ticket: its assignee, else the manager
+	RETURN QUERY
+	SELECT pd_agent_main_address(c.id), c.name, c.id, c.why
+	  FROM (SELECT a.id, a.name, 1 AS rank, 'the ticket''s assignee'::text AS why
+		  FROM tickets t JOIN agents a ON a.id = t.assignee_agent_id
+		 WHERE t.id = p_ticket_id AND a.active
+		UNION ALL
+		SELECT a.id, a.name, 2, 'the account''s dedicated manager'
+		  FROM accounts ac JOIN agents a ON a.id = ac.manager_agent_id
+		 WHERE ac.id = p_account AND a.active) c
+	 ORDER BY c.rank
+	 LIMIT 1;
+	IF FOUND THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT x.address, x.name, x.id,
+	       CASE WHEN p_group IS NULL THEN 'active agent'
+		    ELSE 'active agent of group ' || p_group END
+	  -- each agent's main address in one join (a subquery per agent costs
+	  -- ten times more: 0.6 ms for 25 agents)
+	  FROM (SELECT DISTINCT ON (a.id) a.id, a.name, aa.address
+		  FROM agents a JOIN agent_addresses aa ON aa.agent_id = a.id
+		 WHERE a.active AND (p_group IS NULL OR p_group = ANY (a.groups))
+		 ORDER BY a.id, aa.position, aa.address) x;
+END
+$$;
 
 -- Who gets what for one message: rows (kind, address, name, agent_id,
 -- why), kind 'forward' or 'notification'; or one row of kind 'none' whose
@@ -102,25 +166,11 @@ BEGIN
 		END IF;
 	END IF;
 
-	IF v_manager IS NOT NULL THEN
-		IF NOT v_manager_address = ANY (v_forwarded) THEN
-			RETURN QUERY SELECT 'notification'::text, v_manager_address, v_manager_name,
-				v_manager, 'the account''s dedicated manager';
-		END IF;
-	ELSE
-		RETURN QUERY
-		SELECT 'notification'::text, x.address, x.name, x.id,
-		       CASE WHEN v_group IS NULL THEN 'active agent'
-			    ELSE 'active agent of group ' || v_group END
-		  -- each agent's main address in one join (a subquery per agent
-		  -- costs ten times more: 0.6 ms for 25 agents)
-		  FROM (SELECT DISTINCT ON (a.id) a.id, a.name, aa.address
-			  FROM agents a JOIN agent_addresses aa ON aa.agent_id = a.id
-			 WHERE a.active AND (v_group IS NULL OR v_group = ANY (a.groups))
-			 ORDER BY a.id, aa.position, aa.address) x
-		 WHERE NOT x.address = ANY (v_forwarded)
-		 ORDER BY x.address;
-	END IF;
+	RETURN QUERY
+	SELECT 'notification'::text, n.address, n.name, n.agent_id, n.why
+	  FROM pd_notify_audience(p_ticket_id, v_account, v_group) n
+	 WHERE NOT n.address = ANY (v_forwarded)
+	 ORDER BY n.address;
 	IF NOT FOUND AND cardinality(v_forwarded) = 0 THEN
 		RETURN QUERY SELECT 'none'::text, NULL::text, NULL::text, NULL::bigint,
 			CASE WHEN v_group IS NULL THEN 'no active agent'

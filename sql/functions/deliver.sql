@@ -1,19 +1,49 @@
--- 0013_deliver_statements: pd_deliver_inbound in fewer statements (issue 2,
--- benchmark: PostgreSQL's CPU per delivery).
+-- deliver: one inbound delivery, all or nothing (DESIGN.md "store+queue").
 --
--- Same parameters, same rows, same events in the same order as 0008's; per
--- delivery fewer statements run inside the function:
---   - pd_thread_decide only when something is cited (Message-IDs, a token,
---     a subject [#N]): half of all mail, new conversations, skips it;
---   - a reply to an open ticket: one UPDATE (updated_at) instead of a
---     SELECT ... FOR UPDATE and an UPDATE; solved/closed tickets take the
---     old path (reopen, or link a new ticket);
---   - the requester and the Cc participants: one INSERT;
---   - every event (ticket.created / message.threaded, ticket.linked /
---     ticket.reopened, thread.refused, thread.token, message.received): one
---     INSERT ... SELECT ... ORDER BY, ids in the order they were written
---     one by one before.
+-- The store runs the whole delivery of one recipient as ONE statement
+-- (lib/store/pd-store.c, PD_STMT_DELIVER), so one transaction and one
+-- round trip:
+--   SELECT pd_ticket_identify(...), pd_message_auth(...), pd_outbound_ack(...),
+--          pd_outbound_notify(...), pd_agent_answer(...),
+--          pd_authorization_answer(...)
+--     FROM pd_deliver_inbound(...) d
+-- pd_deliver_inbound stores the message and threads it; the functions of
+-- the SELECT list run after it returned, see the ticket it made or chose,
+-- and commit with it or not at all.  Each of them writes nothing for a
+-- duplicate delivery.
 
+-- Store one inbound message and thread it into a ticket.
+--
+-- A redelivery (same idempotency key) writes nothing and reports the
+-- original.  Two concurrent deliveries of the same mail: the second fails
+-- with unique_violation on messages_idempotency_key_key, which the store
+-- reports as a duplicate.
+--
+-- Which ticket: pd_thread_decide (thread.sql) on what the mail cites, only
+-- when it cites something (Message-IDs, a token, a subject [#N]): half of
+-- all mail, new conversations, skips it.  A reply to a solved/closed
+-- ticket reopens it (status open, "ticket.reopened") when it was closed at
+-- most p_thread->>'reopen_days' (default 14) days ago; later it starts a
+-- new ticket whose linked_ticket_id names the old one ("ticket.linked").
+-- What was cited but refused gets a "thread.refused" event each, a refused
+-- token a "thread.token" event.
+--
+-- Participants: a new ticket's requester, and its Cc addresses
+-- (p_thread->>'cc', space separated: the pipeline drops our own addresses
+-- and honours participants_from_cc) with role cc.
+--
+-- p_thread: jsonb_object() of the thread step's key/value pairs (all
+-- text): sender, token_ticket, token_via, token_refused,
+-- token_refused_ticket, token_refused_via, subject_number, cc,
+-- reopen_days.  NULL: no facts (nothing but Message-IDs of participants
+-- threads).
+--
+-- Few statements per delivery (PostgreSQL's CPU per delivery is most of
+-- the benchmark): a reply to an open ticket is one UPDATE (updated_at);
+-- the requester and the Cc participants one INSERT; every event
+-- (ticket.created / message.threaded, ticket.linked / ticket.reopened,
+-- thread.refused, thread.token, message.received) one INSERT ... SELECT
+-- ... ORDER BY, ids in that order.
 CREATE OR REPLACE FUNCTION pd_deliver_inbound(
 	p_idempotency_key text, p_queue text, p_candidates text[],
 	p_raw_sha256 text, p_raw bytea,
@@ -228,5 +258,34 @@ BEGIN
 					  'warnings', coalesce(cardinality(p_warnings), 0))
 	       ) AS e (ord, n, kind, detail)
 	 ORDER BY e.ord, e.n;
+END
+$$;
+
+-- The authenticate step's outcome on the stored message (the messages
+-- columns auth, auth_results, spf_result, dkim_result, dmarc_result,
+-- from_authenticated) and one "sender.authenticated" event carrying the
+-- same object.  p_auth NULL: nothing (authentication not recorded).
+CREATE OR REPLACE FUNCTION pd_message_auth(p_ticket_id bigint, p_message_row bigint,
+				p_duplicate boolean, p_auth jsonb)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF p_auth IS NULL OR p_duplicate OR p_message_row IS NULL THEN
+		RETURN false;
+	END IF;
+	UPDATE messages
+	   SET auth = p_auth,
+	       auth_results = p_auth->>'results',
+	       spf_result = p_auth->'spf'->>'result',
+	       dkim_result = CASE WHEN p_auth->>'mode' = 'off' THEN NULL
+				  ELSE coalesce(p_auth->'dkim'->0->>'result', 'none') END,
+	       dmarc_result = p_auth->'dmarc'->>'result',
+	       from_authenticated = CASE WHEN p_auth->>'mode' = 'off' THEN NULL
+					 ELSE (p_auth->>'from_authenticated')::boolean END
+	 WHERE id = p_message_row;
+	INSERT INTO events (ticket_id, message_row, kind, detail)
+	VALUES (p_ticket_id, p_message_row, 'sender.authenticated', p_auth);
+	RETURN true;
 END
 $$;

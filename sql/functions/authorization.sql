@@ -1,17 +1,17 @@
--- 0011_authorization: a request that needs a permission its contact lacks
--- (issue 4 item 3): the authorization notice to the contact, the approval
--- request to the account's primary holder, and the holder's answer.
+-- authorization: a request that needs a permission its contact lacks: the
+-- authorization notice to the contact, the approval request to the
+-- account's primary holder, and the holder's answer.
 --
--- All of it runs in the delivery's own statement (lib/store/pd-store.c),
--- so it commits with the message or not at all.
+-- All of it runs in the delivery's own statement (deliver.sql), so it
+-- commits with the message or not at all.
 --
--- Asking (pd_authorization_request, from pd_outbound_ack): a NEW ticket
--- whose requester is a contact that is AUTHENTICATED, in good standing and
--- lacks the queue's permission (the identity decision says privileged and
--- needs_authorization), whose mail may be answered automatically (the loop
--- policy, lib/ticket pd-autoreply), of an account with an active primary
--- holder who is not the requester, and the holder's per-address cap not
--- reached:
+-- Asking (pd_authorization_request, from outbound.sql pd_outbound_ack): a
+-- NEW ticket whose requester is a contact that is AUTHENTICATED, in good
+-- standing and lacks the queue's permission (the identity decision says
+-- privileged and needs_authorization), whose mail may be answered
+-- automatically (the loop policy, lib/ticket pd-autoreply), of an account
+-- with an active primary holder who is not the requester, and the holder's
+-- per-address cap not reached:
 --   - an outbound row kind 'authorization', template approval-request, to
 --     the holder (not an auto-reply: Auto-Submitted: auto-generated; null
 --     envelope sender), counted in the auto-reply ledger like every
@@ -42,18 +42,11 @@
 -- but an "authorization.ignored" event with why.  Only the first valid
 -- answer counts.
 
-ALTER TABLE tickets
-	ADD COLUMN authorization_state text
-		CHECK (authorization_state IN ('requested', 'approved', 'refused')),
-	ADD COLUMN authorization_permission text,
-	ADD COLUMN authorization_holder text,		-- the address asked
-	ADD COLUMN authorization_answered_at timestamptz;
-
 -- Who would be asked to approve the request of p_identity (the identity
 -- decision of a new ticket), or why nobody is.  p_suppressed: the loop
 -- policy's reason not to answer this mail (NULL: it may be answered).
 -- Returns no row when the request needs no authorization at all.
-CREATE FUNCTION pd_authorization_holder(p_identity jsonb, p_suppressed text,
+CREATE OR REPLACE FUNCTION pd_authorization_holder(p_identity jsonb, p_suppressed text,
 					OUT holder_id bigint, OUT holder_address text,
 					OUT holder_name text, OUT why text)
 RETURNS SETOF record
@@ -95,7 +88,7 @@ $$;
 -- p_request: pd_outbound_ack's request (queue, lang, limit, window).
 -- Returns the notice's template values when the holder was asked, else
 -- NULL (then the contact gets the plain acknowledgement).
-CREATE FUNCTION pd_authorization_request(p_ticket_id bigint, p_message_row bigint,
+CREATE OR REPLACE FUNCTION pd_authorization_request(p_ticket_id bigint, p_message_row bigint,
 					 p_request jsonb, p_identity jsonb, p_suppressed text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -167,88 +160,12 @@ BEGIN
 END
 $$;
 
--- pd_outbound_ack (sql/0003) again, whole, with one change: a new
--- ticket whose request needs the holder's approval asks for it
--- (pd_authorization_request) and acknowledges with the
--- authorization-notice template.
-CREATE OR REPLACE FUNCTION pd_outbound_ack(p_ticket_id bigint, p_message_row bigint,
-					   p_new_ticket boolean, p_duplicate boolean,
-					   p_request jsonb, p_identity jsonb)
-RETURNS bigint
-LANGUAGE plpgsql
-AS $$
-DECLARE
-	v_to text := lower(p_request->>'to');
-	v_limit integer := coalesce((p_request->>'limit')::integer, 0);
-	v_window integer := coalesce((p_request->>'window')::integer, 3600);
-	v_template text := coalesce(p_request->>'template', 'ack');
-	v_reason text := p_request->>'suppress';
-	v_values jsonb;
-	v_count integer;
-	v_id bigint;
-BEGIN
-	IF p_request IS NULL OR p_duplicate OR NOT p_new_ticket OR p_ticket_id IS NULL THEN
-		RETURN NULL;
-	END IF;
-	IF v_reason IS NULL AND (v_to IS NULL OR v_to = '') THEN
-		v_reason := 'no recipient';
-	END IF;
-	IF v_reason IS NULL AND p_identity->>'held' = 'moderate' THEN
-		v_reason := 'held for moderation';
-	ELSIF p_identity->>'held' = 'known' THEN
-		v_template := 'held';
-	END IF;
-	v_values := pd_authorization_request(p_ticket_id, p_message_row, p_request, p_identity,
-					     v_reason);
-	IF v_values IS NOT NULL THEN
-		v_template := 'authorization-notice';
-	END IF;
-	IF v_reason IS NOT NULL THEN
-		INSERT INTO events (ticket_id, message_row, kind, detail)
-		VALUES (p_ticket_id, p_message_row, 'autoreply.suppressed',
-			jsonb_build_object('kind', 'ack', 'reason', v_reason, 'address', v_to));
-		RETURN NULL;
-	END IF;
-	IF v_limit > 0 THEN
-		-- two deliveries from one address must not both pass the cap
-		PERFORM pg_advisory_xact_lock(hashtextextended('pd-autoreply:' || v_to, 0));
-		SELECT count(*) INTO v_count FROM autoreply_ledger
-		 WHERE address = v_to AND sent_at > now() - make_interval(secs => v_window);
-		IF v_count >= v_limit THEN
-			INSERT INTO events (ticket_id, message_row, kind, detail)
-			VALUES (p_ticket_id, p_message_row, 'autoreply.suppressed',
-				jsonb_build_object('kind', 'ack', 'reason', 'rate limit',
-						   'address', v_to, 'count', v_count,
-						   'limit', v_limit, 'window', v_window));
-			RETURN NULL;
-		END IF;
-	END IF;
-	INSERT INTO outbound (ticket_id, message_row, kind, template, queue, lang,
-			      recipients, recipient_name, envelope_from, auto_reply,
-			      template_values)
-	VALUES (p_ticket_id, p_message_row, 'ack', v_template,
-		p_request->>'queue', p_request->>'lang', ARRAY[p_request->>'to'],
-		p_request->>'name', '', true, coalesce(v_values, '{}'))
-	ON CONFLICT (ticket_id) WHERE kind = 'ack' DO NOTHING
-	RETURNING id INTO v_id;
-	IF v_id IS NULL THEN
-		RETURN NULL;
-	END IF;
-	INSERT INTO autoreply_ledger (address, outbound_id) VALUES (v_to, v_id);
-	INSERT INTO events (ticket_id, message_row, kind, detail)
-	VALUES (p_ticket_id, p_message_row, 'outbound.queued',
-		jsonb_build_object('id', v_id, 'kind', 'ack', 'template', v_template,
-				   'to', p_request->>'to'));
-	RETURN v_id;
-END
-$$;
-
 -- Is a reply on ticket p_ticket_id the holder's answer?  NULL: not an
 -- attempt at one (no answer word, not from the holder, or nothing is
 -- being asked); else {"answer", "sender", "accepted", "why"}.
 -- p_identity: the reply's identity decision; p_thread: the thread step's
 -- facts (sender, token_ticket); p_answer: 'approve', 'refuse' or NULL.
-CREATE FUNCTION pd_authorization_answer_check(p_ticket_id bigint, p_identity jsonb,
+CREATE OR REPLACE FUNCTION pd_authorization_answer_check(p_ticket_id bigint, p_identity jsonb,
 					      p_thread jsonb, p_answer text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -287,7 +204,7 @@ $$;
 
 -- The holder's answer on a delivered reply (see the top).  Returns the
 -- new state ('approved', 'refused'), 'ignored', or NULL (not an answer).
-CREATE FUNCTION pd_authorization_answer(p_ticket_id bigint, p_message_row bigint,
+CREATE OR REPLACE FUNCTION pd_authorization_answer(p_ticket_id bigint, p_message_row bigint,
 					p_new_ticket boolean, p_duplicate boolean,
 					p_identity jsonb, p_thread jsonb, p_answer text)
 RETURNS text
@@ -366,7 +283,7 @@ $$;
 -- (NULL: a new ticket).  action: 'request' (the holder is asked),
 -- 'not requested', 'approve', 'refuse', 'ignored', or NULL (nothing to
 -- decide); detail says who or why.  The caps are not checked here.
-CREATE FUNCTION pd_authorization_explain(p_ticket_number bigint, p_identity jsonb,
+CREATE OR REPLACE FUNCTION pd_authorization_explain(p_ticket_number bigint, p_identity jsonb,
 					 p_thread jsonb, p_answer text, p_suppressed text,
 					 OUT action text, OUT detail text)
 LANGUAGE plpgsql STABLE
