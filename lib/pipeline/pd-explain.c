@@ -551,16 +551,21 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 	pd_identity_decision_clear(&d);
 }
 
-/* The delivery's threading decision (pd-pipeline-thread.c, sql/0006). */
+/* The delivery's threading decision (pd-pipeline-thread.c, sql/0006), with
+ * the delivery's facts: the sender is the From, else the envelope sender
+ * (pd_deliver_inbound's requester). */
 static gboolean
-explain_thread(PdConfig *config, PdStore *store, const PdMail *mail, GPtrArray *candidates,
-	       const char *recipient, ExplainRecipient *r, GError **error)
+explain_thread(PdConfig *config, PdStore *store, const PdEnvelope *envelope, const PdMail *mail,
+	       GPtrArray *candidates, const char *recipient, ExplainRecipient *r, GError **error)
 {
-	g_autoptr(GPtrArray) thread = pd_pipeline_thread_facts(config, recipient, NULL, mail,
+	g_autoptr(GPtrArray) thread = pd_pipeline_thread_facts(config, recipient, envelope, mail,
 							      candidates);
+	const char *from = mail->from.address;
 
-	return pd_store_thread_decide(store, candidates, mail->in_reply_to, mail->from.address,
-				      thread, &r->ticket, &r->reason, error);
+	if (from == NULL && envelope->mail_from != NULL && *envelope->mail_from != '\0')
+		from = envelope->mail_from;
+	return pd_store_thread_decide(store, candidates, mail->in_reply_to, from, thread,
+				      &r->ticket, &r->reason, error);
 }
 
 /* Who would hear of it: the delivery's own plan (sql/0007_notify.sql). */
@@ -593,8 +598,8 @@ explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
  * is the holder's answer on an existing one.  Needs the acknowledge
  * decision (a mail that gets no automatic reply asks nobody). */
 static void
-explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store, const PdMail *mail,
-		      GPtrArray *candidates)
+explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store,
+		      const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates)
 {
 	g_autoptr(GPtrArray) thread = NULL;
 	g_autoptr(GError) error = NULL;
@@ -602,7 +607,7 @@ explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store, con
 
 	if (store == NULL || r->identity_json == NULL || strcmp(r->decision, "unknown") == 0)
 		return;
-	thread = pd_pipeline_thread_facts(config, r->recipient, NULL, mail, candidates);
+	thread = pd_pipeline_thread_facts(config, r->recipient, envelope, mail, candidates);
 	if (!pd_store_authorization_explain(store, r->ticket, r->identity_json, thread, answer,
 					    r->ack_send ? NULL : r->ack_reason,
 					    &r->approval_action, &r->approval_detail, &error)) {
@@ -612,8 +617,9 @@ explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store, con
 }
 
 static ExplainRecipient *
-explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
-		  GPtrArray *candidates, gboolean from_authenticated, const char *recipient)
+explain_recipient(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
+		  const PdMail *mail, GPtrArray *candidates, gboolean from_authenticated,
+		  const char *recipient)
 {
 	ExplainRecipient *r = g_new0(ExplainRecipient, 1);
 	const PdQueueConfig *queue;
@@ -628,7 +634,8 @@ explain_recipient(PdConfig *config, PdStore *store, const PdMail *mail,
 	if (store == NULL) {
 		r->decision = "unknown";
 		r->reason = g_strdup("no database");
-	} else if (!explain_thread(config, store, mail, candidates, recipient, r, &error)) {
+	} else if (!explain_thread(config, store, envelope, mail, candidates, recipient, r,
+				   &error)) {
 		r->decision = "unknown";
 		g_free(r->reason);
 		r->reason = g_strdup_printf("database error: %s", error->message);
@@ -672,14 +679,15 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	for (guint i = 0; i < names->len; i++) {
 		if (!g_hash_table_add(seen, names->pdata[i]))
 			continue;
-		g_ptr_array_add(recipients, explain_recipient(config, store, mail, candidates,
+		g_ptr_array_add(recipients, explain_recipient(config, store, envelope, mail,
+							      candidates,
 							      auth_outcome.from_authenticated,
 							      names->pdata[i]));
 		r = recipients->pdata[recipients->len - 1];
 		pd_pipeline_autoreply_explain(config, r->recipient, envelope, mail,
 					      auth_outcome.result, r->ticket > 0, &r->ack_send, &r->ack_reason,
 					      &r->ack_to);
-		explain_authorization(r, config, store, mail, candidates);
+		explain_authorization(r, config, store, envelope, mail, candidates);
 	}
 	if (as_json)
 		return explain_json(envelope, mail, candidates, &auth_outcome, recipients);

@@ -139,6 +139,23 @@ def main():
         out = json.loads(p.stdout)
         check("tab" in out["subject"], "subject: %r" % out["subject"])
 
+        # A mail without From: its sender is the envelope sender, in the test
+        # as in the delivery (pd_deliver_inbound's requester), so Zoë's reply
+        # threads into her ticket both ways.
+        nofrom = ("To: support@example.com\r\nSubject: still broken\r\n"
+                  "Message-ID: <nofrom.3@customer.test>\r\n"
+                  "In-Reply-To: <first.1@customer.test>\r\n\r\nstill broken\r\n")
+        p = env.postdesk("test", "--json", "--from", "zoe@customer.test", "-", input=nofrom,
+                         check_rc=0)
+        t = json.loads(p.stdout)["recipients"][0]["thread"]
+        check_eq((t["decision"], str(t["ticket"])), ("existing", number),
+                 "no From: postdesk test threads by the envelope sender (%r)" % t)
+        pdtest.run([pdtest.POSTDESK, "-c", config, "deliver", "-f", "zoe@customer.test",
+                    "support@example.com"], input=nofrom.encode(), check_rc=0)
+        check_eq(env.scalar("select t.number from messages m join tickets t on t.id = m.ticket_id"
+                            " where m.message_id = 'nofrom.3@customer.test'"), number,
+                 "no From: the delivery threads by the envelope sender")
+
         # Usage errors.
         p = env.postdesk("test")
         check_eq(p.returncode, 64, "no file: exit status")
