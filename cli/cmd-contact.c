@@ -12,7 +12,7 @@
  * postdesk is for, where to write, what the contact may and may not ask
  * for, who added it) in the same transaction, when [outbound] is
  * configured; contacts.welcomed_at records when it was queued
- * (sql/0005_jobs.sql).  Without [outbound] nothing is queued and
+ * (sql/functions/jobs.sql).  Without [outbound] nothing is queued and
  * welcomed_at stays empty.  Re-activating a contact never welcomes again.
  */
 #include "cmd-admin.h"

@@ -267,8 +267,8 @@ print_message(const PdMessageView *m, guint index, guint count)
 
 /* Who the requester is and what that allowed (issue 3). */
 /* "needed", "not needed", or the holder's approval when one was asked
- * (sql/0011): "needed; requested from ADDRESS (PERMISSION)", "approved by
- * ...", "refused by ..." */
+ * (sql/functions/authorization.sql): "needed; requested from ADDRESS
+ * (PERMISSION)", "approved by ...", "refused by ..." */
 static void
 ticket_show_authorization(const PdTicketIdentity *id)
 {
@@ -428,7 +428,7 @@ out:
 
 /* An attachment's decoded bytes on stdout, by the SHA-256 `ticket show`
  * prints: decoded from the raw message that carries it when it is stored
- * as a span of it (sql/0008), checked against the hash either way. */
+ * as a span of it (message_attachments), checked against the hash either way. */
 static int
 ticket_attachment(PdCli *cli, int argc, char **argv)
 {

@@ -218,10 +218,10 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 		ctx.attach_message = original;
 	}
 	/* a relayed agent answer is a person's mail, not an automatic one
-	 * (RFC 3834 5: "no"); its MAIL FROM is a real one (sql/0010) */
+	 * (RFC 3834 5: "no"); its MAIL FROM is a real one (sql/functions/agent.sql) */
 	if (!row->auto_reply && g_strcmp0(row->kind, "relay") == 0)
 		ctx.auto_submitted = "no";
-	/* the agent's attachments that fit (sql/0015_relay_attachments.sql) */
+	/* the agent's attachments that fit (sql/functions/agent.sql) */
 	if (g_strcmp0(row->kind, "relay") == 0) {
 		if (!pd_store_outbound_attachments(sender->store, row->id, &files, error))
 			return FALSE;

@@ -53,7 +53,7 @@ typedef struct {
 
 	PdMailLimits mail_limits;
 	gsize relay_attachments_max;	/* [outbound]: decoded bytes a relayed agent
-					 * answer may attach (sql/0015) */
+					 * answer may attach (sql/functions/agent.sql) */
 	GPtrArray *queues;		/* PdQueueConfig * */
 	gboolean log_stderr;
 

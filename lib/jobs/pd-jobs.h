@@ -12,7 +12,7 @@
  * one mail listing the account's contacts (needs [outbound]); "expiry"
  * records a "contact.expired" event once for each contact whose expiry
  * date passed.  Each run holds the job's PostgreSQL advisory lock, so of
- * several daemons on one database one runs it (sql/0005_jobs.sql).
+ * several daemons on one database one runs it (sql/functions/jobs.sql).
  * No I/O here but the store calls.
  */
 #ifndef PD_JOBS_H

@@ -551,7 +551,7 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 	pd_identity_decision_clear(&d);
 }
 
-/* The delivery's threading decision (pd-pipeline-thread.c, sql/0006), with
+/* The delivery's threading decision (pd-pipeline-thread.c, sql/functions/thread.sql), with
  * the delivery's facts: the sender is the From, else the envelope sender
  * (pd_deliver_inbound's requester). */
 static gboolean
@@ -568,7 +568,7 @@ explain_thread(PdConfig *config, PdStore *store, const PdEnvelope *envelope, con
 				      &r->ticket, &r->reason, error);
 }
 
-/* Who would hear of it: the delivery's own plan (sql/0007_notify.sql). */
+/* Who would hear of it: the delivery's own plan (sql/functions/notify.sql). */
 static void
 explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 	       const PdQueueConfig *queue, const PdMail *mail)
@@ -594,7 +594,7 @@ explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		r->notify_error = g_strdup_printf("unknown (database error: %s)", error->message);
 }
 
-/* The holder's approval (sql/0011): asked for a new ticket, or this mail
+/* The holder's approval (sql/functions/authorization.sql): asked for a new ticket, or this mail
  * is the holder's answer on an existing one.  Needs the acknowledge
  * decision (a mail that gets no automatic reply asks nobody). */
 static void

@@ -8,9 +8,9 @@
  * ([outbound] bounce_address, else the from address: a relayed answer is
  * a person's mail, never sent with the null sender), the template and
  * how many bytes of attachments it may carry ([outbound]
- * relay_attachments_max, sql/0015_relay_attachments.sql).
+ * relay_attachments_max, sql/functions/agent.sql).
  * Whether it is an agent answer at all (authenticated, active, threads
- * into a ticket) is decided in the delivery (sql/0010_agent.sql).
+ * into a ticket) is decided in the delivery (sql/functions/agent.sql).
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"

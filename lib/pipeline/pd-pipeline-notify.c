@@ -1,7 +1,7 @@
 /* pd-pipeline-notify: what agents hear of a message, for the store.
  *
  * The facts travel as key/value pairs (PdInbound.notify) to
- * pd_outbound_notify (sql/0007_notify.sql, current version in sql/0009),
+ * pd_outbound_notify (sql/functions/notify.sql),
  * which decides who gets a notification or a forward in the delivery's own
  * statement (the agents, groups and managers are in the database):
  *   queue (the recipient's), group:QUEUE and forward_to:QUEUE (of every

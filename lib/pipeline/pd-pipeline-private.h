@@ -55,7 +55,7 @@ gboolean pd_pipeline_notify_check(const PdConfig *config, GError **error);
 /* The thread step (pd-pipeline-thread.c): key/value pairs for
  * PdInbound.thread: the sender, a signed token verified for it (or the
  * verdict of a refused one), the subject's [#N], the Cc participants and
- * reopen_days, for pd_deliver_inbound (sql/0006_threading.sql). */
+ * reopen_days, for pd_deliver_inbound (sql/functions/deliver.sql). */
 GPtrArray *pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 				    const PdEnvelope *envelope, const PdMail *mail,
 				    GPtrArray *candidates);
@@ -66,7 +66,7 @@ char *pd_pipeline_outbound_address(const PdConfig *config, const char *key);
 
 /* The agent step (pd-pipeline-agent.c): for a mail whose From is an
  * agent's address, the answer as JSON for pd_agent_answer (PdInbound.agent,
- * sql/0010_agent.sql); NULL for anyone else. */
+ * sql/functions/agent.sql); NULL for anyone else. */
 char *pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
 			       const PdIdentityDecision *identity);
 /* The same for `postdesk test`: what the delivery would do with it

@@ -8,7 +8,7 @@
  * ticket; a forged, altered, foreign-key, other-address or other-recipient
  * token threads nothing and is reported with its verdict.  The rest of the
  * decision (participants for Message-ID and [#N] threading, reopening) is
- * the store's, in the delivery transaction (sql/0006_threading.sql).
+ * the store's, in the delivery transaction (sql/functions/thread.sql).
  *
  * Configuration, [outbound]:
  *   participants_from_cc = yes	; Cc'd addresses of a new ticket take part

@@ -23,7 +23,7 @@
  * auto-reply starts nothing).  Notifications, welcome and reminder mails
  * use bounce_address when set, so the operator learns of bad addresses.
  * Relayed agent answers are a person's mail: bounce_address, else the from
- * address, never the null sender (the pipeline's agent step, sql/0010).  Parsing only: no I/O but password_file.
+ * address, never the null sender (the pipeline's agent step, sql/functions/agent.sql).  Parsing only: no I/O but password_file.
  */
 #ifndef PD_OUTBOUND_H
 #define PD_OUTBOUND_H

@@ -221,7 +221,7 @@ sha256_hex(const void *data, gsize len, char out[65])
 }
 
 /* Whether an attachment is a span of the raw bytes being stored: then its
- * decoded bytes are not sent (sql/0008_attachment_spans.sql).  raw_len is
+ * decoded bytes are not sent (message_attachments).  raw_len is
  * 0 when the bytes stored are not the bytes parsed (a caller that added a
  * header line): then no span is trusted. */
 static gboolean
@@ -363,23 +363,25 @@ pd_store_deliver_params(PdStoreParams *params, const PdInbound *in, guint64 blan
 	pd_store_param_take_binary(params, class);
 	add_attachments(b, mail->attachments,				/* 33-38 */
 			mail->raw_size == raw_len ? raw_len : 0, spans);
-	/* 39: the identity decision for pd_ticket_identify (sql/0002) */
+	/* 39: the identity decision for pd_ticket_identify (sql/functions/identity.sql) */
 	pd_store_param_take_text(params, in->identity != NULL
 				 ? pd_identity_decision_json(in->identity) : NULL);
-	/* 40: the acknowledgement request for pd_outbound_ack (sql/0003) */
+	/* 40: the acknowledgement request for pd_outbound_ack (sql/functions/outbound.sql) */
 	add_pairs(b, in->autoreply);
-	/* 41: the authenticate step's outcome for pd_message_auth (sql/0004) */
+	/* 41: the authenticate step's outcome for pd_message_auth
+	 * (sql/functions/deliver.sql) */
 	add_text(b, in->auth);
-	/* 42: the thread step's facts for pd_deliver_inbound (sql/0006) */
+	/* 42: the thread step's facts for pd_deliver_inbound (sql/functions/deliver.sql) */
 	add_pairs(b, in->thread);
-	/* 43: what agents hear of it, for pd_outbound_notify (sql/0007) */
+	/* 43: what agents hear of it, for pd_outbound_notify (sql/functions/notify.sql) */
 	add_pairs(b, in->notify);
-	/* 44-47: attachments as spans of the raw bytes (sql/0008) */
+	/* 44-47: attachments as spans of the raw bytes (message_attachments) */
 	for (guint i = 0; i < G_N_ELEMENTS(spans); i++)
 		pd_store_param_take_binary(params, spans[i]);
-	/* 48: an agent's answer for pd_agent_answer (sql/0010) */
+	/* 48: an agent's answer for pd_agent_answer (sql/functions/agent.sql) */
 	add_text(b, in->agent);
-	/* 49: the approval answer for pd_authorization_answer (sql/0011) */
+	/* 49: the approval answer for pd_authorization_answer
+	 * (sql/functions/authorization.sql) */
 	add_text(b, in->approval_answer);
 	g_assert(params->n == PD_STORE_DELIVER_PARAMS);
 }

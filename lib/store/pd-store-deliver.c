@@ -2,14 +2,13 @@
  *
  * The whole delivery (idempotency check, threading, ticket, raw bytes,
  * parsed fields, attachments, participants, events) is one call of the SQL
- * function pd_deliver_inbound (sql/0001_core.sql; its current version in
- * sql/0013_deliver_statements.sql) through a prepared
- * statement: one round trip, one transaction, one COMMIT.  Bulk values
+ * function pd_deliver_inbound (sql/functions/deliver.sql) through a
+ * prepared statement: one round trip, one transaction, one COMMIT.  Bulk values
  * (raw bytes, attachment contents, address lists) travel in PostgreSQL's
  * binary format, so nothing is escaped and nothing is parsed twice.  An
  * attachment that is a span of the raw bytes (PdMailAttachment.raw_*)
  * travels as that span, not as bytes: stored once, in the raw message
- * (sql/0008_attachment_spans.sql).  The parameters are built in
+ * (message_attachments, sql/0001_baseline.sql).  The parameters are built in
  * pd-store-deliver-params.c.
  *
  * A parameter the server refuses as data (SQLSTATE class 22) is sent

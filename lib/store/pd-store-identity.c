@@ -1,6 +1,6 @@
 /* pd-store-identity: accounts, contacts and agents (see pd-store-identity.h).
  *
- * Every change is one call of a pd_admin_* SQL function (sql/0002), so it
+ * Every change is one call of a pd_admin_* SQL function (sql/functions/admin.sql), so it
  * commits whole with its event row or not at all; the function raises
  * SQLSTATE P0002 for an unknown object and 22023/23505 for a bad argument,
  * which map to PD_ERROR_NOTFOUND and PD_ERROR_USAGE here with PostgreSQL's

@@ -3,7 +3,7 @@
  * The mail path's one lookup (pd_store_identity_facts: everything known
  * about a canonical From address, one query) and the admin operations of
  * `postdesk account|contact|agent|queue`.  Every change is one statement
- * (a pd_admin_* function of sql/0002_identity.sql), so one transaction with
+ * (a pd_admin_* function of sql/functions/admin.sql), so one transaction with
  * its event row, and nothing partial is ever written.  Addresses and domains
  * passed in must already be canonical (pd_address_canonicalize); names of
  * permissions already valid (pd_config_permission_valid): the database
@@ -35,7 +35,7 @@ typedef struct {
 	char *held;			/* "known", "moderate", NULL */
 	char *account;			/* account name, NULL: none */
 	char *contact;			/* "address (role; permissions; status)", NULL: none */
-	/* the holder's approval (sql/0011): "requested from ADDRESS
+	/* the holder's approval (sql/functions/authorization.sql): "requested from ADDRESS
 	 * (PERMISSION)", "approved by ...", "refused by ...", NULL: never asked */
 	char *approval;
 } PdTicketIdentity;

@@ -1,5 +1,5 @@
 /* pd-store-jobs: the welcome mail and the scheduled jobs (see the header
- * and sql/0005_jobs.sql).  Every value is a bound parameter.
+ * and sql/functions/jobs.sql).  Every value is a bound parameter.
  */
 #include "pd-store-private.h"
 #include "store/pd-store-identity.h"

@@ -1,5 +1,5 @@
 /* pd-store-jobs: the welcome mail and the scheduled jobs in the database
- * (sql/0005_jobs.sql).
+ * (sql/functions/jobs.sql).
  *
  * Queues rows in the outbound table that the daemon's sender sends; never
  * sends, never renders, never reads the configuration (lib/jobs does).

@@ -1,4 +1,4 @@
-/* pd-store-outbound: the outbound queue (sql/0003_outbound.sql).
+/* pd-store-outbound: the outbound queue (the outbound table).
  *
  * The sender's side: claim due rows (FOR UPDATE SKIP LOCKED, so several
  * daemons share one queue), fix the rendered bytes before the first
@@ -65,7 +65,7 @@ gboolean pd_store_outbound_set_message(PdStore *store, gint64 id, const char *in
  * in raw_r when there is none or it is larger than max_size bytes. */
 gboolean pd_store_outbound_original(PdStore *store, gint64 message_row, gsize max_size,
 				    GBytes **raw_r, GError **error);
-/* A file a relay row carries (outbound.attachments, sql/0015). */
+/* A file a relay row carries (outbound.attachments, sql/functions/agent.sql). */
 typedef struct {
 	char *filename;			/* may be NULL */
 	char *content_type;
@@ -92,7 +92,7 @@ gboolean pd_store_outbound_deferred(PdStore *store, gint64 id, const char *insta
 				    gboolean count_attempt, guint max_attempts,
 				    gboolean *failed_r, GError **error);
 
-/* --- notifications and forwards (sql/0007_notify.sql) ------------------- */
+/* --- notifications and forwards (sql/functions/notify.sql) ------------------- */
 
 /* One line of pd_notify_plan: kind "notification", "forward" or "none"
  * (address NULL, why says why nobody hears of it). */

@@ -17,36 +17,37 @@ static const struct {
 	const char *sql;
 } statements[PD_STMT_COUNT] = {
 	[PD_STMT_DELIVER] = { "pd_deliver",
-		/* pd_ticket_identify (sql/0002) runs after pd_deliver_inbound
+		/* pd_ticket_identify (sql/functions/identity.sql) runs after pd_deliver_inbound
 		 * returned, in the same statement: same transaction, and it
 		 * sees the ticket just made. */
 		"SELECT d.ticket_id, d.ticket_number, d.message_row, d.new_ticket, d.duplicate,"
 		" d.thread_reason, pd_ticket_identify(d.ticket_id, d.message_row, d.new_ticket,"
 		" d.duplicate, $39::jsonb),"
-		/* pd_message_auth (sql/0004): the authentication results */
+		/* pd_message_auth (sql/functions/deliver.sql): the authentication results */
 		" pd_message_auth(d.ticket_id, d.message_row, d.duplicate, $41::jsonb),"
-		/* pd_outbound_ack (sql/0003): the acknowledgement, same
+		/* pd_outbound_ack (sql/functions/outbound.sql): the acknowledgement, same
 		 * statement, so it commits with the ticket or not at all */
 		" pd_outbound_ack(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
 		" jsonb_object($40::text[]), $39::jsonb),"
-		/* pd_outbound_notify (sql/0007): notifications and forwards
+		/* pd_outbound_notify (sql/functions/notify.sql): notifications and forwards
 		 * to agents, same statement */
 		" pd_outbound_notify(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
 		" jsonb_object($43::text[]), $39::jsonb),"
-		/* pd_agent_answer (sql/0010): an agent's answer, its
+		/* pd_agent_answer (sql/functions/agent.sql): an agent's answer, its
 		 * commands and relay rows, same transaction */
 		" pd_agent_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
 		" $39::jsonb, $48::jsonb),"
-		/* pd_authorization_answer (sql/0011): the primary holder's
-		 * APPROVE/REFUSE on a ticket waiting for it */
+		/* pd_authorization_answer (sql/functions/authorization.sql):
+		 * the primary holder's APPROVE/REFUSE on a ticket waiting for
+		 * it */
 		" pd_authorization_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
 		" $39::jsonb, jsonb_object($42::text[]), $49::text)"
 		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
 		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
 		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-		/* the thread step's facts (sql/0006_threading) */
+		/* the thread step's facts (sql/functions/deliver.sql) */
 		" jsonb_object($42::text[]),"
-		/* attachments as spans of the raw bytes (sql/0008) */
+		/* attachments as spans of the raw bytes (message_attachments) */
 		" $44, $45, $46, $47) d" },
 	[PD_STMT_DUPLICATE] = { "pd_duplicate",
 		"SELECT m.ticket_id, t.number, m.id FROM messages m"
@@ -68,7 +69,7 @@ static const struct {
 		" AND (NOT $4::bool OR t.held IS NOT NULL)"
 		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
 	/* One statement: the hold is lifted, its event written and the
-	 * agents' notifications queued (sql/0009) together; no row = no such
+	 * agents' notifications queued (sql/functions/notify.sql) together; no row = no such
 	 * ticket, a NULL hold = it was not held. */
 	[PD_STMT_TICKET_RELEASE] = { "pd_ticket_release",
 		"WITH target AS (SELECT id, held FROM tickets WHERE number = $1 FOR UPDATE),"
@@ -88,7 +89,7 @@ static const struct {
 		" extract(epoch FROM t.updated_at)::bigint,"
 		" extract(epoch FROM t.first_response_at)::bigint,"
 		" extract(epoch FROM t.closed_at)::bigint,"
-		/* the assignee's main address (sql/0010_agent.sql) */
+		/* the assignee's main address (sql/functions/agent.sql) */
 		" pd_agent_main_address(t.assignee_agent_id),"
 		" (SELECT a.name FROM agents a WHERE a.id = t.assignee_agent_id)"
 		" FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.number = $1" },
@@ -111,7 +112,7 @@ static const struct {
 		" JOIN attachments a ON a.sha256 = ma.sha256"
 		" WHERE m.ticket_id = $1 ORDER BY ma.message_row, ma.position" },
 	/* its bytes, or else one span of a raw message that carries them
-	 * (sql/0008_attachment_spans.sql) */
+	 * (message_attachments, sql/0001_baseline.sql) */
 	[PD_STMT_ATTACHMENT_GET] = { "pd_attachment_get",
 		"SELECT a.data, s.transfer_encoding, s.bytes FROM attachments a"
 		" LEFT JOIN LATERAL (SELECT ma.transfer_encoding,"

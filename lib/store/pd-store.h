@@ -105,32 +105,32 @@ typedef struct {
 	 * event.  NULL: not identified (the ticket's requester is unknown). */
 	const PdIdentityDecision *identity;
 	/* The acknowledgement request, key/value pairs for pd_outbound_ack
-	 * (sql/0003_outbound.sql), from pd_pipeline_autoreply_request(); it
+	 * (sql/functions/outbound.sql), from pd_pipeline_autoreply_request(); it
 	 * is queued only for a new ticket.  NULL: no acknowledgement. */
 	GPtrArray *autoreply;
 	/* The authenticate step's outcome as JSON (pd_pipeline_authenticate):
-	 * stored on the message (sql/0004_auth.sql) with a
+	 * stored on the message (sql/functions/deliver.sql) with a
 	 * "sender.authenticated" event.  NULL: not recorded. */
 	const char *auth;
 	/* The thread step's facts, key/value pairs (pd_pipeline_thread_facts:
 	 * sender, verified token, subject number, Cc participants, reopen
-	 * days) for pd_deliver_inbound (sql/0006_threading.sql).  NULL: only a
+	 * days) for pd_deliver_inbound (sql/functions/deliver.sql).  NULL: only a
 	 * participant's Message-ID threads. */
 	GPtrArray *thread;
 	/* What agents hear of it, key/value pairs (pd_pipeline_notify_request:
 	 * queue, group:QUEUE, forward_to, from, robot, envelope_from) for
-	 * pd_outbound_notify (sql/0007_notify.sql): notifications and
+	 * pd_outbound_notify (sql/functions/notify.sql): notifications and
 	 * forwards.  NULL: none. */
 	GPtrArray *notify;
 	/* An agent's answer as JSON (pd_pipeline_agent_answer: commands,
 	 * relayed text, MAIL FROM of the relay) for pd_agent_answer
-	 * (sql/0010_agent.sql), given when the From is an agent's address:
+	 * (sql/functions/agent.sql), given when the From is an agent's address:
 	 * applied and relayed only for an agent action that threads into a
 	 * ticket.  NULL: not an agent's address. */
 	const char *agent;
 	/* The first line of the text as an answer to an approval request
 	 * (pd_approval_answer_name(): "approve", "refuse"; NULL: none), for
-	 * pd_authorization_answer (sql/0011_authorization.sql), which decides
+	 * pd_authorization_answer (sql/functions/authorization.sql), which decides
 	 * whether it is the primary holder's answer. */
 	const char *approval_answer;
 } PdInbound;
@@ -156,7 +156,7 @@ gboolean pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates,
 				gint64 *ticket_number_r, char **reason_r,
 				GError **error);
 
-/* The same decision as a delivery makes (sql/0006_threading.sql), from
+/* The same decision as a delivery makes (sql/functions/thread.sql), from
  * the thread step's facts (PdInbound.thread) and the From: a verified
  * token, else a participant's Message-ID or [#N].  ticket_number_r 0 = new
  * ticket; reason_r says why, and what was refused.  Reopening a closed
@@ -165,8 +165,8 @@ gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
 				const char *in_reply_to, const char *from, GPtrArray *thread,
 				gint64 *ticket_number_r, char **reason_r, GError **error);
 
-/* The authorization decision a delivery would make (postdesk test; sql/0011
- * pd_authorization_explain): for a new ticket (ticket_number 0) whether the
+/* The authorization decision a delivery would make (postdesk test;
+ * sql/functions/authorization.sql pd_authorization_explain): for a new ticket (ticket_number 0) whether the
  * account's primary holder is asked to approve, for a reply on ticket_number
  * whether it is the holder's answer.  identity_json: the identity decision;
  * thread: the thread step's facts; answer: pd_approval_answer_name() or
@@ -201,7 +201,7 @@ gboolean pd_store_ticket_list(PdStore *store, const char *queue, const char *sta
  * ticket: FALSE, PD_ERROR_NOTFOUND.  *held_r gets the hold that was lifted
  * ("moderate", "known"), or NULL when the ticket was not held (nothing
  * written).  notify: pd_pipeline_notify_settings() of the configuration, so
- * the agents hear of the ticket now (sql/0009_notify_release.sql); NULL:
+ * the agents hear of the ticket now (sql/functions/notify.sql); NULL:
  * nobody. */
 gboolean pd_store_ticket_release(PdStore *store, gint64 number, const char *actor,
 				 GPtrArray *notify, char **held_r, GError **error);
@@ -281,7 +281,7 @@ gboolean pd_store_ticket_get(PdStore *store, gint64 number, PdTicketView **ticke
 /* The decoded bytes of the attachment whose content is sha256 (lower-case
  * hex, as PdAttachmentView.sha256): attachments.data, or else a span of a
  * raw message that carries it, decoded (pd_mail_decode,
- * sql/0008_attachment_spans.sql); either way checked against the hash.
+ * message_attachments); either way checked against the hash.
  * PD_ERROR_NOTFOUND: no such attachment; PD_ERROR_INTERNAL: the stored
  * bytes do not match their hash. */
 gboolean pd_store_attachment_get(PdStore *store, const char *sha256, GBytes **content_r,

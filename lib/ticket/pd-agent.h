@@ -5,7 +5,7 @@
  * pipeline calls it only for a mail whose From is an authenticated, active
  * agent (PdIdentityDecision.agent_action); the store decides whether the
  * mail answers an existing ticket and applies the commands in the delivery
- * transaction (sql/0010_agent.sql).
+ * transaction (sql/functions/agent.sql).
  *
  * Commands: every line at the top of the text (blank lines between them
  * allowed) that starts with "#" and a letter is a command line, whether or

@@ -7,7 +7,7 @@
  * that first line, a pure function of peer text: no I/O, no policy.  Who
  * may answer (the authenticated primary holder, through the token of the
  * approval request) is checked by the store in the delivery transaction
- * (sql/0011_authorization.sql).
+ * (sql/functions/authorization.sql).
  */
 #ifndef PD_AUTHORIZATION_H
 #define PD_AUTHORIZATION_H

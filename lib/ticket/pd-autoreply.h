@@ -13,8 +13,8 @@
  * known), or spam.  The answer names its reason, for the event row.
  *
  * The per-address cap is not decided here: it needs the history of what
- * was sent, which the store checks in the same transaction (the ledger in
- * sql/0003_outbound.sql).  No I/O.
+ * was sent, which the store checks in the same transaction (the ledger, in
+ * sql/functions/outbound.sql pd_outbound_ack).  No I/O.
  */
 #ifndef PD_AUTOREPLY_H
 #define PD_AUTOREPLY_H

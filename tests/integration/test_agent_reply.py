@@ -23,7 +23,7 @@ Mail comes in over LMTP with XFORWARD, as Postfix would hand it over.
 - `postdesk test` shows the agent decision and the parsed commands;
   `postdesk ticket show` the assignee and the first response.
 The agent replies to the real notification postdesk sent them
-(sql/0007_notify), through Postfix to the sink like everything else.
+(sql/functions/notify.sql), through Postfix to the sink like everything else.
 """
 import json
 import os

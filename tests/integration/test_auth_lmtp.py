@@ -1,7 +1,7 @@
 """Sender authentication on the mail path, end to end over LMTP with
 XFORWARD: SPF/DKIM/DMARC checked by postdeskd against a static zone
 ([auth] zone_file), the verdict fed into identify/authorize, the results
-stored on the message (sql/0004_auth.sql) with a "sender.authenticated"
+stored on the message (sql/functions/deliver.sql) with a "sender.authenticated"
 event, and shown by `postdesk ticket show` and `postdesk test`.
 
 Spoofing: a billing contact's From failing SPF and DKIM gets no privileges;

@@ -43,7 +43,7 @@ def counts(env):
 def main():
     with pdtest.Env() as env:
         config = env.write_config()
-        # Zoë's own first mail: only a participant's reply threads (sql/0006)
+        # Zoë's own first mail: only a participant's reply threads (sql/functions/thread.sql)
         first = pdtest.message(msgid="<first.1@customer.test>", frm="zoe@customer.test")
         pdtest.run([pdtest.POSTDESK, "-c", config, "deliver", "-f", "zoe@customer.test",
                     "support@example.com"], input=first, check_rc=0)

@@ -115,7 +115,7 @@ def main():
         check("Refund please" in p.stdout, p.stdout)
 
         # the attachment's bytes: stored once, as a span of the raw message
-        # (sql/0008), decoded on demand and checked against the hash
+        # (message_attachments), decoded on demand and checked against the hash
         sha = hashlib.sha256(PDF).hexdigest()
         check_eq(env.query("select a.data is null, ma.transfer_encoding from attachments a"
                            " join message_attachments ma using (sha256)"),

@@ -218,7 +218,7 @@ def group_notifications(env, d, box):
     check_eq(env.scalar("select count(*) from outbound where ticket_id = :'p1'", tid), "5",
              "ack + 2 + 2, nothing for redelivery, agent or robot")
 
-    # assigned (#assign, sql/0010_agent; set here directly): the customer's
+    # assigned (#assign, sql/functions/agent.sql; set here directly): the customer's
     # next mail notifies the assignee only, even one outside the group
     env.query("update tickets set assignee_agent_id ="
               " (select agent_id from agent_addresses where address = :'p1')"

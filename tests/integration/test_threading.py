@@ -79,8 +79,8 @@ def main():
         check_eq(len(refused), 1, "thread.refused event")
         check_eq(refused[0]["ticket"], t1, "refused ticket")
         check("participant" in refused[0]["why"], "why: %r" % refused[0])
-        # one delivery's events in the order they happened (sql/0013 writes
-        # them in one statement)
+        # one delivery's events in the order they happened (pd_deliver_inbound
+        # writes them in one statement)
         check_eq(env.query("select e.kind from events e join tickets t on t.id = e.ticket_id"
                            " where t.number = :'p1' and e.kind in %s"
                            " order by e.id" % DELIVERY_EVENTS, got),

@@ -76,7 +76,7 @@ test_answer_json(void **state)
 			    "\"template\": \"agent-reply\"}");
 	with_bounce = pd_pipeline_agent_answer(bounces, mail, &d);
 	assert_non_null(strstr(with_bounce, "\"envelope_from\": \"bounces@example.com\""));
-	/* [outbound] relay_attachments_max (sql/0015_relay_attachments.sql) */
+	/* [outbound] relay_attachments_max (sql/functions/agent.sql) */
 	assert_non_null(strstr(with_bounce, "\"attachments_max\": 2097152,"));
 }
 

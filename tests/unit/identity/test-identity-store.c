@@ -229,7 +229,7 @@ test_deliver_records_identity(void **state)
 	/* a reply by an unverified stranger on bill's ticket keeps bill as the
 	 * requester but raises needs_authorization (the stranger takes part,
 	 * e.g. was Cc'd: a non-participant does not thread at all, see
-	 * sql/0006_threading.sql and tests/integration/test_threading.py) */
+	 * sql/functions/thread.sql and tests/integration/test_threading.py) */
 	{
 		g_autofree char *sql = NULL;
 		g_autofree char *first_msgid = NULL;

@@ -491,7 +491,7 @@ assert_attachment_bytes(PdStore *store, const char *content)
 	assert_memory_equal(g_bytes_get_data(got, NULL), content, strlen(content));
 }
 
-/* sql/0008: an attachment that is a span of the raw message is stored as
+/* message_attachments: an attachment that is a span of the raw message is stored as
  * that span (no decoded copy) and read back decoded; content that is not
  * a span keeps its bytes; one catalogue row per content either way. */
 static void
