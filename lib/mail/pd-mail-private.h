@@ -16,6 +16,10 @@
 #define PD_MAIL_MAX_REFERENCES 50
 #define PD_MAIL_MAX_WARNINGS 100
 #define PD_MAIL_MAX_ADDRESSES 200
+/* The header fields of all MIME parts together, in max_headers and in
+ * max_header_bytes (defaults: 10,000 fields, 640 KiB); GMime keeps about
+ * 600 bytes per field and some 30 times a field's size. */
+#define PD_MAIL_PART_HEADERS_FACTOR 10
 
 typedef struct {
 	PdMailLimits limits;
@@ -78,6 +82,15 @@ char *pd_mail_guard_headers(PdMailCtx *ctx, const char *data, gsize size, const 
  * pd_mail_guard_nesting() makes the excess leaf types in buf. */
 gboolean pd_mail_needs_nesting_guard(PdMailCtx *ctx, const char *data, gsize size);
 gboolean pd_mail_guard_nesting(PdMailCtx *ctx, char *buf, gsize size);
+
+/* The part guard: where GMime must stop reading so it builds at most
+ * about max_parts parts, each with at most max_headers header fields of at
+ * most max_header_bytes, and all of them together at most
+ * PD_MAIL_PART_HEADERS_FACTOR times those (size: it may read everything;
+ * *reason_r says why otherwise).  options: GMime's, so boundaries are read
+ * as it will read them. */
+gsize pd_mail_part_cut(PdMailCtx *ctx, GMimeParserOptions *options, const char *data, gsize size,
+		       const char **reason_r);
 
 /* Walks the MIME tree of message (iteratively, within the limits) and fills
  * text_body, html_body and attachments. */

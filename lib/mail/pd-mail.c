@@ -508,7 +508,8 @@ parser_options_new(PdMailCtx *ctx)
 	g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_allow_addresses_without_domain(options, TRUE);
 	g_mime_parser_options_set_fallback_charsets(options, fallback);
-	g_mime_parser_options_set_warning_callback(options, parser_warning, ctx);
+	if (ctx != NULL)
+		g_mime_parser_options_set_warning_callback(options, parser_warning, ctx);
 	return options;
 }
 
@@ -524,7 +525,9 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	GMimeParser *parser;
 	GMimeMessage *message;
 	g_autofree char *guarded = NULL;
-	gsize guarded_len = 0;
+	gsize guarded_len = 0, cut;
+	GMimeParserOptions *quiet;
+	const char *cut_reason;
 	g_autoptr(GArray) spans = NULL;
 
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -556,6 +559,7 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	 * them, owned by nobody (GMimeStreamMem only reads data/len; it never
 	 * writes to a stream we only parse).  Everything kept is copied out
 	 * before the message is released. */
+	ctx.options = parser_options_new(&ctx);
 	view = g_byte_array_new();
 	view->data = (guint8 *)data;
 	view->len = size;
@@ -566,9 +570,20 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 		view->data = (guint8 *)guarded;
 		view->len = guarded_len;
 	}
+	/* GMime builds every part and header before we see one: it reads up
+	 * to where the part guard says and no further.  The raw message is
+	 * stored whole. */
+	quiet = parser_options_new(NULL);	/* what GMime says there, it says again */
+	cut = pd_mail_part_cut(&ctx, quiet, (const char *)view->data, view->len, &cut_reason);
+	g_mime_parser_options_free(quiet);
+	if (cut < view->len) {
+		pd_mail_warn(&ctx, "%s: the message from byte %" G_GSIZE_FORMAT
+			     " on is not parsed (it is kept in the raw message)", cut_reason, cut);
+		view->len = (guint)cut;
+	}
 	if (pd_mail_needs_nesting_guard(&ctx, (const char *)view->data, view->len)) {
 		if (guarded == NULL) {
-			guarded = g_memdup2(data, size);
+			guarded = g_memdup2(data, view->len);
 			view->data = (guint8 *)guarded;
 		}
 		pd_mail_guard_nesting(&ctx, guarded, view->len);
@@ -579,7 +594,6 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 		ctx.raw_view = view;
 	stream = g_mime_stream_mem_new_with_byte_array(view);
 	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
-	ctx.options = parser_options_new(&ctx);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	message = g_mime_parser_construct_message(parser, ctx.options);

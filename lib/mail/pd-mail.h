@@ -16,7 +16,11 @@
  * Limits (NULL or 0 fields: defaults): max_depth 32, max_parts 500,
  * max_headers 1000 (top-level fields kept), max_header_bytes 64 KiB (one
  * field, unfolded).  Past a limit parsing stops descending or skips, with a
- * warning.  Also bounded: References (first + 49 most recent), To/Cc (200
+ * warning.  The part count and the header fields of MIME parts (each part
+ * within max_headers and max_header_bytes, all of them within ten times
+ * that) are enforced before GMime reads the message: GMime never sees what
+ * lies past the part or field that would pass them, and a warning says
+ * from which byte on the message was not parsed.  Also bounded: References (first + 49 most recent), To/Cc (200
  * each), msg-ids (printable ASCII, at most 250 bytes), warnings (100).
  *
  * What becomes what: the first text/plain leaf that is not an attachment is
