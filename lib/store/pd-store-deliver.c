@@ -47,7 +47,7 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
-	const char *refused;
+	const char *refused, *action, *reopen_days;
 
 	g_return_val_if_fail(store != NULL && ticket_number_r != NULL && reason_r != NULL, FALSE);
 
@@ -70,8 +70,22 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 			*reason_r = g_strdup("new ticket");
 		return TRUE;
 	}
+	reopen_days = pd_store_value(result, 0, 5);
+	action = pd_store_value(result, 0, 3);
+	if (g_strcmp0(action, "link") == 0) {
+		/* a new ticket, linked to the old one */
+		*reason_r = g_strdup_printf("new ticket linked to %s (%s; %s more than %s days ago)",
+					    pd_store_value(result, 0, 0),
+					    pd_store_value(result, 0, 1), pd_store_value(result, 0, 4),
+					    reopen_days != NULL ? reopen_days : "14");
+		return TRUE;
+	}
 	*ticket_number_r = pd_store_int(result, 0, 0);
-	*reason_r = g_strdup(pd_store_value(result, 0, 1));
+	if (g_strcmp0(action, "reopen") == 0)
+		*reason_r = g_strdup_printf("%s; reopens it (%s)", pd_store_value(result, 0, 1),
+					    pd_store_value(result, 0, 4));
+	else
+		*reason_r = g_strdup(pd_store_value(result, 0, 1));
 	return TRUE;
 }
 

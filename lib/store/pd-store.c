@@ -54,9 +54,14 @@ static const struct {
 		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },
 	[PD_STMT_THREAD_LOOKUP] = { "pd_thread_lookup",
 		"SELECT ticket_number, matched FROM pd_thread_lookup($1)" },
+	/* the ticket joined, and what joining does to it (pd_thread_reopen):
+	 * the delivery's own two decisions */
 	[PD_STMT_THREAD_DECIDE] = { "pd_thread_decide",
-		"SELECT ticket_number, reason, refused::text"
-		" FROM pd_thread_decide($1, $2, $3, jsonb_object($4::text[]))" },
+		"SELECT d.ticket_number, d.reason, d.refused::text, r.action, r.was,"
+		" jsonb_object($4::text[])->>'reopen_days'"
+		" FROM pd_thread_decide($1, $2, $3, jsonb_object($4::text[])) d"
+		" LEFT JOIN LATERAL pd_thread_reopen(d.ticket_id,"
+		"  (jsonb_object($4::text[])->>'reopen_days')::integer) r ON true" },
 	[PD_STMT_AUTHORIZATION_EXPLAIN] = { "pd_authorization_explain",
 		"SELECT action, detail FROM pd_authorization_explain($1, $2::jsonb,"
 		" jsonb_object($3::text[]), $4, $5)" },

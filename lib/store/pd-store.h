@@ -156,11 +156,13 @@ gboolean pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates,
 				gint64 *ticket_number_r, char **reason_r,
 				GError **error);
 
-/* The same decision as a delivery makes (sql/functions/thread.sql), from
- * the thread step's facts (PdInbound.thread) and the From: a verified
- * token, else a participant's Message-ID or [#N].  ticket_number_r 0 = new
- * ticket; reason_r says why, and what was refused.  Reopening a closed
- * ticket is not part of it. */
+/* The same decisions as a delivery makes (pd_thread_decide and
+ * pd_thread_reopen, sql/functions/thread.sql), from the thread step's facts
+ * (PdInbound.thread) and the From: a verified token, else a participant's
+ * Message-ID or [#N]; a solved/closed ticket joined within reopen_days is
+ * reopened ("...; reopens it (closed)"), later a new ticket is linked to it
+ * (ticket_number_r 0, "new ticket linked to N (...)").  ticket_number_r 0 =
+ * new ticket; reason_r says why, and what was refused. */
 gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
 				const char *in_reply_to, const char *from, GPtrArray *thread,
 				gint64 *ticket_number_r, char **reason_r, GError **error);

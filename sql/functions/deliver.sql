@@ -24,7 +24,8 @@
 -- all mail, new conversations, skips it.  A reply to a solved/closed
 -- ticket reopens it (status open, "ticket.reopened") when it was closed at
 -- most p_thread->>'reopen_days' (default 14) days ago; later it starts a
--- new ticket whose linked_ticket_id names the old one ("ticket.linked").
+-- new ticket whose linked_ticket_id names the old one ("ticket.linked"):
+-- pd_thread_reopen (thread.sql) decides, on the locked ticket.
 -- What was cited but refused gets a "thread.refused" event each, a refused
 -- token a "thread.token" event.
 --
@@ -84,6 +85,7 @@ DECLARE
 	v_linked bigint;
 	v_linked_number bigint;
 	v_reopened boolean := false;
+	v_action text;
 BEGIN
 	new_ticket := false;
 	duplicate := false;
@@ -112,10 +114,10 @@ BEGIN
 		UPDATE tickets t SET updated_at = now()
 		 WHERE t.id = ticket_id AND t.status NOT IN ('solved', 'closed');
 		IF NOT FOUND THEN
-			SELECT t.status, coalesce(t.closed_at, t.updated_at) INTO v_status, v_closed
-			  FROM tickets t WHERE t.id = ticket_id FOR UPDATE;
-			IF v_closed >= now() - make_interval(days =>
-					coalesce((v_thread->>'reopen_days')::integer, 14)) THEN
+			PERFORM 1 FROM tickets t WHERE t.id = ticket_id FOR UPDATE;
+			SELECT r.action, r.was, r.closed_at INTO v_action, v_status, v_closed
+			  FROM pd_thread_reopen(ticket_id, (v_thread->>'reopen_days')::integer) r;
+			IF v_action = 'reopen' THEN
 				UPDATE tickets SET status = 'open', closed_at = NULL, updated_at = now()
 				 WHERE id = ticket_id;
 				v_reopened := true;

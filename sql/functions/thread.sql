@@ -10,8 +10,8 @@
 -- Anything else starts a ticket of its own, with a "thread.refused" event
 -- saying why (pd_deliver_inbound, deliver.sql), so a stranger who cites a
 -- ticket number, a Message-ID or writes to someone else's reply address
--- never joins (nor is relayed to) that ticket.  Reopening or linking a
--- closed ticket is the delivery's business, not this decision's.
+-- never joins (nor is relayed to) that ticket.  What joining does to a
+-- solved/closed ticket (reopen it, or link a new one) is pd_thread_reopen.
 
 -- Threading by Message-ID: the first candidate (in the caller's order of
 -- preference) stored on some message wins; among messages carrying that
@@ -105,4 +105,23 @@ BEGIN
 		END IF;
 	END IF;
 END
+$$;
+
+-- What a mail that joins ticket p_ticket_id does to it (README "Who joins a
+-- ticket"): 'join' a ticket that is not solved/closed; 'reopen' one closed
+-- (or solved: its last update) at most p_reopen_days (NULL: 14) days ago;
+-- 'link' an older one: the mail starts a new ticket whose linked_ticket_id
+-- names it.  was, closed_at: the ticket's status and when it closed, for
+-- the event.  All NULL: no such ticket.  pd_deliver_inbound (on the ticket
+-- it locked) and `postdesk test` (pd_store_thread_decide) share it.
+CREATE OR REPLACE FUNCTION pd_thread_reopen(p_ticket_id bigint, p_reopen_days integer,
+					    OUT action text, OUT was text, OUT closed_at timestamptz)
+LANGUAGE sql STABLE
+AS $$
+	SELECT CASE WHEN t.status NOT IN ('solved', 'closed') THEN 'join'
+		    WHEN coalesce(t.closed_at, t.updated_at) >=
+			 now() - make_interval(days => coalesce(p_reopen_days, 14)) THEN 'reopen'
+		    ELSE 'link' END,
+	       t.status, coalesce(t.closed_at, t.updated_at)
+	  FROM tickets t WHERE t.id = p_ticket_id
 $$;

@@ -13,7 +13,8 @@ tests/unit/token/pd-token-mint under the daemon's [outbound] token_keys:
     and a token under a wrong key thread nothing (event thread.token);
   - a reply to a closed ticket reopens it within reopen_days, and after
     that starts a new ticket linked to the old one;
-  - `postdesk test` reports the same decisions (and why it refused).
+  - `postdesk test` reports the same decisions (why it refused, that it
+    reopens a ticket or starts a linked one).
 """
 import json
 import os
@@ -49,6 +50,15 @@ def events(env, number, kind):
                      " where t.number = :'p1' and e.kind = :'p2' order by e.id",
                      number, kind)
     return [json.loads(r[0]) for r in rows]
+
+
+def explain(env, data):
+    """postdesk test's threading decision for a mail (nothing stored)."""
+    path = os.path.join(env.dir, "explain.eml")
+    with open(path, "wb") as f:
+        f.write(data)
+    return json.loads(env.postdesk("test", "--json", path, check_rc=0).stdout)[
+        "recipients"][0]["thread"]
 
 
 def main():
@@ -150,8 +160,13 @@ def main():
         # closed 3 days ago (reopen_days = 7): the reply reopens it
         env.query("update tickets set status = 'closed', closed_at = now() - interval '3 days'"
                   " where id = :'p1'", t1_id)
-        got = deliver(d, mail(ALICE, "<a7@customer.test>", "Re: Printer on fire",
-                              ["In-Reply-To: <a1@customer.test>"]), ALICE)
+        reply = mail(ALICE, "<a7@customer.test>", "Re: Printer on fire",
+                     ["In-Reply-To: <a1@customer.test>"])
+        thread = explain(env, reply)
+        check_eq((thread["decision"], thread["ticket"]), ("existing", int(t1)),
+                 "postdesk test: the reply reopens %r" % thread)
+        check("reopens it (closed)" in thread["reason"], "reopen explained: %r" % thread)
+        got = deliver(d, reply, ALICE)
         check_eq(got, t1, "reply within reopen_days threads")
         check_eq(env.scalar("select status from tickets where id = :'p1'", t1_id), "open",
                  "reopened")
@@ -160,8 +175,16 @@ def main():
         # closed 30 days ago: a new ticket linked to the old one
         env.query("update tickets set status = 'solved', closed_at = now() - interval '30 days'"
                   " where id = :'p1'", t1_id)
-        got = deliver(d, mail(ALICE, "<a8@customer.test>", "Re: Printer on fire",
-                              ["In-Reply-To: <a1@customer.test>"]), ALICE)
+        reply = mail(ALICE, "<a8@customer.test>", "Re: Printer on fire",
+                     ["In-Reply-To: <a1@customer.test>"])
+        # `postdesk test` names the new linked ticket, as the delivery makes it
+        # (and so asks ack, notify and authorization about a new ticket)
+        thread = explain(env, reply)
+        check_eq((thread["decision"], thread["ticket"]), ("new", None),
+                 "postdesk test: a reply after reopen_days %r" % thread)
+        check("new ticket linked to %s" % t1 in thread["reason"] and
+              "solved more than" in thread["reason"], "link explained: %r" % thread)
+        got = deliver(d, reply, ALICE)
         check(got != t1, "reply after reopen_days starts a new ticket")
         check_eq(env.scalar("select linked_ticket_id from tickets where number = :'p1'", got),
                  t1_id, "linked_ticket_id")
@@ -178,14 +201,11 @@ def main():
                  "event order of a reopened ticket")
         check_eq(env.scalar("select status from tickets where id = :'p1'", t1_id), "solved",
                  "old ticket stays solved")
+        env.query("update tickets set status = 'open', closed_at = NULL where id = :'p1'", t1_id)
 
         # `postdesk test` explains the same decision, nothing stored
         for frm, want in ((BOB, "existing"), (MALLORY, "new")):
-            path = os.path.join(env.dir, "explain.eml")
-            with open(path, "wb") as f:
-                f.write(mail(frm, "<x.%s>" % frm, "Re: [#%d] Printer on fire" % t1))
-            out = json.loads(env.postdesk("test", "--json", path, check_rc=0).stdout)
-            thread = out["recipients"][0]["thread"]
+            thread = explain(env, mail(frm, "<x.%s>" % frm, "Re: [#%d] Printer on fire" % t1))
             check_eq(thread["decision"], want, "postdesk test for %s: %r" % (frm, thread))
             check(want == "existing" or "not a participant" in thread["reason"],
                   "refusal explained: %r" % thread)

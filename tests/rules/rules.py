@@ -289,7 +289,8 @@ def run_table(env, table):
             print("  FAIL %s" % c.name)
         elif not matches(got, dict(table.always, **c.expect)):
             want = dict(table.always, **c.expect)
-            wrong = {k: got.get(k, "(missing)") for k in want if got.get(k) != want[k]}
+            wrong = {k: got.get(k, "(missing)") for k in want
+                     if got.get(k, "(missing)") != want[k]}
             failures.append("%s: %s:\n    want %s\n    got  %s" %
                             (table.rule, c.name, json.dumps(
                                 {k: want[k] for k in wrong}, sort_keys=True),
