@@ -21,9 +21,10 @@ CREATE TABLE schema_version (
 
 -- The functions of sql/functions/ last applied (one row): sha256 is the
 -- digest of their text as postdesk carries it, catalog_sha256 the digest
--- of what the catalog held right after (pg_get_functiondef of every pd_%
--- function), so a build with other functions, and a function changed by
--- hand, both read as "functions out of date" (lib/store/pd-store-migrate.c).
+-- of what the catalog held right after (pg_get_functiondef of every
+-- function the files define), so a build with other functions, and a
+-- function changed or dropped by hand, both read as "functions out of
+-- date" (lib/store/pd-store-migrate.c).
 CREATE TABLE schema_functions (
 	one		boolean PRIMARY KEY DEFAULT true CHECK (one),
 	sha256		text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),

@@ -8,7 +8,9 @@
  * schema_version; the functions are current code, applied by every
  * migrate after the pending migrations, in the same transaction, and
  * recorded in schema_functions with two digests: of their text, and of the
- * catalog's pd_ functions right after (so one changed by hand shows).
+ * catalog's definitions of the functions they name right after (so one
+ * changed or dropped by hand shows; a function of another name, a test's
+ * trigger or an operator's own, does not count).
  *
  * The whole run holds a session-level advisory lock, taken BEFORE the
  * version is read, so two `postdesk db migrate` racing each other apply
@@ -26,14 +28,16 @@
 /* pg_advisory_lock key: "pdmigrat" in ASCII. */
 #define MIGRATE_LOCK "7021609234095305076"
 
-/* The hex SHA-256 of every pd_ function's definition in the schema
- * functions are created in, in a stable order. */
+/* The hex SHA-256 of the definitions of every function named in $1 (the
+ * names the function files define) in the schema functions are created
+ * in, in a stable order.  A function of another name (a test's trigger, an
+ * operator's own) changes nothing. */
 #define CATALOG_DIGEST \
 	"(SELECT encode(sha256(convert_to(coalesce(string_agg(" \
 	"pg_get_functiondef(p.oid), E'\\n' ORDER BY p.proname," \
 	" pg_get_function_identity_arguments(p.oid)), ''), 'UTF8')), 'hex')" \
 	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace" \
-	" WHERE n.nspname = current_schema() AND p.proname LIKE 'pd\\_%'" \
+	" WHERE n.nspname = current_schema() AND p.proname = ANY ($1::text[])" \
 	" AND p.prokind IN ('f', 'p'))"
 
 int
@@ -148,6 +152,29 @@ functions_digest(const PdFunctionFile *const *files, guint n)
 	return g_strdup(g_checksum_get_string(sum));
 }
 
+/* The names of the functions files define (CREATE OR REPLACE FUNCTION
+ * name), lower case. */
+static GPtrArray *
+function_names(const PdFunctionFile *const *files, guint n)
+{
+	g_autoptr(GRegex) definition = g_regex_new(
+		"\\bCREATE\\s+OR\\s+REPLACE\\s+FUNCTION\\s+(\\w+)",
+		G_REGEX_CASELESS, 0, NULL);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GMatchInfo) match = NULL;
+
+		g_regex_match(definition, files[i]->sql, 0, &match);
+		for (; g_match_info_matches(match); g_match_info_next(match, NULL)) {
+			g_autofree char *name = g_match_info_fetch(match, 1);
+
+			g_ptr_array_add(names, g_ascii_strdown(name, -1));
+		}
+	}
+	return names;
+}
+
 /* The compiled-in function files, as pointers. */
 static const PdFunctionFile *const *
 builtin_functions(void)
@@ -163,6 +190,18 @@ builtin_functions(void)
 		g_once_init_leave(&files, list);
 	}
 	return files;
+}
+
+/* The names the compiled-in files define. */
+static GPtrArray *
+builtin_function_names(void)
+{
+	static GPtrArray *names;
+
+	if (g_once_init_enter(&names))
+		g_once_init_leave(&names, function_names(builtin_functions(),
+							 pd_store_n_function_files));
+	return names;
 }
 
 const char *
@@ -188,21 +227,24 @@ gboolean
 pd_store_functions_status(PdStore *store, PdFunctionsStatus *status_r, GError **error)
 {
 	g_autoptr(PGresult) result = NULL;
+	PdStoreParams params;
 	gint64 exists;
 
 	memset(status_r, 0, sizeof(*status_r));
 	if (!query_int(store, "SELECT (to_regclass('schema_functions') IS NOT NULL)::int",
 		       &exists, error))
 		return FALSE;
-	result = PQexec(store->conn,
-			exists ? "SELECT (SELECT sha256 FROM schema_functions),"
-				 " (SELECT catalog_sha256 FROM schema_functions), " CATALOG_DIGEST
-			       : "SELECT NULL, NULL, " CATALOG_DIGEST);
-	if (result == NULL || PQresultStatus(result) != PGRES_TUPLES_OK ||
-	    PQntuples(result) != 1) {
-		pd_store_set_error(store, result, "schema functions", error);
+	pd_store_params_init(&params);
+	pd_store_param_text_array(&params, builtin_function_names());
+	result = pd_store_exec_sql(store,
+				   exists ? "SELECT (SELECT sha256 FROM schema_functions),"
+					    " (SELECT catalog_sha256 FROM schema_functions), "
+					    CATALOG_DIGEST
+					  : "SELECT NULL, NULL, " CATALOG_DIGEST,
+				   &params, "schema functions", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
 		return FALSE;
-	}
 	status_r->digest = pd_store_dup(result, 0, 0);
 	status_r->catalog = pd_store_dup(result, 0, 1);
 	status_r->catalog_now = pd_store_dup(result, 0, 2);
@@ -223,7 +265,7 @@ pd_store_functions_problem(const PdFunctionsStatus *status)
 				       " this postdesk carries %s: run `postdesk db migrate`",
 				       status->digest, carried);
 	if (g_strcmp0(status->catalog, status->catalog_now) != 0)
-		return g_strdup_printf("functions out of date: a pd_ function was changed"
+		return g_strdup_printf("functions out of date: a function of sql/functions was changed"
 				       " since `postdesk db migrate` (catalog %s, recorded %s):"
 				       " run `postdesk db migrate`",
 				       status->catalog_now, status->catalog);
@@ -446,6 +488,7 @@ static gboolean
 apply_functions(PdStore *store, const PdFunctionFile *const *files, guint n, GError **error)
 {
 	g_autofree char *digest = functions_digest(files, n);
+	g_autoptr(GPtrArray) names = function_names(files, n);
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
 
@@ -458,9 +501,10 @@ apply_functions(PdStore *store, const PdFunctionFile *const *files, guint n, GEr
 			return FALSE;
 		}
 	pd_store_params_init(&params);
+	pd_store_param_text_array(&params, names);
 	pd_store_param_text(&params, digest);
 	result = pd_store_exec_sql(store, "INSERT INTO schema_functions (sha256, catalog_sha256)"
-				   " VALUES ($1, " CATALOG_DIGEST ")"
+				   " VALUES ($2, " CATALOG_DIGEST ")"
 				   " ON CONFLICT (one) DO UPDATE SET sha256 = excluded.sha256,"
 				   " catalog_sha256 = excluded.catalog_sha256, applied_at = now()",
 				   &params, "schema_functions", error);

@@ -77,8 +77,8 @@ const char *pd_store_functions_digest(void);
 
 typedef struct {
 	char *digest;		/* of the functions last applied; NULL: never */
-	char *catalog;		/* of the catalog's pd_ functions right after */
-	char *catalog_now;	/* of the catalog's pd_ functions now */
+	char *catalog;		/* of the catalog's definitions of them then */
+	char *catalog_now;	/* of the catalog's definitions of them now */
 } PdFunctionsStatus;
 
 void pd_functions_status_clear(PdFunctionsStatus *status);
