@@ -50,7 +50,8 @@ void pd_auth_dkim_check(PdAuthCheck *check, const char *message, gsize message_l
 void pd_auth_dmarc_check(PdAuthCheck *check);
 void pd_auth_align(PdAuth *auth, PdAuthResult *result, gboolean evaluate_dmarc);
 
-/* pd-authres.c: calls func on every header field named name (its value with
+/* pd-authres.c: calls func on every header field named name, the header
+ * block split as GMime splits it (core/pd-header.h) (its value with
  * folding kept, without the name and colon), in order, up to the body. */
 void pd_auth_foreach_header(const char *message, gsize len, const char *name,
 			    void (*func)(const char *value, gsize value_len, gpointer data),

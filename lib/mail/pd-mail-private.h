@@ -8,6 +8,7 @@
 #define PD_MAIL_PRIVATE_H
 
 #include <gmime/gmime.h>
+#include "core/pd-header.h"
 #include "mail/pd-mail.h"
 
 /* Bounds that are not configurable: ids longer than any real MUA writes,
@@ -20,6 +21,11 @@
  * max_header_bytes (defaults: 10,000 fields, 640 KiB); GMime keeps about
  * 600 bytes per field and some 30 times a field's size. */
 #define PD_MAIL_PART_HEADERS_FACTOR 10
+
+/* The address fields whose reading decides who sent a mail: From, Sender,
+ * Reply-To (pd-mail-author.c). */
+#define PD_MAIL_AUTHOR_FIELDS 3
+extern const char *const pd_mail_author_fields[PD_MAIL_AUTHOR_FIELDS];
 
 typedef struct {
 	PdMailLimits limits;
@@ -34,6 +40,10 @@ typedef struct {
 	 * they are (NULL when a guard rewrote them): parts read from it can be
 	 * referenced by offset (PdMailAttachment.raw_offset) */
 	const GByteArray *raw_view;
+	/* fields of the raw header block that look like each author field
+	 * (pd_header_field_looks_like), whatever GMime makes of them */
+	guint raw_author_fields[PD_MAIL_AUTHOR_FIELDS];
+	PdHeaderField raw_from;	/* the first valid From field (start NULL: none) */
 } PdMailCtx;
 
 /* Adds a warning (deduplicated, bounded in count). */
@@ -95,6 +105,10 @@ gsize pd_mail_part_cut(PdMailCtx *ctx, GMimeParserOptions *options, const char *
 /* Walks the MIME tree of message (iteratively, within the limits) and fills
  * text_body, html_body and attachments. */
 void pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message);
+
+/* Sets mail->author_doubt (pd-mail-author.c) once GMime has parsed the
+ * message (NULL: it found none). */
+void pd_mail_check_author(PdMailCtx *ctx, GMimeMessage *message);
 
 /* Sets mail->class from the top-level headers and the MIME structure. */
 void pd_mail_classify(PdMailCtx *ctx, GMimeMessage *message);

@@ -22,26 +22,6 @@ pd_mail_line_end(const char *p, const char *end)
 	return nl != NULL ? nl + 1 : end;
 }
 
-static gboolean
-is_blank_line(const char *p, const char *next)
-{
-	gsize n = next - p;
-
-	return n == 0 || (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
-}
-
-static gboolean
-is_field_line(const char *p, const char *next)
-{
-	const char *q;
-
-	for (q = p; q < next && *q != ':'; q++) {
-		if ((guchar)*q <= ' ' && *q != ' ' && *q != '\t')
-			return FALSE;
-	}
-	return q < next && q > p;
-}
-
 /* Adds one unfolded field (raw bytes) to the header list. */
 static void
 add_header_field(PdMailCtx *ctx, const char *start, const char *end)
@@ -75,43 +55,40 @@ add_span(PdMailCtx *ctx, GArray *spans, const char *start, const char *end)
 }
 
 /* Reads the top-level header block into mail->headers and spans (the
- * fields kept); returns where the body starts. */
+ * fields kept), split as GMime splits it (core/pd-header.h); counts the
+ * fields that look like From, Sender or Reply-To under any spelling;
+ * returns where the body starts. */
 const char *
 pd_mail_scan_headers(PdMailCtx *ctx, const char *p, const char *end, GArray *spans)
 {
-	const char *field = NULL, *next;
+	PdHeaderScan scan;
+	PdHeaderField field;
 	gboolean cut = FALSE;
 
-	/* an mbox "From " line before the headers is not a header */
-	if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
-		p = pd_mail_line_end(p, end);
-	for (; p < end; p = next) {
-		next = pd_mail_line_end(p, end);
-		if (is_blank_line(p, next)) {
-			if (field != NULL && !cut)
-				add_span(ctx, spans, field, p);
-			return next;
+	pd_header_scan_init(&scan, p, end - p);
+	while (pd_header_scan_next(&scan, &field)) {
+		for (guint i = 0; i < PD_MAIL_AUTHOR_FIELDS; i++) {
+			if (pd_header_field_looks_like(&field, pd_mail_author_fields[i]))
+				ctx->raw_author_fields[i]++;
 		}
-		if ((*p == ' ' || *p == '\t') && field != NULL)
-			continue;	/* folded continuation */
-		if (field != NULL && !cut)
-			add_span(ctx, spans, field, p);
-		field = NULL;
-		if (!is_field_line(p, next)) {
-			pd_mail_warn(ctx, "header block ends without an empty line");
-			return p;
+		if (pd_header_field_is(&field, "From") && ctx->raw_from.start == NULL)
+			ctx->raw_from = field;
+		if (!field.valid) {
+			pd_mail_warn(ctx, "invalid header field ignored");
+			continue;
 		}
 		if (ctx->mail->headers->len >= ctx->limits.max_headers) {
 			if (!cut)
 				pd_mail_warn(ctx, "more than %u header fields, the rest ignored",
 					     ctx->limits.max_headers);
 			cut = TRUE;
+			continue;
 		}
-		field = p;
+		add_span(ctx, spans, field.start, field.end);
 	}
-	if (field != NULL && !cut)
-		add_span(ctx, spans, field, end);
-	return end;
+	if (scan.unterminated)
+		pd_mail_warn(ctx, "header block ends without an empty line");
+	return scan.body;
 }
 
 /* What GMime gets when the header block is hostile (NUL bytes, fields

@@ -480,6 +480,7 @@ pd_mail_free(PdMail *mail)
 		return;
 	g_free(mail->from.address);
 	g_free(mail->from.name);
+	g_free(mail->author_doubt);
 	g_free(mail->sender);
 	g_ptr_array_unref(mail->to);
 	g_ptr_array_unref(mail->cc);
@@ -599,11 +600,13 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	message = g_mime_parser_construct_message(parser, ctx.options);
 	if (message != NULL) {
 		fill_fields(&ctx, message);
+		pd_mail_check_author(&ctx, message);
 		pd_mail_walk_body(&ctx, message);
 		pd_mail_classify(&ctx, message);
 		g_object_unref(message);
 	} else {
 		pd_mail_warn(&ctx, "GMime found no message");
+		pd_mail_check_author(&ctx, NULL);
 		ctx.mail->subject = g_strdup("");
 		ctx.mail->text_body = pd_mail_to_utf8(&ctx, "body", NULL, body, data + size - body);
 	}

@@ -76,6 +76,12 @@ typedef struct {
 
 typedef struct {
 	PdMailAddress from;		/* first From mailbox */
+	/* NULL when the author is read one way: one From field (under any
+	 * spelling, in the raw bytes and in GMime's parse) holding one
+	 * mailbox with a domain, at most one Sender and one Reply-To field,
+	 * read alike.  Otherwise why not; such a mail is never authenticated
+	 * (pd-mail-author.c has the rule). */
+	char *author_doubt;
 	char *sender;			/* Sender: address, NULL if none */
 	GPtrArray *to;			/* PdMailAddress * */
 	GPtrArray *cc;			/* PdMailAddress * */

@@ -668,7 +668,7 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	mail = pd_mail_parse(raw, &config->mail_limits, error);
 	if (mail == NULL)
 		return NULL;
-	pd_pipeline_authenticate(auth, envelope, raw, &auth_outcome);
+	pd_pipeline_authenticate(auth, envelope, raw, mail, &auth_outcome);
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
 	for (guint i = 0; i < envelope->recipients->len; i++)
 		g_ptr_array_add(names, g_strdup(envelope->recipients->pdata[i]));

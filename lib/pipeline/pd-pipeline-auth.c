@@ -14,13 +14,20 @@
  *     -a/-h); when there are none, the topmost Received header written by a
  *     configured trusted relay ([auth] trusted_relays) gives them;
  *   - Authentication-Results headers in the mail are never read in verify
- *     mode, and only the trusted authserv-ids count in trust-ar mode.
+ *     mode, and only the trusted authserv-ids count in trust-ar mode;
+ *   - the From domain is the domain of the identity's own address (GMime's
+ *     first From mailbox), and a mail whose author is not read one way
+ *     (PdMail.author_doubt: several From fields under any spelling, a From
+ *     the raw scan and GMime read differently, none, several mailboxes) is
+ *     never authenticated: the note and the parse warning say why;
+ *   - every raw header read here splits the header block as GMime does
+ *     (core/pd-header.h).
  */
 #include "pd-pipeline-auth.h"
+#include "core/pd-header.h"
 #include "core/pd-json.h"
 
 #include <arpa/inet.h>
-#include <gmime/gmime.h>
 #include <string.h>
 
 struct _PdPipelineAuth {
@@ -81,73 +88,36 @@ pd_pipeline_auth_mode(const PdPipelineAuth *pa)
 /* --- header scanning ------------------------------------------------------ */
 
 /* The unfolded values of the header fields named name, top to bottom, of
- * the raw header block (bounded: at most 100); each fold is one space. */
+ * the raw header block as GMime splits it (bounded: at most 100); each
+ * fold is one space. */
 static GPtrArray *
 header_values(const char *raw, gsize len, const char *name)
 {
 	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
-	gsize name_len = strlen(name);
-	GString *current = NULL;
-	gsize pos = 0;
+	PdHeaderScan scan;
+	PdHeaderField field;
 
-	while (pos < len && values->len < 100) {
-		const char *line = raw + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		gsize line_len = nl != NULL ? (gsize)(nl - line) : len - pos;
-
-		pos += line_len + (nl != NULL ? 1 : 0);
-		if (line_len > 0 && line[line_len - 1] == '\r')
-			line_len--;
-		if (line_len == 0)
-			break;	/* end of the header */
-		if (line[0] == ' ' || line[0] == '\t') {
-			/* folding white space becomes one space, so " by " is
-			 * found where Postfix writes "\r\n\tby" */
-			while (line_len > 0 && (line[0] == ' ' || line[0] == '\t')) {
-				line++;
-				line_len--;
-			}
-			if (current != NULL) {
-				g_string_append_c(current, ' ');
-				g_string_append_len(current, line, (gssize)line_len);
-			}
-			continue;
-		}
-		if (current != NULL)
-			g_ptr_array_add(values, g_string_free(g_steal_pointer(&current), FALSE));
-		if (line_len > name_len && line[name_len] == ':' &&
-		    g_ascii_strncasecmp(line, name, name_len) == 0)
-			current = g_string_new_len(line + name_len + 1,
-						   (gssize)(line_len - name_len - 1));
+	pd_header_scan_init(&scan, raw, len);
+	while (values->len < 100 && pd_header_scan_next(&scan, &field)) {
+		if (pd_header_field_is(&field, name))
+			g_ptr_array_add(values, pd_header_field_unfold(&field));
 	}
-	if (current != NULL)
-		g_ptr_array_add(values, g_string_free(current, FALSE));
 	return values;
 }
 
-/* The From domain for DMARC: only when the From header holds exactly one
- * mailbox (RFC 7489 6.6.1); NULL otherwise. */
+/* The From domain for DMARC: the domain of the very mailbox the identity
+ * is (GMime's first From mailbox), and only when the author is read one
+ * way (mail->author_doubt, which also requires exactly one mailbox: RFC
+ * 7489 6.6.1); NULL otherwise. */
 static char *
-from_domain(const char *raw, gsize len)
+from_domain(const PdMail *mail)
 {
-	g_autoptr(GPtrArray) froms = header_values(raw, len, "From");
-	InternetAddressList *list;
-	char *domain = NULL;
+	const char *at;
 
-	if (froms->len != 1)
+	if (mail == NULL || mail->author_doubt != NULL || mail->from.address == NULL)
 		return NULL;
-	list = internet_address_list_parse(NULL, froms->pdata[0]);
-	if (list != NULL && internet_address_list_length(list) == 1) {
-		InternetAddress *ia = internet_address_list_get_address(list, 0);
-		const char *addr = INTERNET_ADDRESS_IS_MAILBOX(ia)
-			? internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)) : NULL;
-		const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
-
-		if (at != NULL && at[1] != '\0')
-			domain = g_ascii_strdown(at + 1, -1);
-	}
-	g_clear_object(&list);
-	return domain;
+	at = strrchr(mail->from.address, '@');
+	return at != NULL && at[1] != '\0' ? g_ascii_strdown(at + 1, -1) : NULL;
 }
 
 /* The word after keyword (" by ", "from ") in a Received value. */
@@ -333,7 +303,7 @@ outcome_json(const PdPipelineAuth *pa, const PdPipelineAuthOutcome *o)
 
 void
 pd_pipeline_authenticate(PdPipelineAuth *pa, const PdEnvelope *envelope, GBytes *raw,
-			 PdPipelineAuthOutcome *outcome_r)
+			 const PdMail *mail, PdPipelineAuthOutcome *outcome_r)
 {
 	gsize len = 0;
 	const char *data = g_bytes_get_data(raw, &len);
@@ -350,12 +320,17 @@ pd_pipeline_authenticate(PdPipelineAuth *pa, const PdEnvelope *envelope, GBytes 
 		outcome_r->client_source = "received";
 	}
 	if (pa != NULL && pa->auth != NULL) {
-		g_autofree char *domain = from_domain(data, len);
+		g_autofree char *domain = from_domain(mail);
 		PdEnvelope check = *envelope;
 
 		check.client_address = outcome_r->client_address;
 		check.client_helo = outcome_r->client_helo;
 		outcome_r->result = pd_auth_check(pa->auth, &check, data, len, domain);
+		if (mail == NULL || mail->author_doubt != NULL) {
+			outcome_r->result->from_authenticated = FALSE;
+			pd_auth_result_add_note(outcome_r->result, "author: %s: not authenticated",
+						mail != NULL ? mail->author_doubt : "no parsed message");
+		}
 		/* temporary: cannot verify now, so not verified */
 		outcome_r->from_authenticated = outcome_r->result->from_authenticated &&
 						!outcome_r->result->temporary;

@@ -7,6 +7,7 @@
 #include "auth/pd-auth.h"
 #include "core/pd-config.h"
 #include "core/pd-envelope.h"
+#include "mail/pd-mail.h"
 
 typedef struct _PdPipelineAuth PdPipelineAuth;
 
@@ -29,9 +30,11 @@ typedef struct {
 	const char *client_source;	/* "envelope", "received" (trusted relay), "none" */
 } PdPipelineAuthOutcome;
 
-/* One check for one message (pa NULL: off).  Never fails. */
+/* One check for one message (pa NULL: off): raw as received, mail its
+ * parse (the From domain is mail->from's, NULL or an author_doubt: never
+ * authenticated).  Never fails. */
 void pd_pipeline_authenticate(PdPipelineAuth *pa, const PdEnvelope *envelope, GBytes *raw,
-			      PdPipelineAuthOutcome *outcome_r);
+			      const PdMail *mail, PdPipelineAuthOutcome *outcome_r);
 void pd_pipeline_auth_outcome_clear(PdPipelineAuthOutcome *outcome);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PdPipelineAuthOutcome, pd_pipeline_auth_outcome_clear)
 /* "spf=pass dkim=none dmarc=pass: From domain authenticated" */

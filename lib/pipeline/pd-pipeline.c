@@ -381,12 +381,18 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 	}
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
 	/* once per message, in the session's thread (blocking DNS is fine) */
-	pd_pipeline_authenticate(auth, envelope, raw, &auth_outcome);
+	pd_pipeline_authenticate(auth, envelope, raw, mail, &auth_outcome);
 	if (auth_outcome.result != NULL) {
 		g_autofree char *summary = pd_pipeline_auth_summary(&auth_outcome);
 		g_autofree char *msgid = pipeline_log_text(mail->message_id);
 
 		pd_log_info("<%s>: auth: %s", *msgid != '\0' ? msgid : "no-message-id", summary);
+	}
+	if (mail->author_doubt != NULL) {
+		g_autofree char *msgid = pipeline_log_text(mail->message_id);
+
+		pd_log_warning("<%s>: author not read one way: %s; not authenticated",
+			       *msgid != '\0' ? msgid : "no-message-id", mail->author_doubt);
 	}
 	for (guint i = 0; i < envelope->recipients->len; i++)
 		pipeline_deliver_one(pipeline, config, envelope, raw, mail, candidates,
