@@ -3,10 +3,12 @@
  * The parser reads peer input: bounded (64 results, 32 properties each,
  * comment nesting 16), never reads past len, and rejects rather than
  * guesses.  Mode trust-ar takes only headers whose authserv-id is
- * configured; every other one is ignored and noted.  RFC 8601 section 5
- * makes the MTA remove forged headers carrying its own authserv-id; when
- * several trusted headers report one method, the worst SPF and DMARC
- * result wins, so a forged "pass" beside a real "fail" never authenticates.
+ * configured, and of those only the topmost one for each id: a hop adds
+ * its header above the ones the mail came with, so a lower header with
+ * the same id is a forgery the MTA should have removed (RFC 8601 section
+ * 5 makes that the MTA's job; the README says so) and is ignored and
+ * noted, whatever it claims.  Within the headers counted, when several
+ * results report one method the worst SPF and DMARC result wins.
  */
 #include "pd-auth-private.h"
 
@@ -341,6 +343,7 @@ typedef struct {
 	PdAuthResult *result;
 	gboolean seen_spf, seen_dmarc;
 	guint trusted;
+	GPtrArray *ids;		/* char *: the trusted authserv-ids already counted */
 } ArWalk;
 
 static void
@@ -361,6 +364,15 @@ ar_header(const char *value, gsize len, gpointer data)
 					ar->authserv_id);
 		return;
 	}
+	for (guint i = 0; i < walk->ids->len; i++) {
+		if (strcmp(walk->ids->pdata[i], ar->authserv_id) == 0) {
+			pd_auth_result_add_note(walk->result,
+						"ignored a lower Authentication-Results from %s: "
+						"only the topmost one counts", ar->authserv_id);
+			return;
+		}
+	}
+	g_ptr_array_add(walk->ids, g_strdup(ar->authserv_id));
 	walk->trusted++;
 	for (guint i = 0; i < ar->results->len; i++)
 		take_result(walk->result, g_ptr_array_index(ar->results, i), &walk->seen_spf,
@@ -372,13 +384,15 @@ pd_auth_from_headers(PdAuth *auth, const char *message, gsize message_len,
 		     const char *from_domain)
 {
 	PdAuthResult *result = pd_auth_result_new(PD_AUTH_SOURCE_TRUSTED_AR);
-	ArWalk walk = { .auth = auth, .result = result };
+	ArWalk walk = { .auth = auth, .result = result,
+			.ids = g_ptr_array_new_with_free_func(g_free) };
 
 	result->from_domain = pd_auth_domain_canonical(from_domain);
 	result->org_domain = pd_auth_org_domain(auth, result->from_domain);
 	if (message != NULL)
 		pd_auth_foreach_header(message, message_len, "Authentication-Results", ar_header,
 				       &walk);
+	g_ptr_array_unref(walk.ids);
 	if (walk.trusted == 0)
 		pd_auth_result_add_note(result, "no Authentication-Results from a trusted "
 					"authserv-id");

@@ -85,6 +85,23 @@ pd_pipeline_auth_mode(const PdPipelineAuth *pa)
 	return pa != NULL ? pa->config->mode : PD_AUTH_MODE_OFF;
 }
 
+char *
+pd_pipeline_auth_advice(const PdPipelineAuth *pa)
+{
+	g_autoptr(GString) ids = NULL;
+
+	if (pd_pipeline_auth_mode(pa) != PD_AUTH_MODE_TRUST_AR)
+		return NULL;
+	ids = g_string_new(pa->config->authserv_id);
+	for (guint i = 0; i < pa->config->trusted_authserv_ids->len; i++)
+		g_string_append_printf(ids, ", %s",
+				       (const char *)pa->config->trusted_authserv_ids->pdata[i]);
+	return g_strdup_printf("[auth] mode = trust-ar: the MTA must remove the "
+			       "Authentication-Results headers that incoming mail carries with "
+			       "authserv-id %s (RFC 8601 section 5); postdesk counts only the "
+			       "topmost such header of each id", ids->str);
+}
+
 /* --- header scanning ------------------------------------------------------ */
 
 /* The unfolded values of the header fields named name, top to bottom, of

@@ -19,6 +19,9 @@ PdPipelineAuth *pd_pipeline_auth_ref(PdPipelineAuth *pa);
 void pd_pipeline_auth_unref(PdPipelineAuth *pa);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdPipelineAuth, pd_pipeline_auth_unref)
 PdAuthMode pd_pipeline_auth_mode(const PdPipelineAuth *pa);
+/* What the operator must make sure of for the mode to be safe (trust-ar:
+ * the MTA removes foreign Authentication-Results), or NULL. */
+char *pd_pipeline_auth_advice(const PdPipelineAuth *pa);
 
 typedef struct {
 	PdAuthResult *result;		/* NULL: mode off */

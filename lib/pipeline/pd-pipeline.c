@@ -48,6 +48,12 @@ pipeline_auth_build(const PdConfig *config)
 		pd_log_error("[auth]: %s; sender authentication is off", error->message);
 	else if (pd_pipeline_auth_mode(auth) == PD_AUTH_MODE_OFF)
 		pd_log_debug("[auth] mode is off: no sender is authenticated or privileged");
+	else {
+		g_autofree char *advice = pd_pipeline_auth_advice(auth);
+
+		if (advice != NULL)
+			pd_log_info("%s", advice);
+	}
 	return auth;
 }
 

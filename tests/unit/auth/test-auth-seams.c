@@ -345,21 +345,49 @@ test_trust_ar(void **state)
 	static const char only_untrusted[] =
 		"Authentication-Results: evil.example; dkim=pass header.d=victim.example\r\n"
 		"From: someone@victim.example\r\n\r\nbody\r\n";
-	static const char forged_beside_real[] =
-		"Authentication-Results: mx.desk.example; spf=pass smtp.mailfrom=victim.example;"
-		" dmarc=pass header.from=victim.example\r\n"
+	/* the MTA's real header on top, forged ones with its id below: only
+	 * the topmost one per authserv-id counts (issue 8, item 6) */
+	static const char forged_below_real[] =
 		"Authentication-Results: mx.desk.example; spf=fail smtp.mailfrom=victim.example;"
 		" dmarc=fail header.from=victim.example\r\n"
+		"Authentication-Results: mx.desk.example; spf=pass smtp.mailfrom=victim.example;"
+		" dmarc=pass header.from=victim.example\r\n"
+		"From: someone@victim.example\r\n\r\nbody\r\n";
+	static const char forged_dkim_below_real[] =
+		"Authentication-Results: mx.desk.example; dkim=none; spf=none"
+		" smtp.mailfrom=victim.example\r\n"
+		"Subject: hi\r\n"
+		"Authentication-Results: mx.desk.example; dkim=pass header.d=victim.example\r\n"
+		"Authentication-Results: mx.desk.example; dmarc=pass header.from=victim.example\r\n"
+		"From: someone@victim.example\r\n\r\nbody\r\n";
+	/* two trusted hops (authserv-ids): the topmost of each counts */
+	static const char two_ids[] =
+		"Authentication-Results: mx.desk.example; spf=fail smtp.mailfrom=victim.example\r\n"
+		"Authentication-Results: relay.desk.example; dkim=pass header.d=victim.example\r\n"
+		"Authentication-Results: relay.desk.example; dkim=fail header.d=other.example\r\n"
 		"From: someone@victim.example\r\n\r\nbody\r\n";
 	static const char other_from[] =
 		"Authentication-Results: mx.desk.example; dmarc=pass header.from=attacker.example\r\n"
 		"From: someone@victim.example\r\n\r\nbody\r\n";
 	g_autoptr(PdAuthResult) a = check(auth, NULL, NULL, "", trusted_pass, "victim.example");
 	g_autoptr(PdAuthResult) b = check(auth, NULL, NULL, "", only_untrusted, "victim.example");
-	g_autoptr(PdAuthResult) c = check(auth, NULL, NULL, "", forged_beside_real,
+	g_autoptr(PdAuthResult) c = check(auth, NULL, NULL, "", forged_below_real,
 					  "victim.example");
+	g_autoptr(PdAuthResult) e = check(auth, NULL, NULL, "", forged_dkim_below_real,
+					  "victim.example");
+	g_autoptr(PdAuthConfig) two_config = pd_auth_config_new();
+	g_autoptr(PdAuth) two_auth = NULL;
+	g_autoptr(PdAuthResult) f = NULL;
+	gboolean noted_lower = FALSE;
 	g_autoptr(PdAuthResult) d = check(auth, NULL, NULL, "", other_from, "victim.example");
 	gboolean noted_untrusted = FALSE, noted_malformed = FALSE;
+
+	two_config->mode = PD_AUTH_MODE_TRUST_AR;
+	g_free(two_config->authserv_id);
+	two_config->authserv_id = g_strdup("mx.desk.example");
+	g_ptr_array_add(two_config->trusted_authserv_ids, g_strdup("relay.desk.example"));
+	two_auth = pd_auth_new(two_config, zone, NULL);
+	f = check(two_auth, NULL, NULL, "", two_ids, "victim.example");
 
 	assert_int_equal(a->source, PD_AUTH_SOURCE_TRUSTED_AR);
 	assert_int_equal(a->spf, PD_AUTH_FAIL);		/* the untrusted pass is ignored */
@@ -380,6 +408,17 @@ test_trust_ar(void **state)
 	assert_int_equal(c->dmarc, PD_AUTH_FAIL);
 	assert_false(c->from_authenticated);
 	assert_false(d->from_authenticated);
+	assert_int_equal(e->dkim->len, 1);
+	assert_int_equal(((PdDkimSignature *) g_ptr_array_index(e->dkim, 0))->status,
+			 PD_AUTH_NONE);
+	assert_int_equal(e->dmarc, PD_AUTH_NONE);
+	assert_false(e->from_authenticated);
+	for (guint i = 0; i < e->notes->len; i++)
+		noted_lower |= strstr(g_ptr_array_index(e->notes, i),
+				      "only the topmost one counts") != NULL;
+	assert_true(noted_lower);
+	assert_int_equal(f->dkim->len, 1);
+	assert_true(f->from_authenticated);		/* relay's aligned DKIM pass */
 }
 
 static void
