@@ -312,6 +312,28 @@ is_delimiter_line(GPtrArray *delimiters, const char *p, const char *next)
 	return FALSE;
 }
 
+static gboolean
+is_blank_line(const char *p, const char *next)
+{
+	gsize n = next - p;
+
+	return n == 0 || (n == 1 && p[0] == '\n') || (n == 2 && p[0] == '\r' && p[1] == '\n');
+}
+
+/* A line that may start a part's header field (the top-level block is
+ * split by core/pd-header). */
+static gboolean
+is_field_line(const char *p, const char *next)
+{
+	const char *q;
+
+	for (q = p; q < next && *q != ':'; q++) {
+		if ((guchar)*q <= ' ' && *q != ' ' && *q != '\t')
+			return FALSE;
+	}
+	return q < next && q > p;
+}
+
 /* Where the scan of part header blocks stands. */
 typedef struct {
 	gboolean in_headers;	/* reading a header block */
