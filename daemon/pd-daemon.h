@@ -32,8 +32,8 @@ typedef struct {
 	PdDaemon *daemon;
 	guint id;
 	int fd;
-	char *peer;		/* "127.0.0.1", "unix" */
-	gboolean xforward_allowed;
+	char *peer;		/* "127.0.0.1", "unix:uid=108" */
+	gboolean xforward_allowed;	/* and the Received fallback (pd-envelope.h) */
 	gboolean is_tcp;	/* not a unix socket: TCP_QUICKACK applies */
 	PdConfig *config;	/* the configuration when the session started */
 	GThread *thread;
@@ -89,8 +89,10 @@ gboolean pd_listeners_open(PdDaemon *daemon, GError **error);
 void pd_listeners_close(PdDaemon *daemon);
 
 /* pd-session.c: start a session thread for an accepted connection (fd is
- * taken); the thread reports back to the main loop when it ends. */
-void pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix);
+ * taken); the thread reports back to the main loop when it ends.
+ * xforward_allowed: the listener trusts this client (pd-listener.c). */
+void pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix,
+		      gboolean xforward_allowed);
 /* Main thread: join and free a session whose thread has ended. */
 void pd_session_reap(PdSession *session);
 

@@ -1,11 +1,14 @@
 /* pd-listener: the LMTP listening sockets and the accept path.
  *
  * Opens every [lmtp] listen entry (TCP over IPv4/IPv6, unix sockets with
- * socket_mode), accepts in the main loop and hands each connection to a
- * session thread, or answers 421 when max_sessions are busy.  Owns the
- * listening sockets; never reads mail.
+ * socket_mode and socket_group), accepts in the main loop and hands each
+ * connection to a session thread, or answers 421 when max_sessions are
+ * busy.  Decides whether the client may XFORWARD: a TCP client by its
+ * address (xforward_hosts), a unix-socket client by the uid and gid the
+ * kernel gives for it (SO_PEERCRED: xforward_users, xforward_groups).
+ * Owns the listening sockets; never reads mail.
  */
-#define _GNU_SOURCE	/* accept4 */
+#define _GNU_SOURCE	/* accept4, struct ucred */
 #include "pd-daemon.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
@@ -61,6 +64,22 @@ listener_peer_ip(int fd)
 	return g_strdup(host);
 }
 
+/* "unix:uid=N" and whether that peer may XFORWARD. */
+static char *
+listener_peer_unix(int fd, const PdConfig *config, gboolean *trusted_r)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	*trusted_r = FALSE;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		pd_log_warning("SO_PEERCRED: %s", g_strerror(errno));
+		return g_strdup("unix");
+	}
+	*trusted_r = pd_listen_xforward_peer_allowed(config, cred.uid, cred.gid);
+	return g_strdup_printf("unix:uid=%u", (guint)cred.uid);
+}
+
 static gboolean
 listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 {
@@ -69,6 +88,7 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 	g_autoptr(PdConfig) config = NULL;
 	g_autofree char *peer = NULL;
 	gboolean is_unix = listener->address.kind == PD_LISTEN_UNIX;
+	gboolean trusted;
 	int client;
 
 	client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
@@ -78,18 +98,23 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 			pd_log_warning("accept on %s: %s", listener->name, g_strerror(errno));
 		return G_SOURCE_CONTINUE;
 	}
-	peer = is_unix ? g_strdup("unix") : listener_peer_ip(client);
 	if (g_atomic_int_get(&daemon->shutting_down)) {
 		listener_refuse(client, "421 4.3.2 Service shutting down\r\n");
 		return G_SOURCE_CONTINUE;
 	}
 	config = pd_daemon_config(daemon);
+	if (is_unix) {
+		peer = listener_peer_unix(client, config, &trusted);
+	} else {
+		peer = listener_peer_ip(client);
+		trusted = pd_listen_xforward_allowed(config, peer);
+	}
 	if ((guint)g_atomic_int_get(&daemon->open_sessions) >= config->max_sessions) {
 		pd_log_warning("too many sessions (%u): refused %s", config->max_sessions, peer);
 		listener_refuse(client, "421 4.3.2 Too many sessions\r\n");
 		return G_SOURCE_CONTINUE;
 	}
-	pd_session_start(daemon, client, peer, is_unix);
+	pd_session_start(daemon, client, peer, is_unix, trusted);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -160,7 +185,7 @@ listener_open_tcp(PdDaemon *daemon, const PdListenAddress *address, const char *
 
 static gboolean
 listener_open_unix(PdDaemon *daemon, const PdListenAddress *address, const char *name,
-		   guint mode, GError **error)
+		   guint mode, gid_t group, GError **error)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -189,7 +214,9 @@ listener_open_unix(PdDaemon *daemon, const PdListenAddress *address, const char 
 		unlink(address->path);
 	}
 	fd = listener_socket(AF_UNIX);
+	/* chown and chmod before listen(): nobody connects in between. */
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    (group != (gid_t)-1 && chown(address->path, (uid_t)-1, group) != 0) ||
 	    chmod(address->path, mode) != 0 || listen(fd, 128) != 0) {
 		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "listen %s: %s", name,
 			    g_strerror(errno));
@@ -206,9 +233,11 @@ pd_listeners_open(PdDaemon *daemon, GError **error)
 {
 	g_autoptr(PdConfig) config = pd_daemon_config(daemon);
 	guint mode;
+	gid_t group;
 
 	daemon->listeners = g_ptr_array_new_with_free_func(listener_free);
-	if (!pd_listen_socket_mode(config, &mode, error))
+	if (!pd_listen_socket_mode(config, &mode, error) ||
+	    !pd_listen_socket_group(config, &group, error))
 		return FALSE;
 	for (guint i = 0; i < config->lmtp_listen->len; i++) {
 		const char *name = config->lmtp_listen->pdata[i];
@@ -218,7 +247,7 @@ pd_listeners_open(PdDaemon *daemon, GError **error)
 		if (!pd_listen_parse(name, &address, error))
 			return FALSE;
 		if (address.kind == PD_LISTEN_UNIX)
-			ok = listener_open_unix(daemon, &address, name, mode, error);
+			ok = listener_open_unix(daemon, &address, name, mode, group, error);
 		else
 			ok = listener_open_tcp(daemon, &address, name, error);
 		pd_listen_address_clear(&address);

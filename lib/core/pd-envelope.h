@@ -17,6 +17,11 @@ typedef struct {
 	char *protocol;		/* XFORWARD PROTO (SMTP/ESMTP), NULL if unknown */
 	char *lhlo_name;	/* LMTP LHLO argument (the MTA itself) */
 	char *source;		/* "lmtp", "pipe", "imap", "test" */
+	/* The ingest path vouches for the client: an LMTP client the operator
+	 * trusts for XFORWARD, the pipe and the CLI (their caller can read the
+	 * configuration).  When FALSE, no Received header is believed to name
+	 * the SMTP client either: anyone can write one (issue 8). */
+	gboolean client_trusted;
 	gint64 size_hint;	/* MAIL SIZE=, -1 if not given */
 	gboolean body_8bit;	/* MAIL BODY=8BITMIME */
 } PdEnvelope;

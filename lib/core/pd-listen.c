@@ -3,7 +3,10 @@
 #include "pd-error.h"
 
 #include <gio/gio.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 static gboolean
 listen_port_valid(const char *port)
@@ -89,8 +92,96 @@ pd_listen_socket_mode(const PdConfig *config, guint *mode_r, GError **error)
 			    "[lmtp] socket_mode: \"%s\" is not an octal mode such as 0660", text);
 		return FALSE;
 	}
+	if (mode & 0002) {
+		/* Connecting to a unix socket needs write permission on it. */
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[lmtp] socket_mode: %s lets every local user connect; use 0660 "
+			    "and socket_group (or the daemon's group) for the MTA", text);
+		return FALSE;
+	}
 	*mode_r = mode;
 	return TRUE;
+}
+
+/* A decimal id, or the id of a user (is_user) or group name; FALSE if
+ * there is no such name. */
+static gboolean
+listen_id(const char *text, gboolean is_user, guint *id_r)
+{
+	char buf[4096];
+	char *end;
+	guint64 id = g_ascii_strtoull(text, &end, 10);
+
+	if (*text != '\0' && *end == '\0' && id < G_MAXUINT) {
+		*id_r = (guint)id;
+		return TRUE;
+	}
+	if (is_user) {
+		struct passwd pw, *found = NULL;
+
+		if (getpwnam_r(text, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+			return FALSE;
+		*id_r = found->pw_uid;
+	} else {
+		struct group gr, *found = NULL;
+
+		if (getgrnam_r(text, &gr, buf, sizeof(buf), &found) != 0 || found == NULL)
+			return FALSE;
+		*id_r = found->gr_gid;
+	}
+	return TRUE;
+}
+
+gboolean
+pd_listen_socket_group(const PdConfig *config, gid_t *gid_r, GError **error)
+{
+	guint gid;
+
+	*gid_r = (gid_t)-1;
+	if (config->socket_group == NULL || *config->socket_group == '\0')
+		return TRUE;
+	if (!listen_id(config->socket_group, FALSE, &gid)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[lmtp] socket_group: no group \"%s\"", config->socket_group);
+		return FALSE;
+	}
+	*gid_r = gid;
+	return TRUE;
+}
+
+static gboolean
+listen_check_ids(const GPtrArray *names, gboolean is_user, GError **error)
+{
+	for (guint i = 0; i < names->len; i++) {
+		guint id;
+
+		if (!listen_id(names->pdata[i], is_user, &id)) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[lmtp] %s: no %s \"%s\"",
+				    is_user ? "xforward_users" : "xforward_groups",
+				    is_user ? "user" : "group", (char *)names->pdata[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+listen_ids_contain(const GPtrArray *names, gboolean is_user, guint id)
+{
+	for (guint i = 0; i < names->len; i++) {
+		guint named;
+
+		if (listen_id(names->pdata[i], is_user, &named) && named == id)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+pd_listen_xforward_peer_allowed(const PdConfig *config, uid_t uid, gid_t gid)
+{
+	return listen_ids_contain(config->xforward_users, TRUE, uid) ||
+	       listen_ids_contain(config->xforward_groups, FALSE, gid);
 }
 
 static GInetAddressMask *
@@ -112,6 +203,7 @@ gboolean
 pd_listen_check_config(const PdConfig *config, GError **error)
 {
 	guint mode;
+	gid_t group;
 
 	if (config->lmtp_listen->len == 0) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
@@ -125,7 +217,10 @@ pd_listen_check_config(const PdConfig *config, GError **error)
 			return FALSE;
 		pd_listen_address_clear(&address);
 	}
-	if (!pd_listen_socket_mode(config, &mode, error))
+	if (!pd_listen_socket_mode(config, &mode, error) ||
+	    !pd_listen_socket_group(config, &group, error) ||
+	    !listen_check_ids(config->xforward_users, TRUE, error) ||
+	    !listen_check_ids(config->xforward_groups, FALSE, error))
 		return FALSE;
 	for (guint i = 0; i < config->xforward_hosts->len; i++) {
 		g_autoptr(GInetAddressMask) mask = listen_mask_new(config->xforward_hosts->pdata[i]);

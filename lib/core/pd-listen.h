@@ -1,14 +1,20 @@
 /* pd-listen: the [lmtp] listener settings, parsed and checked.
  *
  * "host:port", "[v6]:port", "*:port" and "unix:/path" entries of listen,
- * the octal socket_mode and the xforward_hosts addresses or networks.  Pure
- * parsing: no socket is opened here, so `postdesk check-config` and the
- * daemon's start and SIGHUP reload judge a configuration the same way.
+ * the octal socket_mode and socket_group, and who is trusted to send
+ * XFORWARD (and so to name the SMTP client that sender authentication
+ * checks): TCP clients by address (xforward_hosts), unix-socket clients by
+ * their kernel credentials (xforward_users, xforward_groups).  Nobody is
+ * trusted unless named: every local user can reach loopback.  A socket_mode
+ * that lets every local user connect (o+w) is refused.  Pure parsing: no
+ * socket is opened here, so `postdesk check-config` and the daemon's start
+ * and SIGHUP reload judge a configuration the same way.
  */
 #ifndef PD_LISTEN_H
 #define PD_LISTEN_H
 
 #include <glib.h>
+#include <sys/types.h>
 #include "pd-config.h"
 
 typedef enum {
@@ -26,15 +32,23 @@ typedef struct {
 gboolean pd_listen_parse(const char *spec, PdListenAddress *address_r, GError **error);
 void pd_listen_address_clear(PdListenAddress *address);
 
-/* socket_mode: octal, at most 0777. */
+/* socket_mode: octal, at most 0777, not writable by others. */
 gboolean pd_listen_socket_mode(const PdConfig *config, guint *mode_r, GError **error);
 
-/* Every listen entry, socket_mode and xforward_hosts (addresses or CIDR
- * networks); PD_ERROR_USAGE naming the bad value. */
+/* socket_group as a gid (a group name or a number); *gid_r = -1 when unset. */
+gboolean pd_listen_socket_group(const PdConfig *config, gid_t *gid_r, GError **error);
+
+/* Every listen entry, socket_mode, socket_group, xforward_hosts (addresses
+ * or CIDR networks), xforward_users and xforward_groups (names that exist,
+ * or numbers); PD_ERROR_USAGE naming the bad value. */
 gboolean pd_listen_check_config(const PdConfig *config, GError **error);
 
 /* TRUE if client_ip (numeric, IPv4-mapped IPv6 accepted) is one of the
  * config's xforward_hosts. */
 gboolean pd_listen_xforward_allowed(const PdConfig *config, const char *client_ip);
+
+/* TRUE if a unix-socket peer whose kernel credentials (SO_PEERCRED) are uid
+ * and gid is one of xforward_users or its gid one of xforward_groups. */
+gboolean pd_listen_xforward_peer_allowed(const PdConfig *config, uid_t uid, gid_t gid);
 
 #endif

@@ -131,6 +131,7 @@ pd_lmtp_session_new(const PdLmtpSettings *settings, const PdLmtpCallbacks *callb
 	session->user_data = user_data;
 	session->state = PD_LMTP_STATE_CONNECTED;
 	session->envelope = pd_envelope_new("lmtp");
+	session->envelope->client_trusted = session->xforward_allowed;
 	session->line = g_string_sized_new(MIN(session->max_line_length, 512));
 	return session;
 }

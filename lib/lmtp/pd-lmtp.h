@@ -86,7 +86,8 @@ typedef struct {
 	gsize max_line_length;		/* bytes incl. CRLF; longer: 500 5.5.2 */
 	gsize max_message_size;		/* bytes after dot-unstuffing; advertised as SIZE */
 	guint max_recipients;		/* more: 452 4.5.3 */
-	gboolean xforward_allowed;	/* client may use XFORWARD */
+	gboolean xforward_allowed;	/* client may use XFORWARD; also sets the
+					 * envelope's client_trusted */
 } PdLmtpSettings;
 
 typedef enum {

@@ -12,7 +12,9 @@
  *     the MTA's queue) and the result says "temporary";
  *   - the client address and HELO are the envelope's (XFORWARD, deliver
  *     -a/-h); when there are none, the topmost Received header written by a
- *     configured trusted relay ([auth] trusted_relays) gives them;
+ *     configured trusted relay ([auth] trusted_relays) gives them, unless
+ *     the client that handed the mail over is not trusted (an LMTP client
+ *     the operator did not name: envelope->client_trusted);
  *   - Authentication-Results headers in the mail are never read in verify
  *     mode, and only the trusted authserv-ids count in trust-ar mode;
  *   - the From domain is the domain of the identity's own address (GMime's
@@ -331,9 +333,9 @@ pd_pipeline_authenticate(PdPipelineAuth *pa, const PdEnvelope *envelope, GBytes 
 		outcome_r->client_address = g_strdup(envelope->client_address);
 		outcome_r->client_helo = g_strdup(envelope->client_helo);
 		outcome_r->client_source = "envelope";
-	} else if (pa != NULL && client_from_received(pa->config, data, len,
-						       &outcome_r->client_address,
-						       &outcome_r->client_helo)) {
+	} else if (pa != NULL && envelope->client_trusted &&
+		   client_from_received(pa->config, data, len, &outcome_r->client_address,
+					&outcome_r->client_helo)) {
 		outcome_r->client_source = "received";
 	}
 	if (pa != NULL && pa->auth != NULL) {

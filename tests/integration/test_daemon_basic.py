@@ -167,10 +167,11 @@ def main():
         check_eq(d.stop(), 0, "exit status after SIGTERM")
         check("stopped" in d.log_text(), "logs stopped")
 
-        # A unix socket with socket_mode, alongside TCP; XFORWARD allowed there.
+        # A unix socket with socket_mode, alongside TCP; XFORWARD allowed
+        # there for the peer uid named in xforward_users (ours, root).
         sock_path = os.path.join(env.dir, "lmtp.sock")
         port = pdtest.free_port()
-        d2 = env.daemon(port=port, lmtp_extra="socket_mode = 0620").config_path
+        d2 = env.daemon(port=port, lmtp_extra="socket_mode = 0620\nxforward_users = %d" % os.geteuid()).config_path
         # (replace the listen line: both TCP and the unix socket)
         for dd in env.daemons:
             if dd.config_path == d2:
@@ -191,7 +192,7 @@ def main():
         w.expect("220 ")
         w.send("LHLO mx.test\r\n")
         lhlo = w.expect("250 ")
-        check(any("XFORWARD" in l for l in lhlo), "XFORWARD offered on unix: %r" % lhlo)
+        check(any("XFORWARD" in l for l in lhlo), "XFORWARD offered to our uid: %r" % lhlo)
         w.send("XFORWARD ADDR=192.0.2.7 NAME=client.example HELO=client.example\r\n")
         w.expect("250 ")
         w.send("MAIL FROM:<dave@customer.test>\r\nRCPT TO:<support@example.com>\r\nDATA\r\n")

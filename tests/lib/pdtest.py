@@ -244,11 +244,17 @@ class Env:
     def conninfo(self):
         return self.cluster.conninfo(self.dbname)
 
-    def config_text(self, port=None, extra=""):
+    # The tests' LMTP clients stand for Postfix: they are trusted with
+    # XFORWARD as the operator would configure it for Postfix on loopback
+    # (postdeskd itself trusts nobody by default).
+    XFORWARD_HOSTS = "xforward_hosts = 127.0.0.1 ::1"
+
+    def config_text(self, port=None, extra="", xforward=XFORWARD_HOSTS):
         return ("[postdesk]\nconfig_version = 1\nhostname = postdesk.test\n\n"
                 "[database]\nconninfo = %s\n\n"
                 "[lmtp]\nlisten = 127.0.0.1:%d\n%s\n%s\n%s\n" %
-                (self.conninfo, port or 0, "", self.queues, self.extra_config + extra))
+                (self.conninfo, port or 0, xforward or "", self.queues,
+                 self.extra_config + extra))
 
     def write_config(self, port=None, extra="", name="postdesk.conf"):
         path = os.path.join(self.dir, name)
@@ -259,7 +265,9 @@ class Env:
     def daemon(self, extra="", lmtp_extra="", wrapper=(), port=None):
         """Start postdeskd; lmtp_extra adds keys to [lmtp], extra adds sections."""
         port = port or free_port()
-        text = self.config_text(port, extra)
+        own_xforward = "xforward_hosts" in lmtp_extra
+        text = self.config_text(port, extra, xforward=None if own_xforward else
+                                self.XFORWARD_HOSTS)
         if lmtp_extra:
             text = text.replace("[lmtp]\n", "[lmtp]\n" + lmtp_extra.strip() + "\n", 1)
         path = os.path.join(self.dir, "postdeskd-%d.conf" % port)

@@ -92,15 +92,20 @@ def ensure_user(name=PIPE_USER):
 CONTRIB = os.path.join(pdtest.SOURCE_DIR, "contrib", "postfix")
 
 
-def contrib_main_cf(name="main.cf.lmtp", lmtp_port=2424):
+DOC_SOCKET = "/run/postdesk/lmtp"	# the socket path of the README and contrib/
+
+
+def contrib_main_cf(name="main.cf.lmtp", lmtp_port=2424, lmtp_socket=DOC_SOCKET):
     """The active parameters of a shipped main.cf snippet, as a dict, with
-    postdeskd's documented port 2424 replaced: tests run what the README shows."""
+    postdeskd's documented port 2424 and socket path replaced: tests run
+    what the README shows."""
     params = {}
     with open(os.path.join(CONTRIB, name)) as f:
         for line in f:
             if line.strip() and not line.startswith(("#", " ", "\t")):
                 key, value = (x.strip() for x in line.split("=", 1))
-                params[key] = value.replace("]:2424", "]:%d" % lmtp_port)
+                params[key] = value.replace("]:2424", "]:%d" % lmtp_port).replace(
+                    DOC_SOCKET, lmtp_socket)
     return params
 
 
@@ -129,7 +134,9 @@ class Postfix:
     """One private Postfix instance.
 
     lmtp_port: postdeskd's port; mail for `domains` goes to
-      lmtp:inet:[127.0.0.1]:lmtp_port with lmtp_send_xforward_command=yes.
+      lmtp:inet:[127.0.0.1]:lmtp_port with lmtp_send_xforward_command=yes
+      (postdeskd trusts it with XFORWARD only with xforward_hosts =
+      127.0.0.1, which pdtest's configurations set).
     transport: instead, any transport(5) nexthop for `domains`
       (e.g. "postdesk:" for a pipe service added through extra_master).
     main: extra main.cf parameters (dict), applied last.

@@ -99,6 +99,63 @@ test_listen_config(void **state)
 	assert_non_null(strstr(error->message, "unix:x"));
 }
 
+/* Who gets XFORWARD trust (issue 8): nobody unless named; unix-socket
+ * peers by uid or gid; a socket every local user may connect to is refused. */
+static void
+test_listen_xforward_trust(void **state)
+{
+	static const struct {
+		const char *lmtp;
+		const char *error;	/* NULL: valid */
+	} checks[] = {
+		{ "", NULL },
+		{ "socket_mode = 0660\nsocket_group = 0", NULL },
+		{ "socket_mode = 0666", "lets every local user connect" },
+		{ "socket_mode = 0602", "lets every local user connect" },
+		{ "socket_mode = 0777", "lets every local user connect" },
+		{ "socket_group = no-such-group-pd", "socket_group: no group" },
+		{ "xforward_users = root, 4242", NULL },
+		{ "xforward_users = no-such-user-pd", "xforward_users: no user" },
+		{ "xforward_groups = root 4243", NULL },
+		{ "xforward_groups = no-such-group-pd", "xforward_groups: no group" },
+	};
+	static const struct {
+		const char *lmtp;
+		guint uid, gid;
+		gboolean trusted;
+	} peers[] = {
+		{ "", 0, 0, FALSE },			/* not even root by default */
+		{ "xforward_users = root", 0, 4243, TRUE },
+		{ "xforward_users = root", 4242, 0, FALSE },
+		{ "xforward_users = 4242", 4242, 1, TRUE },
+		{ "xforward_groups = 4243", 4242, 4243, TRUE },
+		{ "xforward_groups = root", 4242, 4243, FALSE },
+		{ "xforward_users = 4242\nxforward_groups = 4243", 1, 4243, TRUE },
+		{ "xforward_users = 4242\nxforward_groups = 4243", 1, 1, FALSE },
+	};
+	g_autoptr(PdConfig) none = config_with("");
+
+	/* Loopback is no credential: any local user reaches it. */
+	assert_false(pd_listen_xforward_allowed(none, "127.0.0.1"));
+	assert_false(pd_listen_xforward_allowed(none, "::1"));
+	for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
+		g_autoptr(PdConfig) config = config_with(checks[i].lmtp);
+		g_autoptr(GError) error = NULL;
+		gboolean ok = pd_listen_check_config(config, &error);
+
+		if (ok != (checks[i].error == NULL) ||
+		    (!ok && strstr(error->message, checks[i].error) == NULL))
+			fail_msg("%s: %s", checks[i].lmtp, ok ? "accepted" : error->message);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(peers); i++) {
+		g_autoptr(PdConfig) config = config_with(peers[i].lmtp);
+
+		if (pd_listen_xforward_peer_allowed(config, peers[i].uid, peers[i].gid) !=
+		    peers[i].trusted)
+			fail_msg("%s: uid %u gid %u", peers[i].lmtp, peers[i].uid, peers[i].gid);
+	}
+}
+
 static void
 test_outcome_reply(void **state)
 {
@@ -184,6 +241,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_listen_config),
+		cmocka_unit_test(test_listen_xforward_trust),
 		cmocka_unit_test(test_outcome_reply),
 		cmocka_unit_test(test_explain_no_database),
 	};
