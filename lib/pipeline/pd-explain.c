@@ -31,9 +31,7 @@ typedef struct {
 	char *identity_text;
 	char *agent_json;	/* pd_pipeline_agent_explain(), NULL: not an agent */
 	char *agent_text;
-	gboolean ack_send;	/* pd_pipeline_autoreply_explain() */
-	char *ack_reason;
-	char *ack_to;
+	PdAutoreplyExplain ack;	/* pd_pipeline_autoreply_explain() */
 	GPtrArray *notify;	/* PdNotifyTarget *: pd_store_notify_plan() */
 	char *notify_error;	/* why notify is NULL */
 	char *approval_action;	/* pd_store_authorization_explain(), NULL: nothing */
@@ -54,8 +52,7 @@ explain_recipient_free(gpointer data)
 	g_free(r->identity_text);
 	g_free(r->agent_json);
 	g_free(r->agent_text);
-	g_free(r->ack_reason);
-	g_free(r->ack_to);
+	pd_autoreply_explain_clear(&r->ack);
 	g_clear_pointer(&r->notify, g_ptr_array_unref);
 	g_free(r->notify_error);
 	g_free(r->approval_action);
@@ -245,9 +242,9 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		g_string_append(out, r->agent_json != NULL ? r->agent_json : "null");
 		json_key(out, "acknowledge");
 		g_string_append_c(out, '{');
-		json_member_bool(out, "send", r->ack_send);
-		json_member_string(out, "reason", r->ack_reason);
-		json_member_string(out, "to", r->ack_to);
+		json_member_bool(out, "send", r->ack.send);
+		json_member_string(out, "reason", r->ack.reason);
+		json_member_string(out, "to", r->ack.to);
 		g_string_append_c(out, '}');
 		json_key(out, "notify");
 		if (r->notify == NULL)
@@ -469,7 +466,7 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		text_field(out, "  Requester:", r->identity_text);
 		if (r->agent_text != NULL)
 			text_field(out, "  Agent:", r->agent_text);
-		ack = g_strdup_printf("%s (%s)", r->ack_send ? "yes" : "no", r->ack_reason);
+		ack = g_strdup_printf("%s (%s)", r->ack.send ? "yes" : "no", r->ack.reason);
 		text_field(out, "  Acknowledge:", ack);
 		explain_text_notify(out, r);
 		if (r->approval_action != NULL) {
@@ -594,9 +591,11 @@ explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		r->notify_error = g_strdup_printf("unknown (database error: %s)", error->message);
 }
 
-/* The holder's approval (sql/functions/authorization.sql): asked for a new ticket, or this mail
- * is the holder's answer on an existing one.  Needs the acknowledge
- * decision (a mail that gets no automatic reply asks nobody). */
+/* The holder's approval (pd_authorization_explain,
+ * sql/functions/authorization.sql): asked for a new ticket, or this mail is
+ * the holder's answer on an existing one.  Needs the acknowledgement's
+ * request: the delivery asks by it (a mail that gets no automatic reply
+ * asks nobody, nor one past the holder's cap). */
 static void
 explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		      const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates)
@@ -609,7 +608,7 @@ explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		return;
 	thread = pd_pipeline_thread_facts(config, r->recipient, envelope, mail, candidates);
 	if (!pd_store_authorization_explain(store, r->ticket, r->identity_json, thread, answer,
-					    r->ack_send ? NULL : r->ack_reason,
+					    r->ack.request,
 					    &r->approval_action, &r->approval_detail, &error)) {
 		r->approval_action = g_strdup("unknown");
 		r->approval_detail = g_strdup_printf("database error: %s", error->message);
@@ -684,9 +683,10 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 							      auth_outcome.from_authenticated,
 							      names->pdata[i]));
 		r = recipients->pdata[recipients->len - 1];
-		pd_pipeline_autoreply_explain(config, r->recipient, envelope, mail,
-					      auth_outcome.result, r->ticket > 0, &r->ack_send, &r->ack_reason,
-					      &r->ack_to);
+		pd_pipeline_autoreply_explain(config, strcmp(r->decision, "unknown") != 0 ? store
+					      : NULL, r->recipient, envelope, mail,
+					      auth_outcome.result, r->ticket == 0, r->identity_json,
+					      &r->ack);
 		explain_authorization(r, config, store, envelope, mail, candidates);
 	}
 	if (as_json)

@@ -15,6 +15,7 @@
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
+#include "store/pd-store-outbound.h"
 #include "ticket/pd-autoreply.h"
 
 #include <string.h>
@@ -126,20 +127,20 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 }
 
 void
-pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
+pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const char *recipient,
 			      const PdEnvelope *envelope, const PdMail *mail,
-			      const PdAuthResult *auth, gboolean existing,
-			      gboolean *send_r, char **reason_r, char **to_r)
+			      const PdAuthResult *auth, gboolean new_ticket,
+			      const char *identity_json, PdAutoreplyExplain *explain_r)
 {
 	const PdQueueConfig *queue = pd_config_queue_for(config, recipient, NULL);
-	g_autoptr(GPtrArray) pairs = NULL;
 	const char *suppress = NULL, *to = NULL, *limit = NULL, *window = NULL;
+	g_autoptr(GError) error = NULL;
+	PdAckDecision d = { 0 };
 	PdEnvelope assumed;
 
-	*send_r = FALSE;
-	*to_r = NULL;
+	memset(explain_r, 0, sizeof(*explain_r));
 	if (queue == NULL) {
-		*reason_r = g_strdup("no queue");
+		explain_r->reason = g_strdup("no queue");
 		return;
 	}
 	/* `postdesk test FILE` without --from: take the From as the envelope
@@ -150,13 +151,14 @@ pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
 		assumed.mail_from = mail->from.address;
 		envelope = &assumed;
 	}
-	pairs = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth);
-	if (pairs == NULL) {
-		*reason_r = g_strdup("not configured ([outbound] missing or acknowledge = no)");
+	explain_r->request = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth);
+	if (explain_r->request == NULL) {
+		explain_r->reason = g_strdup("not configured ([outbound] missing or acknowledge = no)");
 		return;
 	}
-	for (guint i = 0; i + 1 < pairs->len; i += 2) {
-		const char *key = pairs->pdata[i], *value = pairs->pdata[i + 1];
+	for (guint i = 0; i + 1 < explain_r->request->len; i += 2) {
+		const char *key = explain_r->request->pdata[i];
+		const char *value = explain_r->request->pdata[i + 1];
 
 		if (strcmp(key, "suppress") == 0)
 			suppress = value;
@@ -167,14 +169,34 @@ pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
 		else if (strcmp(key, "window") == 0)
 			window = value;
 	}
-	*to_r = g_strdup(to);
-	if (suppress != NULL) {
-		*reason_r = g_strdup(suppress);
-	} else if (existing) {
-		*reason_r = g_strdup("a reply on an existing ticket");
+	explain_r->to = g_strdup(to);
+	/* the delivery's own decision (the hold, the holder, the caps) */
+	if (store != NULL &&
+	    pd_store_ack_decide(store, new_ticket, explain_r->request, identity_json, &d, &error)) {
+		explain_r->send = d.template != NULL;
+		if (d.template != NULL)
+			explain_r->reason = g_strdup_printf(
+				"new ticket, template %s; at most %s per %s s to one address",
+				d.template, limit, window);
+		else
+			explain_r->reason = g_strdup(d.reason);
+		pd_ack_decision_clear(&d);
+	} else if (suppress != NULL) {
+		explain_r->reason = g_strdup(suppress);
+	} else if (!new_ticket) {
+		explain_r->reason = g_strdup("a reply on an existing ticket");
 	} else {
-		*send_r = TRUE;
-		*reason_r = g_strdup_printf("new ticket; at most %s per %s s to one address",
-					    limit, window);
+		explain_r->send = TRUE;
+		explain_r->reason = g_strdup_printf(
+			"new ticket; at most %s per %s s to one address (%s)", limit, window,
+			error != NULL ? error->message : "the caps and holds need the database");
 	}
+}
+
+void
+pd_autoreply_explain_clear(PdAutoreplyExplain *explain)
+{
+	g_clear_pointer(&explain->reason, g_free);
+	g_clear_pointer(&explain->to, g_free);
+	g_clear_pointer(&explain->request, g_ptr_array_unref);
 }

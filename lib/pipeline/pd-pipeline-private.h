@@ -28,12 +28,24 @@ gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
 GPtrArray *pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
 					 const PdEnvelope *envelope, const PdMail *mail,
 					 const PdAuthResult *auth);
-/* The same decision for `postdesk test`: would recipient's copy be
- * acknowledged (existing: it threads into a ticket), why, and to whom. */
-void pd_pipeline_autoreply_explain(const PdConfig *config, const char *recipient,
+/* The same decision for `postdesk test`: the acknowledgement recipient's
+ * copy would get and why, to whom, and the request it is decided on (for
+ * pd_store_authorization_explain).  With a store, by the delivery's own
+ * function (pd_store_ack_decide: holds, the holder's approval, the caps);
+ * without one, by the request alone.  new_ticket: it makes a new ticket;
+ * identity_json: the identity decision, may be NULL. */
+typedef struct {
+	gboolean send;
+	char *reason;
+	char *to;
+	GPtrArray *request;	/* pd_pipeline_autoreply_request(), NULL: not configured */
+} PdAutoreplyExplain;
+
+void pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const char *recipient,
 				   const PdEnvelope *envelope, const PdMail *mail,
-				   const PdAuthResult *auth, gboolean existing, gboolean *send_r, char **reason_r,
-				   char **to_r);
+				   const PdAuthResult *auth, gboolean new_ticket,
+				   const char *identity_json, PdAutoreplyExplain *explain_r);
+void pd_autoreply_explain_clear(PdAutoreplyExplain *explain);
 
 /* Every address that is ours, canonical, NULL-terminated: the queues'
  * and [outbound] from, reply_address and bounce_address. */

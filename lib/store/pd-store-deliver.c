@@ -91,7 +91,7 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 
 gboolean
 pd_store_authorization_explain(PdStore *store, gint64 ticket_number, const char *identity_json,
-			       GPtrArray *thread, const char *answer, const char *suppressed,
+			       GPtrArray *thread, const char *answer, GPtrArray *ack_request,
 			       char **action_r, char **detail_r, GError **error)
 {
 	PdStoreParams params;
@@ -108,7 +108,7 @@ pd_store_authorization_explain(PdStore *store, gint64 ticket_number, const char 
 	pd_store_param_text(&params, identity_json);
 	pd_store_param_text_array(&params, thread);
 	pd_store_param_text(&params, answer);
-	pd_store_param_text(&params, suppressed);
+	pd_store_param_text_array(&params, ack_request);
 	result = pd_store_exec(store, PD_STMT_AUTHORIZATION_EXPLAIN, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)

@@ -496,6 +496,45 @@ pd_notify_target_free(PdNotifyTarget *target)
 	g_free(target);
 }
 
+void
+pd_ack_decision_clear(PdAckDecision *decision)
+{
+	g_clear_pointer(&decision->template, g_free);
+	g_clear_pointer(&decision->reason, g_free);
+	g_clear_pointer(&decision->holder, g_free);
+	g_clear_pointer(&decision->holder_why, g_free);
+}
+
+gboolean
+pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
+		    const char *identity, PdAckDecision *decision_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	g_return_val_if_fail(store != NULL && decision_r != NULL, FALSE);
+
+	memset(decision_r, 0, sizeof(*decision_r));
+	pd_store_params_init(&params);
+	pd_store_param_bool(&params, new_ticket);
+	pd_store_param_text_array(&params, request);
+	pd_store_param_text(&params, identity);
+	result = pd_store_exec_sql(store,
+		"SELECT d.template, d.reason, d.holder, d.holder_why FROM pd_ack_decide("
+		" $1::boolean, jsonb_object($2::text[]), $3::jsonb) d",
+		&params, "acknowledgement decision", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) == 1) {
+		decision_r->template = pd_store_dup(result, 0, 0);
+		decision_r->reason = pd_store_dup(result, 0, 1);
+		decision_r->holder = pd_store_dup(result, 0, 2);
+		decision_r->holder_why = pd_store_dup(result, 0, 3);
+	}
+	return TRUE;
+}
+
 gboolean
 pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
 		     const char *identity, GPtrArray **targets_r, GError **error)

@@ -111,6 +111,22 @@ void pd_notify_target_free(PdNotifyTarget *target);
 gboolean pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
 			      const char *identity, GPtrArray **targets_r, GError **error);
 
+/* The acknowledgement a delivery would send (`postdesk test`), reading
+ * only: pd_ack_decide (sql/functions/outbound.sql), the function
+ * pd_outbound_ack writes by.  request: the pipeline's key/value pairs
+ * (pd_pipeline_autoreply_request, NULL: not configured); identity: the
+ * identity decision's JSON (may be NULL). */
+typedef struct {
+	char *template;		/* ack, held, authorization-notice; NULL: none */
+	char *reason;		/* why none */
+	char *holder;		/* the primary holder asked (holder_why NULL) */
+	char *holder_why;	/* why the holder is not asked; NULL both: nothing to ask */
+} PdAckDecision;
+
+void pd_ack_decision_clear(PdAckDecision *decision);
+gboolean pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
+			     const char *identity, PdAckDecision *decision_r, GError **error);
+
 /* --- the operator ------------------------------------------------------ */
 
 /* Newest first; status NULL = any. */

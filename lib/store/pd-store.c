@@ -64,7 +64,7 @@ static const struct {
 		"  (jsonb_object($4::text[])->>'reopen_days')::integer) r ON true" },
 	[PD_STMT_AUTHORIZATION_EXPLAIN] = { "pd_authorization_explain",
 		"SELECT action, detail FROM pd_authorization_explain($1, $2::jsonb,"
-		" jsonb_object($3::text[]), $4, $5)" },
+		" jsonb_object($3::text[]), $4, jsonb_object($5::text[]))" },
 	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
 		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
 		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"

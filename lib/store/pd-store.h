@@ -168,16 +168,18 @@ gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
 				gint64 *ticket_number_r, char **reason_r, GError **error);
 
 /* The authorization decision a delivery would make (postdesk test;
- * sql/functions/authorization.sql pd_authorization_explain): for a new ticket (ticket_number 0) whether the
- * account's primary holder is asked to approve, for a reply on ticket_number
- * whether it is the holder's answer.  identity_json: the identity decision;
- * thread: the thread step's facts; answer: pd_approval_answer_name() or
- * NULL; suppressed: why the mail gets no automatic reply, or NULL.
- * action_r: "request", "not requested", "approve", "refuse", "ignored", or
- * NULL (nothing to decide); detail_r: who or why. */
+ * pd_authorization_explain, sql/functions/authorization.sql): for a new
+ * ticket (ticket_number 0) whether the account's primary holder is asked to
+ * approve (the holder's cap included), for a reply on ticket_number whether
+ * it is the holder's answer.  identity_json: the identity decision; thread:
+ * the thread step's facts; answer: pd_approval_answer_name() or NULL;
+ * ack_request: the acknowledgement request the delivery would get
+ * (pd_pipeline_autoreply_request, NULL: none).  action_r: "request", "not
+ * requested", "approve", "refuse", "ignored", or NULL (nothing to decide);
+ * detail_r: who or why. */
 gboolean pd_store_authorization_explain(PdStore *store, gint64 ticket_number,
 					const char *identity_json, GPtrArray *thread,
-					const char *answer, const char *suppressed,
+					const char *answer, GPtrArray *ack_request,
 					char **action_r, char **detail_r, GError **error);
 
 /* --- reading tickets (CLI) -------------------------------------------- */

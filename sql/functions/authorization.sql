@@ -107,11 +107,11 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF h.why IS NULL AND v_limit > 0 THEN
-		PERFORM pg_advisory_xact_lock(hashtextextended('pd-autoreply:' || h.holder_address, 0));
-		SELECT count(*) INTO v_count FROM autoreply_ledger
-		 WHERE address = h.holder_address
-		   AND sent_at > now() - make_interval(secs => v_window);
-		IF v_count >= v_limit THEN
+		-- the holder's cap, counted again under the holder's lock
+		-- (pd_ack_decide counted it without)
+		PERFORM pd_autoreply_lock(h.holder_address);
+		v_count := pd_autoreply_capped(h.holder_address, p_request);
+		IF v_count IS NOT NULL THEN
 			h.why := format('rate limit: %s automatic mails to the holder in %s s',
 					v_count, v_window);
 		END IF;
@@ -280,26 +280,29 @@ $$;
 
 -- `postdesk test`: what the delivery would decide about authorization,
 -- without writing.  p_ticket_number: the ticket the mail threads into
--- (NULL: a new ticket).  action: 'request' (the holder is asked),
--- 'not requested', 'approve', 'refuse', 'ignored', or NULL (nothing to
--- decide); detail says who or why.  The caps are not checked here.
+-- (NULL: a new ticket); p_ack: the acknowledgement request the delivery
+-- gets (pd_outbound_ack's p_request, NULL: none).  action: 'request' (the
+-- holder is asked), 'not requested', 'approve', 'refuse', 'ignored', or
+-- NULL (nothing to decide); detail says who or why.  A new ticket: what
+-- pd_ack_decide says of the holder (pd_outbound_ack asks by it); a reply:
+-- pd_authorization_answer_check (pd_authorization_answer obeys it).
 CREATE OR REPLACE FUNCTION pd_authorization_explain(p_ticket_number bigint, p_identity jsonb,
-					 p_thread jsonb, p_answer text, p_suppressed text,
+					 p_thread jsonb, p_answer text, p_ack jsonb,
 					 OUT action text, OUT detail text)
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-	h record;
+	d record;
 	v_check jsonb;
 BEGIN
 	IF p_ticket_number IS NULL THEN
-		SELECT * INTO h FROM pd_authorization_holder(p_identity, p_suppressed);
-		IF FOUND AND h.why IS NULL THEN
+		SELECT * INTO d FROM pd_ack_decide(true, p_ack, p_identity);
+		IF d.holder IS NOT NULL AND d.holder_why IS NULL THEN
 			action := 'request';
-			detail := 'ask the primary holder ' || h.holder_address;
-		ELSIF FOUND THEN
+			detail := 'ask the primary holder ' || d.holder;
+		ELSIF d.holder_why IS NOT NULL THEN
 			action := 'not requested';
-			detail := h.why;
+			detail := d.holder_why;
 		END IF;
 		RETURN;
 	END IF;

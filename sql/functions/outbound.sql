@@ -7,21 +7,109 @@
 -- customer), authorization.sql (the holder's approval), jobs.sql (welcome
 -- and reminders).
 
--- The acknowledgement of a delivered message (deliver.sql).
+-- How many automatic mails went to p_address within the request's window
+-- (p_request: {"limit", "window"}, as pd_outbound_ack gets it), when that
+-- reaches its limit; NULL: below the cap, or no cap (limit 0 or unset).
+-- The writers count again under the address's lock (pd_autoreply_lock).
+CREATE OR REPLACE FUNCTION pd_autoreply_capped(p_address text, p_request jsonb)
+RETURNS integer
+LANGUAGE sql STABLE
+AS $$
+	SELECT c.n FROM (SELECT count(*)::integer AS n FROM autoreply_ledger l
+			  WHERE l.address = lower(p_address)
+			    AND l.sent_at > now() - make_interval(secs =>
+				coalesce((p_request->>'window')::integer, 3600))) c
+	 WHERE coalesce((p_request->>'limit')::integer, 0) > 0
+	   AND c.n >= (p_request->>'limit')::integer
+$$;
+
+-- Two deliveries to one address must not both pass its cap: the writers
+-- take this lock before they count.
+CREATE OR REPLACE FUNCTION pd_autoreply_lock(p_address text)
+RETURNS void
+LANGUAGE sql
+AS $$
+	SELECT pg_advisory_xact_lock(hashtextextended('pd-autoreply:' || lower(p_address), 0))
+$$;
+
+-- The acknowledgement decision of a delivered message, written by
+-- pd_outbound_ack and shown by `postdesk test` (pd_store_ack_decide).
 -- p_request is the pipeline's decision (lib/ticket pd_autoreply_decide):
 --   {"to", "name", "template", "queue", "lang", "limit", "window"}  answer
 --   {"suppress": reason, "to"}                                      do not answer
--- NULL: outbound mail is not configured.  Only a new ticket is answered;
--- a duplicate delivery or a threaded reply writes nothing.  The
--- per-address cap is checked here, under a per-address lock, against the
--- ledger.  p_identity is the identity decision (identity.sql
--- pd_ticket_identify): a ticket held because its queue takes known
--- senders only gets the polite "held" reply instead of the
--- acknowledgement (never a bounce); one held for moderation gets nothing
--- until an operator decides.  A new ticket whose request needs the
--- holder's approval asks for it (authorization.sql
--- pd_authorization_request) and acknowledges with the
--- authorization-notice template.  Returns the outbound row id, or NULL.
+-- Only a new ticket is answered.  p_identity is the identity decision
+-- (identity.sql pd_ticket_identify): a ticket held because its queue takes
+-- known senders only gets the polite "held" reply instead (never a
+-- bounce); one held for moderation gets nothing until an operator decides.
+-- A contact whose request needs the holder's approval: the holder is asked
+-- (authorization.sql pd_authorization_holder, and the holder's own cap)
+-- and the contact gets the authorization-notice.  Then the sender's cap.
+--   template   ack | held | authorization-notice, NULL: no acknowledgement
+--   reason     why none (the loop rules' reason, 'no recipient', 'held for
+--              moderation', 'rate limit', 'a reply on an existing ticket')
+--   count      the automatic mails that reached the cap (reason 'rate limit')
+--   holder     the primary holder asked (holder_why NULL), or not asked
+--   holder_why why the holder is not asked; both NULL: nothing to ask
+CREATE OR REPLACE FUNCTION pd_ack_decide(p_new_ticket boolean, p_request jsonb,
+					 p_identity jsonb, OUT template text, OUT reason text,
+					 OUT count integer, OUT holder text, OUT holder_why text)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	v_to text := lower(p_request->>'to');
+	v_base text := coalesce(p_request->>'template', 'ack');
+	h record;
+BEGIN
+	IF p_request IS NULL THEN
+		reason := 'not configured ([outbound] missing or acknowledge = no)';
+		RETURN;
+	END IF;
+	IF NOT p_new_ticket THEN
+		reason := 'a reply on an existing ticket';
+		RETURN;
+	END IF;
+	reason := p_request->>'suppress';
+	IF reason IS NULL AND coalesce(v_to, '') = '' THEN
+		reason := 'no recipient';
+	END IF;
+	IF reason IS NULL AND p_identity->>'held' = 'moderate' THEN
+		reason := 'held for moderation';
+	ELSIF p_identity->>'held' = 'known' THEN
+		v_base := 'held';
+	END IF;
+	SELECT * INTO h FROM pd_authorization_holder(p_identity, reason);
+	IF FOUND THEN
+		holder := h.holder_address;
+		holder_why := h.why;
+		IF holder_why IS NULL THEN
+			count := pd_autoreply_capped(holder, p_request);
+			IF count IS NOT NULL THEN
+				holder_why := format('rate limit: %s automatic mails to the holder in %s s',
+						     count, coalesce(p_request->>'window', '3600'));
+			END IF;
+			count := NULL;
+		END IF;
+	END IF;
+	IF reason IS NULL THEN
+		count := pd_autoreply_capped(v_to, p_request);
+		IF count IS NOT NULL THEN
+			reason := 'rate limit';
+		END IF;
+	END IF;
+	IF reason IS NULL THEN
+		template := CASE WHEN holder IS NOT NULL AND holder_why IS NULL
+				 THEN 'authorization-notice' ELSE v_base END;
+	END IF;
+END
+$$;
+
+-- The acknowledgement of a delivered message (deliver.sql), as
+-- pd_ack_decide decides it: the holder's approval request
+-- (authorization.sql pd_authorization_request), the 'ack' outbound row
+-- counted in the ledger, or an autoreply.suppressed event with the reason.
+-- NULL request (outbound mail not configured), a duplicate delivery or a
+-- threaded reply write nothing.  The caps are counted under the
+-- addresses' locks.  Returns the outbound row id, or NULL.
 CREATE OR REPLACE FUNCTION pd_outbound_ack(p_ticket_id bigint, p_message_row bigint,
 					   p_new_ticket boolean, p_duplicate boolean,
 					   p_request jsonb, p_identity jsonb)
@@ -30,50 +118,36 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
 	v_to text := lower(p_request->>'to');
-	v_limit integer := coalesce((p_request->>'limit')::integer, 0);
-	v_window integer := coalesce((p_request->>'window')::integer, 3600);
-	v_template text := coalesce(p_request->>'template', 'ack');
-	v_reason text := p_request->>'suppress';
+	d record;
 	v_values jsonb;
-	v_count integer;
+	v_template text;
 	v_id bigint;
 BEGIN
 	IF p_request IS NULL OR p_duplicate OR NOT p_new_ticket OR p_ticket_id IS NULL THEN
 		RETURN NULL;
 	END IF;
-	IF v_reason IS NULL AND (v_to IS NULL OR v_to = '') THEN
-		v_reason := 'no recipient';
+	IF coalesce(v_to, '') <> '' AND coalesce((p_request->>'limit')::integer, 0) > 0 THEN
+		PERFORM pd_autoreply_lock(v_to);
 	END IF;
-	IF v_reason IS NULL AND p_identity->>'held' = 'moderate' THEN
-		v_reason := 'held for moderation';
-	ELSIF p_identity->>'held' = 'known' THEN
-		v_template := 'held';
-	END IF;
+	SELECT * INTO d FROM pd_ack_decide(true, p_request, p_identity);
+	-- asks the holder, or says why not (it counts the holder's cap again
+	-- under the holder's lock)
 	v_values := pd_authorization_request(p_ticket_id, p_message_row, p_request, p_identity,
-					     v_reason);
-	IF v_values IS NOT NULL THEN
-		v_template := 'authorization-notice';
-	END IF;
-	IF v_reason IS NOT NULL THEN
+					     CASE WHEN d.reason <> 'rate limit' THEN d.reason END);
+	IF d.reason IS NOT NULL THEN
 		INSERT INTO events (ticket_id, message_row, kind, detail)
 		VALUES (p_ticket_id, p_message_row, 'autoreply.suppressed',
-			jsonb_build_object('kind', 'ack', 'reason', v_reason, 'address', v_to));
+			jsonb_build_object('kind', 'ack', 'reason', d.reason, 'address', v_to) ||
+			CASE WHEN d.count IS NULL THEN '{}'::jsonb
+			     ELSE jsonb_build_object('count', d.count,
+				'limit', (p_request->>'limit')::integer,
+				'window', coalesce((p_request->>'window')::integer, 3600)) END);
 		RETURN NULL;
 	END IF;
-	IF v_limit > 0 THEN
-		-- two deliveries from one address must not both pass the cap
-		PERFORM pg_advisory_xact_lock(hashtextextended('pd-autoreply:' || v_to, 0));
-		SELECT count(*) INTO v_count FROM autoreply_ledger
-		 WHERE address = v_to AND sent_at > now() - make_interval(secs => v_window);
-		IF v_count >= v_limit THEN
-			INSERT INTO events (ticket_id, message_row, kind, detail)
-			VALUES (p_ticket_id, p_message_row, 'autoreply.suppressed',
-				jsonb_build_object('kind', 'ack', 'reason', 'rate limit',
-						   'address', v_to, 'count', v_count,
-						   'limit', v_limit, 'window', v_window));
-			RETURN NULL;
-		END IF;
-	END IF;
+	v_template := CASE WHEN v_values IS NOT NULL THEN 'authorization-notice'
+			   WHEN d.template = 'authorization-notice' THEN
+				coalesce(p_request->>'template', 'ack')
+			   ELSE d.template END;
 	INSERT INTO outbound (ticket_id, message_row, kind, template, queue, lang,
 			      recipients, recipient_name, envelope_from, auto_reply,
 			      template_values)

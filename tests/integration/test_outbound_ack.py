@@ -421,6 +421,16 @@ def test_postdesk_test_shows_the_decision():
             # without --from the From stands for the envelope sender
             text = env.postdesk("test", path, config=config, check_rc=0).stdout
             pdtest.check(re.search(r"Acknowledge:\s+%s" % ("yes" if send else "no"), text), text)
+        # the delivery's own decision (pd_ack_decide): the template, and the
+        # per-address cap the delivery would apply
+        pdtest.check("template ack" in ack["reason"], "the template named: %r" % ack)
+        env.query("insert into autoreply_ledger (address) select :'p1'"
+                  " from generate_series(1, 3)", CUSTOMER)
+        out = env.postdesk("test", "--json", "--from", CUSTOMER, path, config=config,
+                           check_rc=0).stdout
+        ack = json.loads(out)["recipients"][0]["acknowledge"]
+        pdtest.check_eq((ack["send"], ack["reason"]), (False, "rate limit"),
+                        "postdesk test at the sender's cap")
 
 
 class Autoresponder(lmtpbridge.Bridge):

@@ -13,6 +13,9 @@ autoreply.suppressed with the reason).
 request(to=, suppress=, limit=, window=).  Expect: result (an outbound id
 was queued: True), ack ("TEMPLATE ADDRESS"), suppressed (the event's
 reason), ledger (automatic mails counted for the address afterwards).
+Every case also asks `postdesk test`'s function (pd_ack_decide, before the
+delivery runs; pd_outbound_ack writes by it) and expects the same template
+or reason: explain_agrees.
 """
 from rules import (THIS_MESSAGE, Table, account, case, contact, identity, ledger, lit,
                    message, ticket, ticket_id)
@@ -35,12 +38,21 @@ def request(to=ALICE, suppress=None, limit=3, window=3600, queue="support"):
     return {k: v for k, v in r.items() if v is not None}
 
 
-def call(c):
+def req_sql(c):
     req = c.args.get("request", request())
+    return lit(req) if req is not None else "NULL"
+
+
+def call(c):
     return "to_jsonb(pd_outbound_ack(%s, %s, %s, %s, %s, %s) IS NOT NULL)" % (
         ticket_id(10001), THIS_MESSAGE, lit(c.args.get("new", True)),
-        lit(c.args.get("duplicate", False)), lit(req) if req is not None else "NULL",
-        c.args.get("identity", identity()))
+        lit(c.args.get("duplicate", False)), req_sql(c), c.args.get("identity", identity()))
+
+
+def explain(c):
+    """What `postdesk test` says (pd_ack_decide, before the delivery)."""
+    return "(SELECT to_jsonb(d) FROM pd_ack_decide(%s, %s, %s) d)" % (
+        lit(c.args.get("new", True)), req_sql(c), c.args.get("identity", identity()))
 
 
 OBSERVE = """(SELECT jsonb_build_object(
@@ -55,8 +67,16 @@ OBSERVE = """(SELECT jsonb_build_object(
                     AND e.kind = 'authorization.not_requested'),
   'ledger', (SELECT count(*) FROM autoreply_ledger l
              WHERE l.address = lower(t.requester_address)
-               AND l.sent_at > now() - interval '1 hour'))
- FROM tickets t WHERE t.number = 10001)"""
+               AND l.sent_at > now() - interval '1 hour'),
+  'explain', coalesce(x.e->>'template', x.e->>'reason'),
+  -- postdesk test names the template the delivery wrote, or its reason
+  'explain_agrees', coalesce(x.e->>'template', '-') = coalesce((SELECT o.template
+        FROM outbound o WHERE o.ticket_id = t.id AND o.kind = 'ack'), '-')
+    AND coalesce((SELECT e.detail->>'reason' FROM events e WHERE e.ticket_id = t.id
+                  AND e.kind = 'autoreply.suppressed'), x.e->>'reason', '-')
+        = coalesce(x.e->>'reason', '-'))
+ FROM tickets t, (SELECT current_setting('rules.explain')::jsonb AS e) x
+ WHERE t.number = 10001)"""
 
 
 def acked(template="ack", to=ALICE, ledger=1):
@@ -73,7 +93,9 @@ CAROL_NEEDS = identity("contact", True, contact=CAROL, needs_authorization=True,
 CASES = [
     case("a new ticket is acknowledged to its sender, and counted", expect=acked()),
     case("a reply on an existing ticket gets no acknowledgement", new=False, expect=none()),
-    case("a duplicate delivery gets none", duplicate=True, expect=none()),
+    case("a duplicate delivery gets none (postdesk test looks for no duplicates: it names "
+         "the acknowledgement)", duplicate=True,
+         expect=dict(none(), explain="ack", explain_agrees=False)),
     case("acknowledge = no (no request): none, and nothing said", request=None,
          expect=none()),
     case("a mail the loop rules say not to answer: none, and their reason",
@@ -120,4 +142,5 @@ CASES = [
          expect=dict(result=False, ack="ack " + ALICE, suppressed=None, ledger=0)),
 ]
 
-TABLE = Table("acknowledgement", "pd_outbound_ack", call, CASES, FACTS, observe=OBSERVE)
+TABLE = Table("acknowledgement", "pd_outbound_ack", call, CASES, FACTS, observe=OBSERVE,
+              explain=explain, always={"explain_agrees": True})
