@@ -5,18 +5,27 @@
  * applies the per-address cap and answers only a new ticket).  The request
  * travels as key/value pairs (PdInbound.autoreply):
  *   to, name, template, queue, limit, window    answer
+ *   value:NAME                                   a template value that wins
+ *                                                over the ticket's (sql/functions/outbound.sql)
  *   suppress, to                                 do not, and say why
- * No request at all when [outbound] is not configured or acknowledge = no.
+ * No request at all when [outbound] is not configured or acknowledge = none.
+ *
+ * To a sender who is not authenticated, what the acknowledgement echoes of
+ * the mail (ticket.subject, message.subject, message.text, requester.name
+ * and the To display name) is cut and defanged (ticket/pd-echo.h): the
+ * From may be forged, and the reply must not carry a stranger's message.
  *
  *   [outbound]
- *   acknowledge = yes        ; an acknowledgement for each new ticket
+ *   acknowledge = all        ; all | authenticated (senders) | none
  *   autoreply_limit = 3      ; automatic replies per address ...
  *   autoreply_window = 3600  ; ... per this many seconds (0 = no cap)
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
 #include "store/pd-store-outbound.h"
+#include "smtp/pd-outbound.h"
 #include "ticket/pd-autoreply.h"
+#include "ticket/pd-echo.h"
 
 #include <string.h>
 
@@ -77,13 +86,14 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	PdAutoreplyFacts facts = { 0 };
 	PdAutoreplyDecision decision;
 	g_autofree char *limit = NULL, *window = NULL;
-	gboolean acknowledge;
+	PdAcknowledge acknowledge;
+	gboolean authenticated = auth != NULL && auth->from_authenticated && !auth->temporary;
 
 	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
 		return NULL;
 	/* A bad value is check-config's to report; here it keeps the default. */
-	(void)pd_config_get_bool(kf, SECTION, "acknowledge", TRUE, &acknowledge, NULL);
-	if (!acknowledge)
+	(void)pd_outbound_acknowledge(kf, &acknowledge, NULL);
+	if (acknowledge == PD_ACKNOWLEDGE_NONE)
 		return NULL;
 	keys = pd_token_keys_from_keyfile(kf, NULL);	/* NULL: the sender says why */
 	own = pd_pipeline_own_addresses(config);
@@ -102,6 +112,10 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 		facts.dmarc_reject = auth->dmarc_policy == PD_DMARC_POLICY_REJECT;
 	}
 	pd_autoreply_decide(&facts, &decision);
+	if (decision.send && acknowledge == PD_ACKNOWLEDGE_AUTHENTICATED && !authenticated) {
+		decision.send = FALSE;
+		decision.reason = "acknowledge = authenticated: the sender is not authenticated";
+	}
 
 	pairs = g_ptr_array_new_with_free_func(g_free);
 	if (!decision.send) {
@@ -117,7 +131,19 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	limit = g_strdup_printf("%u", config_uint(kf, "autoreply_limit", 3));
 	window = g_strdup_printf("%u", config_uint(kf, "autoreply_window", 3600));
 	pd_pipeline_pair_add(pairs, "to", decision.recipient);
-	pd_pipeline_pair_add(pairs, "name", decision.recipient_name);
+	if (authenticated) {
+		pd_pipeline_pair_add(pairs, "name", decision.recipient_name);
+	} else {
+		g_autofree char *name = pd_echo_text(decision.recipient_name, PD_ECHO_MAX_CHARS);
+		g_autofree char *subject = pd_echo_text(mail->subject, PD_ECHO_MAX_CHARS);
+		g_autofree char *text = pd_echo_text(mail->text_body, PD_ECHO_MAX_CHARS);
+
+		pd_pipeline_pair_add(pairs, "name", decision.recipient_name != NULL ? name : NULL);
+		pd_pipeline_pair_add(pairs, "value:requester.name", name);
+		pd_pipeline_pair_add(pairs, "value:ticket.subject", subject);
+		pd_pipeline_pair_add(pairs, "value:message.subject", subject);
+		pd_pipeline_pair_add(pairs, "value:message.text", text);
+	}
 	pd_pipeline_pair_add(pairs, "template", "ack");
 	pd_pipeline_pair_add(pairs, "queue", queue->name);
 	pd_pipeline_pair_add(pairs, "limit", limit);
@@ -153,7 +179,7 @@ pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const char
 	}
 	explain_r->request = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth);
 	if (explain_r->request == NULL) {
-		explain_r->reason = g_strdup("not configured ([outbound] missing or acknowledge = no)");
+		explain_r->reason = g_strdup("not configured ([outbound] missing or acknowledge = none)");
 		return;
 	}
 	for (guint i = 0; i + 1 < explain_r->request->len; i += 2) {

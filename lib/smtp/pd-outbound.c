@@ -88,7 +88,10 @@ pd_outbound_config_load(GKeyFile *kf, const char *hostname, GError **error)
 	g_autofree char *password_file = NULL;
 	PdSmtpRelay *relay = &config->relay;
 	GError *local = NULL;
+	PdAcknowledge ack;
 
+	if (!pd_outbound_acknowledge(kf, &ack, error))
+		return NULL;
 	relay->url = get_string(kf, "relay");
 	if (relay->url == NULL)
 		relay->url = g_strdup("smtp://127.0.0.1:25");
@@ -198,6 +201,32 @@ pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply)
 	return config->bounce_address;
 }
 
+gboolean
+pd_outbound_acknowledge(GKeyFile *kf, PdAcknowledge *ack_r, GError **error)
+{
+	static const char *const names[] = { "all", "authenticated", "none" };
+	g_autofree char *text = kf != NULL ? get_string(kf, "acknowledge") : NULL;
+	gboolean yes;
+
+	*ack_r = PD_ACKNOWLEDGE_ALL;
+	if (text == NULL)
+		return TRUE;
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (g_ascii_strcasecmp(text, names[i]) == 0) {
+			*ack_r = (PdAcknowledge)i;
+			return TRUE;
+		}
+	}
+	/* yes/no, as the key was before it had three values */
+	if (pd_config_get_bool(kf, SECTION, "acknowledge", TRUE, &yes, NULL)) {
+		*ack_r = yes ? PD_ACKNOWLEDGE_ALL : PD_ACKNOWLEDGE_NONE;
+		return TRUE;
+	}
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+		    "[outbound] acknowledge = %s: all, authenticated or none", text);
+	return FALSE;
+}
+
 /* One template a feature needs, and when it needs it. */
 typedef struct {
 	const char *name;
@@ -220,11 +249,13 @@ needed_templates(const PdConfig *config)
 {
 	GKeyFile *kf = config->keyfile;
 	GArray *needed = g_array_new(FALSE, FALSE, sizeof(NeededTemplate));
-	gboolean acknowledge = TRUE, notify = TRUE, reminder = TRUE;
+	gboolean notify = TRUE, reminder = TRUE, acknowledge;
+	PdAcknowledge ack;
 	gboolean held = FALSE, permission = FALSE;
 	g_autofree char *auth_mode = g_key_file_get_string(kf, "auth", "mode", NULL);
 
-	(void)pd_config_get_bool(kf, SECTION, "acknowledge", TRUE, &acknowledge, NULL);
+	(void)pd_outbound_acknowledge(kf, &ack, NULL);
+	acknowledge = ack != PD_ACKNOWLEDGE_NONE;
 	(void)pd_config_get_bool(kf, SECTION, "notify_agents", TRUE, &notify, NULL);
 	(void)pd_config_get_bool(kf, "jobs", "reminder", TRUE, &reminder, NULL);
 	for (guint i = 0; config->queues != NULL && i < config->queues->len; i++) {
@@ -234,7 +265,7 @@ needed_templates(const PdConfig *config)
 		permission = permission || q->permission != NULL;
 	}
 	if (acknowledge) {
-		need(needed, "ack", "[outbound] acknowledge = yes");
+		need(needed, "ack", "[outbound] acknowledge = all or authenticated");
 		if (held)
 			need(needed, "held", "a queue with unknown_senders = known");
 		if (permission) {

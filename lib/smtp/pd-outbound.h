@@ -68,6 +68,19 @@ gboolean pd_outbound_check(const PdConfig *config, guint *templates_r, GError **
 gboolean pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *set,
 				  const char *dir, GError **error);
 
+/* [outbound] acknowledge: who gets an acknowledgement of a new ticket.
+ * "all" (the default; "yes" too), "authenticated" (only senders whose From
+ * domain is authenticated: nobody can make postdesk mail a stranger by
+ * forging the From) or "none" ("no" too).  An absent kf or key: all.
+ * Another value: PD_ERROR_USAGE, and *ack_r is the default. */
+typedef enum {
+	PD_ACKNOWLEDGE_ALL,
+	PD_ACKNOWLEDGE_AUTHENTICATED,
+	PD_ACKNOWLEDGE_NONE,
+} PdAcknowledge;
+
+gboolean pd_outbound_acknowledge(GKeyFile *kf, PdAcknowledge *ack_r, GError **error);
+
 /* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
  * address or "". */
 const char *pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply);

@@ -109,7 +109,10 @@ $$;
 -- counted in the ledger, or an autoreply.suppressed event with the reason.
 -- NULL request (outbound mail not configured), a duplicate delivery or a
 -- threaded reply write nothing.  The caps are counted under the
--- addresses' locks.  Returns the outbound row id, or NULL.
+-- addresses' locks.  The request's "value:NAME" keys are template values
+-- that win over the ticket's (what an unauthenticated sender's mail is
+-- echoed as, cut and defanged: lib/ticket/pd-echo.h).  Returns the
+-- outbound row id, or NULL.
 CREATE OR REPLACE FUNCTION pd_outbound_ack(p_ticket_id bigint, p_message_row bigint,
 					   p_new_ticket boolean, p_duplicate boolean,
 					   p_request jsonb, p_identity jsonb)
@@ -120,6 +123,7 @@ DECLARE
 	v_to text := lower(p_request->>'to');
 	d record;
 	v_values jsonb;
+	v_echo jsonb;
 	v_template text;
 	v_id bigint;
 BEGIN
@@ -148,12 +152,14 @@ BEGIN
 			   WHEN d.template = 'authorization-notice' THEN
 				coalesce(p_request->>'template', 'ack')
 			   ELSE d.template END;
+	SELECT jsonb_object_agg(substr(key, 7), value) INTO v_echo
+	  FROM jsonb_each_text(p_request) WHERE key LIKE 'value:%';
 	INSERT INTO outbound (ticket_id, message_row, kind, template, queue, lang,
 			      recipients, recipient_name, envelope_from, auto_reply,
 			      template_values)
 	VALUES (p_ticket_id, p_message_row, 'ack', v_template,
 		p_request->>'queue', p_request->>'lang', ARRAY[p_request->>'to'],
-		p_request->>'name', '', true, coalesce(v_values, '{}'))
+		p_request->>'name', '', true, coalesce(v_values, '{}') || coalesce(v_echo, '{}'))
 	ON CONFLICT (ticket_id) WHERE kind = 'ack' DO NOTHING
 	RETURNING id INTO v_id;
 	IF v_id IS NULL THEN
