@@ -542,8 +542,7 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		g_free(r->identity_text);
 		r->identity_text = text;
 	}
-	r->agent_text = pd_pipeline_agent_explain(config, mail, &d,
-						  strcmp(r->decision, "existing") == 0,
+	r->agent_text = pd_pipeline_agent_explain(config, store, r->ticket, mail, &d,
 						  &r->agent_json);
 	pd_identity_decision_clear(&d);
 }

@@ -10,11 +10,14 @@
  * how many bytes of attachments it may carry ([outbound]
  * relay_attachments_max, sql/functions/agent.sql).
  * Whether it is an agent answer at all (authenticated, active, threads
- * into a ticket) is decided in the delivery (sql/functions/agent.sql).
+ * into a ticket) and what it does is decided in the delivery
+ * (pd_agent_answer_decide, sql/functions/agent.sql); `postdesk test` asks
+ * the same function (pd_pipeline_agent_explain).
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
 #include "core/pd-json.h"
+#include "store/pd-store-outbound.h"
 
 #include <string.h>
 
@@ -66,58 +69,77 @@ pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
 	return g_string_free(out, FALSE);
 }
 
-char *
-pd_pipeline_agent_explain(const PdConfig *config, const PdMail *mail,
-			  const PdIdentityDecision *identity, gboolean existing, char **json_r)
+/* The decision in words, for the one line of `postdesk test`. */
+static const char *
+agent_decision_words(const char *decision)
 {
-	PdAgentAnswer answer;
-	GString *text;
-	const char *decision, *reason;
+	if (g_strcmp0(decision, "refused") == 0)
+		return "an ordinary mail: no command obeyed, nothing relayed";
+	if (g_strcmp0(decision, "again") == 0)
+		return "stored as the agent's, does nothing else";
+	if (g_strcmp0(decision, "note") == 0)
+		return "stored, relayed to nobody";
+	if (g_strcmp0(decision, "commands") == 0)
+		return "commands obeyed, nothing relayed";
+	return "relayed from the support address";
+}
+
+char *
+pd_pipeline_agent_explain(const PdConfig *config, PdStore *store, gint64 ticket_number,
+			  const PdMail *mail, const PdIdentityDecision *identity, char **json_r)
+{
+	g_autofree char *answer = NULL, *identity_json = NULL, *parsed = NULL;
+	g_autofree char *reason = NULL;
+	g_autoptr(GError) error = NULL;
+	PdAgentDecision d = { 0 };
+	PdAgentAnswer parse;
+	GString *text, *json;
+	const char *decision;
 
 	*json_r = NULL;
-	if (identity == NULL || identity->kind != PD_REQUESTER_AGENT)
+	answer = pd_pipeline_agent_answer(config, mail, identity);
+	if (answer == NULL)
 		return NULL;
-	pd_agent_answer_parse(mail->text_body, config->recipient_delimiter, &answer);
-	if (!identity->agent_action) {
-		decision = "refused";
-		reason = "not an agent action (From not authenticated or agent inactive): an "
-			 "ordinary customer message, no command obeyed, nothing relayed";
-	} else if (!existing) {
-		decision = "new ticket";
-		reason = "answers no ticket: an ordinary new ticket, commands not applied";
-	} else if (answer.note) {
-		decision = "note";
-		reason = "internal note: stored, relayed to nobody";
-	} else if (*answer.reply == '\0') {
-		decision = "commands";
-		reason = "nothing but commands and quotes: nothing relayed";
+	/* the delivery's own decision on the same facts */
+	identity_json = pd_identity_decision_json(identity);
+	if (!pd_store_agent_decide(store, ticket_number, mail->message_id, identity_json, answer,
+				   &d, &error)) {
+		decision = "unknown";
+		reason = g_strdup_printf("database error: %s", error->message);
 	} else {
-		decision = "answer";
-		reason = "relayed to the requester and participants from the support address";
+		decision = d.decision != NULL ? d.decision : "unknown";
+		if (d.relay_to != NULL)
+			reason = g_strdup_printf("%s to %s", agent_decision_words(d.decision),
+						 d.relay_to);
+		else
+			reason = g_strdup_printf("%s%s%s", d.why != NULL ? d.why : "",
+						 d.why != NULL ? ": " : "",
+						 agent_decision_words(d.decision));
 	}
 	text = g_string_new(NULL);
 	g_string_append_printf(text, "%s (%s)", decision, reason);
-	for (guint i = 0; i < answer.commands->len; i++) {
-		const PdAgentCommand *c = answer.commands->pdata[i];
+	for (guint i = 0; d.commands != NULL && i < d.commands->len; i++) {
+		const PdAgentVerdict *c = d.commands->pdata[i];
 
-		g_string_append_printf(text, "; #%s%s%s%s%s", c->name,
+		g_string_append_printf(text, "; #%s%s%s%s%s", c->command,
 				       c->argument != NULL ? " " : "",
 				       c->argument != NULL ? c->argument : "",
-				       c->error != NULL ? ": not obeyed, " : "",
-				       c->error != NULL ? c->error : "");
+				       c->refused != NULL ? ": not obeyed, " : "",
+				       c->refused != NULL ? c->refused : "");
 	}
-	{
-		g_autofree char *parsed = pd_agent_answer_json(&answer);
-		GString *json = g_string_new("{\"decision\": ");
-
-		pd_json_string(json, decision);
-		g_string_append(json, ", \"reason\": ");
-		pd_json_string(json, reason);
-		g_string_append(json, ", \"answer\": ");
-		g_string_append(json, parsed);
-		g_string_append_c(json, '}');
-		*json_r = g_string_free(json, FALSE);
-	}
-	pd_agent_answer_clear(&answer);
+	pd_agent_answer_parse(mail->text_body, config->recipient_delimiter, &parse);
+	parsed = pd_agent_answer_json(&parse);
+	pd_agent_answer_clear(&parse);
+	json = g_string_new("{\"decision\": ");
+	pd_json_string(json, decision);
+	g_string_append(json, ", \"reason\": ");
+	pd_json_string(json, reason);
+	g_string_append(json, ", \"relay_to\": ");
+	pd_json_string(json, d.relay_to);
+	g_string_append(json, ", \"answer\": ");
+	g_string_append(json, parsed);
+	g_string_append_c(json, '}');
+	*json_r = g_string_free(json, FALSE);
+	pd_agent_decision_clear(&d);
 	return g_string_free(text, FALSE);
 }

@@ -81,11 +81,13 @@ char *pd_pipeline_outbound_address(const PdConfig *config, const char *key);
  * sql/functions/agent.sql); NULL for anyone else. */
 char *pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
 			       const PdIdentityDecision *identity);
-/* The same for `postdesk test`: what the delivery would do with it
- * (existing: it threads into a ticket), as one line (returned, NULL: not
- * an agent's address) and as JSON ({decision, reason, answer}). */
-char *pd_pipeline_agent_explain(const PdConfig *config, const PdMail *mail,
-				const PdIdentityDecision *identity, gboolean existing,
+/* The same for `postdesk test`: what the delivery would do with it, asked
+ * of the delivery's own decision on store (pd_store_agent_decide;
+ * ticket_number: the ticket it threads into, 0: a new ticket), as one line
+ * (returned, NULL: not an agent's address) and as JSON ({decision, reason,
+ * relay_to, answer}). */
+char *pd_pipeline_agent_explain(const PdConfig *config, PdStore *store, gint64 ticket_number,
+				const PdMail *mail, const PdIdentityDecision *identity,
 				char **json_r);
 
 #endif

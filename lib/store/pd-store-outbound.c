@@ -535,6 +535,73 @@ pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
 	return TRUE;
 }
 
+static void
+agent_verdict_free(PdAgentVerdict *v)
+{
+	g_free(v->command);
+	g_free(v->argument);
+	g_free(v->refused);
+	g_free(v);
+}
+
+void
+pd_agent_decision_clear(PdAgentDecision *decision)
+{
+	g_clear_pointer(&decision->decision, g_free);
+	g_clear_pointer(&decision->why, g_free);
+	g_clear_pointer(&decision->relay_to, g_free);
+	g_clear_pointer(&decision->commands, g_ptr_array_unref);
+}
+
+gboolean
+pd_store_agent_decide(PdStore *store, gint64 ticket_number, const char *message_id,
+		      const char *identity, const char *answer, PdAgentDecision *decision_r,
+		      GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	g_return_val_if_fail(store != NULL && decision_r != NULL, FALSE);
+
+	memset(decision_r, 0, sizeof(*decision_r));
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, ticket_number);
+	pd_store_param_text(&params, message_id);
+	pd_store_param_text(&params, identity);
+	pd_store_param_text(&params, answer);
+	/* one row per command (one row without a command) */
+	result = pd_store_exec_sql(store,
+		"SELECT d.decision, d.why, (SELECT string_agg(r->>'address', ', ')"
+		"  FROM jsonb_array_elements(d.relay_to) r),"
+		" c.c->>'command', c.c->>'argument', c.c->>'refused'"
+		" FROM pd_agent_answer_decide((SELECT id FROM tickets WHERE number = $1::bigint),"
+		"  NULL, $2, $1::bigint = 0, $3::jsonb, $4::jsonb) d"
+		" LEFT JOIN LATERAL jsonb_array_elements(d.commands) WITH ORDINALITY c (c, n)"
+		"  ON true ORDER BY c.n",
+		&params, "agent answer decision", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	decision_r->commands = g_ptr_array_new_with_free_func((GDestroyNotify)agent_verdict_free);
+	for (int i = 0; i < PQntuples(result); i++) {
+		PdAgentVerdict *v;
+
+		if (i == 0) {
+			decision_r->decision = pd_store_dup(result, 0, 0);
+			decision_r->why = pd_store_dup(result, 0, 1);
+			decision_r->relay_to = pd_store_dup(result, 0, 2);
+		}
+		if (pd_store_value(result, i, 3) == NULL)
+			continue;
+		v = g_new0(PdAgentVerdict, 1);
+		v->command = pd_store_dup(result, i, 3);
+		v->argument = pd_store_dup(result, i, 4);
+		v->refused = pd_store_dup(result, i, 5);
+		g_ptr_array_add(decision_r->commands, v);
+	}
+	return TRUE;
+}
+
 gboolean
 pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
 		     const char *identity, GPtrArray **targets_r, GError **error)

@@ -127,6 +127,29 @@ void pd_ack_decision_clear(PdAckDecision *decision);
 gboolean pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
 			     const char *identity, PdAckDecision *decision_r, GError **error);
 
+/* What the delivery would do with an agent's mail (`postdesk test`),
+ * reading only: pd_agent_answer_decide (sql/functions/agent.sql), the
+ * function pd_agent_answer acts by.  ticket_number: the ticket it threads
+ * into, 0: a new ticket; identity, answer: the identity decision's JSON and
+ * pd_pipeline_agent_answer()'s. */
+typedef struct {
+	char *decision;		/* refused, again, note, commands, answer; NULL: not an agent's */
+	char *why;		/* NULL: nothing to say */
+	char *relay_to;		/* "a@x, b@y": who the answer goes to, NULL: nobody */
+	GPtrArray *commands;	/* PdAgentVerdict * */
+} PdAgentDecision;
+
+typedef struct {
+	char *command;
+	char *argument;		/* may be NULL */
+	char *refused;		/* why it is not obeyed, NULL: obeyed */
+} PdAgentVerdict;
+
+void pd_agent_decision_clear(PdAgentDecision *decision);
+gboolean pd_store_agent_decide(PdStore *store, gint64 ticket_number, const char *message_id,
+			       const char *identity, const char *answer,
+			       PdAgentDecision *decision_r, GError **error);
+
 /* --- the operator ------------------------------------------------------ */
 
 /* Newest first; status NULL = any. */

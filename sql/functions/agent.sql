@@ -58,6 +58,24 @@ AS $$
 	 LIMIT 1
 $$;
 
+-- Whether one command of an answer would be obeyed: NULL, or why not (the
+-- parser's refusal, an #assign to no active agent, a command the store
+-- does not know).  pd_agent_command obeys by it; `postdesk test` shows it.
+CREATE OR REPLACE FUNCTION pd_agent_command_check(p_command jsonb)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+	SELECT CASE
+		WHEN p_command->>'error' IS NOT NULL THEN p_command->>'error'
+		WHEN p_command->>'command' IN ('close', 'pending', 'priority', 'note') THEN NULL
+		WHEN p_command->>'command' = 'assign' THEN
+			CASE WHEN EXISTS (SELECT 1 FROM agent_addresses aa
+					    JOIN agents a ON a.id = aa.agent_id
+					   WHERE aa.address = p_command->>'argument' AND a.active)
+			     THEN NULL ELSE 'not an active agent' END
+		ELSE 'unknown command' END
+$$;
+
 -- One command of an answer on a locked ticket; returns the event detail
 -- (result 'applied' with old/new, or 'refused' with the reason).
 CREATE OR REPLACE FUNCTION pd_agent_command(p_ticket_id bigint, p_command jsonb)
@@ -69,12 +87,12 @@ DECLARE
 	v_arg text := p_command->>'argument';
 	v_detail jsonb := jsonb_build_object('command', v_name, 'argument', v_arg,
 					     'line', (p_command->>'line')::integer);
+	v_refused text := pd_agent_command_check(p_command);
 	v_old text;
 	v_agent bigint;
 BEGIN
-	IF p_command->>'error' IS NOT NULL THEN
-		RETURN v_detail || jsonb_build_object('result', 'refused',
-						      'reason', p_command->>'error');
+	IF v_refused IS NOT NULL THEN
+		RETURN v_detail || jsonb_build_object('result', 'refused', 'reason', v_refused);
 	END IF;
 	CASE v_name
 	WHEN 'close', 'pending' THEN
@@ -92,21 +110,91 @@ BEGIN
 	WHEN 'assign' THEN
 		SELECT a.id INTO v_agent FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
 		 WHERE aa.address = v_arg AND a.active;
-		IF v_agent IS NULL THEN
-			RETURN v_detail || jsonb_build_object('result', 'refused',
-							      'reason', 'not an active agent');
-		END IF;
 		SELECT pd_agent_main_address(t.assignee_agent_id)
 		  INTO v_old FROM tickets t WHERE t.id = p_ticket_id;
 		UPDATE tickets SET assignee_agent_id = v_agent WHERE id = p_ticket_id;
 		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old,
 						      'new', v_arg, 'agent_id', v_agent);
-	WHEN 'note' THEN
+	ELSE	-- note
 		RETURN v_detail || jsonb_build_object('result', 'applied');
-	ELSE
-		RETURN v_detail || jsonb_build_object('result', 'refused',
-						      'reason', 'unknown command');
 	END CASE;
+END
+$$;
+
+-- Whether a mail is an agent's answer and what it does, without writing:
+-- pd_agent_answer acts by it, `postdesk test` shows it
+-- (pd_store_agent_decide).  p_ticket_id: the ticket it threads into (NULL,
+-- or p_new_ticket: none); p_message_row: the mail's row (NULL before it is
+-- stored); p_message_id:
+-- its Message-ID; p_identity, p_answer: as pd_agent_answer gets them.
+--   decision  refused (an ordinary customer message or new ticket), again
+--             (another copy acted: first_row), note, commands (nothing
+--             relayed), answer; NULL: no answer facts (not an agent's mail)
+--   why       the reason, as the agent.refused / agent.answered events say
+--   relay_to  [{address, name}]: who the answer is relayed to
+--   commands  [{command, argument, line, refused}]: NULL refused = obeyed
+CREATE OR REPLACE FUNCTION pd_agent_answer_decide(p_ticket_id bigint, p_message_row bigint,
+						  p_message_id text, p_new_ticket boolean,
+						  p_identity jsonb, p_answer jsonb,
+						  OUT decision text, OUT why text,
+						  OUT first_row bigint, OUT relay_to jsonb,
+						  OUT commands jsonb)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+	v_sender text := lower(p_answer->>'from');
+BEGIN
+	relay_to := '[]';
+	IF p_answer IS NULL OR p_identity IS NULL THEN
+		RETURN;
+	END IF;
+	SELECT coalesce(jsonb_agg(c || jsonb_build_object('refused', pd_agent_command_check(c))
+				  ORDER BY n), '[]')
+	  INTO commands
+	  FROM jsonb_array_elements(coalesce(p_answer->'commands', '[]')) WITH ORDINALITY x (c, n);
+	IF NOT coalesce((p_identity->>'agent_action')::boolean, false) THEN
+		decision := 'refused';
+		why := 'not an agent action: ' || coalesce(p_identity->>'reason', 'not authenticated');
+		RETURN;
+	END IF;
+	IF p_new_ticket OR p_ticket_id IS NULL THEN
+		decision := 'refused';
+		why := 'answers no ticket: an ordinary new ticket';
+		RETURN;
+	END IF;
+	-- the same answer through another of our addresses: it acted then
+	SELECT o.id INTO first_row FROM messages o
+	 WHERE o.ticket_id = p_ticket_id AND o.message_id = p_message_id
+	   AND o.id IS DISTINCT FROM p_message_row AND o.kind IN ('agent', 'note')
+	 ORDER BY o.id LIMIT 1;
+	IF first_row IS NOT NULL THEN
+		decision := 'again';
+		why := 'the same answer reached this ticket through another of our addresses; '
+		       || 'it acted then';
+		RETURN;
+	END IF;
+	IF coalesce((p_answer->>'note')::boolean, false) THEN
+		decision := 'note';
+		why := 'internal note';
+		RETURN;
+	END IF;
+	IF coalesce(p_answer->>'text', '') = '' THEN
+		decision := 'commands';
+		why := 'nothing but commands and quotes';
+		RETURN;
+	END IF;
+	-- the requester and the other participants: not agents, not the sender
+	SELECT coalesce(jsonb_agg(jsonb_build_object('address', p.address, 'name', p.name)
+				  ORDER BY p.id), '[]')
+	  INTO relay_to
+	  FROM participants p
+	 WHERE p.ticket_id = p_ticket_id AND p.role IN ('requester', 'cc')
+	   AND lower(p.address) IS DISTINCT FROM v_sender
+	   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa WHERE aa.address = lower(p.address));
+	decision := 'answer';
+	IF jsonb_array_length(relay_to) = 0 THEN
+		why := 'no customer takes part';
+	END IF;
 END
 $$;
 
@@ -132,7 +220,7 @@ DECLARE
 	v_status text;
 	v_queue text;
 	v_parent bigint;
-	v_first bigint;
+	d record;
 	v_command jsonb;
 	v_detail jsonb;
 	v_status_set boolean := false;
@@ -149,52 +237,29 @@ BEGIN
 	IF p_answer IS NULL OR p_identity IS NULL OR p_duplicate OR p_ticket_id IS NULL THEN
 		RETURN NULL;
 	END IF;
-	IF NOT coalesce((p_identity->>'agent_action')::boolean, false) THEN
-		INSERT INTO events (ticket_id, message_row, kind, detail)
-		VALUES (p_ticket_id, p_message_row, 'agent.refused',
-			jsonb_build_object('why', 'not an agent action: ' ||
-					   coalesce(p_identity->>'reason', 'not authenticated'),
-					   'agent_id', v_agent,
-					   'commands_ignored', jsonb_array_length(v_commands),
-					   'relayed', false));
-		RETURN NULL;
-	END IF;
-	IF p_new_ticket THEN
-		INSERT INTO events (ticket_id, message_row, kind, detail)
-		VALUES (p_ticket_id, p_message_row, 'agent.refused',
-			jsonb_build_object('why', 'answers no ticket: an ordinary new ticket',
-					   'agent_id', v_agent,
-					   'commands_ignored', jsonb_array_length(v_commands),
-					   'relayed', false));
-		RETURN NULL;
-	END IF;
-
-	-- the same answer through another of our addresses: it acted then
-	SELECT o.id INTO v_first
-	  FROM messages m JOIN messages o ON o.ticket_id = m.ticket_id
-				AND o.message_id = m.message_id AND o.id <> m.id
-	 WHERE m.id = p_message_row AND o.kind IN ('agent', 'note')
-	 ORDER BY o.id LIMIT 1;
-	IF v_first IS NOT NULL THEN
-		UPDATE messages m SET kind = o.kind, agent_id = o.agent_id
-		  FROM messages o
-		 WHERE m.id = p_message_row AND o.id = v_first;
-		INSERT INTO events (ticket_id, message_row, kind, detail)
-		VALUES (p_ticket_id, p_message_row, 'agent.refused',
-			jsonb_build_object('why', 'the same answer reached this ticket '
-						  || 'through another of our addresses; it '
-						  || 'acted then',
-					   'agent_id', v_agent,
-					   'first_message_row', v_first,
-					   'commands_ignored', jsonb_array_length(v_commands),
-					   'relayed', false));
-		RETURN 0;
-	END IF;
-
-	SELECT a.name, a.signature INTO v_name, v_signature FROM agents a WHERE a.id = v_agent;
+	-- decided on the locked ticket (its participants, its earlier copies)
 	SELECT t.status, q.name INTO v_status, v_queue
 	  FROM tickets t JOIN queues q ON q.id = t.queue_id
 	 WHERE t.id = p_ticket_id FOR UPDATE OF t;
+	SELECT * INTO d FROM pd_agent_answer_decide(p_ticket_id, p_message_row,
+		(SELECT m.message_id FROM messages m WHERE m.id = p_message_row),
+		p_new_ticket, p_identity, p_answer);
+	IF d.decision IN ('refused', 'again') THEN
+		IF d.decision = 'again' THEN
+			UPDATE messages m SET kind = o.kind, agent_id = o.agent_id
+			  FROM messages o
+			 WHERE m.id = p_message_row AND o.id = d.first_row;
+		END IF;
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'agent.refused',
+			jsonb_strip_nulls(jsonb_build_object('why', d.why, 'agent_id', v_agent,
+					   'first_message_row', d.first_row))
+			|| jsonb_build_object('commands_ignored', jsonb_array_length(v_commands),
+					      'relayed', false));
+		RETURN CASE WHEN d.decision = 'again' THEN 0 END;
+	END IF;
+
+	SELECT a.name, a.signature INTO v_name, v_signature FROM agents a WHERE a.id = v_agent;
 	UPDATE messages SET kind = CASE WHEN v_note THEN 'note' ELSE 'agent' END,
 			    agent_id = v_agent
 	 WHERE id = p_message_row;
@@ -213,7 +278,7 @@ BEGIN
 			v_detail);
 	END LOOP;
 
-	IF NOT v_note AND v_text <> '' THEN
+	IF d.decision = 'answer' THEN
 		-- the attachments the relay carries, in their order while they fit
 		FOR v_att IN
 			SELECT ma.filename, ma.content_type, a.sha256, a.size
@@ -247,12 +312,9 @@ BEGIN
 				    WHERE aa.address = lower(m.from_address))
 		 ORDER BY m.id DESC LIMIT 1;
 		FOR v_row IN
-			SELECT p.address, p.name FROM participants p
-			 WHERE p.ticket_id = p_ticket_id AND p.role IN ('requester', 'cc')
-			   AND lower(p.address) IS DISTINCT FROM v_sender
-			   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa
-					    WHERE aa.address = lower(p.address))
-			 ORDER BY p.id
+			SELECT r->>'address' AS address, r->>'name' AS name
+			  FROM jsonb_array_elements(d.relay_to) WITH ORDINALITY x (r, n)
+			 ORDER BY x.n
 		LOOP
 			INSERT INTO outbound (ticket_id, message_row, kind, template, queue,
 					      recipients, recipient_name, envelope_from, auto_reply,
@@ -292,10 +354,7 @@ BEGIN
 		jsonb_build_object('agent_id', v_agent, 'note', v_note,
 				   'commands', jsonb_array_length(v_commands),
 				   'relayed_to', v_relayed,
-				   'why_not_relayed', CASE WHEN v_note THEN 'internal note'
-					WHEN v_text = '' THEN 'nothing but commands and quotes'
-					WHEN jsonb_array_length(v_relayed) = 0
-					THEN 'no customer takes part' END));
+				   'why_not_relayed', d.why));
 	IF jsonb_array_length(v_relayed) > 0 AND jsonb_array_length(v_left) > 0 THEN
 		INSERT INTO events (ticket_id, message_row, kind, detail)
 		VALUES (p_ticket_id, p_message_row, 'relay.attachments_left_out',

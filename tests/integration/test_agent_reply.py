@@ -305,6 +305,22 @@ def scenario(env, d, sink, mta):
                         AGENT, path, config=config, check_rc=0).stdout
     pdtest.check("Agent:" in text and "#priority soon: not obeyed" in text and "#close;" in text,
                  "postdesk test text:\n%s" % text)
+    # what the store refuses too (the delivery's pd_agent_command_check), and
+    # who the answer goes to (pd_agent_answer_decide)
+    with open(path, "wb") as f:
+        f.write(agent_mail("Re: " + subject, "#assign nobody@agents.test\nHi.\n", mid, refs,
+                           reply_to))
+    out = json.loads(env.postdesk("test", "--json", "--client", AGENT_IP, "--helo",
+                                  "mail.sender.test", "--from", AGENT, path, config=config,
+                                  check_rc=0).stdout)
+    agent = out["recipients"][0]["agent"]
+    pdtest.check_eq((agent["decision"], agent["relay_to"]),
+                    ("answer", "%s, %s" % (CUSTOMER, COLLEAGUE)),
+                    "postdesk test: the relay's recipients")
+    text = env.postdesk("test", "--client", AGENT_IP, "--helo", "mail.sender.test", "--from",
+                        AGENT, path, config=config, check_rc=0).stdout
+    pdtest.check("#assign nobody@agents.test: not obeyed, not an active agent" in text,
+                 "postdesk test names the store's refusal:\n%s" % text)
 
 
 def run(scenario, agents, outbound_extra=""):

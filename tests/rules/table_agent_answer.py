@@ -19,6 +19,9 @@ what the pipeline adds.  Expect: result (relay rows, None: not an answer),
 kind (of the message), relayed (addresses), refused (agent.refused why),
 not_relayed (why nothing went out), status, first_response, attachments
 (the relay's file names), left_out (the template's attachments.left_out).
+Every case also asks `postdesk test`'s function (pd_agent_answer_decide,
+before the mail is stored; pd_agent_answer acts by it) and expects the same
+decision and relay list: explain_agrees.
 """
 from rules import (THIS_MESSAGE, Table, agent, attachment, case, identity, lit, message,
                    participant, ticket, ticket_id)
@@ -57,7 +60,16 @@ def call(c):
         lit(c.args.get("answer", answer())))
 
 
-OBSERVE = """(SELECT jsonb_build_object(
+def explain(c):
+    """What `postdesk test` says (pd_agent_answer_decide, before the mail is
+    stored: no row, its Message-ID)."""
+    return ("(SELECT to_jsonb(d) FROM pd_agent_answer_decide(%s, NULL, 'answer@example.com', "
+            "%s, %s, %s) d)" % (ticket_id(c.args.get("ticket", 10001)),
+                                lit(c.args.get("new", False)), c.args.get("identity", AGENT),
+                                lit(c.args.get("answer", answer()))))
+
+
+DELIVERED = """(SELECT jsonb_build_object(
   'result', current_setting('rules.result')::jsonb,
   'kind', m.kind,
   'relayed', (SELECT coalesce(jsonb_agg(o.recipients[1] ORDER BY o.id), '[]') FROM outbound o
@@ -82,6 +94,20 @@ OBSERVE = """(SELECT jsonb_build_object(
   'status', t.status,
   'first_response', t.first_response_at IS NOT NULL)
  FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = 'this')""" % lit(ANN)
+
+# postdesk test's decision beside what the delivery did: the same kind of
+# answer (refused, again, note, commands, answer) and the same relay list
+OBSERVE = """(SELECT o || jsonb_build_object(
+  'explain', x.e->>'decision',
+  'explain_agrees', coalesce(x.e->>'decision', '-') = CASE
+        WHEN o->>'refused' LIKE 'the same answer%%' THEN 'again'
+        WHEN o->>'refused' IS NOT NULL THEN 'refused'
+        WHEN o->>'kind' = 'note' THEN 'note'
+        WHEN o->>'not_relayed' = 'nothing but commands and quotes' THEN 'commands'
+        WHEN o->>'kind' = 'agent' THEN 'answer' ELSE '-' END
+    AND (SELECT coalesce(jsonb_agg(r->'address'), '[]')
+           FROM jsonb_array_elements(coalesce(x.e->'relay_to', '[]')) r) = o->'relayed')
+ FROM %s AS y (o), (SELECT current_setting('rules.explain')::jsonb AS e) x)""" % DELIVERED
 
 
 def relayed(*to, **more):
@@ -128,8 +154,10 @@ CASES = [
     case("an authenticated agent's mail to no ticket: an ordinary new ticket, commands not "
          "applied", [this()], new=True, answer=answer(commands=[("close", None)]),
          expect=refused("answers no ticket: an ordinary new ticket", status="new")),
-    case("a duplicate delivery does nothing at all", [this()], duplicate=True,
-         expect=dict(result=None, kind="customer", relayed=[], refused=None)),
+    case("a duplicate delivery does nothing at all (postdesk test looks for no duplicates: "
+         "it names the answer)", [this()], duplicate=True,
+         expect=dict(result=None, kind="customer", relayed=[], refused=None,
+                     explain="answer", explain_agrees=False)),
     case("the same answer through another of our addresses acts once",
          [message(10001, "answer@example.com", ANN, kind="agent"), this()],
          answer=answer(commands=[("close", None)]),
@@ -162,4 +190,5 @@ CASES = [
          expect=dict(result=0, kind="note", relayed=[], attachments=None)),
 ]
 
-TABLE = Table("agent-answer", "pd_agent_answer", call, CASES, FACTS, observe=OBSERVE)
+TABLE = Table("agent-answer", "pd_agent_answer", call, CASES, FACTS, observe=OBSERVE,
+              explain=explain, always={"explain_agrees": True})

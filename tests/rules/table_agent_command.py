@@ -9,7 +9,9 @@ result is its agent.command event.
 
 command(NAME, ARGUMENT, error=): as the parser hands it on.  Expect: result
 (applied | refused), reason, old, new, and the ticket afterwards (status,
-priority, assignee, closed: closed_at set).
+priority, assignee, closed: closed_at set).  Every case also asks `postdesk
+test`'s function (pd_agent_command_check, by which pd_agent_command obeys)
+and expects the same verdict: explain_agrees.
 """
 from rules import Table, agent, case, lit, ticket, ticket_id
 
@@ -29,11 +31,19 @@ def call(c):
                                           lit(c.args["command"]))
 
 
+def explain(c):
+    """What `postdesk test` says of the command (pd_agent_command_check)."""
+    return "to_jsonb(pd_agent_command_check(%s))" % lit(c.args["command"])
+
+
 OBSERVE = ("(SELECT jsonb_build_object('result', r->>'result', 'reason', r->>'reason',"
            " 'old', r->>'old', 'new', r->>'new', 'status', t.status, 'priority', t.priority,"
            " 'assignee', pd_agent_main_address(t.assignee_agent_id),"
-           " 'closed', t.closed_at IS NOT NULL)"
-           " FROM tickets t, (SELECT current_setting('rules.result')::jsonb AS r) x"
+           " 'closed', t.closed_at IS NOT NULL,"
+           " 'explain_agrees', (r->>'result' = 'applied') = (e #>> '{}' IS NULL)"
+           "  AND (r->>'reason' IS NOT DISTINCT FROM e #>> '{}'))"
+           " FROM tickets t, (SELECT current_setting('rules.result')::jsonb AS r,"
+           "  current_setting('rules.explain')::jsonb AS e) x"
            " WHERE t.id = (r->>'ticket')::bigint)")
 
 
@@ -84,4 +94,4 @@ CASES = [
 TABLE = Table("agent-command", "pd_agent_command",
               lambda c: "%s || jsonb_build_object('ticket', %s)"
               % (call(c), ticket_id(c.args.get("ticket", 10001))),
-              CASES, FACTS, observe=OBSERVE)
+              CASES, FACTS, observe=OBSERVE, explain=explain, always={"explain_agrees": True})

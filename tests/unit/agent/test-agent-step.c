@@ -1,7 +1,9 @@
 /* Unit tests: the pipeline's agent step (lib/pipeline/pd-pipeline-agent.c):
  * the JSON the delivery gets for a mail from an agent's address (the
  * relay's MAIL FROM: bounce_address, else the from address, never the null
- * sender) and what `postdesk test` says it would do.  The store's half is
+ * sender).  What the delivery does with it, and what `postdesk test` says
+ * (the same function, pd_agent_answer_decide), is the table
+ * tests/rules/table_agent_answer.py; end to end,
  * tests/integration/test_agent_reply.py. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,62 +82,11 @@ test_answer_json(void **state)
 	assert_non_null(strstr(with_bounce, "\"attachments_max\": 2097152,"));
 }
 
-static void
-test_explain(void **state)
-{
-	static const struct {
-		const char *body;
-		gboolean action, existing;
-		const char *decision;
-	} cases[] = {
-		{ "Done.\r\n", TRUE, TRUE, "answer (" },
-		{ "#note\r\nsecret\r\n", TRUE, TRUE, "note (" },
-		{ "#close\r\n\r\n> old\r\n", TRUE, TRUE, "commands (" },
-		{ "Done.\r\n", TRUE, FALSE, "new ticket (" },
-		{ "#close\r\nDone.\r\n", FALSE, TRUE, "refused (" },
-	};
-	g_autoptr(PdConfig) config = config_with("");
-
-	(void)state;
-	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(PdMail) mail = mail_with(config, cases[i].body);
-		PdIdentityDecision d = agent(cases[i].action);
-		g_autofree char *json = NULL;
-		g_autofree char *text = pd_pipeline_agent_explain(config, mail, &d,
-								  cases[i].existing, &json);
-
-		assert_non_null(text);
-		if (!g_str_has_prefix(text, cases[i].decision))
-			fail_msg("case %u: %s", i, text);
-		assert_non_null(strstr(json, "\"answer\": {\"note\": "));
-	}
-}
-
-static void
-test_explain_commands(void **state)
-{
-	g_autoptr(PdConfig) config = config_with("");
-	g_autoptr(PdMail) mail = mail_with(config, "#assign Carol@Agents.test\r\n#frob x\r\nok\r\n");
-	PdIdentityDecision d = agent(TRUE), customer = { 0 };
-	g_autofree char *json = NULL, *none_json = NULL;
-	g_autofree char *text = pd_pipeline_agent_explain(config, mail, &d, TRUE, &json);
-	g_autofree char *none = pd_pipeline_agent_explain(config, mail, &customer, TRUE,
-							  &none_json);
-
-	(void)state;
-	assert_non_null(strstr(text, "; #assign carol@agents.test; "
-				     "#frob x: not obeyed, unknown command"));
-	assert_null(none);
-	assert_null(none_json);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answer_json),
-		cmocka_unit_test(test_explain),
-		cmocka_unit_test(test_explain_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
