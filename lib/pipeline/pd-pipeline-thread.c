@@ -98,20 +98,35 @@ thread_tokens(const PdConfig *config, const char *recipient, const char *sender,
 	}
 }
 
-/* Cc'd addresses that are not ours nor the sender, space separated. */
+/* Is canonical one of own (pd_pipeline_own_addresses)? */
+static gboolean
+address_is_own(GPtrArray *own, const char *canonical)
+{
+	for (guint i = 0; own->pdata[i] != NULL; i++)
+		if (g_ascii_strcasecmp(own->pdata[i], canonical) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Cc'd addresses that are not ours (a queue's, [outbound] from,
+ * reply_address, bounce_address) nor the sender, space separated. */
 static char *
 thread_cc(const PdConfig *config, const PdMail *mail, const char *sender)
 {
 	g_autoptr(GString) out = g_string_new("");
+	g_autoptr(GPtrArray) own = NULL;
 
-	for (guint i = 0; mail->cc != NULL && i < mail->cc->len; i++) {
+	if (mail->cc == NULL || mail->cc->len == 0)
+		return g_string_free(g_steal_pointer(&out), FALSE);
+	own = pd_pipeline_own_addresses(config);
+	for (guint i = 0; i < mail->cc->len; i++) {
 		const PdMailAddress *a = mail->cc->pdata[i];
 		g_autofree char *canonical = a->address != NULL
 			? pd_address_canonicalize(a->address, config->recipient_delimiter) : NULL;
 		g_autofree char *sub = NULL;
 
 		if (canonical == NULL || strchr(canonical, ' ') != NULL ||
-		    g_strcmp0(canonical, sender) == 0 ||
+		    g_strcmp0(canonical, sender) == 0 || address_is_own(own, canonical) ||
 		    pd_config_queue_for(config, canonical, &sub) != NULL)
 			continue;
 		if (out->len > 0)

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pipeline/pd-pipeline-private.h"
@@ -139,6 +140,74 @@ test_tokens(void **state)
 	assert_string_equal(value(msgid_trick, "token_refused"), "issued to another recipient");
 }
 
+/* Who takes part in a new ticket besides its requester (README "Who joins a
+ * ticket"): the addresses in Cc of its first mail, canonical, unless
+ * participants_from_cc = no; never one of ours (a queue's address, the
+ * [outbound] from, reply_address or bounce_address) nor the sender. */
+static const struct {
+	const char *name;
+	const char *outbound;	/* [outbound] settings */
+	const char *from, *cc;	/* the header values */
+	const char *want;	/* the "cc" fact, NULL: nobody */
+} participant_cases[] = {
+	{ "a Cc'd person takes part", "", "alice@customer.test", "Bob <bob@partner.test>",
+	  "bob@partner.test" },
+	{ "every Cc'd person, in the order of the header", "", "alice@customer.test",
+	  "bob@partner.test, Carl <carl@customer.test>", "bob@partner.test carl@customer.test" },
+	{ "canonical: the domain in lower case", "", "alice@customer.test",
+	  "bob@PARTNER.Test", "bob@partner.test" },
+	{ "canonical: without the subaddress", "", "alice@customer.test",
+	  "bob+tickets@partner.test", "bob@partner.test" },
+	{ "participants_from_cc = no: nobody", "participants_from_cc = no\n",
+	  "alice@customer.test", "bob@partner.test", NULL },
+	{ "a queue's address is ours", "", "alice@customer.test",
+	  "help@example.com, bob@partner.test", "bob@partner.test" },
+	{ "a queue's address with a subaddress is ours", "", "alice@customer.test",
+	  "support+t-x@example.com", NULL },
+	{ "the [outbound] from address is ours", "from = Desk <desk@example.com>\n",
+	  "alice@customer.test", "desk@example.com, bob@partner.test", "bob@partner.test" },
+	{ "the bounce address is ours", "bounce_address = bounces@example.com\n",
+	  "alice@customer.test", "bounces@example.com", NULL },
+	{ "the reply address is ours", "reply_address = replies@example.com\n",
+	  "alice@customer.test", "replies@example.com", NULL },
+	{ "the sender is the requester, not a Cc participant", "", "alice@customer.test",
+	  "alice@customer.test, bob@partner.test", "bob@partner.test" },
+	{ "the sender in Cc under a subaddress is still the sender", "", "alice@customer.test",
+	  "alice+cc@customer.test", NULL },
+	{ "no Cc: nobody", "", "alice@customer.test", NULL, NULL },
+	{ "a Cc group without addresses: nobody", "", "alice@customer.test",
+	  "undisclosed-recipients:;", NULL },
+};
+
+static void
+test_participants_table(void **state)
+{
+	(void)state;
+	for (guint i = 0; i < G_N_ELEMENTS(participant_cases); i++) {
+		const char *outbound = participant_cases[i].outbound;
+		g_autofree char *section = g_strdup_printf("[outbound]\n%s", outbound);
+		g_autoptr(PdConfig) config = config_with(section);
+		g_autofree char *cc = participant_cases[i].cc != NULL
+			? g_strdup_printf("Cc: %s\r\n", participant_cases[i].cc) : g_strdup("");
+		g_autofree char *text = g_strdup_printf(
+			"From: %s\r\nTo: support@example.com\r\n%sSubject: printer\r\n"
+			"Message-ID: <p.%u@customer.test>\r\n\r\nhi\r\n",
+			participant_cases[i].from, cc, i);
+		g_autoptr(GBytes) raw = g_bytes_new(text, strlen(text));
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PdMail) mail = pd_mail_parse(raw, &config->mail_limits, &error);
+		g_autoptr(GPtrArray) pairs = NULL;
+
+		assert_non_null(mail);
+		pairs = facts(config, "support@example.com", mail);
+		if (g_strcmp0(value(pairs, "cc"), participant_cases[i].want) != 0)
+			fail_msg("%s: cc %s, want %s", participant_cases[i].name,
+				 value(pairs, "cc"), participant_cases[i].want);
+	}
+	/* counted by tests/run: "rule NAME: N cases" */
+	printf("rule participants: %u cases\n", (guint)G_N_ELEMENTS(participant_cases));
+}
+
 int
 main(void)
 {
@@ -146,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_participants_table),
 	};
 
 	pd_mail_init();
