@@ -60,16 +60,21 @@ pd_mail_classify(PdMailCtx *ctx, GMimeMessage *message)
 	const char *value;
 	GMimeObject *body = g_mime_message_get_mime_part(message);
 
-	if ((value = pd_mail_header(mail, "Auto-Submitted")) != NULL) {
+	guint i = 0;
+
+	/* every field counts: a second "Auto-Submitted : auto-replied" below
+	 * an "Auto-Submitted: no" still makes the mail automatic */
+	while ((value = pd_mail_header_next(mail, "Auto-Submitted", &i)) != NULL) {
 		g_autofree char *token = first_token(value);
 
-		class->auto_submitted = *token != '\0' && strcmp(token, "no") != 0;
+		class->auto_submitted |= *token != '\0' && strcmp(token, "no") != 0;
 	}
-	if ((value = pd_mail_header(mail, "Precedence")) != NULL) {
+	i = 0;
+	while ((value = pd_mail_header_next(mail, "Precedence", &i)) != NULL) {
 		g_autofree char *token = first_token(value);
 
-		class->bulk = strcmp(token, "bulk") == 0 || strcmp(token, "junk") == 0 ||
-			      strcmp(token, "list") == 0;
+		class->bulk |= strcmp(token, "bulk") == 0 || strcmp(token, "junk") == 0 ||
+			       strcmp(token, "list") == 0;
 	}
 	class->list = pd_mail_header(mail, "List-Id") != NULL ||
 		      pd_mail_header(mail, "List-Unsubscribe") != NULL ||

@@ -129,13 +129,13 @@ body_hash(const char *p, const char *end, char out[65])
 }
 
 const char *
-pd_mail_header(const PdMail *mail, const char *name)
+pd_mail_header_next(const PdMail *mail, const char *name, guint *index)
 {
 	gsize n = strlen(name);
 
-	g_return_val_if_fail(mail != NULL && name != NULL, NULL);
-	for (guint i = 0; i < mail->headers->len; i++) {
-		const char *field = mail->headers->pdata[i];
+	g_return_val_if_fail(mail != NULL && name != NULL && index != NULL, NULL);
+	for (; *index < mail->headers->len; (*index)++) {
+		const char *field = mail->headers->pdata[*index];
 		const char *colon = strchr(field, ':');
 		gsize flen;
 
@@ -145,6 +145,7 @@ pd_mail_header(const PdMail *mail, const char *name)
 		while (flen > 0 && (field[flen - 1] == ' ' || field[flen - 1] == '\t'))
 			flen--;
 		if (flen == n && g_ascii_strncasecmp(field, name, n) == 0) {
+			(*index)++;
 			colon++;
 			while (*colon == ' ' || *colon == '\t')
 				colon++;
@@ -152,6 +153,14 @@ pd_mail_header(const PdMail *mail, const char *name)
 		}
 	}
 	return NULL;
+}
+
+const char *
+pd_mail_header(const PdMail *mail, const char *name)
+{
+	guint index = 0;
+
+	return pd_mail_header_next(mail, name, &index);
 }
 
 /* ---- fields from GMime ---- */

@@ -119,6 +119,8 @@ GBytes *pd_mail_decode(const void *encoded, gsize len, const char *encoding);
 
 /* First value of a top-level header, unfolded, or NULL. */
 const char *pd_mail_header(const PdMail *mail, const char *name);
+/* Every value in turn: *index 0 at first; NULL after the last. */
+const char *pd_mail_header_next(const PdMail *mail, const char *name, guint *index);
 
 /* HTML to readable plain text (block elements become line breaks, entities
  * decoded, script/style dropped).  Exposed for tests and templates. */

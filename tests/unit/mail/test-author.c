@@ -1,6 +1,8 @@
 /* Unit tests for mail/pd-mail-author.c: is the author read one way?  One
  * row per case of the rule: the headers, the identity GMime gives
- * (mail->from), and the doubt (NULL: the mail may be authenticated). */
+ * (mail->from), and the doubt (NULL: the mail may be authenticated).
+ * Also: the other headers a decision reads (Auto-Submitted, Precedence)
+ * count under every spelling and in every field. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -85,11 +87,40 @@ test_author_guarded(void **state)
 	assert_non_null(strstr(m->author_doubt, "read differently"));
 }
 
+static void
+test_decision_headers(void **state)
+{
+	static const struct {
+		const char *head;
+		gboolean auto_submitted, bulk;
+	} cases[] = {
+		{ "Auto-Submitted: auto-replied", TRUE, FALSE },
+		{ "Auto-Submitted : auto-replied", TRUE, FALSE },
+		{ "AUTO-SUBMITTED\t: auto-generated", TRUE, FALSE },
+		{ "Auto-Submitted: no", FALSE, FALSE },
+		{ "Auto-Submitted: no\nAuto-Submitted : auto-replied", TRUE, FALSE },
+		{ "Subject: x\nnot a header\nAuto-Submitted: auto-replied", TRUE, FALSE },
+		{ "Precedence: first-class\nPrecedence : bulk", FALSE, TRUE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = g_strdup_printf("From: a@b.test\n%s\n\nHello\n",
+							cases[i].head);
+		g_autoptr(GBytes) raw = g_bytes_new(text, strlen(text));
+		g_autoptr(PdMail) m = pd_mail_parse(raw, NULL, NULL);
+
+		if (m->class.auto_submitted != cases[i].auto_submitted || m->class.bulk != cases[i].bulk)
+			fail_msg("case %u: auto_submitted %d bulk %d", i, m->class.auto_submitted,
+				 m->class.bulk);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_author_table),
+		cmocka_unit_test(test_decision_headers),
 		cmocka_unit_test(test_author_guarded),
 	};
 
