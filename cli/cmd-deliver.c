@@ -214,6 +214,7 @@ pd_cmd_deliver(PdCli *cli, int argc, char **argv)
 				    "(more than %zu bytes)", config->max_message_size);
 
 	pool = pd_store_pool_new(config->conninfo, 1);
+	pd_store_pool_set_timeout(pool, config->db_timeout);
 	pipeline = pd_pipeline_new(config, pool);
 	outcomes = g_new0(PdRecipientOutcome, envelope->recipients->len);
 	pd_pipeline_deliver(pipeline, envelope, raw, outcomes);

@@ -64,7 +64,8 @@ scheduler_tick(PdScheduler *s)
 		if (s->store != NULL && !pd_store_is_usable(s->store))
 			g_clear_pointer(&s->store, pd_store_free);
 		if (s->store == NULL) {
-			s->store = pd_store_connect(s->config->conninfo, &error);
+			s->store = pd_store_connect_timeout(s->config->conninfo,
+							    s->config->db_timeout, &error);
 			if (s->store == NULL) {
 				pd_log_warning("jobs: %s; trying again later", error->message);
 				return;

@@ -375,7 +375,8 @@ sender_pass(PdSender *sender, GError **error)
 
 	if (sender->store == NULL || !pd_store_is_usable(sender->store)) {
 		g_clear_pointer(&sender->store, pd_store_free);
-		sender->store = pd_store_connect(s->config->conninfo, error);
+		sender->store = pd_store_connect_timeout(s->config->conninfo, s->config->db_timeout,
+							 error);
 		if (sender->store == NULL)
 			return FALSE;
 	}

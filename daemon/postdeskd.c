@@ -79,7 +79,7 @@ daemon_reload(gpointer user_data)
 		pd_log_warning("reload: [lmtp] listen, socket_mode and socket_group change "
 			       "after a restart");
 	if (strcmp(old->conninfo, config->conninfo) != 0 ||
-	    old->db_pool_size != config->db_pool_size)
+	    old->db_pool_size != config->db_pool_size || old->db_timeout != config->db_timeout)
 		pd_log_warning("reload: [database] changes take effect after a restart");
 	g_mutex_lock(&daemon->lock);
 	daemon->config = pd_config_ref(config);
@@ -174,6 +174,7 @@ daemon_run(PdDaemon *daemon)
 		return PD_EX_CONFIG;
 	}
 	daemon->pool = pd_store_pool_new(daemon->config->conninfo, daemon->config->db_pool_size);
+	pd_store_pool_set_timeout(daemon->pool, daemon->config->db_timeout);
 	daemon->pipeline = pd_pipeline_new(daemon->config, daemon->pool);
 	if (!pd_pipeline_check_schema(daemon->pipeline, &error)) {
 		if (g_error_matches(error, PD_ERROR, PD_ERROR_TEMPFAIL)) {

@@ -242,6 +242,10 @@ config_parse(PdConfig *config, GError **error)
 	if (!config_size(kf, "database", "pool_size", 8, 1, 1000, &value, error))
 		return FALSE;
 	config->db_pool_size = value;
+	/* no database call waits longer (a stalled server: 451 after it) */
+	if (!config_size(kf, "database", "timeout", 120, 1, 3600, &value, error))
+		return FALSE;
+	config->db_timeout = value;
 
 	config->lmtp_listen = config_list(kf, "lmtp", "listen", "127.0.0.1:2424");
 	/* Nobody is trusted unless named (issue 8): any local user reaches

@@ -40,6 +40,7 @@ typedef struct {
 	char *hostname;			/* for the greeting and Message-IDs */
 	char *conninfo;			/* libpq connection string */
 	guint db_pool_size;
+	guint db_timeout;		/* seconds one database call may take */
 
 	GPtrArray *lmtp_listen;		/* "127.0.0.1:2424", "[::1]:24", "unix:/path" */
 	GPtrArray *xforward_hosts;	/* TCP client IPs/networks trusted for XFORWARD */

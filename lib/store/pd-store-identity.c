@@ -27,17 +27,13 @@ identity_exec(PdStore *store, const char *sql, PdStoreParams *params, const char
 	ExecStatusType status;
 	const char *sqlstate;
 
-	if (store->broken) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
-			    "database error: the connection was lost");
+	result = pd_store_run(store, sql, params, what, error);
+	if (result == NULL)
 		return NULL;
-	}
-	result = PQexecParams(store->conn, sql, params->n, NULL, params->values,
-			      params->lengths, params->formats, 0);
-	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	status = PQresultStatus(result);
 	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
 		return result;
-	sqlstate = result != NULL ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+	sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
 	if (sqlstate != NULL && (strcmp(sqlstate, "P0002") == 0 ||
 				 strcmp(sqlstate, "22023") == 0 ||
 				 strcmp(sqlstate, "23505") == 0 ||

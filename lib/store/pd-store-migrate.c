@@ -57,16 +57,11 @@ pd_store_schema_name(int version)
 static gboolean
 query_int(PdStore *store, const char *sql, gint64 *value_r, GError **error)
 {
-	g_autoptr(PGresult) result = NULL;
+	g_autoptr(PGresult) result = pd_store_exec_sql(store, sql, NULL, "schema version", error);
 
-	if (store->broken) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
-			    "database error: the connection was lost");
+	if (result == NULL)
 		return FALSE;
-	}
-	result = PQexec(store->conn, sql);
-	if (result == NULL || PQresultStatus(result) != PGRES_TUPLES_OK ||
-	    PQntuples(result) != 1) {
+	if (PQntuples(result) != 1) {
 		pd_store_set_error(store, result, "schema version", error);
 		return FALSE;
 	}
@@ -112,11 +107,11 @@ pd_store_schema_history(PdStore *store, GPtrArray **steps_r, GError **error)
 		return FALSE;
 	steps = g_ptr_array_new_with_free_func((GDestroyNotify)pd_schema_step_free);
 	if (exists) {
-		result = PQexec(store->conn,
-				"SELECT version, name, extract(epoch FROM applied_at)::bigint"
-				" FROM schema_version ORDER BY version");
-		if (result == NULL || PQresultStatus(result) != PGRES_TUPLES_OK) {
-			pd_store_set_error(store, result, "schema history", error);
+		result = pd_store_exec_sql(store,
+					   "SELECT version, name, extract(epoch FROM applied_at)::bigint"
+					   " FROM schema_version ORDER BY version", NULL,
+					   "schema history", error);
+		if (result == NULL) {
 			g_ptr_array_unref(steps);
 			return FALSE;
 		}
@@ -561,6 +556,7 @@ pd_store_migrate_notify(PdStore *store, const char *sql_dir, PdStoreMigrateFunc 
 	SqlDir dir = { NULL, NULL };
 	g_autoptr(GPtrArray) applied = g_ptr_array_new();
 	gboolean ok, migrated = FALSE;
+	guint saved_timeout;
 
 	g_return_val_if_fail(store != NULL, FALSE);
 	if (applied_r != NULL)
@@ -572,6 +568,8 @@ pd_store_migrate_notify(PdStore *store, const char *sql_dir, PdStoreMigrateFunc 
 	}
 	/* A migration may rewrite big tables, and may wait for another one:
 	 * no statement timeout while migrating. */
+	saved_timeout = store->timeout;
+	store->timeout = 0;	/* nor a client-side one */
 	ok = pd_store_exec_simple(store, "SET statement_timeout = 0;"
 				  " SELECT pg_advisory_lock(" MIGRATE_LOCK ")", "migrate", error);
 	if (ok) {
@@ -581,6 +579,7 @@ pd_store_migrate_notify(PdStore *store, const char *sql_dir, PdStoreMigrateFunc 
 					  ok ? error : NULL))
 			ok = FALSE;
 	}
+	store->timeout = saved_timeout;
 	/* what was committed is reported, whatever happened after */
 	if (migrated) {
 		for (guint i = 0; i < applied->len; i++) {

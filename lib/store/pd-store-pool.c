@@ -1,7 +1,7 @@
 /* pd-store-pool: connections shared by the daemon's worker threads.
  *
- * Bounded (at most max_connections open, pd_store_pool_get blocks while all
- * are in use), lazy (a connection is opened when first needed, outside the
+ * Bounded (at most max_connections open, pd_store_pool_get waits while all
+ * are in use, for the pool's timeout at most), lazy (a connection is opened when first needed, outside the
  * lock), and self-healing: a connection that broke, or that the server
  * closed while it sat idle (restart, idle timeout), is dropped, and the next
  * get opens a fresh one.  Thread-safe: one GMutex, one GCond.
@@ -16,6 +16,7 @@ struct _PdStorePool {
 	GCond released;
 	char *conninfo;
 	guint max_connections;
+	guint timeout;			/* seconds, for connections and the wait */
 	guint open;			/* idle + handed out + being opened */
 	GQueue idle;			/* PdStore * */
 };
@@ -31,8 +32,18 @@ pd_store_pool_new(const char *conninfo, guint max_connections)
 	g_cond_init(&pool->released);
 	pool->conninfo = g_strdup(conninfo);
 	pool->max_connections = MAX(max_connections, 1);
+	pool->timeout = PD_STORE_DEFAULT_TIMEOUT;
 	g_queue_init(&pool->idle);
 	return pool;
+}
+
+void
+pd_store_pool_set_timeout(PdStorePool *pool, guint timeout)
+{
+	g_return_if_fail(pool != NULL);
+	g_mutex_lock(&pool->lock);
+	pool->timeout = timeout > 0 ? timeout : PD_STORE_DEFAULT_TIMEOUT;
+	g_mutex_unlock(&pool->lock);
 }
 
 void
@@ -76,10 +87,14 @@ PdStore *
 pd_store_pool_get(PdStorePool *pool, GError **error)
 {
 	PdStore *store;
+	guint timeout;
+	gint64 deadline;
 
 	g_return_val_if_fail(pool != NULL, NULL);
 
 	g_mutex_lock(&pool->lock);
+	timeout = pool->timeout;
+	deadline = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
 	for (;;) {
 		store = g_queue_pop_head(&pool->idle);
 		if (store != NULL) {
@@ -93,12 +108,20 @@ pd_store_pool_get(PdStorePool *pool, GError **error)
 		}
 		if (pool->open < pool->max_connections)
 			break;
-		g_cond_wait(&pool->released, &pool->lock);
+		/* every connection busy, maybe each stuck on a stalled server:
+		 * no session waits longer than a call may take */
+		if (!g_cond_wait_until(&pool->released, &pool->lock, deadline)) {
+			g_mutex_unlock(&pool->lock);
+			g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+				    "all %u database connections stayed busy for %u s",
+				    pool->max_connections, timeout);
+			return NULL;
+		}
 	}
 	pool->open++;
 	g_mutex_unlock(&pool->lock);
 
-	store = pd_store_connect(pool->conninfo, error);
+	store = pd_store_connect_timeout(pool->conninfo, timeout, error);
 	if (store == NULL) {
 		g_mutex_lock(&pool->lock);
 		pool->open--;

@@ -32,7 +32,13 @@ struct _PdStore {
 	PGconn *conn;
 	gboolean broken;		/* connection lost: never reuse */
 	guint32 prepared;		/* bit per PdStmt prepared on conn */
+	guint timeout;			/* seconds per call (statement_timeout; client
+					 * side with PD_STORE_TIMEOUT_GRACE); 0: none */
 };
+
+/* How much longer than the server's statement_timeout the client waits
+ * before it gives a silent server up. */
+#define PD_STORE_TIMEOUT_GRACE 2
 
 #define PD_STORE_MAX_PARAMS 49
 
@@ -85,7 +91,13 @@ void pd_store_failure_clear(PdStoreFailure *failure);
  * (may be NULL; cleared by the caller). */
 PGresult *pd_store_exec_failure(PdStore *store, PdStmt stmt, PdStoreParams *params,
 				PdStoreFailure *failure_r, GError **error);
-/* sql with params, unprepared (statements run a few times per mail sent
+/* sql with params (NULL: none, and sql may hold several statements),
+ * unprepared, within the store's timeout: the server's result whatever
+ * its status, NULL (error set) when there is none (not sent, no answer
+ * in time, the connection lost).  Never PQexec: it waits for ever. */
+PGresult *pd_store_run(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+		       GError **error);
+/* sql with params (NULL: none), unprepared (statements run a few times per mail sent
  * or per command, not per mail received); results as pd_store_exec. */
 PGresult *pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params,
 			    const char *what, GError **error);

@@ -3,12 +3,16 @@
  * Owns the PGconn and which statements are prepared on it.  Every failure
  * is PD_ERROR_TEMPFAIL with libpq's message; when the connection itself is
  * gone the store is marked broken and pd_store_is_usable() turns FALSE, so
- * the pool drops it instead of handing it out again.
+ * the pool drops it instead of handing it out again.  Every call is bounded
+ * in time: libpq's asynchronous API under poll() with a deadline
+ * (store_result), as libpq has no client-side timeout of its own.
  */
 #include "pd-store-private.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 /* The statements of the store, prepared on first use per connection. */
@@ -150,16 +154,18 @@ notice_to_log(void *arg, const char *message)
 }
 
 PdStore *
-pd_store_connect(const char *conninfo, GError **error)
+pd_store_connect_timeout(const char *conninfo, guint timeout, GError **error)
 {
 	/* Defaults before "dbname" (the conninfo, expanded): the operator's
 	 * conninfo overrides them.  No statement may hold a mail session
-	 * forever (a lock held by a stuck transaction, a server stalled on
-	 * I/O): after 120 s it fails, the mail is deferred (451) and retried. */
+	 * forever (a lock held by a stuck transaction, a slow server): after
+	 * timeout seconds the server cancels it, the mail is deferred (451)
+	 * and retried; a server that does not answer at all (stalled, not
+	 * stopped) is given up client side (store_result). */
+	g_autofree char *connect_timeout = NULL, *options_value = NULL;
 	const char *keys[] = { "connect_timeout", "application_name", "client_encoding",
 			       "options", "dbname", NULL };
-	const char *values[] = { "10", "postdesk", "UTF8", "-c statement_timeout=120s",
-				 conninfo, NULL };
+	const char *values[6] = { 0 };
 	char *parse_error = NULL;
 	PQconninfoOption *options;
 	PGconn *conn;
@@ -167,6 +173,16 @@ pd_store_connect(const char *conninfo, GError **error)
 
 	g_return_val_if_fail(conninfo != NULL, NULL);
 
+	if (timeout == 0)
+		timeout = PD_STORE_DEFAULT_TIMEOUT;
+	/* libpq's connect_timeout counts whole seconds, at least 2 */
+	connect_timeout = g_strdup_printf("%u", CLAMP(timeout, 2, 10));
+	options_value = g_strdup_printf("-c statement_timeout=%us", timeout);
+	values[0] = connect_timeout;
+	values[1] = "postdesk";
+	values[2] = "UTF8";
+	values[3] = options_value;
+	values[4] = conninfo;
 	options = PQconninfoParse(conninfo, &parse_error);
 	if (options == NULL) {
 		g_autofree char *text = chomp_message(parse_error);
@@ -189,10 +205,28 @@ pd_store_connect(const char *conninfo, GError **error)
 		PQfinish(conn);
 		return NULL;
 	}
+	/* Nonblocking: libpq buffers what it sends (a 47 MB message too) and
+	 * store_result() waits for the socket under the deadline, so a server
+	 * that stops reading cannot block a send either. */
+	if (PQsetnonblocking(conn, 1) != 0) {
+		g_autofree char *text = chomp_message(PQerrorMessage(conn));
+
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+			    "cannot connect to PostgreSQL: %s", text);
+		PQfinish(conn);
+		return NULL;
+	}
 	PQsetNoticeProcessor(conn, notice_to_log, NULL);
 	store = g_new0(PdStore, 1);
 	store->conn = conn;
+	store->timeout = timeout;
 	return store;
+}
+
+PdStore *
+pd_store_connect(const char *conninfo, GError **error)
+{
+	return pd_store_connect_timeout(conninfo, 0, error);
 }
 
 void
@@ -230,15 +264,97 @@ pd_store_set_error(PdStore *store, const PGresult *result, const char *what, GEr
 	g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "database error (%s): %s", what, text);
 }
 
+/* Milliseconds until the monotonic deadline (0 if past). */
+static int
+ms_until(gint64 deadline)
+{
+	gint64 left = deadline - g_get_monotonic_time();
+
+	return left <= 0 ? 0 : (int)MIN(left / 1000 + 1, G_MAXINT);
+}
+
+/* Sends what libpq has buffered and waits for the whole answer to the
+ * command just sent, within the store's deadline: the server's own
+ * statement_timeout plus PD_STORE_TIMEOUT_GRACE, so a live server cancels
+ * a slow statement itself first, and one that does not answer at all
+ * (stopped by SIGSTOP, a network path that drops everything, a disk that
+ * hangs) is given up.  Then the connection is broken (libpq's state is
+ * mid-command) and dropped; it is not cancelled, as a cancel request to a
+ * stalled server would wait too.  Returns the last result, as PQexec does
+ * (NULL: error set). */
+static PGresult *
+store_result(PdStore *store, gboolean sent, const char *what, GError **error)
+{
+	PGconn *conn = store->conn;
+	gint64 deadline = store->timeout > 0
+		? g_get_monotonic_time() + (gint64)(store->timeout + PD_STORE_TIMEOUT_GRACE) * G_USEC_PER_SEC
+		: G_MAXINT64;
+	PGresult *last = NULL, *result;
+
+	if (!sent) {
+		pd_store_set_error(store, NULL, what, error);
+		return NULL;
+	}
+	for (;;) {
+		int flush = PQflush(conn);
+		struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+		int rc;
+
+		if (flush < 0)
+			break;		/* the connection failed: PQgetResult says how */
+		if (flush == 0 && !PQisBusy(conn)) {
+			result = PQgetResult(conn);
+			if (result == NULL)
+				return last;
+			PQclear(last);
+			last = result;
+			if (PQstatus(conn) == CONNECTION_BAD)
+				return last;
+			continue;
+		}
+		if (flush == 1)
+			pfd.events |= POLLOUT;
+		rc = poll(&pfd, 1, deadline == G_MAXINT64 ? -1 : ms_until(deadline));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0) {
+			PQclear(last);
+			store->broken = TRUE;
+			g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
+				    "database error (%s): no answer from PostgreSQL within %u s",
+				    what, store->timeout + PD_STORE_TIMEOUT_GRACE);
+			return NULL;
+		}
+		if (rc < 0 || ((pfd.revents & POLLIN) != 0 && !PQconsumeInput(conn)))
+			break;
+		if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && (pfd.revents & POLLIN) == 0 &&
+		    !PQconsumeInput(conn))
+			break;
+	}
+	/* the connection is gone: what libpq has left, else its message */
+	while ((result = PQgetResult(conn)) != NULL) {
+		PQclear(last);
+		last = result;
+	}
+	if (last == NULL)
+		pd_store_set_error(store, NULL, what, error);
+	store->broken = TRUE;
+	return last;
+}
+
 static gboolean
 prepare(PdStore *store, PdStmt stmt, GError **error)
 {
 	g_autoptr(PGresult) result = NULL;
+	gboolean sent;
 
 	if (store->prepared & (1u << stmt))
 		return TRUE;
-	result = PQprepare(store->conn, statements[stmt].name, statements[stmt].sql, 0, NULL);
-	if (result == NULL || PQresultStatus(result) != PGRES_COMMAND_OK) {
+	sent = PQsendPrepare(store->conn, statements[stmt].name, statements[stmt].sql, 0, NULL);
+	result = store_result(store, sent, statements[stmt].name, error);
+	if (result == NULL)
+		return FALSE;
+	if (PQresultStatus(result) != PGRES_COMMAND_OK) {
 		pd_store_set_error(store, result, statements[stmt].name, error);
 		return FALSE;
 	}
@@ -276,6 +392,7 @@ pd_store_exec_failure(PdStore *store, PdStmt stmt, PdStoreParams *params,
 {
 	PGresult *result;
 	ExecStatusType status;
+	gboolean sent;
 
 	g_return_val_if_fail(store != NULL && stmt < PD_STMT_COUNT, NULL);
 
@@ -286,12 +403,14 @@ pd_store_exec_failure(PdStore *store, PdStmt stmt, PdStoreParams *params,
 	}
 	if (!prepare(store, stmt, error))
 		return NULL;
-	result = PQexecPrepared(store->conn, statements[stmt].name, params->n, params->values,
-				params->lengths, params->formats, 0);
-	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	sent = PQsendQueryPrepared(store->conn, statements[stmt].name, params->n, params->values,
+				   params->lengths, params->formats, 0);
+	if ((result = store_result(store, sent, statements[stmt].name, error)) == NULL)
+		return NULL;
+	status = PQresultStatus(result);
 	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
 		return result;
-	if (failure_r != NULL && result != NULL) {
+	if (failure_r != NULL) {
 		failure_r->sqlstate = g_strdup(PQresultErrorField(result, PG_DIAG_SQLSTATE));
 		failure_r->constraint = g_strdup(PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME));
 		failure_r->parameter = failed_parameter(result);
@@ -317,23 +436,48 @@ pd_store_exec(PdStore *store, PdStmt stmt, PdStoreParams *params, char **sqlstat
 }
 
 PGresult *
-pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
-		  GError **error)
+pd_store_run(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+	     GError **error)
 {
-	PGresult *result;
-	ExecStatusType status;
+	gboolean sent;
 
 	if (store->broken) {
 		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
 			    "database error: the connection was lost");
 		return NULL;
 	}
-	result = PQexecParams(store->conn, sql, params->n, NULL, params->values, params->lengths,
-			      params->formats, 0);
-	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+	if (params != NULL)
+		sent = PQsendQueryParams(store->conn, sql, params->n, NULL, params->values,
+					 params->lengths, params->formats, 0);
+	else
+		sent = PQsendQuery(store->conn, sql);
+	return store_result(store, sent, what, error);
+}
+
+/* A result that is not PGRES_TUPLES_OK or PGRES_COMMAND_OK becomes error. */
+static gboolean
+result_ok(PdStore *store, PGresult *result, const char *what, GError **error)
+{
+	ExecStatusType status;
+
+	if (result == NULL)
+		return FALSE;
+	status = PQresultStatus(result);
 	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
-		return result;
+		return TRUE;
 	pd_store_set_error(store, result, what, error);
+	return FALSE;
+}
+
+PGresult *
+pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+		  GError **error)
+{
+	static PdStoreParams none;
+	PGresult *result = pd_store_run(store, sql, params != NULL ? params : &none, what, error);
+
+	if (result_ok(store, result, what, error))
+		return result;
 	PQclear(result);
 	return NULL;
 }
@@ -341,20 +485,9 @@ pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params, const 
 gboolean
 pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error)
 {
-	g_autoptr(PGresult) result = NULL;
-	ExecStatusType status;
+	g_autoptr(PGresult) result = pd_store_run(store, sql, NULL, what, error);
 
-	if (store->broken) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
-			    "database error: the connection was lost");
-		return FALSE;
-	}
-	result = PQexec(store->conn, sql);
-	status = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
-		return TRUE;
-	pd_store_set_error(store, result, what, error);
-	return FALSE;
+	return result_ok(store, result, what, error);
 }
 
 /* --- parameters -------------------------------------------------------- */

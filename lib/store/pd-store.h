@@ -21,16 +21,27 @@ typedef struct _PdStorePool PdStorePool;
 
 /* --- connections ------------------------------------------------------- */
 
+/* No call on a store waits longer than timeout seconds (statement_timeout
+ * on the server, and the client gives a server that does not answer up a
+ * little later: PD_ERROR_TEMPFAIL, the connection dropped); connecting
+ * waits at most 10 s.  pd_store_connect: PD_STORE_DEFAULT_TIMEOUT. */
+#define PD_STORE_DEFAULT_TIMEOUT 120
 PdStore *pd_store_connect(const char *conninfo, GError **error);
+/* timeout 0: PD_STORE_DEFAULT_TIMEOUT. */
+PdStore *pd_store_connect_timeout(const char *conninfo, guint timeout, GError **error);
 void pd_store_free(PdStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdStore, pd_store_free)
 /* FALSE once the connection is broken (the pool then drops it). */
 gboolean pd_store_is_usable(PdStore *store);
 
 PdStorePool *pd_store_pool_new(const char *conninfo, guint max_connections);
+/* The timeout of the pool's connections (pd_store_connect_timeout), and
+ * how long pd_store_pool_get waits for a free one. */
+void pd_store_pool_set_timeout(PdStorePool *pool, guint timeout);
 void pd_store_pool_free(PdStorePool *pool);
 /* A connection, reconnecting if needed; PD_ERROR_TEMPFAIL when PostgreSQL
- * cannot be reached.  Blocks while all max_connections are in use. */
+ * cannot be reached, or when all max_connections stay in use for the
+ * pool's timeout. */
 PdStore *pd_store_pool_get(PdStorePool *pool, GError **error);
 void pd_store_pool_put(PdStorePool *pool, PdStore *store);
 

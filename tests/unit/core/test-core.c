@@ -87,6 +87,7 @@ test_config_good(void **state)
 	assert_non_null(config);
 	assert_int_equal(config->lmtp_listen->len, 2);
 	assert_int_equal(config->max_message_size, 10 * 1024 * 1024);
+	assert_int_equal(config->db_timeout, 120);
 	q = pd_config_queue_for(config, "support+urgent@EXAMPLE.com", &sub);
 	assert_non_null(q);
 	assert_string_equal(q->name, "support");
@@ -119,6 +120,8 @@ test_config_bad(void **state)
 		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\npermission = root\n",
 		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\n"
 		"unknown_senders = maybe\n",
+		"[postdesk]\nconfig_version = 1\n[database]\ntimeout = 0\n"
+		"[queue a]\naddresses = a@b.c\n",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {

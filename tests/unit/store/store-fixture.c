@@ -84,6 +84,35 @@ fixture_free(Fixture *f)
 	g_free(f);
 }
 
+static const char *run_tag;
+static Fixture **run_fixture;
+
+static int
+run_setup(void **state)
+{
+	*run_fixture = fixture_new(g_getenv("PD_TEST_PGHOST"), run_tag, TRUE);
+	return *run_fixture != NULL ? 0 : -1;
+}
+
+static int
+run_teardown(void **state)
+{
+	g_clear_pointer(run_fixture, fixture_free);
+	return 0;
+}
+
+int
+fixture_run_tests(const char *tag, const struct CMUnitTest *tests, size_t count, Fixture **fx_r)
+{
+	if (g_getenv("PD_TEST_PGHOST") == NULL || g_getenv("PD_SOURCE_DIR") == NULL) {
+		printf("SKIP: needs PD_TEST_PGHOST (tests/run) and PD_SOURCE_DIR\n");
+		return 77;
+	}
+	run_tag = tag;
+	run_fixture = fx_r;
+	return _cmocka_run_group_tests(tag, tests, count, run_setup, run_teardown);
+}
+
 void
 fixture_exec(Fixture *f, const char *sql)
 {

@@ -23,6 +23,13 @@ typedef struct {
 Fixture *fixture_new(const char *host, const char *tag, gboolean migrate);
 void fixture_free(Fixture *f);
 
+/* main() of a test file whose tests share one fixture *fx_r on the test
+ * PostgreSQL (named after tag): runs them, or returns 77 (skip) without
+ * PD_TEST_PGHOST and PD_SOURCE_DIR.  Needs <cmocka.h> first. */
+struct CMUnitTest;
+int fixture_run_tests(const char *tag, const struct CMUnitTest *tests, size_t count,
+		      Fixture **fx_r);
+
 /* Run SQL on the admin connection; aborts the test on error. */
 void fixture_exec(Fixture *f, const char *sql);
 gint64 fixture_count(Fixture *f, const char *sql);

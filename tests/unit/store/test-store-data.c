@@ -228,20 +228,6 @@ test_every_blank_delivers(void **state)
 	assert_false(pd_store_deliver_param_blankable(39));
 }
 
-static int
-setup(void **state)
-{
-	fx = fixture_new(g_getenv("PD_TEST_PGHOST"), "data", TRUE);
-	return fx != NULL ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	g_clear_pointer(&fx, fixture_free);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -251,9 +237,5 @@ main(void)
 		cmocka_unit_test(test_every_blank_delivers),
 	};
 
-	if (g_getenv("PD_TEST_PGHOST") == NULL || g_getenv("PD_SOURCE_DIR") == NULL) {
-		printf("SKIP: needs PD_TEST_PGHOST (tests/run) and PD_SOURCE_DIR\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return fixture_run_tests("data", tests, G_N_ELEMENTS(tests), &fx);
 }
