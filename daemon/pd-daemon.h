@@ -53,6 +53,10 @@ struct _PdDaemon {
 	 * saw the close is never refused for max_sessions by a session the
 	 * main loop has not reaped yet. */
 	gint open_sessions;
+	/* Open sessions per client (peer string -> count), counted out the
+	 * same way, for max_sessions_per_client. */
+	GMutex clients_lock;
+	GHashTable *client_sessions;
 	guint next_session_id;
 	int shutdown_pipe[2];		/* readable once shutting down */
 	gint shutting_down;		/* atomic */
@@ -95,6 +99,8 @@ void pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_un
 		      gboolean xforward_allowed);
 /* Main thread: join and free a session whose thread has ended. */
 void pd_session_reap(PdSession *session);
+/* Sessions open from this client (the peer string of PdSession). */
+guint pd_session_client_count(PdDaemon *daemon, const char *peer);
 
 /* postdeskd.c: called in the main thread when a session has ended. */
 void pd_daemon_session_ended(PdDaemon *daemon, PdSession *session);

@@ -3,7 +3,7 @@
  * Opens every [lmtp] listen entry (TCP over IPv4/IPv6, unix sockets with
  * socket_mode and socket_group), accepts in the main loop and hands each
  * connection to a session thread, or answers 421 when max_sessions are
- * busy.  Decides whether the client may XFORWARD: a TCP client by its
+ * busy or an untrusted client has max_sessions_per_client open.  Decides whether the client may XFORWARD: a TCP client by its
  * address (xforward_hosts), a unix-socket client by the uid and gid the
  * kernel gives for it (SO_PEERCRED: xforward_users, xforward_groups).
  * Owns the listening sockets; never reads mail.
@@ -89,6 +89,7 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 	g_autofree char *peer = NULL;
 	gboolean is_unix = listener->address.kind == PD_LISTEN_UNIX;
 	gboolean trusted;
+	guint open, from_peer;
 	int client;
 
 	client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
@@ -109,9 +110,21 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 		peer = listener_peer_ip(client);
 		trusted = pd_listen_xforward_allowed(config, peer);
 	}
-	if ((guint)g_atomic_int_get(&daemon->open_sessions) >= config->max_sessions) {
-		pd_log_warning("too many sessions (%u): refused %s", config->max_sessions, peer);
+	open = (guint)g_atomic_int_get(&daemon->open_sessions);
+	from_peer = pd_session_client_count(daemon, peer);
+	if (open >= config->max_sessions) {
+		pd_log_warning("too many sessions (%u open, %u from %s; max_sessions %u): "
+			       "refused %s", open, from_peer, peer, config->max_sessions, peer);
 		listener_refuse(client, "421 4.3.2 Too many sessions\r\n");
+		return G_SOURCE_CONTINUE;
+	}
+	/* Postfix's anvil limit; the MTA the operator trusts is exempt, as
+	 * it opens many sessions from one address by design. */
+	if (!trusted && from_peer >= config->max_sessions_per_client) {
+		pd_log_warning("too many sessions from %s (%u; max_sessions_per_client %u; "
+			       "%u open of %u): refused", peer, from_peer,
+			       config->max_sessions_per_client, open, config->max_sessions);
+		listener_refuse(client, "421 4.7.0 Too many sessions from your address\r\n");
 		return G_SOURCE_CONTINUE;
 	}
 	pd_session_start(daemon, client, peer, is_unix, trusted);

@@ -2,13 +2,17 @@
  *
  * Feeds the socket's bytes to the sans-I/O engine (lib/lmtp) and writes
  * its replies back; answers RCPT from the queue configuration and DATA
- * through the pipeline.  Every wait is bounded: idle_timeout for the
- * client, the shutdown deadline after SIGTERM.  Owns the client socket and
- * the engine; never SQL, never MIME.
+ * through the pipeline.  Every wait is bounded: a deadline per command
+ * line and per message that reads do not restart (idle_timeout, earning
+ * time at min_data_rate while content comes; stress_timeout for untrusted
+ * clients while 3/4 of max_sessions are open: pd-lmtp-deadline.h), the
+ * shutdown deadline after SIGTERM.  Owns the client socket and the engine;
+ * never SQL, never MIME.
  */
 #include "pd-daemon.h"
 #include "core/pd-log.h"
 #include "lmtp/pd-lmtp.h"
+#include "lmtp/pd-lmtp-deadline.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,7 +26,7 @@
 
 typedef enum {
 	SESSION_READABLE,
-	SESSION_IDLE_TIMEOUT,
+	SESSION_TIMEOUT,
 	SESSION_SHUTDOWN,
 	SESSION_ERROR,
 } SessionEvent;
@@ -78,12 +82,24 @@ session_ms_until(gint64 deadline)
 	return left <= 0 ? 0 : (int)MIN(left / 1000 + 1, G_MAXINT);
 }
 
-/* Wait for the client; shutdown interrupts only between transactions. */
+/* Under stress most sessions are busy: untrusted clients get the short
+ * deadlines, so that hogs make room (Postfix's stress mode). */
+static gboolean
+session_stressed(PdSession *session)
+{
+	guint open = (guint)g_atomic_int_get(&session->daemon->open_sessions);
+
+	return !session->xforward_allowed &&
+	       (guint64)open * 4 >= (guint64)session->config->max_sessions * 3;
+}
+
+/* Wait for the client until the record's deadline; shutdown interrupts
+ * only between transactions. */
 static SessionEvent
-session_wait(PdSession *session, PdLmtpSession *lmtp, guint idle_timeout)
+session_wait(PdSession *session, PdLmtpSession *lmtp, const PdLmtpDeadline *deadline,
+	     gboolean *stressed_r)
 {
 	PdDaemon *daemon = session->daemon;
-	gint64 idle_deadline = g_get_monotonic_time() + (gint64)idle_timeout * G_USEC_PER_SEC;
 
 	for (;;) {
 		struct pollfd fds[2] = {
@@ -91,27 +107,31 @@ session_wait(PdSession *session, PdLmtpSession *lmtp, guint idle_timeout)
 			{ .fd = daemon->shutdown_pipe[0], .events = POLLIN },
 		};
 		gboolean stopping = g_atomic_int_get(&daemon->shutting_down);
-		gint64 deadline = idle_deadline;
+		gboolean stressed = session_stressed(session);
+		gint64 now = g_get_monotonic_time();
+		gint64 due = pd_lmtp_deadline_due(deadline, stressed);
+		/* stress comes and goes: look again every second */
+		gint64 wake = session->xforward_allowed ? due : MIN(due, now + G_USEC_PER_SEC);
 		int rc;
 
 		if (stopping && !session_in_transaction(lmtp))
 			return SESSION_SHUTDOWN;
+		if (now >= due) {
+			*stressed_r = stressed;
+			return SESSION_TIMEOUT;
+		}
 		if (stopping)
-			deadline = MIN(deadline, daemon->shutdown_deadline);
-		rc = poll(fds, stopping ? 1 : 2, session_ms_until(deadline));
+			wake = MIN(wake, daemon->shutdown_deadline);
+		rc = poll(fds, stopping ? 1 : 2, session_ms_until(wake));
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
 			return SESSION_ERROR;
 		if (fds[0].revents != 0)
 			return SESSION_READABLE;
-		if (rc == 0) {
-			if (stopping && g_get_monotonic_time() >= daemon->shutdown_deadline)
-				return SESSION_SHUTDOWN;
-			if (g_get_monotonic_time() >= idle_deadline)
-				return SESSION_IDLE_TIMEOUT;
-		}
-		/* the shutdown pipe: loop to decide */
+		if (stopping && g_get_monotonic_time() >= daemon->shutdown_deadline)
+			return SESSION_SHUTDOWN;
+		/* a timeout, the shutdown pipe: loop to decide */
 	}
 }
 
@@ -167,21 +187,34 @@ static void
 session_loop(PdSession *session, PdLmtpSession *lmtp)
 {
 	PdConfig *config = session->config;
+	const PdLmtpDeadlineSettings limits = {
+		.timeout = config->idle_timeout,
+		.stress_timeout = config->stress_timeout,
+		.min_data_rate = config->min_data_rate,
+	};
+	PdLmtpDeadline deadline;
+	guint64 records = 0;
 	g_autoptr(GString) out = g_string_sized_new(1024);
 	g_autofree char *buf = g_malloc(SESSION_READ_SIZE);
 
 	pd_lmtp_session_greeting(lmtp, out);
 	if (!session_flush(session, out, config->idle_timeout))
 		return;
+	pd_lmtp_deadline_start(&deadline, &limits, g_get_monotonic_time());
 	for (;;) {
+		gboolean stressed = FALSE, content;
 		ssize_t n;
 
-		switch (session_wait(session, lmtp, config->idle_timeout)) {
+		switch (session_wait(session, lmtp, &deadline, &stressed)) {
 		case SESSION_READABLE:
 			break;
-		case SESSION_IDLE_TIMEOUT:
-			pd_log_info("session %u (%s): timeout after %u s", session->id,
-				    session->peer, config->idle_timeout);
+		case SESSION_TIMEOUT:
+			pd_log_info("session %u (%s): %s not complete within %u s%s (%u sessions "
+				    "open)", session->id, session->peer,
+				    pd_lmtp_session_in_data(lmtp) ? "message" : "command line",
+				    stressed ? config->stress_timeout : config->idle_timeout,
+				    stressed ? ", under stress" : "",
+				    (guint)g_atomic_int_get(&session->daemon->open_sessions));
 			pd_lmtp_session_abort(lmtp, 421, NULL, out);
 			session_flush(session, out, 5);
 			return;
@@ -201,14 +234,61 @@ session_loop(PdSession *session, PdLmtpSession *lmtp)
 			continue;
 		if (n <= 0)
 			return;		/* the client went away: its transaction is void */
+		content = pd_lmtp_session_in_data(lmtp);
 		if (pd_lmtp_session_input(lmtp, buf, n, out) == PD_LMTP_CLOSE) {
 			session_flush(session, out, config->idle_timeout);
 			return;
 		}
 		if (!session_flush(session, out, config->idle_timeout))
 			return;
+		/* A record complete: the next one has its own deadline; content
+		 * going on earns time. */
+		if (pd_lmtp_session_records(lmtp) != records) {
+			records = pd_lmtp_session_records(lmtp);
+			pd_lmtp_deadline_start(&deadline, &limits, g_get_monotonic_time());
+		} else if (content) {
+			pd_lmtp_deadline_content(&deadline, &limits, g_get_monotonic_time(), n);
+		}
 		session_quickack(session, lmtp);
 	}
+}
+
+guint
+pd_session_client_count(PdDaemon *daemon, const char *peer)
+{
+	guint n;
+
+	g_mutex_lock(&daemon->clients_lock);
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(daemon->client_sessions, peer));
+	g_mutex_unlock(&daemon->clients_lock);
+	return n;
+}
+
+static void
+session_client_count_in(PdDaemon *daemon, const char *peer)
+{
+	guint n;
+
+	g_mutex_lock(&daemon->clients_lock);
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(daemon->client_sessions, peer));
+	g_hash_table_insert(daemon->client_sessions, g_strdup(peer), GUINT_TO_POINTER(n + 1));
+	g_mutex_unlock(&daemon->clients_lock);
+}
+
+/* Before the socket closes, as open_sessions. */
+static void
+session_client_count_out(PdDaemon *daemon, const char *peer)
+{
+	guint n;
+
+	g_mutex_lock(&daemon->clients_lock);
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(daemon->client_sessions, peer));
+	if (n <= 1)
+		g_hash_table_remove(daemon->client_sessions, peer);
+	else
+		g_hash_table_insert(daemon->client_sessions, g_strdup(peer),
+				    GUINT_TO_POINTER(n - 1));
+	g_mutex_unlock(&daemon->clients_lock);
 }
 
 static gboolean
@@ -237,6 +317,7 @@ session_run(gpointer user_data)
 	pd_log_debug("session %u: connect from %s", session->id, session->peer);
 	session_loop(session, lmtp);
 	pd_lmtp_session_free(lmtp);
+	session_client_count_out(session->daemon, session->peer);
 	g_atomic_int_dec_and_test(&session->daemon->open_sessions);
 	shutdown(session->fd, SHUT_RDWR);
 	close(session->fd);
@@ -262,6 +343,7 @@ pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix,
 	session->xforward_allowed = xforward_allowed;
 	g_hash_table_add(daemon->sessions, session);
 	g_atomic_int_inc(&daemon->open_sessions);
+	session_client_count_in(daemon, peer);
 	session->thread = g_thread_try_new("lmtp", session_run, session, &error);
 	if (session->thread == NULL) {
 		static const char line[] = "421 4.3.0 Cannot start a session\r\n";
@@ -270,6 +352,7 @@ pd_session_start(PdDaemon *daemon, int fd, const char *peer, gboolean is_unix,
 		if (send(fd, line, sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			pd_log_debug("421 not sent: %s", g_strerror(errno));
 		close(fd);
+		session_client_count_out(daemon, peer);
 		g_atomic_int_dec_and_test(&daemon->open_sessions);
 		g_hash_table_remove(daemon->sessions, session);
 		session->fd = -1;

@@ -150,6 +150,7 @@ daemon_free(PdDaemon *daemon)
 {
 	g_clear_pointer(&daemon->listeners, g_ptr_array_unref);
 	g_clear_pointer(&daemon->sessions, g_hash_table_unref);
+	g_clear_pointer(&daemon->client_sessions, g_hash_table_unref);
 	g_clear_pointer(&daemon->pipeline, pd_pipeline_free);
 	g_clear_pointer(&daemon->pool, pd_store_pool_free);
 	g_clear_pointer(&daemon->config, pd_config_unref);
@@ -158,6 +159,7 @@ daemon_free(PdDaemon *daemon)
 		if (daemon->shutdown_pipe[i] >= 0)
 			close(daemon->shutdown_pipe[i]);
 	g_mutex_clear(&daemon->lock);
+	g_mutex_clear(&daemon->clients_lock);
 	g_free(daemon->config_path);
 }
 
@@ -187,6 +189,7 @@ daemon_run(PdDaemon *daemon)
 		g_clear_error(&error);
 	}
 	daemon->sessions = g_hash_table_new(g_direct_hash, g_direct_equal);
+	daemon->client_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	if (!g_unix_open_pipe(daemon->shutdown_pipe, FD_CLOEXEC, &error)) {
 		pd_log_error("pipe: %s", error->message);
@@ -255,6 +258,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pd_log_init("postdeskd", foreground ? PD_LOG_STDERR : PD_LOG_SYSLOG, debug);
 	g_mutex_init(&daemon.lock);
+	g_mutex_init(&daemon.clients_lock);
 	daemon.config_path = g_strdup(config_path != NULL ? config_path : DEFAULT_CONFIG);
 	rc = daemon_run(&daemon);
 	daemon_free(&daemon);

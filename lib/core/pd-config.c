@@ -256,9 +256,21 @@ config_parse(PdConfig *config, GError **error)
 	if (!config_size(kf, "lmtp", "max_sessions", 100, 1, 100000, &value, error))
 		return FALSE;
 	config->max_sessions = value;
+	/* Postfix smtpd_client_connection_count_limit; well above Postfix's
+	 * own lmtp concurrency (20), which is exempt anyway when trusted */
+	if (!config_size(kf, "lmtp", "max_sessions_per_client", 50, 1, 100000, &value, error))
+		return FALSE;
+	config->max_sessions_per_client = value;
 	if (!config_size(kf, "lmtp", "idle_timeout", 300, 1, 86400, &value, error))
 		return FALSE;
 	config->idle_timeout = value;
+	/* Postfix: smtpd_timeout = ${stress?10}{300}, smtpd_min_data_rate = 500 */
+	if (!config_size(kf, "lmtp", "stress_timeout", 10, 1, 86400, &value, error))
+		return FALSE;
+	config->stress_timeout = value;
+	if (!config_size(kf, "lmtp", "min_data_rate", 500, 0, 1024 * 1024 * 1024, &value, error))
+		return FALSE;
+	config->min_data_rate = value;
 	if (!config_size(kf, "lmtp", "max_message_size", 50 * 1024 * 1024, 1024,
 			 G_GUINT64_CONSTANT(1) << 31, &value, error))
 		return FALSE;

@@ -48,7 +48,10 @@ typedef struct {
 					 * names or uids (SO_PEERCRED) */
 	GPtrArray *xforward_groups;	/* ... by the peer's group: names or gids */
 	guint max_sessions;
-	guint idle_timeout;		/* seconds */
+	guint max_sessions_per_client;	/* one address or unix uid; trusted: no limit */
+	guint idle_timeout;		/* seconds for one command line or message */
+	guint stress_timeout;		/* the same under stress, untrusted clients */
+	guint min_data_rate;		/* bytes/s of content that earn time */
 	gsize max_message_size;		/* bytes */
 	gsize max_line_length;		/* command line, bytes including CRLF */
 	guint max_recipients;

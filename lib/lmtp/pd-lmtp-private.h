@@ -40,6 +40,7 @@ struct _PdLmtpSession {
 	gboolean line_too_long;		/* discarding up to the next LF */
 	guint errors;
 	guint junk_commands;
+	guint64 records;		/* command lines and messages read */
 
 	PdLmtpDataState data_state;
 	GByteArray *message;		/* content so far; NULL once too big */

@@ -186,6 +186,12 @@ pd_lmtp_session_in_data(PdLmtpSession *session)
 	return session->state == PD_LMTP_STATE_DATA;
 }
 
+guint64
+pd_lmtp_session_records(PdLmtpSession *session)
+{
+	return session->records;
+}
+
 const PdEnvelope *
 pd_lmtp_session_envelope(PdLmtpSession *session)
 {
@@ -260,6 +266,7 @@ data_finish(PdLmtpSession *session, GString *out)
 		}
 		g_free(replies);
 	}
+	session->records++;
 	if (delivered) {
 		/* As smtpd does: a delivered message forgives earlier errors. */
 		session->errors = 0;
@@ -334,6 +341,7 @@ line_complete(PdLmtpSession *session, GString *out)
 {
 	GString *line = session->line;
 
+	session->records++;
 	/* Drop the LF and one CR before it. */
 	g_string_truncate(line, line->len - 1);
 	if (line->len > 0 && line->str[line->len - 1] == '\r')
@@ -359,6 +367,7 @@ line_input(PdLmtpSession *session, const char *data, gsize len, GString *out)
 	if (session->line_too_long) {
 		if (lf != NULL) {
 			session->line_too_long = FALSE;
+			session->records++;
 			pd_lmtp_reply(session, out, TRUE, 500, "5.5.2 Error: line too long");
 		}
 		return take;

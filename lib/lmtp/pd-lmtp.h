@@ -125,6 +125,11 @@ gboolean pd_lmtp_session_closed(PdLmtpSession *session);
  * longer DATA timeout. */
 gboolean pd_lmtp_session_in_data(PdLmtpSession *session);
 
+/* Command lines and messages read so far: when it grows, a record is
+ * complete and the caller's per-record deadline starts again
+ * (pd-lmtp-deadline.h). */
+guint64 pd_lmtp_session_records(PdLmtpSession *session);
+
 /* The envelope of the current transaction.  MAIL, RCPT and the XFORWARD
  * client data are reset by RSET, LHLO and after DATA; lhlo_name stays. */
 const PdEnvelope *pd_lmtp_session_envelope(PdLmtpSession *session);

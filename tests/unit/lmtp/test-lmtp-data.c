@@ -200,6 +200,43 @@ test_xforward_value_length(void **state)
 }
 
 /* A long pipelined session cut at random points answers the same bytes. */
+/* What completes a record (pd_lmtp_session_records), byte by byte: the
+ * per-record deadline of pd-session.c starts again only then. */
+static void
+test_records(void **state)
+{
+	static const struct {
+		const char *input;
+		guint64 records;	/* after the input */
+	} steps[] = {
+		{ "LHLO mx.te", 0 }, { "st\r", 0 }, { "\n", 1 },	/* a command line */
+		{ "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDA", 3 },
+		{ "TA\r\n", 4 },
+		{ "Subject: x\r\n\r\nbody", 4 }, { "\r\n.", 4 },	/* content: nothing */
+		{ "\r\n", 5 },					/* the message */
+		{ "NOOP", 5 }, { "\n", 6 },				/* a bare LF ends one */
+	};
+	const PdLmtpSettings settings = { .hostname = "h.test" };
+	g_autoptr(PdLmtpSession) session = pd_lmtp_session_new(&settings, NULL, NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(PdLmtpSession) longer = NULL;
+	const PdLmtpSettings small = { .hostname = "h.test", .max_line_length = 16 };
+	g_autofree char *junk = g_strnfill(100, 'x');
+
+	for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+		pd_lmtp_session_input(session, steps[i].input, strlen(steps[i].input), out);
+		if (pd_lmtp_session_records(session) != steps[i].records)
+			fail_msg("after step %u: %" G_GUINT64_FORMAT " records", i,
+				 pd_lmtp_session_records(session));
+	}
+	/* a line too long is discarded: it ends a record only at its LF */
+	longer = pd_lmtp_session_new(&small, NULL, NULL);
+	pd_lmtp_session_input(longer, junk, 100, out);
+	assert_int_equal(pd_lmtp_session_records(longer), 0);
+	pd_lmtp_session_input(longer, "\r\n", 2, out);
+	assert_int_equal(pd_lmtp_session_records(longer), 1);
+}
+
 static void
 test_random_chunks(void **state)
 {
@@ -260,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_xforward_reset),
 		cmocka_unit_test(test_xforward_value_length),
 		cmocka_unit_test(test_random_chunks),
+		cmocka_unit_test(test_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
