@@ -10,6 +10,7 @@
  */
 #include "pd-cli.h"
 #include "core/pd-listen.h"
+#include "core/pd-secrets.h"
 #include "jobs/pd-jobs.h"
 #include "pipeline/pd-pipeline.h"
 #include "pipeline/pd-pipeline-auth.h"
@@ -31,7 +32,8 @@ pd_cmd_check_config(PdCli *cli, int argc, char **argv)
 	if (config == NULL || !pd_listen_check_config(config, &error) ||
 	    !pd_pipeline_check_config(config, &error) ||
 	    !pd_jobs_check_config(config, &error) ||
-	    !pd_outbound_check(config, NULL, &error)) {
+	    !pd_outbound_check(config, NULL, &error) ||
+	    !pd_secrets_check(config, &error)) {
 		fprintf(stderr, "postdesk check-config: %s\n", error->message);
 		return PD_EX_CONFIG;
 	}

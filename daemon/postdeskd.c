@@ -16,6 +16,7 @@
 #include "pd-scheduler.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
+#include "core/pd-secrets.h"
 #include "jobs/pd-jobs.h"
 
 #include <glib-unix.h>
@@ -43,10 +44,36 @@ daemon_load_config(const char *path, GError **error)
 {
 	g_autoptr(PdConfig) config = pd_config_load(path, error);
 
+	g_autoptr(GError) exposed = NULL;
+
 	if (config == NULL || !pd_listen_check_config(config, error) ||
 	    !pd_pipeline_check_config(config, error) || !pd_jobs_check_config(config, error))
 		return NULL;
+	/* check-config refuses it; a running site keeps taking mail */
+	if (!pd_secrets_check(config, &exposed))
+		pd_log_warning("SECRETS EXPOSED: %s", exposed->message);
 	return g_steal_pointer(&config);
+}
+
+/* Until postdeskd drops privileges itself (issue "Run it like Postfix"),
+ * running as root is the operator's choice: say so. */
+static void
+daemon_warn_root(const PdConfig *config)
+{
+	g_autofree char *user = NULL;
+
+	if (geteuid() != 0)
+		return;
+	if (config->keyfile != NULL)
+		user = g_key_file_get_string(config->keyfile, "daemon", "user", NULL);
+	if (user == NULL)
+		pd_log_warning("running as root and [daemon] user is not set: a flaw in "
+			       "postdeskd would be root's; run it as its own user (the "
+			       "systemd unit's User=postdesk)");
+	else
+		pd_log_warning("running as root: [daemon] user = %s is not acted on yet "
+			       "(no privilege drop in this release); start postdeskd as that "
+			       "user", g_strstrip(user));
 }
 
 static gboolean
@@ -175,6 +202,7 @@ daemon_run(PdDaemon *daemon)
 		pd_log_error("%s", error->message);
 		return PD_EX_CONFIG;
 	}
+	daemon_warn_root(daemon->config);
 	daemon->pool = pd_store_pool_new(daemon->config->conninfo, daemon->config->db_pool_size);
 	pd_store_pool_set_timeout(daemon->pool, daemon->config->db_timeout);
 	daemon->pipeline = pd_pipeline_new(daemon->config, daemon->pool);

@@ -260,6 +260,7 @@ class Env:
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
             f.write(self.config_text(port, extra))
+        os.chmod(path, 0o600)	# it may hold secrets (lib/core/pd-secrets.h)
         return path
 
     def daemon(self, extra="", lmtp_extra="", wrapper=(), port=None):
@@ -273,6 +274,7 @@ class Env:
         path = os.path.join(self.dir, "postdeskd-%d.conf" % port)
         with open(path, "w") as f:
             f.write(text)
+        os.chmod(path, 0o600)
         d = Daemon(self, path, port, wrapper=wrapper)
         self.daemons.append(d)
         return d
