@@ -391,7 +391,7 @@ ticket_release(PdCli *cli, int argc, char **argv)
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *held = NULL;
-	g_autoptr(GPtrArray) notify = NULL;
+	g_autoptr(PdNotifySettings) notify = NULL;
 	const char *arg;
 	guint64 number;
 	int rc;

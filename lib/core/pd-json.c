@@ -54,16 +54,17 @@ pd_json_init(PdJson *json, GString *out)
 	json->out = out;
 }
 
-/* The comma and "key": before a value at the current depth. */
+/* The comma and "key": before a value at the current depth, spaced as
+ * people write JSON by hand (and as --json output always was). */
 static void
 member(PdJson *json, const char *key)
 {
 	if (json->has_member[json->depth])
-		g_string_append_c(json->out, ',');
+		g_string_append(json->out, ", ");
 	json->has_member[json->depth] = TRUE;
 	if (key != NULL) {
 		pd_json_string(json->out, key);
-		g_string_append_c(json->out, ':');
+		g_string_append(json->out, ": ");
 	}
 }
 
@@ -151,4 +152,17 @@ pd_json_add_strings(PdJson *json, const char *key, GPtrArray *strings)
 	for (guint i = 0; strings != NULL && i < strings->len; i++)
 		pd_json_add_string(json, NULL, strings->pdata[i]);
 	pd_json_end_array(json);
+}
+
+char *
+pd_json_object(PdJsonMembersFunc members, gconstpointer data)
+{
+	GString *out = g_string_new(NULL);
+	PdJson json;
+
+	pd_json_init(&json, out);
+	pd_json_begin_object(&json, NULL);
+	members(&json, data);
+	pd_json_end_object(&json);
+	return g_string_free(out, FALSE);
 }

@@ -41,4 +41,8 @@ void pd_json_add_raw(PdJson *json, const char *key, const char *value_json);
 /* An array of strings (NULL entries as null); array NULL: an empty array. */
 void pd_json_add_strings(PdJson *json, const char *key, GPtrArray *strings);
 
+/* A whole document: one object whose members members() writes from data. */
+typedef void (*PdJsonMembersFunc)(PdJson *json, gconstpointer data);
+char *pd_json_object(PdJsonMembersFunc members, gconstpointer data);
+
 #endif

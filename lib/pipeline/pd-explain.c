@@ -547,30 +547,35 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 	pd_identity_decision_clear(&d);
 }
 
-/* The delivery's threading decision (pd-pipeline-thread.c, sql/functions/thread.sql), with
- * the delivery's facts: the sender is the From, else the envelope sender
- * (pd_deliver_inbound's requester). */
+/* The delivery's threading decision (pd-pipeline-thread.c, pd_thread_decide
+ * in sql/functions/thread.sql), with the delivery's facts: the sender is
+ * the From, else the envelope sender (as pd_deliver_message's requester). */
 static gboolean
 explain_thread(PdConfig *config, PdStore *store, const PdEnvelope *envelope, const PdMail *mail,
 	       GPtrArray *candidates, const char *recipient, ExplainRecipient *r, GError **error)
 {
-	g_autoptr(GPtrArray) thread = pd_pipeline_thread_facts(config, recipient, envelope, mail,
-							      candidates);
 	const char *from = mail->from.address;
+	PdThreadFacts thread;
+	gboolean ok;
 
 	if (from == NULL && envelope->mail_from != NULL && *envelope->mail_from != '\0')
 		from = envelope->mail_from;
-	return pd_store_thread_decide(store, candidates, mail->in_reply_to, from, thread,
-				      &r->ticket, &r->reason, error);
+	pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates, &thread);
+	ok = pd_store_thread_decide(store, candidates, mail->in_reply_to, from, &thread,
+				    &r->ticket, &r->reason, error);
+	pd_thread_facts_clear(&thread);
+	return ok;
 }
 
-/* Who would hear of it: the delivery's own plan (sql/functions/notify.sql). */
+/* Who would hear of it: the delivery's own plan (pd_notify_plan in
+ * sql/functions/notify.sql). */
 static void
 explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 	       const PdQueueConfig *queue, const PdMail *mail)
 {
-	g_autoptr(GPtrArray) request = NULL;
+	g_autoptr(PdNotifySettings) settings = NULL;
 	g_autoptr(GError) error = NULL;
+	PdNotifyRequest request;
 
 	if (queue == NULL) {
 		r->notify_error = g_strdup("- (no queue)");
@@ -580,14 +585,16 @@ explain_notify(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		r->notify_error = g_strdup("unknown (no database)");
 		return;
 	}
-	request = pd_pipeline_notify_request(config, queue, mail);
-	if (request == NULL) {
+	settings = pd_pipeline_notify_settings(config);
+	pd_pipeline_notify_request(config, queue, mail, settings, &request);
+	if (!request.wanted) {
 		r->notify_error = g_strdup("nobody ([outbound] missing or notify_agents = no)");
 		return;
 	}
-	if (!pd_store_notify_plan(store, r->ticket, request, r->identity_json, &r->notify,
+	if (!pd_store_notify_plan(store, r->ticket, &request, r->identity_json, &r->notify,
 				  &error))
 		r->notify_error = g_strdup_printf("unknown (database error: %s)", error->message);
+	pd_notify_request_clear(&request);
 }
 
 /* The holder's approval (pd_authorization_explain,
@@ -599,19 +606,20 @@ static void
 explain_authorization(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		      const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates)
 {
-	g_autoptr(GPtrArray) thread = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *answer = pd_approval_answer_name(pd_approval_answer_parse(mail->text_body));
+	PdThreadFacts thread;
 
 	if (store == NULL || r->identity_json == NULL || strcmp(r->decision, "unknown") == 0)
 		return;
-	thread = pd_pipeline_thread_facts(config, r->recipient, envelope, mail, candidates);
-	if (!pd_store_authorization_explain(store, r->ticket, r->identity_json, thread, answer,
-					    r->ack.request,
+	pd_pipeline_thread_facts(config, r->recipient, envelope, mail, candidates, &thread);
+	if (!pd_store_authorization_explain(store, r->ticket, r->identity_json, &thread, answer,
+					    &r->ack.request,
 					    &r->approval_action, &r->approval_detail, &error)) {
 		r->approval_action = g_strdup("unknown");
 		r->approval_detail = g_strdup_printf("database error: %s", error->message);
 	}
+	pd_thread_facts_clear(&thread);
 }
 
 static ExplainRecipient *

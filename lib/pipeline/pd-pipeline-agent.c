@@ -8,11 +8,11 @@
  * ([outbound] bounce_address, else the from address: a relayed answer is
  * a person's mail, never sent with the null sender), the template and
  * how many bytes of attachments it may carry ([outbound]
- * relay_attachments_max, sql/functions/agent.sql).
+ * relay_attachments_max): PdDelivery.agent.
  * Whether it is an agent answer at all (authenticated, active, threads
  * into a ticket) and what it does is decided in the delivery
- * (pd_agent_answer_decide, sql/functions/agent.sql); `postdesk test` asks
- * the same function (pd_pipeline_agent_explain).
+ * (pd_agent_answer_decide, sql/functions/agent.sql) from PdDelivery.agent;
+ * `postdesk test` asks the same function (pd_pipeline_agent_explain).
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
@@ -39,34 +39,23 @@ pd_pipeline_outbound_address(const PdConfig *config, const char *key)
 	return pd_address_canonicalize(lt != NULL ? lt : value, config->recipient_delimiter);
 }
 
-char *
+void
 pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
-			 const PdIdentityDecision *identity)
+			 const PdIdentityDecision *identity, PdAgentRequest *agent_r)
 {
-	PdAgentAnswer answer;
-	g_autofree char *parsed = NULL, *from = NULL, *envelope_from = NULL;
-	GString *out;
-
+	memset(agent_r, 0, sizeof(*agent_r));
 	if (identity == NULL || identity->kind != PD_REQUESTER_AGENT)
-		return NULL;
-	pd_agent_answer_parse(mail->text_body, config->recipient_delimiter, &answer);
-	parsed = pd_agent_answer_json(&answer);
-	pd_agent_answer_clear(&answer);
+		return;
+	agent_r->present = TRUE;
+	pd_agent_answer_parse(mail->text_body, config->recipient_delimiter, &agent_r->answer);
 	if (mail->from.address != NULL)
-		from = pd_address_canonicalize(mail->from.address, config->recipient_delimiter);
-	envelope_from = pd_pipeline_outbound_address(config, "bounce_address");
-	if (envelope_from == NULL)
-		envelope_from = pd_pipeline_outbound_address(config, "from");
-	/* {...parsed, "from", "envelope_from", "attachments_max", "template"} */
-	out = g_string_new_len(parsed, (gssize)strlen(parsed) - 1);
-	g_string_append(out, ", \"from\": ");
-	pd_json_string(out, from);
-	g_string_append(out, ", \"envelope_from\": ");
-	pd_json_string(out, envelope_from);
-	g_string_append_printf(out, ", \"attachments_max\": %" G_GSIZE_FORMAT,
-			       config->relay_attachments_max);
-	g_string_append(out, ", \"template\": \"" TEMPLATE "\"}");
-	return g_string_free(out, FALSE);
+		agent_r->from = pd_address_canonicalize(mail->from.address,
+							config->recipient_delimiter);
+	agent_r->envelope_from = pd_pipeline_outbound_address(config, "bounce_address");
+	if (agent_r->envelope_from == NULL)
+		agent_r->envelope_from = pd_pipeline_outbound_address(config, "from");
+	agent_r->attachments_max = config->relay_attachments_max;
+	agent_r->template_name = TEMPLATE;
 }
 
 /* The decision in words, for the one line of `postdesk test`. */
@@ -92,12 +81,13 @@ pd_pipeline_agent_explain(const PdConfig *config, PdStore *store, gint64 ticket_
 	g_autofree char *reason = NULL;
 	g_autoptr(GError) error = NULL;
 	PdAgentDecision d = { 0 };
-	PdAgentAnswer parse;
+	PdAgentRequest agent;
 	GString *text, *json;
 	const char *decision;
 
 	*json_r = NULL;
-	answer = pd_pipeline_agent_answer(config, mail, identity);
+	pd_pipeline_agent_answer(config, mail, identity, &agent);
+	answer = pd_agent_request_json(&agent);	/* PdDelivery.agent, as delivered */
 	if (answer == NULL)
 		return NULL;
 	/* the delivery's own decision on the same facts */
@@ -127,9 +117,8 @@ pd_pipeline_agent_explain(const PdConfig *config, PdStore *store, gint64 ticket_
 				       c->refused != NULL ? ": not obeyed, " : "",
 				       c->refused != NULL ? c->refused : "");
 	}
-	pd_agent_answer_parse(mail->text_body, config->recipient_delimiter, &parse);
-	parsed = pd_agent_answer_json(&parse);
-	pd_agent_answer_clear(&parse);
+	parsed = pd_agent_answer_json(&agent.answer);
+	pd_agent_request_clear(&agent);
 	json = g_string_new("{\"decision\": ");
 	pd_json_string(json, decision);
 	g_string_append(json, ", \"reason\": ");

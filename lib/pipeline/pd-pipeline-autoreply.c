@@ -1,14 +1,11 @@
 /* pd-pipeline-autoreply: the acknowledge step's decision, for the store.
  *
  * The pipeline decides (pd_autoreply_decide, lib/ticket) and the store
- * writes (pd_outbound_ack in the delivery's own statement, which also
+ * writes (pd_outbound_ack in the delivery's own transaction, which also
  * applies the per-address cap and answers only a new ticket).  The request
- * travels as key/value pairs (PdInbound.autoreply):
- *   to, name, template, queue, limit, window    answer
- *   value:NAME                                   a template value that wins
- *                                                over the ticket's (sql/functions/outbound.sql)
- *   suppress, to                                 do not, and say why
- * No request at all when [outbound] is not configured or acknowledge = none.
+ * is PdDelivery.ack: whom to answer with which template under which cap
+ * and what the answer echoes, or why not (suppress); not wanted at all when
+ * [outbound] is not configured or acknowledge = none.
  *
  * To a sender who is not authenticated, what the acknowledgement echoes of
  * the mail (ticket.subject, message.subject, message.text, requester.name
@@ -43,15 +40,6 @@ config_uint(GKeyFile *kf, const char *key, guint fallback)
 	return error == NULL && value >= 0 && value <= G_MAXINT ? (guint)value : fallback;
 }
 
-void
-pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value)
-{
-	if (value == NULL)
-		return;
-	g_ptr_array_add(pairs, g_strdup(key));
-	g_ptr_array_add(pairs, g_strdup(value));
-}
-
 GPtrArray *
 pd_pipeline_own_addresses(const PdConfig *config)
 {
@@ -74,27 +62,26 @@ pd_pipeline_own_addresses(const PdConfig *config)
 	return own;
 }
 
-GPtrArray *
+void
 pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
 			      const PdEnvelope *envelope, const PdMail *mail,
-			      const PdAuthResult *auth)
+			      const PdAuthResult *auth, PdAckRequest *ack_r)
 {
 	GKeyFile *kf = config->keyfile;
 	g_autoptr(PdTokenKeys) keys = NULL;
 	g_autoptr(GPtrArray) own = NULL;
-	GPtrArray *pairs;
 	PdAutoreplyFacts facts = { 0 };
 	PdAutoreplyDecision decision;
-	g_autofree char *limit = NULL, *window = NULL;
 	PdAcknowledge acknowledge;
 	gboolean authenticated = auth != NULL && auth->from_authenticated && !auth->temporary;
 
+	memset(ack_r, 0, sizeof(*ack_r));
 	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
-		return NULL;
+		return;
 	/* A bad value is check-config's to report; here it keeps the default. */
 	(void)pd_outbound_acknowledge(kf, &acknowledge, NULL);
 	if (acknowledge == PD_ACKNOWLEDGE_NONE)
-		return NULL;
+		return;
 	keys = pd_token_keys_from_keyfile(kf, NULL);	/* NULL: the sender says why */
 	own = pd_pipeline_own_addresses(config);
 	facts.envelope_sender = envelope != NULL ? envelope->mail_from : NULL;
@@ -117,39 +104,30 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 		decision.reason = "acknowledge = authenticated: the sender is not authenticated";
 	}
 
-	pairs = g_ptr_array_new_with_free_func(g_free);
+	ack_r->wanted = TRUE;
 	if (!decision.send) {
-		g_autofree char *from = mail->from.address != NULL
+		ack_r->suppress = g_strdup(decision.reason);
+		ack_r->to = mail->from.address != NULL
 			? pd_address_canonicalize(mail->from.address, config->recipient_delimiter)
 			: NULL;
-
-		pd_pipeline_pair_add(pairs, "suppress", decision.reason);
-		pd_pipeline_pair_add(pairs, "to", from);
 		pd_autoreply_decision_clear(&decision);
-		return pairs;
+		return;
 	}
-	limit = g_strdup_printf("%u", config_uint(kf, "autoreply_limit", 3));
-	window = g_strdup_printf("%u", config_uint(kf, "autoreply_window", 3600));
-	pd_pipeline_pair_add(pairs, "to", decision.recipient);
+	ack_r->to = g_strdup(decision.recipient);
 	if (authenticated) {
-		pd_pipeline_pair_add(pairs, "name", decision.recipient_name);
+		ack_r->name = g_strdup(decision.recipient_name);
 	} else {
-		g_autofree char *name = pd_echo_text(decision.recipient_name, PD_ECHO_MAX_CHARS);
-		g_autofree char *subject = pd_echo_text(mail->subject, PD_ECHO_MAX_CHARS);
-		g_autofree char *text = pd_echo_text(mail->text_body, PD_ECHO_MAX_CHARS);
-
-		pd_pipeline_pair_add(pairs, "name", decision.recipient_name != NULL ? name : NULL);
-		pd_pipeline_pair_add(pairs, "value:requester.name", name);
-		pd_pipeline_pair_add(pairs, "value:ticket.subject", subject);
-		pd_pipeline_pair_add(pairs, "value:message.subject", subject);
-		pd_pipeline_pair_add(pairs, "value:message.text", text);
+		ack_r->echo = TRUE;
+		ack_r->echo_name = pd_echo_text(decision.recipient_name, PD_ECHO_MAX_CHARS);
+		ack_r->echo_subject = pd_echo_text(mail->subject, PD_ECHO_MAX_CHARS);
+		ack_r->echo_text = pd_echo_text(mail->text_body, PD_ECHO_MAX_CHARS);
+		ack_r->name = g_strdup(ack_r->echo_name);
 	}
-	pd_pipeline_pair_add(pairs, "template", "ack");
-	pd_pipeline_pair_add(pairs, "queue", queue->name);
-	pd_pipeline_pair_add(pairs, "limit", limit);
-	pd_pipeline_pair_add(pairs, "window", window);
+	ack_r->template_name = "ack";
+	ack_r->queue = queue->name;
+	ack_r->limit = config_uint(kf, "autoreply_limit", 3);
+	ack_r->window = config_uint(kf, "autoreply_window", 3600);
 	pd_autoreply_decision_clear(&decision);
-	return pairs;
 }
 
 void
@@ -159,7 +137,7 @@ pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const char
 			      const char *identity_json, PdAutoreplyExplain *explain_r)
 {
 	const PdQueueConfig *queue = pd_config_queue_for(config, recipient, NULL);
-	const char *suppress = NULL, *to = NULL, *limit = NULL, *window = NULL;
+	const PdAckRequest *ack = &explain_r->request;
 	g_autoptr(GError) error = NULL;
 	PdAckDecision d = { 0 };
 	PdEnvelope assumed;
@@ -177,44 +155,31 @@ pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const char
 		assumed.mail_from = mail->from.address;
 		envelope = &assumed;
 	}
-	explain_r->request = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth);
-	if (explain_r->request == NULL) {
+	pd_pipeline_autoreply_request(config, queue, envelope, mail, auth, &explain_r->request);
+	if (!ack->wanted) {
 		explain_r->reason = g_strdup("not configured ([outbound] missing or acknowledge = none)");
 		return;
 	}
-	for (guint i = 0; i + 1 < explain_r->request->len; i += 2) {
-		const char *key = explain_r->request->pdata[i];
-		const char *value = explain_r->request->pdata[i + 1];
-
-		if (strcmp(key, "suppress") == 0)
-			suppress = value;
-		else if (strcmp(key, "to") == 0)
-			to = value;
-		else if (strcmp(key, "limit") == 0)
-			limit = value;
-		else if (strcmp(key, "window") == 0)
-			window = value;
-	}
-	explain_r->to = g_strdup(to);
+	explain_r->to = g_strdup(ack->to);
 	/* the delivery's own decision (the hold, the holder, the caps) */
 	if (store != NULL &&
-	    pd_store_ack_decide(store, new_ticket, explain_r->request, identity_json, &d, &error)) {
+	    pd_store_ack_decide(store, new_ticket, ack, identity_json, &d, &error)) {
 		explain_r->send = d.template != NULL;
 		if (d.template != NULL)
 			explain_r->reason = g_strdup_printf(
-				"new ticket, template %s; at most %s per %s s to one address",
-				d.template, limit, window);
+				"new ticket, template %s; at most %u per %u s to one address",
+				d.template, ack->limit, ack->window);
 		else
 			explain_r->reason = g_strdup(d.reason);
 		pd_ack_decision_clear(&d);
-	} else if (suppress != NULL) {
-		explain_r->reason = g_strdup(suppress);
+	} else if (ack->suppress != NULL) {
+		explain_r->reason = g_strdup(ack->suppress);
 	} else if (!new_ticket) {
 		explain_r->reason = g_strdup("a reply on an existing ticket");
 	} else {
 		explain_r->send = TRUE;
 		explain_r->reason = g_strdup_printf(
-			"new ticket; at most %s per %s s to one address (%s)", limit, window,
+			"new ticket; at most %u per %u s to one address (%s)", ack->limit, ack->window,
 			error != NULL ? error->message : "the caps and holds need the database");
 	}
 }
@@ -224,5 +189,5 @@ pd_autoreply_explain_clear(PdAutoreplyExplain *explain)
 {
 	g_clear_pointer(&explain->reason, g_free);
 	g_clear_pointer(&explain->to, g_free);
-	g_clear_pointer(&explain->request, g_ptr_array_unref);
+	pd_ack_request_clear(&explain->request);
 }

@@ -1,12 +1,12 @@
 /* pd-pipeline-notify: what agents hear of a message, for the store.
  *
- * The facts travel as key/value pairs (PdInbound.notify) to
- * pd_outbound_notify (sql/functions/notify.sql),
- * which decides who gets a notification or a forward in the delivery's own
- * statement (the agents, groups and managers are in the database):
- *   queue (the recipient's), group:QUEUE and forward_to:QUEUE (of every
- *   queue: the ticket's queue decides), from, robot, envelope_from
- * No request at all when [outbound] is missing or notify_agents = no.
+ * The facts travel as PdDelivery.notify to pd_outbound_notify
+ * (sql/functions/notify.sql), which decides who gets a notification or a
+ * forward in the delivery's own transaction (the agents, groups and
+ * managers are in the database): the recipient's queue, the group and
+ * forward_to of every queue (the ticket's queue decides), the From, why the
+ * mail is automatic, and the MAIL FROM of what agents get.  Not wanted at
+ * all when [outbound] is missing or notify_agents = no.
  *
  *   [outbound]
  *   notify_agents = yes      ; notifications and forwards to agents
@@ -38,12 +38,12 @@ robot_reason(const PdMail *mail)
 	return NULL;
 }
 
-GPtrArray *
+PdNotifySettings *
 pd_pipeline_notify_settings(const PdConfig *config)
 {
 	GKeyFile *kf = config->keyfile;
-	GPtrArray *pairs;
-	g_autofree char *bounce = NULL, *bounce_canonical = NULL;
+	PdNotifySettings *settings;
+	g_autofree char *bounce = NULL;
 	gboolean notify;
 
 	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
@@ -52,40 +52,39 @@ pd_pipeline_notify_settings(const PdConfig *config)
 	(void)pd_config_get_bool(kf, SECTION, "notify_agents", TRUE, &notify, NULL);
 	if (!notify)
 		return NULL;
+	settings = g_new0(PdNotifySettings, 1);
+	settings->queues = g_ptr_array_new();
+	for (guint i = 0; i < config->queues->len; i++) {
+		const PdQueueConfig *q = config->queues->pdata[i];
+		PdNotifyQueue *nq = g_new0(PdNotifyQueue, 1);
+
+		nq->name = g_strdup(q->name);
+		nq->group = g_strdup(q->default_group);
+		nq->forward_to = g_strdup(q->forward_to);
+		g_ptr_array_add(settings->queues, nq);
+	}
 	/* the MAIL FROM of mail people read (lib/smtp pd-outbound.h) */
 	bounce = g_key_file_get_string(kf, SECTION, "bounce_address", NULL);
 	if (bounce != NULL)
-		bounce_canonical = pd_address_canonicalize(bounce, NULL);
-
-	pairs = g_ptr_array_new_with_free_func(g_free);
-	for (guint i = 0; i < config->queues->len; i++) {
-		const PdQueueConfig *q = config->queues->pdata[i];
-		g_autofree char *group = g_strconcat("group:", q->name, NULL);
-		g_autofree char *forward = g_strconcat("forward_to:", q->name, NULL);
-
-		pd_pipeline_pair_add(pairs, group, q->default_group);
-		pd_pipeline_pair_add(pairs, forward, q->forward_to);
-	}
-	pd_pipeline_pair_add(pairs, "envelope_from",
-			     bounce_canonical != NULL ? bounce_canonical : "");
-	return pairs;
+		settings->envelope_from = pd_address_canonicalize(bounce, NULL);
+	return settings;
 }
 
-GPtrArray *
+void
 pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
-			   const PdMail *mail)
+			   const PdMail *mail, const PdNotifySettings *settings,
+			   PdNotifyRequest *notify_r)
 {
-	GPtrArray *pairs = pd_pipeline_notify_settings(config);
-	g_autofree char *from = NULL;
-
-	if (pairs == NULL)
-		return NULL;
+	memset(notify_r, 0, sizeof(*notify_r));
+	if (settings == NULL)
+		return;
+	notify_r->wanted = TRUE;
+	notify_r->settings = settings;
+	notify_r->queue = queue->name;
 	if (mail->from.address != NULL)
-		from = pd_address_canonicalize(mail->from.address, config->recipient_delimiter);
-	pd_pipeline_pair_add(pairs, "queue", queue->name);
-	pd_pipeline_pair_add(pairs, "from", from);
-	pd_pipeline_pair_add(pairs, "robot", robot_reason(mail));
-	return pairs;
+		notify_r->from = pd_address_canonicalize(mail->from.address,
+							 config->recipient_delimiter);
+	notify_r->robot = robot_reason(mail);
 }
 
 /* A group name as agents carry it (postdesk agent --group): printable,

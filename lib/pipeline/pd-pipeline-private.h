@@ -22,12 +22,12 @@ gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
 			      GError **error);
 
 /* The acknowledge step (pd-pipeline-autoreply.c): the request for
- * pd_outbound_ack as key/value pairs (PdInbound.autoreply), or NULL when
- * no acknowledgement is configured.  auth: the sender authentication of
- * the message, NULL when it is off (then DMARC cannot veto a reply). */
-GPtrArray *pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
-					 const PdEnvelope *envelope, const PdMail *mail,
-					 const PdAuthResult *auth);
+ * pd_outbound_ack (PdDelivery.ack; not wanted when no acknowledgement is
+ * configured).  auth: the sender authentication of the message, NULL when
+ * it is off (then DMARC cannot veto a reply). */
+void pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
+				   const PdEnvelope *envelope, const PdMail *mail,
+				   const PdAuthResult *auth, PdAckRequest *ack_r);
 /* The same decision for `postdesk test`: the acknowledgement recipient's
  * copy would get and why, to whom, and the request it is decided on (for
  * pd_store_authorization_explain).  With a store, by the delivery's own
@@ -38,7 +38,7 @@ typedef struct {
 	gboolean send;
 	char *reason;
 	char *to;
-	GPtrArray *request;	/* pd_pipeline_autoreply_request(), NULL: not configured */
+	PdAckRequest request;	/* pd_pipeline_autoreply_request() */
 } PdAutoreplyExplain;
 
 void pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const char *recipient,
@@ -51,36 +51,35 @@ void pd_autoreply_explain_clear(PdAutoreplyExplain *explain);
  * and [outbound] from, reply_address and bounce_address. */
 GPtrArray *pd_pipeline_own_addresses(const PdConfig *config);
 
-/* key, value appended to a key/value list (nothing when value is NULL). */
-void pd_pipeline_pair_add(GPtrArray *pairs, const char *key, const char *value);
-
-/* What agents hear of the message (pd-pipeline-notify.c): key/value pairs
- * for pd_outbound_notify (PdInbound.notify), or NULL when [outbound] is
- * missing or notify_agents = no. */
-GPtrArray *pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
-				      const PdMail *mail);
+/* What agents hear of the message (pd-pipeline-notify.c), for
+ * pd_outbound_notify (PdDelivery.notify); settings: of the configuration
+ * (pd_pipeline_notify_settings), NULL when [outbound] is missing or
+ * notify_agents = no: then nothing is wanted. */
+void pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
+				const PdMail *mail, const PdNotifySettings *settings,
+				PdNotifyRequest *notify_r);
 /* check-config and postdeskd start/reload: notify_agents is yes or no;
  * each queue's default_group is one group name, its forward_to none of our
  * own addresses (a forward to ourselves would come back as a new ticket). */
 gboolean pd_pipeline_notify_check(const PdConfig *config, GError **error);
 
-/* The thread step (pd-pipeline-thread.c): key/value pairs for
- * PdInbound.thread: the sender, a signed token verified for it (or the
- * verdict of a refused one), the subject's [#N], the Cc participants and
- * reopen_days, for pd_deliver_inbound (sql/functions/deliver.sql). */
-GPtrArray *pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
-				    const PdEnvelope *envelope, const PdMail *mail,
-				    GPtrArray *candidates);
+/* The thread step (pd-pipeline-thread.c): PdDelivery.thread: the sender,
+ * a signed token verified for it (or the verdict of a refused one), the
+ * subject's [#N], the Cc participants and reopen_days, for pd_thread_decide
+ * (sql/functions/thread.sql).  Clear with pd_thread_facts_clear(). */
+void pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
+			      const PdEnvelope *envelope, const PdMail *mail,
+			      GPtrArray *candidates, PdThreadFacts *facts_r);
 
 /* An address of [outbound] (key "from", "bounce_address", ...), canonical;
  * NULL when unset or not an address. */
 char *pd_pipeline_outbound_address(const PdConfig *config, const char *key);
 
 /* The agent step (pd-pipeline-agent.c): for a mail whose From is an
- * agent's address, the answer as JSON for pd_agent_answer (PdInbound.agent,
- * sql/functions/agent.sql); NULL for anyone else. */
-char *pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
-			       const PdIdentityDecision *identity);
+ * agent's address, the answer for pd_agent_answer (PdDelivery.agent,
+ * sql/functions/agent.sql); not present for anyone else. */
+void pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
+			      const PdIdentityDecision *identity, PdAgentRequest *agent_r);
 /* The same for `postdesk test`: what the delivery would do with it, asked
  * of the delivery's own decision on store (pd_store_agent_decide;
  * ticket_number: the ticket it threads into, 0: a new ticket), as one line

@@ -8,7 +8,8 @@
  * ticket; a forged, altered, foreign-key, other-address or other-recipient
  * token threads nothing and is reported with its verdict.  The rest of the
  * decision (participants for Message-ID and [#N] threading, reopening) is
- * the store's, in the delivery transaction (sql/functions/thread.sql).
+ * the store's, in the delivery transaction (pd_thread_decide,
+ * sql/functions/thread.sql).
  *
  * Configuration, [outbound]:
  *   participants_from_cc = yes	; Cc'd addresses of a new ticket take part
@@ -26,13 +27,6 @@
 #define SECTION "outbound"
 #define REOPEN_DAYS_DEFAULT 14
 #define REOPEN_DAYS_MAX 3650
-
-static void
-add_int(GPtrArray *pairs, const char *key, gint64 value)
-{
-	g_ptr_array_add(pairs, g_strdup(key));
-	g_ptr_array_add(pairs, g_strdup_printf("%" G_GINT64_FORMAT, value));
-}
 
 /* The first refused token, for the "thread.token" event. */
 typedef struct {
@@ -60,7 +54,7 @@ token_seen(PdTokenVerdict verdict, const PdTokenInfo *info, const char *via,
 
 static void
 thread_tokens(const PdConfig *config, const char *recipient, const char *sender,
-	      GPtrArray *candidates, GPtrArray *pairs)
+	      GPtrArray *candidates, PdThreadFacts *facts)
 {
 	g_autoptr(PdTokenKeys) keys = NULL;
 	g_autofree char *via = NULL;
@@ -86,15 +80,13 @@ thread_tokens(const PdConfig *config, const char *recipient, const char *sender,
 				   &info, where, &ticket, &via, &refused);
 	}
 	if (found) {
-		add_int(pairs, "token_ticket", ticket);
-		pd_pipeline_pair_add(pairs, "token_via", via);
+		facts->token_ticket = ticket;
+		facts->token_via = g_steal_pointer(&via);
 	}
 	if (refused.via != NULL) {
-		pd_pipeline_pair_add(pairs, "token_refused", pd_token_verdict_str(refused.verdict));
-		pd_pipeline_pair_add(pairs, "token_refused_via", refused.via);
-		if (refused.ticket_id != 0)
-			add_int(pairs, "token_refused_ticket", refused.ticket_id);
-		g_free(refused.via);
+		facts->token_refused = pd_token_verdict_str(refused.verdict);
+		facts->token_refused_via = refused.via;
+		facts->token_refused_ticket = refused.ticket_id;
 	}
 }
 
@@ -109,15 +101,15 @@ address_is_own(GPtrArray *own, const char *canonical)
 }
 
 /* Cc'd addresses that are not ours (a queue's, [outbound] from,
- * reply_address, bounce_address) nor the sender, space separated. */
-static char *
+ * reply_address, bounce_address) nor the sender. */
+static GPtrArray *
 thread_cc(const PdConfig *config, const PdMail *mail, const char *sender)
 {
-	g_autoptr(GString) out = g_string_new("");
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) own = NULL;
 
 	if (mail->cc == NULL || mail->cc->len == 0)
-		return g_string_free(g_steal_pointer(&out), FALSE);
+		return out;
 	own = pd_pipeline_own_addresses(config);
 	for (guint i = 0; i < mail->cc->len; i++) {
 		const PdMailAddress *a = mail->cc->pdata[i];
@@ -129,46 +121,36 @@ thread_cc(const PdConfig *config, const PdMail *mail, const char *sender)
 		    g_strcmp0(canonical, sender) == 0 || address_is_own(own, canonical) ||
 		    pd_config_queue_for(config, canonical, &sub) != NULL)
 			continue;
-		if (out->len > 0)
-			g_string_append_c(out, ' ');
-		g_string_append(out, canonical);
+		g_ptr_array_add(out, g_steal_pointer(&canonical));
 	}
-	return g_string_free(g_steal_pointer(&out), FALSE);
+	return out;
 }
 
-GPtrArray *
+void
 pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
-			 const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates)
+			 const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
+			 PdThreadFacts *facts_r)
 {
-	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
 	GKeyFile *kf = config->keyfile;
 	const char *from = mail->from.address;
 	g_autofree char *sender = NULL;
-	gint64 number, reopen = REOPEN_DAYS_DEFAULT;
+	gint64 reopen = REOPEN_DAYS_DEFAULT;
 	gboolean from_cc = TRUE;
 
+	memset(facts_r, 0, sizeof(*facts_r));
 	if (from == NULL && envelope != NULL && envelope->mail_from != NULL &&
 	    *envelope->mail_from != '\0')
 		from = envelope->mail_from;
 	sender = from != NULL ? pd_address_canonicalize(from, config->recipient_delimiter) : NULL;
-	if (sender != NULL) {
-		g_autofree char *lower = g_ascii_strdown(sender, -1);
-
-		pd_pipeline_pair_add(pairs, "sender", lower);
-	}
-	thread_tokens(config, recipient, from, candidates, pairs);
-	number = pd_ticket_subject_number(mail->subject);
-	if (number > 0)
-		add_int(pairs, "subject_number", number);
+	if (sender != NULL)
+		facts_r->sender = g_ascii_strdown(sender, -1);
+	thread_tokens(config, recipient, from, candidates, facts_r);
+	facts_r->subject_number = MAX(pd_ticket_subject_number(mail->subject), 0);
 	if (kf != NULL)
 		(void)pd_config_get_bool(kf, SECTION, "participants_from_cc", TRUE, &from_cc,
 					 NULL);
-	if (from_cc) {
-		g_autofree char *cc = thread_cc(config, mail, sender);
-
-		if (*cc != '\0')
-			pd_pipeline_pair_add(pairs, "cc", cc);
-	}
+	if (from_cc)
+		facts_r->cc = thread_cc(config, mail, sender);
 	if (kf != NULL && g_key_file_has_key(kf, SECTION, "reopen_days", NULL)) {
 		g_autoptr(GError) error = NULL;
 		gint64 days = g_key_file_get_int64(kf, SECTION, "reopen_days", &error);
@@ -179,6 +161,5 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 		else
 			reopen = days;
 	}
-	add_int(pairs, "reopen_days", reopen);
-	return pairs;
+	facts_r->reopen_days = (guint)reopen;
 }

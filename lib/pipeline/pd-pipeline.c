@@ -17,10 +17,18 @@
 
 #include <string.h>
 
-struct _PdPipeline {
-	GMutex lock;		/* config, auth and schema_ok */
+/* What the pipeline builds once per configuration, replaced whole on
+ * reload; a delivery holds a reference for its whole length. */
+typedef struct {
+	gint refs;
 	PdConfig *config;
-	PdPipelineAuth *auth;	/* built from config's [auth]; NULL: off */
+	PdPipelineAuth *auth;		/* built from config's [auth]; NULL: off */
+	PdNotifySettings *notify;	/* NULL: nobody is notified */
+} PipelineState;
+
+struct _PdPipeline {
+	GMutex lock;		/* state and schema_ok */
+	PipelineState *state;
 	PdStorePool *pool;	/* borrowed */
 	gboolean schema_ok;
 };
@@ -57,14 +65,44 @@ pipeline_auth_build(const PdConfig *config)
 	return auth;
 }
 
+static PipelineState *
+pipeline_state_new(PdConfig *config)
+{
+	PipelineState *state = g_new0(PipelineState, 1);
+
+	state->refs = 1;
+	state->config = pd_config_ref(config);
+	state->auth = pipeline_auth_build(config);
+	state->notify = pd_pipeline_notify_settings(config);
+	return state;
+}
+
+static PipelineState *
+pipeline_state_ref(PipelineState *state)
+{
+	g_atomic_int_inc(&state->refs);
+	return state;
+}
+
+static void
+pipeline_state_unref(PipelineState *state)
+{
+	if (state == NULL || !g_atomic_int_dec_and_test(&state->refs))
+		return;
+	pd_config_unref(state->config);
+	pd_pipeline_auth_unref(state->auth);
+	pd_notify_settings_free(state->notify);
+	g_free(state);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PipelineState, pipeline_state_unref)
+
 PdPipeline *
 pd_pipeline_new(PdConfig *config, PdStorePool *pool)
 {
 	PdPipeline *pipeline = g_new0(PdPipeline, 1);
 
 	g_mutex_init(&pipeline->lock);
-	pipeline->config = pd_config_ref(config);
-	pipeline->auth = pipeline_auth_build(config);
+	pipeline->state = pipeline_state_new(config);
 	pipeline->pool = pool;
 	pd_mail_init();
 	return pipeline;
@@ -75,8 +113,7 @@ pd_pipeline_free(PdPipeline *pipeline)
 {
 	if (pipeline == NULL)
 		return;
-	pd_config_unref(pipeline->config);
-	pd_pipeline_auth_unref(pipeline->auth);
+	pipeline_state_unref(pipeline->state);
 	g_mutex_clear(&pipeline->lock);
 	g_free(pipeline);
 }
@@ -84,42 +121,33 @@ pd_pipeline_free(PdPipeline *pipeline)
 void
 pd_pipeline_set_config(PdPipeline *pipeline, PdConfig *config)
 {
-	PdConfig *old;
-	PdPipelineAuth *auth = pipeline_auth_build(config), *old_auth;
+	PipelineState *state = pipeline_state_new(config), *old;
 
-	pd_config_ref(config);
 	g_mutex_lock(&pipeline->lock);
-	old = pipeline->config;
-	pipeline->config = config;
-	old_auth = pipeline->auth;
-	pipeline->auth = auth;
+	old = pipeline->state;
+	pipeline->state = state;
 	g_mutex_unlock(&pipeline->lock);
-	pd_config_unref(old);
-	pd_pipeline_auth_unref(old_auth);
+	pipeline_state_unref(old);
+}
+
+/* The state of the configuration in force, referenced. */
+static PipelineState *
+pipeline_get_state(PdPipeline *pipeline)
+{
+	PipelineState *state;
+
+	g_mutex_lock(&pipeline->lock);
+	state = pipeline_state_ref(pipeline->state);
+	g_mutex_unlock(&pipeline->lock);
+	return state;
 }
 
 PdConfig *
 pd_pipeline_get_config(PdPipeline *pipeline)
 {
-	PdConfig *config;
+	g_autoptr(PipelineState) state = pipeline_get_state(pipeline);
 
-	g_mutex_lock(&pipeline->lock);
-	config = pd_config_ref(pipeline->config);
-	g_mutex_unlock(&pipeline->lock);
-	return config;
-}
-
-/* The configuration and its authentication context, both referenced. */
-static PdConfig *
-pipeline_get_state(PdPipeline *pipeline, PdPipelineAuth **auth_r)
-{
-	PdConfig *config;
-
-	g_mutex_lock(&pipeline->lock);
-	config = pd_config_ref(pipeline->config);
-	*auth_r = pd_pipeline_auth_ref(pipeline->auth);
-	g_mutex_unlock(&pipeline->lock);
-	return config;
+	return pd_config_ref(state->config);
 }
 
 static gboolean
@@ -216,13 +244,14 @@ pipeline_store_error_tempfail(GError *error)
 	}
 }
 
+/* The identify and agent steps need the store (the From's facts), so
+ * they run here, on the connection the delivery then uses; the rest of
+ * delivery was filled by pipeline_deliver_one. */
 static gboolean
 pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueConfig *queue,
-		   const PdInbound *inbound_in, gboolean from_authenticated,
+		   PdDelivery *delivery, gboolean from_authenticated,
 		   PdDeliveryResult *result_r, GError **error)
 {
-	PdInbound inbound = *inbound_in;
-
 	/* Two tries: a pooled connection whose server restarted fails once
 	 * and is dropped; the retry gets a fresh one.  A retry after an
 	 * unknown COMMIT outcome is safe: the idempotency key makes it a
@@ -240,16 +269,14 @@ pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueCo
 			return FALSE;
 		}
 		ok = pipeline_check_schema_on(pipeline, store, &local_error) &&
-		     pd_pipeline_identify(store, config, queue, inbound.mail, from_authenticated,
+		     pd_pipeline_identify(store, config, queue, delivery->mail, from_authenticated,
 					  &identity, &local_error);
 		if (ok) {
-			g_autofree char *agent = pd_pipeline_agent_answer(config, inbound.mail,
-									  &identity);
-
-			inbound.identity = &identity;
-			inbound.agent = agent;
-			ok = pd_store_deliver_inbound(store, &inbound, result_r, &local_error);
-			inbound.agent = NULL;
+			delivery->identity = &identity;
+			pd_pipeline_agent_answer(config, delivery->mail, &identity, &delivery->agent);
+			ok = pd_store_deliver(store, delivery, result_r, &local_error);
+			pd_agent_request_clear(&delivery->agent);
+			delivery->identity = NULL;
 		}
 		pd_identity_decision_clear(&identity);
 		usable = pd_store_is_usable(store);
@@ -319,20 +346,20 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 		    ticket->str, status, reply, ms);
 }
 
+/* One recipient: its queue and key, then the steps that need no store,
+ * in pipeline order, into one PdDelivery. */
 static void
-pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *envelope,
-		     GBytes *raw, const PdMail *mail, GPtrArray *candidates,
-		     const PdPipelineAuthOutcome *auth, const char *recipient,
-		     PdRecipientOutcome *outcome, gint64 start)
+pipeline_deliver_one(PdPipeline *pipeline, const PipelineState *state,
+		     const PdEnvelope *envelope, GBytes *raw, const PdMail *mail,
+		     GPtrArray *candidates, const PdPipelineAuthOutcome *auth,
+		     const char *recipient, PdRecipientOutcome *outcome, gint64 start)
 {
+	const PdConfig *config = state->config;
 	g_autofree char *subaddress = NULL;
 	g_autofree char *canonical = NULL;
 	g_autofree char *key = NULL;
-	g_autoptr(GPtrArray) autoreply = NULL;
-	g_autoptr(GPtrArray) thread = NULL;
-	g_autoptr(GPtrArray) notify = NULL;
 	const PdQueueConfig *queue;
-	PdInbound inbound = { 0 };
+	PdDelivery delivery = { 0 };
 
 	queue = pd_config_queue_for(config, recipient, &subaddress);
 	if (queue == NULL) {
@@ -342,24 +369,22 @@ pipeline_deliver_one(PdPipeline *pipeline, PdConfig *config, const PdEnvelope *e
 	}
 	canonical = pd_address_canonicalize(recipient, config->recipient_delimiter);
 	key = pd_ticket_idempotency_key(canonical, mail);
-	inbound.envelope = envelope;
-	inbound.recipient = recipient;
-	inbound.queue = queue->name;
-	inbound.subaddress = subaddress;
-	inbound.mail = mail;
-	inbound.raw = raw;
-	inbound.idempotency_key = key;
-	inbound.thread_candidates = candidates;
-	thread = pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates);
-	inbound.thread = thread;
-	autoreply = pd_pipeline_autoreply_request(config, queue, envelope, mail, auth->result);
-	inbound.autoreply = autoreply;
-	notify = pd_pipeline_notify_request(config, queue, mail);
-	inbound.notify = notify;
-	inbound.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */
-	inbound.approval_answer = pd_approval_answer_name(pd_approval_answer_parse(mail->text_body));
-	pipeline_store_one(pipeline, config, queue, &inbound, auth->from_authenticated,
+	delivery.envelope = envelope;
+	delivery.recipient = recipient;
+	delivery.queue = queue->name;
+	delivery.subaddress = subaddress;
+	delivery.mail = mail;
+	delivery.raw = raw;
+	delivery.idempotency_key = key;
+	delivery.thread_candidates = candidates;
+	delivery.auth = auth->result != NULL ? auth->json : NULL;	/* off: nothing */
+	pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates, &delivery.thread);
+	pd_pipeline_autoreply_request(config, queue, envelope, mail, auth->result, &delivery.ack);
+	pd_pipeline_notify_request(config, queue, mail, state->notify, &delivery.notify);
+	delivery.approval_answer = pd_approval_answer_name(pd_approval_answer_parse(mail->text_body));
+	pipeline_store_one(pipeline, config, queue, &delivery, auth->from_authenticated,
 			   &outcome->result, &outcome->error);
+	pd_delivery_clear(&delivery);
 	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);
 }
 
@@ -368,8 +393,8 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 		    GBytes *raw, PdRecipientOutcome *outcomes_r)
 {
 	gint64 start = g_get_monotonic_time();
-	g_autoptr(PdPipelineAuth) auth = NULL;
-	g_autoptr(PdConfig) config = pipeline_get_state(pipeline, &auth);
+	g_autoptr(PipelineState) state = pipeline_get_state(pipeline);
+	const PdConfig *config = state->config;
 	g_auto(PdPipelineAuthOutcome) auth_outcome = { 0 };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PdMail) mail = NULL;
@@ -387,7 +412,7 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 	}
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
 	/* once per message, in the session's thread (blocking DNS is fine) */
-	pd_pipeline_authenticate(auth, envelope, raw, mail, &auth_outcome);
+	pd_pipeline_authenticate(state->auth, envelope, raw, mail, &auth_outcome);
 	if (auth_outcome.result != NULL) {
 		g_autofree char *summary = pd_pipeline_auth_summary(&auth_outcome);
 		g_autofree char *msgid = pipeline_log_text(mail->message_id);
@@ -401,7 +426,7 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 			       *msgid != '\0' ? msgid : "no-message-id", mail->author_doubt);
 	}
 	for (guint i = 0; i < envelope->recipients->len; i++)
-		pipeline_deliver_one(pipeline, config, envelope, raw, mail, candidates,
+		pipeline_deliver_one(pipeline, state, envelope, raw, mail, candidates,
 				     &auth_outcome, envelope->recipients->pdata[i],
 				     &outcomes_r[i], start);
 }

@@ -36,12 +36,12 @@ typedef struct {
  * authentication off (nobody privileged). */
 gboolean pd_pipeline_check_config(const PdConfig *config, GError **error);
 
-/* What every notification request carries, key/value pairs for the
- * store: each queue's default_group and forward_to, the bounce address.
- * NULL when [outbound] is missing or notify_agents = no.  `postdesk ticket
+/* What every notification request carries: each queue's default_group
+ * and forward_to, the bounce address; built once per configuration.  NULL
+ * when [outbound] is missing or notify_agents = no.  `postdesk ticket
  * release` passes it to pd_store_ticket_release (a held ticket's agents
  * hear of it when it is released). */
-GPtrArray *pd_pipeline_notify_settings(const PdConfig *config);
+PdNotifySettings *pd_pipeline_notify_settings(const PdConfig *config);
 
 /* pool is borrowed: it must outlive the pipeline. */
 PdPipeline *pd_pipeline_new(PdConfig *config, PdStorePool *pool);

@@ -1,20 +1,25 @@
-/* pd-store-deliver: one inbound message into the database, all or nothing.
+/* pd-store-deliver: one recipient's delivery into the database, all or
+ * nothing.
  *
  * The whole delivery (idempotency check, threading, ticket, raw bytes,
- * parsed fields, attachments, participants, events) is one call of the SQL
- * function pd_deliver_inbound (sql/functions/deliver.sql) through a
- * prepared statement: one round trip, one transaction, one COMMIT.  Bulk values
- * (raw bytes, attachment contents, address lists) travel in PostgreSQL's
- * binary format, so nothing is escaped and nothing is parsed twice.  An
- * attachment that is a span of the raw bytes (PdMailAttachment.raw_*)
- * travels as that span, not as bytes: stored once, in the raw message
- * (message_attachments, sql/0001_baseline.sql).  The parameters are built in
- * pd-store-deliver-params.c.
+ * parsed fields, attachments, participants, events, the identity, the
+ * acknowledgement, notifications, an agent's answer, an approval) is one
+ * call of the SQL entry point pd_deliver (sql/functions/deliver.sql)
+ * through a prepared statement: one round trip, one transaction, one
+ * COMMIT.  Its parameters are named: the request document
+ * (pd_delivery_json), then the bulk that does not belong in JSON (the raw
+ * bytes, the text and HTML bodies, the bytes of attachments that are not
+ * spans of the raw bytes), in PostgreSQL's binary format where they are
+ * bytes.  An attachment that is a span of the raw bytes
+ * (PdMailAttachment.raw_*) travels as that span: stored once, in the raw
+ * message.
  *
- * A parameter the server refuses as data (SQLSTATE class 22) is sent
- * blank on the next try, with a warning on the message: the one the error
- * names, else all that carry peer data.  So such mail is stored (its raw
- * bytes whole) instead of being deferred for ever.
+ * Input the server refuses as data (SQLSTATE class 22) is sent blank on
+ * the next try, with a warning on the message: the body the error names
+ * (text_body, html_body), else every field of the peer's in the document.
+ * So such mail is stored (its raw bytes whole) instead of being deferred
+ * for ever.  (The document itself cannot carry invalid UTF-8: pd_json
+ * repairs it, and PdMail promises it.)
  *
  * Never decides policy: the idempotency key and the thread candidates come
  * from pd-ticket, the queue from the configuration.
@@ -31,6 +36,23 @@
 #define IDEMPOTENCY_CONSTRAINT "messages_idempotency_key_key"
 #define MAX_ATTEMPTS 3
 
+/* pd_deliver's parameters, by position in the statement (pd-store.c) */
+enum {
+	PARAM_REQUEST = 1,
+	PARAM_RAW,
+	PARAM_TEXT_BODY,
+	PARAM_HTML_BODY,
+	PARAM_ATTACHMENT_DATA,
+};
+
+/* What goes blank on a retry after a data exception. */
+enum {
+	BLANK_TEXT_BODY = 1 << 0,
+	BLANK_HTML_BODY = 1 << 1,
+	BLANK_PARSED = 1 << 2,		/* every field of the peer's in the document */
+	BLANK_ALL = BLANK_TEXT_BODY | BLANK_HTML_BODY | BLANK_PARSED,
+};
+
 void
 pd_delivery_result_clear(PdDeliveryResult *result)
 {
@@ -40,9 +62,86 @@ pd_delivery_result_clear(PdDeliveryResult *result)
 	memset(result, 0, sizeof(*result));
 }
 
+static void
+sha256_hex(const void *data, gsize len, char out[65])
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+	g_checksum_update(sum, data, len);
+	g_strlcpy(out, g_checksum_get_string(sum), 65);
+}
+
+gboolean
+pd_store_attachment_is_span(const PdMailAttachment *a, gsize raw_len)
+{
+	return a->raw_encoding != NULL && raw_len > 0 && a->raw_offset <= raw_len &&
+	       a->raw_length <= raw_len - a->raw_offset;
+}
+
+void
+pd_store_attachment_sha256(const PdMailAttachment *a, char hash_r[65])
+{
+	gsize len = 0;
+	const void *bytes = a->content != NULL ? g_bytes_get_data(a->content, &len) : NULL;
+
+	/* Content-addressed: the key must be the hash of these bytes. */
+	if (a->content != NULL && strlen(a->sha256) == 64)
+		g_strlcpy(hash_r, a->sha256, 65);
+	else
+		sha256_hex(bytes != NULL ? bytes : "", len, hash_r);
+}
+
+/* The bytes of each attachment that is not a span of the raw message
+ * (NULL for those that are: stored once, in the raw message). */
+static GByteArray *
+attachment_data(GPtrArray *attachments, gsize raw_len)
+{
+	guint count = attachments != NULL ? attachments->len : 0;
+	GByteArray *data = pd_store_array_new(PD_PG_OID_BYTEA, count, TRUE);
+
+	for (guint i = 0; i < count; i++) {
+		const PdMailAttachment *a = attachments->pdata[i];
+		gsize len = 0;
+		const void *bytes = a->content != NULL ? g_bytes_get_data(a->content, &len) : NULL;
+
+		/* An empty GBytes has NULL data: still "" to the database,
+		 * never NULL (NULL says: a span of the raw message). */
+		if (bytes == NULL)
+			bytes = "";
+		pd_store_array_add(data, pd_store_attachment_is_span(a, raw_len) ? NULL : bytes,
+				   (gssize)len);
+	}
+	return data;
+}
+
+/* pd_deliver's named parameters: the request document, then the bulk
+ * that does not belong in JSON; blank: what to leave blank (BLANK_*),
+ * store_warnings: the store's own, added to the parse warnings. */
+static void
+build_params(PdStoreParams *params, const PdDelivery *d, guint blank, GPtrArray *store_warnings)
+{
+	const PdMail *mail = d->mail;
+	gsize raw_len = 0;
+	const void *raw = g_bytes_get_data(d->raw, &raw_len);
+	char raw_sha256[65];
+
+	if (strlen(mail->raw_sha256) == 64 && mail->raw_size == raw_len)
+		g_strlcpy(raw_sha256, mail->raw_sha256, 65);
+	else
+		sha256_hex(raw, raw_len, raw_sha256);
+	pd_store_param_take_text(params, pd_delivery_json_stored(d, raw_sha256,	/* request */
+								 (blank & BLANK_PARSED) != 0,
+								 store_warnings));
+	pd_store_param_binary(params, raw, raw_len);				/* raw */
+	pd_store_param_text(params, (blank & BLANK_TEXT_BODY) ? "" : mail->text_body);
+	pd_store_param_text(params, (blank & BLANK_HTML_BODY) ? NULL : mail->html_body);
+	pd_store_param_take_binary(params, attachment_data(mail->attachments,	/* attachment_data */
+							   mail->raw_size == raw_len ? raw_len : 0));
+}
+
 gboolean
 pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char *in_reply_to,
-		       const char *from, GPtrArray *thread, gint64 *ticket_number_r,
+		       const char *from, const PdThreadFacts *thread, gint64 *ticket_number_r,
 		       char **reason_r, GError **error)
 {
 	PdStoreParams params;
@@ -57,7 +156,7 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 	pd_store_param_take_binary(&params, pd_store_text_array(thread_candidates));
 	pd_store_param_text(&params, in_reply_to);
 	pd_store_param_text(&params, from);
-	pd_store_param_text_array(&params, thread);
+	pd_store_param_take_text(&params, pd_thread_facts_json(thread));
 	result = pd_store_exec(store, PD_STMT_THREAD_DECIDE, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -91,7 +190,8 @@ pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates, const char 
 
 gboolean
 pd_store_authorization_explain(PdStore *store, gint64 ticket_number, const char *identity_json,
-			       GPtrArray *thread, const char *answer, GPtrArray *ack_request,
+			       const PdThreadFacts *thread, const char *answer,
+			       const PdAckRequest *ack_request,
 			       char **action_r, char **detail_r, GError **error)
 {
 	PdStoreParams params;
@@ -106,9 +206,9 @@ pd_store_authorization_explain(PdStore *store, gint64 ticket_number, const char 
 	else
 		pd_store_param_text(&params, NULL);
 	pd_store_param_text(&params, identity_json);
-	pd_store_param_text_array(&params, thread);
+	pd_store_param_take_text(&params, pd_thread_facts_json(thread));
 	pd_store_param_text(&params, answer);
-	pd_store_param_text_array(&params, ack_request);
+	pd_store_param_take_text(&params, ack_request != NULL ? pd_ack_request_json(ack_request) : NULL);
 	result = pd_store_exec(store, PD_STMT_AUTHORIZATION_EXPLAIN, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -155,27 +255,27 @@ is_data_exception(const char *sqlstate)
 	return sqlstate != NULL && strncmp(sqlstate, "22", 2) == 0;
 }
 
-/* What to send blank after a data exception: the parameter the server
- * named, else every one that carries peer data; FALSE when nothing more
- * can go blank. */
+/* What to send blank after a data exception: the body the server named,
+ * else every field of the peer's; FALSE when nothing more can go blank. */
 static gboolean
-blank_more(const PdStoreFailure *failure, const char *detail, guint64 *blank,
+blank_more(const PdStoreFailure *failure, const char *detail, guint *blank,
 	   GPtrArray *store_warnings)
 {
-	int n = failure->parameter;
-	guint64 bit = n > 0 ? G_GUINT64_CONSTANT(1) << (n - 1) : 0;
 	g_autofree char *valid = g_utf8_make_valid(detail, -1);
+	guint bit = failure->parameter == PARAM_TEXT_BODY ? BLANK_TEXT_BODY
+		  : failure->parameter == PARAM_HTML_BODY ? BLANK_HTML_BODY : 0;
 
-	if (pd_store_deliver_param_blankable(n) && (*blank & bit) == 0) {
+	if (bit != 0 && (*blank & bit) == 0) {
 		*blank |= bit;
 		g_ptr_array_add(store_warnings,
 				g_strdup_printf("store: %s refused by the database (%s), left blank",
-						pd_store_deliver_param_name(n), valid));
+						bit == BLANK_TEXT_BODY ? "text body" : "HTML body",
+						valid));
 		return TRUE;
 	}
-	if (*blank == pd_store_deliver_blank_all())
+	if (*blank == BLANK_ALL)
 		return FALSE;
-	*blank = pd_store_deliver_blank_all();
+	*blank = BLANK_ALL;
 	g_ptr_array_add(store_warnings,
 			g_strdup_printf("store: the database refused the parsed fields (%s); "
 					"stored raw, the parsed fields left blank", valid));
@@ -183,22 +283,21 @@ blank_more(const PdStoreFailure *failure, const char *detail, guint64 *blank,
 }
 
 gboolean
-pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryResult *result_r,
-			 GError **error)
+pd_store_deliver(PdStore *store, const PdDelivery *delivery, PdDeliveryResult *result_r,
+		 GError **error)
 {
 	PdStoreParams params;
-	char raw_sha256[65];
 	PGresult *result = NULL;
-	guint64 blank = 0;
+	guint blank = 0;
 	g_autoptr(GPtrArray) store_warnings = g_ptr_array_new_with_free_func(g_free);
 
-	g_return_val_if_fail(store != NULL && inbound != NULL && result_r != NULL, FALSE);
-	g_return_val_if_fail(inbound->mail != NULL && inbound->raw != NULL, FALSE);
-	g_return_val_if_fail(inbound->idempotency_key != NULL && inbound->queue != NULL, FALSE);
+	g_return_val_if_fail(store != NULL && delivery != NULL && result_r != NULL, FALSE);
+	g_return_val_if_fail(delivery->mail != NULL && delivery->raw != NULL, FALSE);
+	g_return_val_if_fail(delivery->idempotency_key != NULL && delivery->queue != NULL, FALSE);
 
 	memset(result_r, 0, sizeof(*result_r));
 	pd_store_params_init(&params);
-	pd_store_deliver_params(&params, inbound, blank, store_warnings, raw_sha256);
+	build_params(&params, delivery, blank, store_warnings);
 	for (int attempt = 1; result == NULL; attempt++) {
 		g_autoptr(GError) local = NULL;
 		PdStoreFailure failure = { 0 };
@@ -211,7 +310,7 @@ pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryRes
 		    g_strcmp0(failure.constraint, IDEMPOTENCY_CONSTRAINT) == 0) {
 			pd_store_failure_clear(&failure);
 			pd_store_params_clear(&params);
-			return fetch_duplicate(store, inbound->idempotency_key, result_r, error);
+			return fetch_duplicate(store, delivery->idempotency_key, result_r, error);
 		}
 		/* The statement was its own transaction and rolled back whole:
 		 * running it again is safe. */
@@ -228,15 +327,14 @@ pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryRes
 			g_autofree char *detail = g_strdup_printf("SQLSTATE %s", failure.sqlstate);
 
 			pd_log_warning("<%s>: %s; storing it with fields left blank",
-				       inbound->mail->message_id != NULL ? inbound->mail->message_id
+				       delivery->mail->message_id != NULL ? delivery->mail->message_id
 									 : "no-message-id",
 				       local->message);
 			if (blank_more(&failure, detail, &blank, store_warnings)) {
 				pd_store_failure_clear(&failure);
 				pd_store_params_clear(&params);
 				pd_store_params_init(&params);
-				pd_store_deliver_params(&params, inbound, blank, store_warnings,
-							raw_sha256);
+				build_params(&params, delivery, blank, store_warnings);
 				attempt = 0;
 				continue;
 			}
@@ -254,7 +352,7 @@ pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound, PdDeliveryRes
 	if (PQntuples(result) != 1) {
 		PQclear(result);
 		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
-			    "database error: pd_deliver_inbound returned no row");
+			    "database error: pd_deliver returned no row");
 		return FALSE;
 	}
 	result_r->ticket_id = pd_store_int(result, 0, 0);

@@ -506,7 +506,7 @@ pd_ack_decision_clear(PdAckDecision *decision)
 }
 
 gboolean
-pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
+pd_store_ack_decide(PdStore *store, gboolean new_ticket, const PdAckRequest *request,
 		    const char *identity, PdAckDecision *decision_r, GError **error)
 {
 	PdStoreParams params;
@@ -517,11 +517,11 @@ pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
 	memset(decision_r, 0, sizeof(*decision_r));
 	pd_store_params_init(&params);
 	pd_store_param_bool(&params, new_ticket);
-	pd_store_param_text_array(&params, request);
+	pd_store_param_take_text(&params, pd_ack_request_json(request));
 	pd_store_param_text(&params, identity);
 	result = pd_store_exec_sql(store,
 		"SELECT d.template, d.reason, d.holder, d.holder_why FROM pd_ack_decide("
-		" $1::boolean, jsonb_object($2::text[]), $3::jsonb) d",
+		" $1::boolean, $2::jsonb, $3::jsonb) d",
 		&params, "acknowledgement decision", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -603,7 +603,7 @@ pd_store_agent_decide(PdStore *store, gint64 ticket_number, const char *message_
 }
 
 gboolean
-pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
+pd_store_notify_plan(PdStore *store, gint64 ticket_number, const PdNotifyRequest *request,
 		     const char *identity, GPtrArray **targets_r, GError **error)
 {
 	PdStoreParams params;
@@ -614,12 +614,12 @@ pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
 
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, ticket_number);
-	pd_store_param_text_array(&params, request);
+	pd_store_param_take_text(&params, pd_notify_request_json(request));
 	pd_store_param_text(&params, identity);
 	result = pd_store_exec_sql(store,
 		"SELECT p.kind, p.address, p.name, p.why FROM pd_notify_plan("
 		" (SELECT id FROM tickets WHERE number = $1::bigint), $1::bigint = 0,"
-		" jsonb_object($2::text[]), $3::jsonb) p",
+		" $2::jsonb, $3::jsonb) p",
 		&params, "notify plan", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)

@@ -105,16 +105,17 @@ typedef struct {
 
 void pd_notify_target_free(PdNotifyTarget *target);
 /* Who would hear of a message (`postdesk test`), reading only: ticket_number
- * 0 for a new ticket, request the pipeline's key/value pairs
- * (pd_pipeline_notify_request, NULL: not configured), identity the identity
+ * 0 for a new ticket, request the pipeline's (pd_pipeline_notify_request;
+ * not wanted: nobody), identity the identity
  * decision's JSON (may be NULL).  targets_r: PdNotifyTarget *. */
-gboolean pd_store_notify_plan(PdStore *store, gint64 ticket_number, GPtrArray *request,
+gboolean pd_store_notify_plan(PdStore *store, gint64 ticket_number,
+			      const PdNotifyRequest *request,
 			      const char *identity, GPtrArray **targets_r, GError **error);
 
 /* The acknowledgement a delivery would send (`postdesk test`), reading
  * only: pd_ack_decide (sql/functions/outbound.sql), the function
- * pd_outbound_ack writes by.  request: the pipeline's key/value pairs
- * (pd_pipeline_autoreply_request, NULL: not configured); identity: the
+ * pd_outbound_ack writes by.  request: the pipeline's
+ * (pd_pipeline_autoreply_request; not wanted: not configured); identity: the
  * identity decision's JSON (may be NULL). */
 typedef struct {
 	char *template;		/* ack, held, authorization-notice; NULL: none */
@@ -124,7 +125,7 @@ typedef struct {
 } PdAckDecision;
 
 void pd_ack_decision_clear(PdAckDecision *decision);
-gboolean pd_store_ack_decide(PdStore *store, gboolean new_ticket, GPtrArray *request,
+gboolean pd_store_ack_decide(PdStore *store, gboolean new_ticket, const PdAckRequest *request,
 			     const char *identity, PdAckDecision *decision_r, GError **error);
 
 /* What the delivery would do with an agent's mail (`postdesk test`),

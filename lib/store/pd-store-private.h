@@ -40,7 +40,7 @@ struct _PdStore {
  * before it gives a silent server up. */
 #define PD_STORE_TIMEOUT_GRACE 2
 
-#define PD_STORE_MAX_PARAMS 49
+#define PD_STORE_MAX_PARAMS 16
 
 typedef struct {
 	int n;
@@ -49,6 +49,14 @@ typedef struct {
 	int formats[PD_STORE_MAX_PARAMS];
 	GPtrArray *owned;		/* freed with the params */
 } PdStoreParams;
+
+/* An attachment that is a span of the raw bytes being stored: then its
+ * decoded bytes are not sent.  raw_len is 0 when the bytes stored are not
+ * the bytes parsed (a caller that added a header line): then no span is
+ * trusted. */
+gboolean pd_store_attachment_is_span(const PdMailAttachment *attachment, gsize raw_len);
+/* The SHA-256 (hex) an attachment is catalogued under: of its bytes. */
+void pd_store_attachment_sha256(const PdMailAttachment *attachment, char hash_r[65]);
 
 void pd_store_params_init(PdStoreParams *params);
 void pd_store_params_clear(PdStoreParams *params);
@@ -119,21 +127,14 @@ gboolean pd_store_bool(const PGresult *result, int row, int column);
 /* A bytea column (text format) as bytes; NULL for SQL NULL. */
 GBytes *pd_store_bytes(const PGresult *result, int row, int column);
 
-/* --- pd-store-deliver-params.c ----------------------------------------- */
+/* --- pd-delivery.c ------------------------------------------------------ */
 
-#define PD_STORE_DELIVER_PARAMS 49
-
-/* The parameters of pd_deliver for in; bit i of blank sends parameter
- * $(i+1) blank, if it may go blank (pd_store_deliver_param_blankable);
- * store_warnings (may be NULL) are added to the parse warnings. */
-void pd_store_deliver_params(PdStoreParams *params, const PdInbound *in, guint64 blank,
-			     GPtrArray *store_warnings, char raw_sha256[65]);
-/* What parameter $number of pd_deliver holds ("Subject"). */
-const char *pd_store_deliver_param_name(int number);
-/* Whether it carries peer data that can be sent blank. */
-gboolean pd_store_deliver_param_blankable(int number);
-/* The blank bits of every parameter that can go blank. */
-guint64 pd_store_deliver_blank_all(void);
+/* pd_delivery_json, as the store sends it: blank_parsed leaves every field
+ * of the peer's blank (after the server refused them as data; the
+ * identity, the queue, the key and the attachments' catalogue facts stay),
+ * store_warnings (may be NULL) join the parse warnings. */
+char *pd_delivery_json_stored(const PdDelivery *delivery, const char *raw_sha256,
+			      gboolean blank_parsed, GPtrArray *store_warnings);
 
 /* Migrations and functions compiled in (pd-store-migrations.c, generated
  * from sql/ by embed-sql.cmake). */

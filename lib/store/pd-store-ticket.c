@@ -273,8 +273,8 @@ pd_store_ticket_get(PdStore *store, gint64 number, PdTicketView **ticket_r, GErr
 }
 
 gboolean
-pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, GPtrArray *notify,
-			char **held_r, GError **error)
+pd_store_ticket_release(PdStore *store, gint64 number, const char *actor,
+			const PdNotifySettings *notify, char **held_r, GError **error)
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
@@ -285,7 +285,7 @@ pd_store_ticket_release(PdStore *store, gint64 number, const char *actor, GPtrAr
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, number);
 	pd_store_param_text(&params, actor);
-	pd_store_param_text_array(&params, notify);
+	pd_store_param_take_text(&params, notify != NULL ? pd_notify_settings_json(notify) : NULL);
 	result = pd_store_exec(store, PD_STMT_TICKET_RELEASE, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)

@@ -20,39 +20,12 @@ static const struct {
 	const char *name;
 	const char *sql;
 } statements[PD_STMT_COUNT] = {
+	/* One recipient's delivery: the steps and their order are
+	 * pd_deliver's (sql/functions/deliver.sql). */
 	[PD_STMT_DELIVER] = { "pd_deliver",
-		/* pd_ticket_identify (sql/functions/identity.sql) runs after pd_deliver_inbound
-		 * returned, in the same statement: same transaction, and it
-		 * sees the ticket just made. */
 		"SELECT d.ticket_id, d.ticket_number, d.message_row, d.new_ticket, d.duplicate,"
-		" d.thread_reason, pd_ticket_identify(d.ticket_id, d.message_row, d.new_ticket,"
-		" d.duplicate, $39::jsonb),"
-		/* pd_message_auth (sql/functions/deliver.sql): the authentication results */
-		" pd_message_auth(d.ticket_id, d.message_row, d.duplicate, $41::jsonb),"
-		/* pd_outbound_ack (sql/functions/outbound.sql): the acknowledgement, same
-		 * statement, so it commits with the ticket or not at all */
-		" pd_outbound_ack(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" jsonb_object($40::text[]), $39::jsonb),"
-		/* pd_outbound_notify (sql/functions/notify.sql): notifications and forwards
-		 * to agents, same statement */
-		" pd_outbound_notify(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" jsonb_object($43::text[]), $39::jsonb),"
-		/* pd_agent_answer (sql/functions/agent.sql): an agent's answer, its
-		 * commands and relay rows, same transaction */
-		" pd_agent_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" $39::jsonb, $48::jsonb),"
-		/* pd_authorization_answer (sql/functions/authorization.sql):
-		 * the primary holder's APPROVE/REFUSE on a ticket waiting for
-		 * it */
-		" pd_authorization_answer(d.ticket_id, d.message_row, d.new_ticket, d.duplicate,"
-		" $39::jsonb, jsonb_object($42::text[]), $49::text)"
-		" FROM pd_deliver_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-		" $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
-		" $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38,"
-		/* the thread step's facts (sql/functions/deliver.sql) */
-		" jsonb_object($42::text[]),"
-		/* attachments as spans of the raw bytes (message_attachments) */
-		" $44, $45, $46, $47) d" },
+		" d.thread_reason FROM pd_deliver(request => $1::jsonb, raw => $2,"
+		" text_body => $3, html_body => $4, attachment_data => $5) d" },
 	[PD_STMT_DUPLICATE] = { "pd_duplicate",
 		"SELECT m.ticket_id, t.number, m.id FROM messages m"
 		" JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = $1" },
@@ -62,13 +35,13 @@ static const struct {
 	 * the delivery's own two decisions */
 	[PD_STMT_THREAD_DECIDE] = { "pd_thread_decide",
 		"SELECT d.ticket_number, d.reason, d.refused::text, r.action, r.was,"
-		" jsonb_object($4::text[])->>'reopen_days'"
-		" FROM pd_thread_decide($1, $2, $3, jsonb_object($4::text[])) d"
+		" $4::jsonb->>'reopen_days'"
+		" FROM pd_thread_decide($1, $2, $3, $4::jsonb) d"
 		" LEFT JOIN LATERAL pd_thread_reopen(d.ticket_id,"
-		"  (jsonb_object($4::text[])->>'reopen_days')::integer) r ON true" },
+		"  ($4::jsonb->>'reopen_days')::integer) r ON true" },
 	[PD_STMT_AUTHORIZATION_EXPLAIN] = { "pd_authorization_explain",
 		"SELECT action, detail FROM pd_authorization_explain($1, $2::jsonb,"
-		" jsonb_object($3::text[]), $4, jsonb_object($5::text[]))" },
+		" $3::jsonb, $4, $5::jsonb)" },
 	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
 		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
 		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
@@ -89,7 +62,7 @@ static const struct {
 		"  FROM lifted, target RETURNING 1)"
 		" SELECT target.held, (SELECT count(*) FROM logged),"
 		" CASE WHEN target.held IS NOT NULL"
-		"  THEN pd_outbound_notify_released(target.id, jsonb_object($3::text[])) END"
+		"  THEN pd_outbound_notify_released(target.id, $3::jsonb) END"
 		" FROM target" },
 	[PD_STMT_TICKET] = { "pd_ticket",
 		"SELECT t.id, t.number, q.name, t.subject, t.status, t.priority, t.category,"

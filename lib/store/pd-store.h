@@ -2,7 +2,7 @@
  *
  * A PdStore is one libpq connection; a PdStorePool hands connections to
  * threads.  Every mail-path write happens in ONE transaction
- * (pd_store_deliver_inbound): raw bytes, parsed fields, attachments, ticket,
+ * (pd_store_deliver): raw bytes, parsed fields, attachments, ticket,
  * participants and events commit together or not at all.  Any database
  * problem is PD_ERROR_TEMPFAIL, so the caller answers 451 / EX_TEMPFAIL and
  * the MTA retries: nothing is lost, nothing is half-written.  Every value is
@@ -15,6 +15,7 @@
 #include "core/pd-envelope.h"
 #include "mail/pd-mail.h"
 #include "ticket/pd-identity.h"
+#include "store/pd-delivery.h"
 
 typedef struct _PdStore PdStore;
 typedef struct _PdStorePool PdStorePool;
@@ -102,49 +103,6 @@ char *pd_store_functions_problem(const PdFunctionsStatus *status);
 
 /* --- the mail path ----------------------------------------------------- */
 
-typedef struct {
-	const PdEnvelope *envelope;
-	const char *recipient;		/* as in RCPT TO */
-	const char *queue;		/* queue name from the config */
-	const char *subaddress;		/* "+tag" of the recipient, or NULL */
-	const PdMail *mail;
-	GBytes *raw;
-	const char *idempotency_key;	/* pd_ticket_idempotency_key() */
-	GPtrArray *thread_candidates;	/* pd_ticket_thread_candidates() */
-	/* Who the From is and what that allows (pd_identity_decide()); a new
-	 * ticket records it, every message gets a "requester.identified"
-	 * event.  NULL: not identified (the ticket's requester is unknown). */
-	const PdIdentityDecision *identity;
-	/* The acknowledgement request, key/value pairs for pd_outbound_ack
-	 * (sql/functions/outbound.sql), from pd_pipeline_autoreply_request(); it
-	 * is queued only for a new ticket.  NULL: no acknowledgement. */
-	GPtrArray *autoreply;
-	/* The authenticate step's outcome as JSON (pd_pipeline_authenticate):
-	 * stored on the message (sql/functions/deliver.sql) with a
-	 * "sender.authenticated" event.  NULL: not recorded. */
-	const char *auth;
-	/* The thread step's facts, key/value pairs (pd_pipeline_thread_facts:
-	 * sender, verified token, subject number, Cc participants, reopen
-	 * days) for pd_deliver_inbound (sql/functions/deliver.sql).  NULL: only a
-	 * participant's Message-ID threads. */
-	GPtrArray *thread;
-	/* What agents hear of it, key/value pairs (pd_pipeline_notify_request:
-	 * queue, group:QUEUE, forward_to, from, robot, envelope_from) for
-	 * pd_outbound_notify (sql/functions/notify.sql): notifications and
-	 * forwards.  NULL: none. */
-	GPtrArray *notify;
-	/* An agent's answer as JSON (pd_pipeline_agent_answer: commands,
-	 * relayed text, MAIL FROM of the relay) for pd_agent_answer
-	 * (sql/functions/agent.sql), given when the From is an agent's address:
-	 * applied and relayed only for an agent action that threads into a
-	 * ticket.  NULL: not an agent's address. */
-	const char *agent;
-	/* The first line of the text as an answer to an approval request
-	 * (pd_approval_answer_name(): "approve", "refuse"; NULL: none), for
-	 * pd_authorization_answer (sql/functions/authorization.sql), which decides
-	 * whether it is the primary holder's answer. */
-	const char *approval_answer;
-} PdInbound;
 
 typedef struct {
 	gint64 ticket_id;
@@ -157,9 +115,10 @@ typedef struct {
 
 void pd_delivery_result_clear(PdDeliveryResult *result);
 
-/* One transaction; on error nothing is written. */
-gboolean pd_store_deliver_inbound(PdStore *store, const PdInbound *inbound,
-				  PdDeliveryResult *result_r, GError **error);
+/* One recipient's delivery (pd-delivery.h) in one transaction; on error
+ * nothing is written. */
+gboolean pd_store_deliver(PdStore *store, const PdDelivery *delivery,
+			  PdDeliveryResult *result_r, GError **error);
 
 /* The threading decision without writing (postdesk test): which ticket
  * the candidates name, if any.  ticket_number_r 0 = new ticket. */
@@ -169,13 +128,14 @@ gboolean pd_store_thread_lookup(PdStore *store, GPtrArray *thread_candidates,
 
 /* The same decisions as a delivery makes (pd_thread_decide and
  * pd_thread_reopen, sql/functions/thread.sql), from the thread step's facts
- * (PdInbound.thread) and the From: a verified token, else a participant's
+ * (PdDelivery.thread) and the From: a verified token, else a participant's
  * Message-ID or [#N]; a solved/closed ticket joined within reopen_days is
  * reopened ("...; reopens it (closed)"), later a new ticket is linked to it
  * (ticket_number_r 0, "new ticket linked to N (...)").  ticket_number_r 0 =
  * new ticket; reason_r says why, and what was refused. */
 gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
-				const char *in_reply_to, const char *from, GPtrArray *thread,
+				const char *in_reply_to, const char *from,
+				const PdThreadFacts *thread,
 				gint64 *ticket_number_r, char **reason_r, GError **error);
 
 /* The authorization decision a delivery would make (postdesk test;
@@ -189,8 +149,8 @@ gboolean pd_store_thread_decide(PdStore *store, GPtrArray *thread_candidates,
  * requested", "approve", "refuse", "ignored", or NULL (nothing to decide);
  * detail_r: who or why. */
 gboolean pd_store_authorization_explain(PdStore *store, gint64 ticket_number,
-					const char *identity_json, GPtrArray *thread,
-					const char *answer, GPtrArray *ack_request,
+					const char *identity_json, const PdThreadFacts *thread,
+					const char *answer, const PdAckRequest *ack_request,
 					char **action_r, char **detail_r, GError **error);
 
 /* --- reading tickets (CLI) -------------------------------------------- */
@@ -219,7 +179,7 @@ gboolean pd_store_ticket_list(PdStore *store, const char *queue, const char *sta
  * the agents hear of the ticket now (sql/functions/notify.sql); NULL:
  * nobody. */
 gboolean pd_store_ticket_release(PdStore *store, gint64 number, const char *actor,
-				 GPtrArray *notify, char **held_r, GError **error);
+				 const PdNotifySettings *notify, char **held_r, GError **error);
 
 typedef struct {
 	char *address;

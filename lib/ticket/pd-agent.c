@@ -307,26 +307,29 @@ pd_agent_answer_parse(const char *text, const char *delimiter, PdAgentAnswer *an
 	answer_r->reply = relay_text(lines, i);
 }
 
-char *
-pd_agent_answer_json(const PdAgentAnswer *answer)
+void
+pd_agent_answer_json_members(PdJson *json, gconstpointer data)
 {
-	GString *out = g_string_new("{\"note\": ");
+	const PdAgentAnswer *answer = data;
 
-	g_string_append(out, answer->note ? "true" : "false");
-	g_string_append(out, ", \"commands\": [");
+	pd_json_add_bool(json, "note", answer->note);
+	pd_json_begin_array(json, "commands");
 	for (guint i = 0; answer->commands != NULL && i < answer->commands->len; i++) {
 		const PdAgentCommand *c = answer->commands->pdata[i];
 
-		g_string_append(out, i > 0 ? ", {\"command\": " : "{\"command\": ");
-		pd_json_string(out, c->name);
-		g_string_append(out, ", \"argument\": ");
-		pd_json_string(out, c->argument);
-		g_string_append(out, ", \"error\": ");
-		pd_json_string(out, c->error);
-		g_string_append_printf(out, ", \"line\": %u}", c->line);
+		pd_json_begin_object(json, NULL);
+		pd_json_add_string(json, "command", c->name);
+		pd_json_add_string(json, "argument", c->argument);
+		pd_json_add_string(json, "error", c->error);
+		pd_json_add_int(json, "line", c->line);
+		pd_json_end_object(json);
 	}
-	g_string_append(out, "], \"text\": ");
-	pd_json_string(out, answer->reply);
-	g_string_append_c(out, '}');
-	return g_string_free(out, FALSE);
+	pd_json_end_array(json);
+	pd_json_add_string(json, "text", answer->reply);
+}
+
+char *
+pd_agent_answer_json(const PdAgentAnswer *answer)
+{
+	return pd_json_object(pd_agent_answer_json_members, answer);
 }

@@ -32,6 +32,7 @@
 #define PD_AGENT_H
 
 #include <glib.h>
+#include "core/pd-json.h"
 
 #define PD_AGENT_MAX_COMMANDS 16
 /* A line containing this (any case) is where the quoted notification
@@ -73,5 +74,8 @@ void pd_agent_answer_clear(PdAgentAnswer *answer);
 /* {"note": bool, "commands": [{"command", "argument", "error", "line"}],
  *  "text": reply} */
 char *pd_agent_answer_json(const PdAgentAnswer *answer);
+/* The same members (data: a PdAgentAnswer), written into a document being
+ * built (a PdJsonMembersFunc). */
+void pd_agent_answer_json_members(PdJson *json, gconstpointer data);
 
 #endif

@@ -1,18 +1,65 @@
--- deliver: one inbound delivery, all or nothing (DESIGN.md "store+queue").
+-- deliver: one recipient's delivery, all or nothing (DESIGN.md "store+queue").
 --
--- The store runs the whole delivery of one recipient as ONE statement
--- (lib/store/pd-store.c, PD_STMT_DELIVER), so one transaction and one
--- round trip:
---   SELECT pd_ticket_identify(...), pd_message_auth(...), pd_outbound_ack(...),
---          pd_outbound_notify(...), pd_agent_answer(...),
---          pd_authorization_answer(...)
---     FROM pd_deliver_inbound(...) d
--- pd_deliver_inbound stores the message and threads it; the functions of
--- the SELECT list run after it returned, see the ticket it made or chose,
--- and commit with it or not at all.  Each of them writes nothing for a
--- duplicate delivery.
+-- The store runs the whole delivery of one recipient as ONE call of
+-- pd_deliver (lib/store/pd-store-deliver.c), so one transaction and one
+-- round trip.  Its parameters are named: request, the typed delivery
+-- request as one document (lib/store/pd-delivery.h, pd_delivery_json),
+-- and the bulk that does not belong in JSON: raw (the message's bytes),
+-- text_body, html_body, attachment_data (the bytes of each attachment of
+-- request.message.attachments that is not a span of raw; NULL where it is).
+--
+-- The request's members: idempotency_key, queue, recipient, subaddress,
+-- envelope {mail_from, client_address, client_name, client_helo, protocol,
+-- source}, message {raw_sha256, message_id, in_reply_to, references[],
+-- from {address, name}, sender, to [{address, name}], cc [...], reply_to
+-- {...}, subject, date, text_from_html, warnings[], class
+-- {auto_submitted, bulk, list, bounce, auto_reply_suppressed}, attachments
+-- [{sha256, size, filename, content_type, inline, content_id, raw_offset,
+-- raw_length, encoding}]}, thread_candidates[], and one member per step of
+-- the pipeline, each null when the step has nothing to say: auth,
+-- identity, thread, ack, notify, agent, approval_answer.
 
--- Store one inbound message and thread it into a ticket.
+-- The steps, in this order; each sees what the ones before it wrote, and
+-- each writes nothing for a duplicate delivery.
+CREATE OR REPLACE FUNCTION pd_deliver(request jsonb, raw bytea, text_body text,
+				      html_body text, attachment_data bytea[],
+	OUT ticket_id bigint, OUT ticket_number bigint, OUT message_row bigint,
+	OUT new_ticket boolean, OUT duplicate boolean, OUT thread_reason text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	-- a step's member that is JSON null is no request at all
+	v_identity jsonb := nullif(request->'identity', 'null');
+	v_thread jsonb := coalesce(nullif(request->'thread', 'null'), '{}');
+BEGIN
+	-- 1. the message, the ticket it joins or opens (threading, reopening,
+	--    linking), its attachments, participants and events
+	SELECT d.ticket_id, d.ticket_number, d.message_row, d.new_ticket, d.duplicate,
+	       d.thread_reason
+	  INTO ticket_id, ticket_number, message_row, new_ticket, duplicate, thread_reason
+	  FROM pd_deliver_message(request, raw, text_body, html_body, attachment_data) d;
+	-- 2. who the requester is and what that allows (identity.sql)
+	PERFORM pd_ticket_identify(ticket_id, message_row, new_ticket, duplicate, v_identity);
+	-- 3. the sender's authentication on the message
+	PERFORM pd_message_auth(ticket_id, message_row, duplicate,
+				nullif(request->'auth', 'null'));
+	-- 4. the acknowledgement of a new ticket, or the authorization notice
+	--    and the holder's approval request (outbound.sql, authorization.sql)
+	PERFORM pd_outbound_ack(ticket_id, message_row, new_ticket, duplicate,
+				nullif(request->'ack', 'null'), v_identity);
+	-- 5. notifications and forwards to agents (notify.sql)
+	PERFORM pd_outbound_notify(ticket_id, message_row, new_ticket, duplicate,
+				   nullif(request->'notify', 'null'), v_identity);
+	-- 6. an agent's answer: commands, relay to the customer (agent.sql)
+	PERFORM pd_agent_answer(ticket_id, message_row, new_ticket, duplicate, v_identity,
+				nullif(request->'agent', 'null'));
+	-- 7. the primary holder's APPROVE/REFUSE (authorization.sql)
+	PERFORM pd_authorization_answer(ticket_id, message_row, new_ticket, duplicate,
+					v_identity, v_thread, request->>'approval_answer');
+END
+$$;
+
+-- Store one inbound message and thread it into a ticket (step 1).
 --
 -- A redelivery (same idempotency key) writes nothing and reports the
 -- original.  Two concurrent deliveries of the same mail: the second fails
@@ -23,21 +70,14 @@
 -- when it cites something (Message-IDs, a token, a subject [#N]): half of
 -- all mail, new conversations, skips it.  A reply to a solved/closed
 -- ticket reopens it (status open, "ticket.reopened") when it was closed at
--- most p_thread->>'reopen_days' (default 14) days ago; later it starts a
--- new ticket whose linked_ticket_id names the old one ("ticket.linked"):
--- pd_thread_reopen (thread.sql) decides, on the locked ticket.
--- What was cited but refused gets a "thread.refused" event each, a refused
+-- most thread.reopen_days (default 14) days ago; later it starts a new
+-- ticket whose linked_ticket_id names the old one ("ticket.linked"):
+-- pd_thread_reopen (thread.sql) decides, on the locked ticket.  What was
+-- cited but refused gets a "thread.refused" event each, a refused
 -- token a "thread.token" event.
 --
--- Participants: a new ticket's requester, and its Cc addresses
--- (p_thread->>'cc', space separated: the pipeline drops our own addresses
--- and honours participants_from_cc) with role cc.
---
--- p_thread: jsonb_object() of the thread step's key/value pairs (all
--- text): sender, token_ticket, token_via, token_refused,
--- token_refused_ticket, token_refused_via, subject_number, cc,
--- reopen_days.  NULL: no facts (nothing but Message-IDs of participants
--- threads).
+-- Participants: a new ticket's requester, and thread.cc (the pipeline drops
+-- our own addresses and honours participants_from_cc) with role cc.
 --
 -- Few statements per delivery (PostgreSQL's CPU per delivery is most of
 -- the benchmark): a reply to an open ticket is one UPDATE (updated_at);
@@ -45,27 +85,8 @@
 -- (ticket.created / message.threaded, ticket.linked / ticket.reopened,
 -- thread.refused, thread.token, message.received) one INSERT ... SELECT
 -- ... ORDER BY, ids in that order.
-CREATE OR REPLACE FUNCTION pd_deliver_inbound(
-	p_idempotency_key text, p_queue text, p_candidates text[],
-	p_raw_sha256 text, p_raw bytea,
-	p_message_id text, p_in_reply_to text, p_references text[],
-	p_from_address text, p_from_name text, p_sender_address text,
-	p_to_addresses text[], p_to_names text[],
-	p_cc_addresses text[], p_cc_names text[],
-	p_reply_to_address text, p_reply_to_name text,
-	p_subject text, p_date timestamptz,
-	p_text_body text, p_text_from_html boolean, p_html_body text,
-	p_mail_from text, p_recipient text, p_subaddress text,
-	p_client_address text, p_client_name text, p_client_helo text,
-	p_client_protocol text, p_source text, p_warnings text[],
-	p_class boolean[],	-- auto_submitted, bulk, list, bounce, auto_reply_suppressed
-	p_att_sha256 text[], p_att_data bytea[], p_att_filename text[],
-	p_att_content_type text[], p_att_inline boolean[], p_att_content_id text[],
-	p_thread jsonb,
-	-- each attachment's decoded size, and where it sits in p_raw (NULL:
-	-- not a span of it, its bytes are in p_att_data)
-	p_att_size bigint[], p_att_raw_offset bigint[], p_att_raw_length bigint[],
-	p_att_encoding text[],
+CREATE OR REPLACE FUNCTION pd_deliver_message(request jsonb, raw bytea, text_body text,
+					      html_body text, attachment_data bytea[],
 	OUT ticket_id bigint, OUT ticket_number bigint, OUT message_row bigint,
 	OUT new_ticket boolean, OUT duplicate boolean, OUT thread_reason text)
 LANGUAGE plpgsql
@@ -75,10 +96,24 @@ AS $$
 -- table is in scope, it is the OUT parameter.
 #variable_conflict use_column
 DECLARE
+	v_key text := request->>'idempotency_key';
+	v_queue text := request->>'queue';
+	v_env jsonb := coalesce(nullif(request->'envelope', 'null'), '{}');
+	v_msg jsonb := request->'message';
+	v_thread jsonb := coalesce(nullif(request->'thread', 'null'), '{}');
+	v_candidates text[] := ARRAY(SELECT jsonb_array_elements_text(
+					coalesce(request->'thread_candidates', '[]')));
+	v_from_address text := v_msg->'from'->>'address';
+	v_from_name text := v_msg->'from'->>'name';
+	v_subject text := coalesce(v_msg->>'subject', '');
+	v_mail_from text := v_env->>'mail_from';
+	v_raw_sha256 text := v_msg->>'raw_sha256';
+	v_attachments integer := jsonb_array_length(coalesce(v_msg->'attachments', '[]'));
+	v_warnings text[] := ARRAY(SELECT jsonb_array_elements_text(
+					coalesce(v_msg->'warnings', '[]')));
 	v_queue_id bigint;
 	v_matched text;
-	v_requester text := coalesce(p_from_address, nullif(p_mail_from, ''));
-	v_thread jsonb := coalesce(p_thread, '{}');
+	v_requester text := coalesce(v_from_address, nullif(v_mail_from, ''));
 	v_refused jsonb;
 	v_status text;
 	v_closed timestamptz;
@@ -93,7 +128,7 @@ BEGIN
 	SELECT m.ticket_id, t.number, m.id
 	  INTO ticket_id, ticket_number, message_row
 	  FROM messages m JOIN tickets t ON t.id = m.ticket_id
-	 WHERE m.idempotency_key = p_idempotency_key;
+	 WHERE m.idempotency_key = v_key;
 	IF FOUND THEN
 		duplicate := true;
 		thread_reason := 'duplicate';
@@ -102,11 +137,12 @@ BEGIN
 
 	-- nothing cited, no token: a new ticket without asking
 	v_refused := '[]';
-	IF cardinality(p_candidates) > 0 OR v_thread ? 'token_ticket'
-	   OR v_thread ? 'subject_number' THEN
+	IF cardinality(v_candidates) > 0 OR v_thread->>'token_ticket' IS NOT NULL
+	   OR v_thread->>'subject_number' IS NOT NULL THEN
 		SELECT d.ticket_id, d.ticket_number, d.matched, d.reason, d.refused
 		  INTO ticket_id, ticket_number, v_matched, thread_reason, v_refused
-		  FROM pd_thread_decide(p_candidates, p_in_reply_to, v_requester, v_thread) d;
+		  FROM pd_thread_decide(v_candidates, v_msg->>'in_reply_to', v_requester,
+					v_thread) d;
 	END IF;
 	-- a reply to an open ticket: one UPDATE; to a solved/closed one:
 	-- reopen it, or link a new one
@@ -131,24 +167,24 @@ BEGIN
 	END IF;
 
 	IF ticket_id IS NULL THEN
-		SELECT q.id INTO v_queue_id FROM queues q WHERE q.name = p_queue;
+		SELECT q.id INTO v_queue_id FROM queues q WHERE q.name = v_queue;
 		IF NOT FOUND THEN
-			INSERT INTO queues (name) VALUES (p_queue)
+			INSERT INTO queues (name) VALUES (v_queue)
 			ON CONFLICT (name) DO NOTHING RETURNING id INTO v_queue_id;
 			IF v_queue_id IS NULL THEN
-				SELECT q.id INTO v_queue_id FROM queues q WHERE q.name = p_queue;
+				SELECT q.id INTO v_queue_id FROM queues q WHERE q.name = v_queue;
 			END IF;
 		END IF;
 		INSERT INTO tickets (queue_id, subject, requester_address, requester_name,
 				     linked_ticket_id)
-		VALUES (v_queue_id, p_subject, v_requester, p_from_name, v_linked)
+		VALUES (v_queue_id, v_subject, v_requester, v_from_name, v_linked)
 		RETURNING id, number INTO ticket_id, ticket_number;
 		new_ticket := true;
 		thread_reason := 'new ticket';
 	END IF;
 
 	INSERT INTO raw_messages (sha256, size, data)
-	VALUES (p_raw_sha256, octet_length(p_raw), p_raw)
+	VALUES (v_raw_sha256, octet_length(raw), raw)
 	ON CONFLICT (sha256) DO NOTHING;
 
 	INSERT INTO messages (ticket_id, direction, kind, idempotency_key,
@@ -160,29 +196,39 @@ BEGIN
 		envelope_mail_from, envelope_recipient, subaddress,
 		client_address, client_name, client_helo, client_protocol, source,
 		parse_warnings, auto_submitted, bulk, list, bounce, auto_reply_suppressed)
-	VALUES (ticket_id, 'in', 'customer', p_idempotency_key,
-		p_message_id, p_in_reply_to, coalesce(p_references, '{}'),
-		p_from_address, p_from_name, p_sender_address,
-		coalesce(p_to_addresses, '{}'), coalesce(p_to_names, '{}'),
-		coalesce(p_cc_addresses, '{}'), coalesce(p_cc_names, '{}'),
-		p_reply_to_address, p_reply_to_name, coalesce(p_subject, ''), p_date,
-		p_text_body, coalesce(p_text_from_html, false), p_html_body, p_raw_sha256,
-		p_mail_from, p_recipient, p_subaddress,
-		p_client_address, p_client_name, p_client_helo, p_client_protocol, p_source,
-		coalesce(p_warnings, '{}'),
-		coalesce(p_class[1], false), coalesce(p_class[2], false),
-		coalesce(p_class[3], false), coalesce(p_class[4], false),
-		coalesce(p_class[5], false))
+	VALUES (ticket_id, 'in', 'customer', v_key,
+		v_msg->>'message_id', v_msg->>'in_reply_to',
+		ARRAY(SELECT jsonb_array_elements_text(coalesce(v_msg->'references', '[]'))),
+		v_from_address, v_from_name, v_msg->>'sender',
+		ARRAY(SELECT a->>'address' FROM jsonb_array_elements(coalesce(v_msg->'to', '[]')) a),
+		ARRAY(SELECT a->>'name' FROM jsonb_array_elements(coalesce(v_msg->'to', '[]')) a),
+		ARRAY(SELECT a->>'address' FROM jsonb_array_elements(coalesce(v_msg->'cc', '[]')) a),
+		ARRAY(SELECT a->>'name' FROM jsonb_array_elements(coalesce(v_msg->'cc', '[]')) a),
+		v_msg->'reply_to'->>'address', v_msg->'reply_to'->>'name', v_subject,
+		(v_msg->>'date')::timestamptz,
+		text_body, coalesce((v_msg->>'text_from_html')::boolean, false), html_body,
+		v_raw_sha256,
+		v_mail_from, request->>'recipient', request->>'subaddress',
+		v_env->>'client_address', v_env->>'client_name', v_env->>'client_helo',
+		v_env->>'protocol', v_env->>'source',
+		v_warnings,
+		coalesce((v_msg->'class'->>'auto_submitted')::boolean, false),
+		coalesce((v_msg->'class'->>'bulk')::boolean, false),
+		coalesce((v_msg->'class'->>'list')::boolean, false),
+		coalesce((v_msg->'class'->>'bounce')::boolean, false),
+		coalesce((v_msg->'class'->>'auto_reply_suppressed')::boolean, false))
 	RETURNING id INTO message_row;
 
-	IF cardinality(p_att_sha256) > 0 THEN
+	IF v_attachments > 0 THEN
 		-- sorted by hash so two deliveries sharing attachments take
 		-- their row locks in the same order (no deadlock); bytes only for
 		-- an attachment that is not a span of the raw message
 		INSERT INTO attachments (sha256, size, data)
-		SELECT DISTINCT ON (a.sha256) a.sha256, a.size, a.data
-		  FROM unnest(p_att_sha256, p_att_size, p_att_data) AS a (sha256, size, data)
-		 ORDER BY a.sha256, a.data IS NULL
+		SELECT DISTINCT ON (a.sha256) a.sha256, a.size, attachment_data[a.ord]
+		  FROM ROWS FROM (jsonb_to_recordset(v_msg->'attachments')
+				  AS (sha256 text, size bigint)) WITH ORDINALITY
+		       AS a (sha256, size, ord)
+		 ORDER BY a.sha256, attachment_data[a.ord] IS NULL
 		ON CONFLICT (sha256) DO NOTHING;
 
 		INSERT INTO message_attachments (message_row, position, filename,
@@ -192,12 +238,12 @@ BEGIN
 		       coalesce(a.content_type, 'application/octet-stream'),
 		       coalesce(a.inline, false), a.content_id, a.sha256,
 		       a.raw_offset, a.raw_length, a.encoding
-		  FROM unnest(p_att_sha256, p_att_filename, p_att_content_type,
-			      p_att_inline, p_att_content_id,
-			      p_att_raw_offset, p_att_raw_length, p_att_encoding)
-		       WITH ORDINALITY AS a (sha256, filename, content_type,
-					     inline, content_id,
-					     raw_offset, raw_length, encoding, ord);
+		  FROM ROWS FROM (jsonb_to_recordset(v_msg->'attachments')
+				  AS (sha256 text, filename text, content_type text, inline boolean,
+				      content_id text, raw_offset bigint, raw_length bigint,
+				      encoding text)) WITH ORDINALITY
+		       AS a (sha256, filename, content_type, inline, content_id, raw_offset,
+			     raw_length, encoding, ord);
 	END IF;
 
 	IF new_ticket THEN
@@ -206,11 +252,12 @@ BEGIN
 		-- address wins
 		INSERT INTO participants (ticket_id, address, name, role)
 		SELECT ticket_id, p.address, p.name, p.role
-		  FROM (SELECT 0, v_requester, p_from_name, 'requester'
+		  FROM (SELECT 0, v_requester, v_from_name, 'requester'
 			 WHERE v_requester IS NOT NULL
 			UNION
 			SELECT 1, lower(c.address), NULL, 'cc'
-			  FROM unnest(string_to_array(v_thread->>'cc', ' ')) AS c (address)
+			  FROM jsonb_array_elements_text(coalesce(v_thread->'cc', '[]'))
+			       AS c (address)
 			 WHERE c.address <> '') AS p (ord, address, name, role)
 		 ORDER BY p.ord, p.address
 		ON CONFLICT (ticket_id, lower(address)) DO NOTHING;
@@ -221,8 +268,8 @@ BEGIN
 	INSERT INTO events (ticket_id, message_row, kind, detail)
 	SELECT ticket_id, message_row, e.kind, e.detail
 	  FROM (SELECT 1, 0::bigint, 'ticket.created',
-		       jsonb_build_object('number', ticket_number, 'queue', p_queue,
-					  'subject', p_subject, 'requester', v_requester)
+		       jsonb_build_object('number', ticket_number, 'queue', v_queue,
+					  'subject', v_subject, 'requester', v_requester)
 		 WHERE new_ticket
 		UNION ALL
 		SELECT 2, 0, 'ticket.linked',
@@ -250,14 +297,14 @@ BEGIN
 		 WHERE v_thread->>'token_refused' IS NOT NULL
 		UNION ALL
 		SELECT 5, 0, 'message.received',
-		       jsonb_build_object('message_id', p_message_id,
-					  'from', p_from_address,
-					  'mail_from', p_mail_from,
-					  'recipient', p_recipient,
-					  'source', p_source,
-					  'size', octet_length(p_raw),
-					  'attachments', coalesce(cardinality(p_att_sha256), 0),
-					  'warnings', coalesce(cardinality(p_warnings), 0))
+		       jsonb_build_object('message_id', v_msg->>'message_id',
+					  'from', v_from_address,
+					  'mail_from', v_mail_from,
+					  'recipient', request->>'recipient',
+					  'source', v_env->>'source',
+					  'size', octet_length(raw),
+					  'attachments', v_attachments,
+					  'warnings', cardinality(v_warnings))
 	       ) AS e (ord, n, kind, detail)
 	 ORDER BY e.ord, e.n;
 END

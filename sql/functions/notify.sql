@@ -29,13 +29,13 @@
 -- forward_to, never to the requester; mail from an agent never causes one,
 -- mail from forward_to never causes a forward.
 --
--- p_request: jsonb_object() of the pipeline's key/value pairs (all text,
--- pd_pipeline_notify_settings): queue (the recipient's), group:QUEUE and
--- forward_to:QUEUE (the default_group and forward_to of each configured
--- queue that has one: the ticket's queue decides, whatever address a reply
--- came to), from (the canonical From), robot (why the mail is automatic),
--- envelope_from (MAIL FROM: the bounce address or '').  NULL: outbound mail
--- is not configured or [outbound] notify = no; nothing is written.
+-- p_request: the delivery request's notify member (lib/store/pd-delivery.h,
+-- PdNotifyRequest): queue (the recipient's), queues {NAME: {group,
+-- forward_to}} (the default_group and forward_to of each configured queue:
+-- the ticket's queue decides, whatever address a reply came to), from (the
+-- canonical From), robot (why the mail is automatic), envelope_from (MAIL
+-- FROM: the bounce address, or null).  NULL: outbound mail is not
+-- configured or [outbound] notify_agents = no; nothing is written.
 
 -- The agents who hear of a ticket's mail, each at its main address:
 --   1. the ticket's assignee (`#assign ADDRESS`), when active: whoever
@@ -116,8 +116,8 @@ BEGIN
 		SELECT t.held, t.account_id, q.name INTO v_held, v_account, v_queue
 		  FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.id = p_ticket_id;
 	END IF;
-	v_group := nullif(p_request->>('group:' || v_queue), '');
-	v_forward_to := lower(nullif(p_request->>('forward_to:' || v_queue), ''));
+	v_group := nullif(p_request->'queues'->v_queue->>'group', '');
+	v_forward_to := lower(nullif(p_request->'queues'->v_queue->>'forward_to', ''));
 	IF v_held IS NOT NULL THEN
 		RETURN QUERY SELECT 'none'::text, NULL::text, NULL::text, NULL::bigint,
 			'the ticket is held (' || v_held || '): an operator decides first';

@@ -34,9 +34,10 @@ $$;
 
 -- The acknowledgement decision of a delivered message, written by
 -- pd_outbound_ack and shown by `postdesk test` (pd_store_ack_decide).
--- p_request is the pipeline's decision (lib/ticket pd_autoreply_decide):
---   {"to", "name", "template", "queue", "lang", "limit", "window"}  answer
---   {"suppress": reason, "to"}                                      do not answer
+-- p_request is the pipeline's decision (lib/ticket pd_autoreply_decide), the
+-- delivery request's ack member (lib/store/pd-delivery.h, PdAckRequest):
+--   {"to", "name", "template", "queue", "limit", "window", "values"}  answer
+--   {"suppress": reason, "to"}                                        do not answer
 -- Only a new ticket is answered.  p_identity is the identity decision
 -- (identity.sql pd_ticket_identify): a ticket held because its queue takes
 -- known senders only gets the polite "held" reply instead (never a
@@ -109,9 +110,9 @@ $$;
 -- counted in the ledger, or an autoreply.suppressed event with the reason.
 -- NULL request (outbound mail not configured), a duplicate delivery or a
 -- threaded reply write nothing.  The caps are counted under the
--- addresses' locks.  The request's "value:NAME" keys are template values
--- that win over the ticket's (what an unauthenticated sender's mail is
--- echoed as, cut and defanged: lib/ticket/pd-echo.h).  Returns the
+-- addresses' locks.  The request's "values" {NAME: text} are template
+-- values that win over the ticket's (what an unauthenticated sender's mail
+-- is echoed as, cut and defanged: lib/ticket/pd-echo.h).  Returns the
 -- outbound row id, or NULL.
 CREATE OR REPLACE FUNCTION pd_outbound_ack(p_ticket_id bigint, p_message_row bigint,
 					   p_new_ticket boolean, p_duplicate boolean,
@@ -152,8 +153,7 @@ BEGIN
 			   WHEN d.template = 'authorization-notice' THEN
 				coalesce(p_request->>'template', 'ack')
 			   ELSE d.template END;
-	SELECT jsonb_object_agg(substr(key, 7), value) INTO v_echo
-	  FROM jsonb_each_text(p_request) WHERE key LIKE 'value:%';
+	v_echo := jsonb_strip_nulls(nullif(p_request->'values', 'null'));
 	INSERT INTO outbound (ticket_id, message_row, kind, template, queue, lang,
 			      recipients, recipient_name, envelope_from, auto_reply,
 			      template_values)

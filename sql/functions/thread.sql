@@ -8,7 +8,7 @@
 --     subject tag [#N] of a ticket its sender already takes part in
 --     (participants, compared case-insensitively on the canonical address).
 -- Anything else starts a ticket of its own, with a "thread.refused" event
--- saying why (pd_deliver_inbound, deliver.sql), so a stranger who cites a
+-- saying why (pd_deliver_message, deliver.sql), so a stranger who cites a
 -- ticket number, a Message-ID or writes to someone else's reply address
 -- never joins (nor is relayed to) that ticket.  What joining does to a
 -- solved/closed ticket (reopen it, or link a new one) is pd_thread_reopen.
@@ -44,7 +44,7 @@ $$;
 -- Which existing ticket a mail joins, if any (no reopening here): a
 -- verified token, else a participant's Message-ID, else a participant's
 -- [#N].  refused: what was cited but not allowed, for "thread.refused".
--- pd_deliver_inbound and `postdesk test` (pd_store_thread_decide) share it.
+-- pd_deliver_message and `postdesk test` (pd_store_thread_decide) share it.
 CREATE OR REPLACE FUNCTION pd_thread_decide(p_candidates text[], p_in_reply_to text, p_from text,
 				 p_thread jsonb,
 				 OUT ticket_id bigint, OUT ticket_number bigint,
@@ -112,7 +112,7 @@ $$;
 -- (or solved: its last update) at most p_reopen_days (NULL: 14) days ago;
 -- 'link' an older one: the mail starts a new ticket whose linked_ticket_id
 -- names it.  was, closed_at: the ticket's status and when it closed, for
--- the event.  All NULL: no such ticket.  pd_deliver_inbound (on the ticket
+-- the event.  All NULL: no such ticket.  pd_deliver_message (on the ticket
 -- it locked) and `postdesk test` (pd_store_thread_decide) share it.
 CREATE OR REPLACE FUNCTION pd_thread_reopen(p_ticket_id bigint, p_reopen_days integer,
 					    OUT action text, OUT was text, OUT closed_at timestamptz)

@@ -140,7 +140,7 @@ def main():
         check("tab" in out["subject"], "subject: %r" % out["subject"])
 
         # A mail without From: its sender is the envelope sender, in the test
-        # as in the delivery (pd_deliver_inbound's requester), so Zoë's reply
+        # as in the delivery (pd_deliver_message's requester), so Zoë's reply
         # threads into her ticket both ways.
         nofrom = ("To: support@example.com\r\nSubject: still broken\r\n"
                   "Message-ID: <nofrom.3@customer.test>\r\n"

@@ -32,7 +32,7 @@ MALLORY = "mallory@evil.test"
 mint = pdtest.mint_token
 
 
-# the events pd_deliver_inbound writes, in the order it writes them
+# the events pd_deliver_message writes, in the order it writes them
 DELIVERY_EVENTS = ("('ticket.created', 'message.threaded', 'ticket.linked', 'ticket.reopened',"
                    " 'thread.refused', 'thread.token', 'message.received')")
 
@@ -89,7 +89,7 @@ def main():
         check_eq(len(refused), 1, "thread.refused event")
         check_eq(refused[0]["ticket"], t1, "refused ticket")
         check("participant" in refused[0]["why"], "why: %r" % refused[0])
-        # one delivery's events in the order they happened (pd_deliver_inbound
+        # one delivery's events in the order they happened (pd_deliver_message
         # writes them in one statement)
         check_eq(env.query("select e.kind from events e join tickets t on t.id = e.ticket_id"
                            " where t.number = :'p1' and e.kind in %s"

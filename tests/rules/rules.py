@@ -113,12 +113,6 @@ def identity(kind="unknown", authenticated=False, privileged=None, agent_action=
     return "jsonb_build_object(%s)" % ", ".join("'%s', %s" % (k, v) for k, v in pairs)
 
 
-def pairs(d):
-    """The pipeline's key/value facts (jsonb_object of text pairs), as the
-    store sends them: every value text, None left out."""
-    return lit({k: str(v) for k, v in d.items() if v is not None})
-
-
 # --- facts ---------------------------------------------------------------------
 
 QUEUE_SQL = "INSERT INTO queues (name) VALUES (%s) ON CONFLICT (name) DO NOTHING;"

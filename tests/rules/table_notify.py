@@ -11,11 +11,12 @@ whose From is an agent address (authenticated or not), of automatic mail on
 an existing ticket; automatic mail and mail from forward_to itself are never
 forwarded.
 
-request(...): the pipeline's notify request (pd_pipeline_notify_request):
-queue (the recipient's), from, robot, and group:/forward_to: of every queue.
+request(...): the pipeline's notify request (pd_pipeline_notify_request, the
+delivery request's notify member): queue (the recipient's), from, robot, and
+the group and forward_to of every queue.
 Expect: the plan's rows, "KIND ADDRESS (why)".
 """
-from rules import (Table, account, agent, case, identity, lit, pairs, participant, ticket,
+from rules import (Table, account, agent, case, identity, lit, participant, ticket,
                    ticket_id)
 
 ANN, BEN, CAT, DAN, MIA = ("%s@example.com" % n for n in ("ann", "ben", "cat", "dan", "mia"))
@@ -35,17 +36,15 @@ FACTS = [agent(ANN, groups=["tier1"]), agent(BEN, groups=["tier1"], also=["ben@o
          ticket(10006, requester=CAROL, account="acme", assignee=BEN),
          ticket(10007, requester=ALICE, held="moderate")]
 
-GROUPS = {"group:support": "tier1", "group:billing": "tier2"}
+GROUPS = {"support": "tier1", "billing": "tier2"}
 
 
 def request(frm=ALICE, queue="support", robot=None, groups=GROUPS, forward_to=None):
-    r = dict(groups)
-    r.update(queue=queue, envelope_from="bounces@example.com")
-    r["from"] = frm
-    r["robot"] = robot
+    queues = dict((name, {"group": group, "forward_to": None}) for name, group in groups.items())
     if forward_to:
-        r["forward_to:" + queue] = forward_to
-    return r
+        queues.setdefault(queue, {"group": None})["forward_to"] = forward_to
+    return {"queues": queues, "envelope_from": "bounces@example.com",
+            "queue": queue, "from": frm, "robot": robot}
 
 
 def call(c):
@@ -54,7 +53,7 @@ def call(c):
     return ("(SELECT coalesce(jsonb_agg(p.kind || ' ' || coalesce(p.address, '-') || ' ('"
             " || p.why || ')'), '[]') FROM pd_notify_plan(%s, %s, %s, %s) p)"
             % (ticket_id(number) if number else "NULL", lit(number is None),
-               pairs(req) if req is not None else "NULL",
+               lit(req) if req is not None else "NULL",
                c.args.get("identity", identity())))
 
 
@@ -94,7 +93,7 @@ CASES = [
          **new(request(queue="billing")),
          expect=plan(*notified(CAT, why="active agent of group tier2"))),
     case("a group without an active agent: nobody, and why",
-         **new(request(groups={"group:support": "tier9"})),
+         **new(request(groups={"support": "tier9"})),
          expect=nobody("no active agent in group tier9")),
     case("an account's active manager gets the forward of a new ticket, and no "
          "notification besides", **new(who=ACME),

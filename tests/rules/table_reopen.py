@@ -4,7 +4,7 @@ README "Who joins a ticket": a reply to a solved/closed ticket reopens it
 within reopen_days (14 when unset) of its closing (a solved ticket without a
 closing time: of its last update); later it opens a new ticket linked to the
 old one (linked_ticket_id).  A ticket that is not solved/closed is simply
-joined.  The delivery decides on the ticket it locked (pd_deliver_inbound),
+joined.  The delivery decides on the ticket it locked (pd_deliver_message),
 `postdesk test` with the same function (pd_store_thread_decide).
 
 Expect: action (join | reopen | link), was (the status it had).

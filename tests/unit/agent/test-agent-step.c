@@ -54,6 +54,19 @@ agent(gboolean action)
 	return d;
 }
 
+/* The agent step's request as the delivery document carries it. */
+static char *
+answer_json(const PdConfig *config, const PdMail *mail, const PdIdentityDecision *identity)
+{
+	PdAgentRequest agent;
+	char *json;
+
+	pd_pipeline_agent_answer(config, mail, identity, &agent);
+	json = pd_agent_request_json(&agent);
+	pd_agent_request_clear(&agent);
+	return json;
+}
+
 static void
 test_answer_json(void **state)
 {
@@ -67,18 +80,18 @@ test_answer_json(void **state)
 	g_autofree char *json = NULL, *with_bounce = NULL, *none = NULL;
 
 	(void)state;
-	none = pd_pipeline_agent_answer(plain, mail, &customer);
+	none = answer_json(plain, mail, &customer);
 	assert_null(none);
-	assert_null(pd_pipeline_agent_answer(plain, mail, NULL));
-	json = pd_pipeline_agent_answer(plain, mail, &d);
+	assert_null(answer_json(plain, mail, NULL));
+	json = answer_json(plain, mail, &d);
 	assert_string_equal(json, "{\"note\": false, \"commands\": [{\"command\": \"close\", "
 			    "\"argument\": null, \"error\": null, \"line\": 1}], \"text\": "
 			    "\"Done.\\n\", \"from\": \"bob@agents.test\", \"envelope_from\": "
 			    "\"support@example.com\", \"attachments_max\": 7000000, "
 			    "\"template\": \"agent-reply\"}");
-	with_bounce = pd_pipeline_agent_answer(bounces, mail, &d);
+	with_bounce = answer_json(bounces, mail, &d);
 	assert_non_null(strstr(with_bounce, "\"envelope_from\": \"bounces@example.com\""));
-	/* [outbound] relay_attachments_max (sql/functions/agent.sql) */
+	/* [outbound] relay_attachments_max */
 	assert_non_null(strstr(with_bounce, "\"attachments_max\": 2097152,"));
 }
 

@@ -220,9 +220,9 @@ test_json_writer(void **state)
 	pd_json_end_object(&json);
 	assert_int_equal(json.depth, 0);
 	assert_string_equal(out->str,
-			    "{\"s\":\"x\\\"y\",\"n\":-42,\"t\":true,\"z\":null,"
-			    "\"raw\":{\"k\":1},\"none\":null,\"list\":[\"a\",null],\"empty\":[],"
-			    "\"objects\":[{\"k\\n\":null},{}]}");
+			    "{\"s\": \"x\\\"y\", \"n\": -42, \"t\": true, \"z\": null, "
+			    "\"raw\": {\"k\":1}, \"none\": null, \"list\": [\"a\", null], "
+			    "\"empty\": [], \"objects\": [{\"k\\n\": null}, {}]}");
 }
 
 static void

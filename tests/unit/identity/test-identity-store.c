@@ -114,15 +114,15 @@ deliver(PdStore *store, const char *from, const char *in_reply_to, gboolean auth
 	queue.unknown_senders = policy;
 	assert_true(pd_store_identity_facts(store, from, &facts, &error));
 	pd_identity_decide(facts, authenticated, &queue, &decision);
-	t->inbound.queue = "billing";
-	t->inbound.identity = &decision;
-	if (!pd_store_deliver_inbound(store, &t->inbound, &result, &error))
+	t->delivery.queue = "billing";
+	t->delivery.identity = &decision;
+	if (!pd_store_deliver(store, &t->delivery, &result, &error))
 		fail_msg("deliver: %s", error->message);
 	if (duplicate_r != NULL) {
 		/* the same mail again: a duplicate, nothing written */
 		PdDeliveryResult again = { 0 };
 
-		assert_true(pd_store_deliver_inbound(store, &t->inbound, &again, &error));
+		assert_true(pd_store_deliver(store, &t->delivery, &again, &error));
 		*duplicate_r = again.duplicate;
 		pd_delivery_result_clear(&again);
 	}

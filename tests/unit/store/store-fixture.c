@@ -232,13 +232,13 @@ test_mail_new(const char *message_id, const char *in_reply_to, const char *const
 	t->envelope->client_address = g_strdup("192.0.2.7");
 	t->envelope->client_helo = g_strdup("mail.customer.test");
 
-	t->inbound.envelope = t->envelope;
-	t->inbound.recipient = "support@example.com";
-	t->inbound.queue = "support";
-	t->inbound.mail = m;
-	t->inbound.raw = t->raw;
-	t->inbound.idempotency_key = t->key;
-	t->inbound.thread_candidates = t->candidates;
+	t->delivery.envelope = t->envelope;
+	t->delivery.recipient = "support@example.com";
+	t->delivery.queue = "support";
+	t->delivery.mail = m;
+	t->delivery.raw = t->raw;
+	t->delivery.idempotency_key = t->key;
+	t->delivery.thread_candidates = t->candidates;
 	return t;
 }
 

@@ -42,7 +42,7 @@ typedef struct {
 	char *key;
 	GPtrArray *candidates;
 	PdEnvelope *envelope;
-	PdInbound inbound;
+	PdDelivery delivery;
 } TestMail;
 
 TestMail *test_mail_new(const char *message_id, const char *in_reply_to,

@@ -40,7 +40,7 @@ deliver_ok(PdStore *store, TestMail *t, PdDeliveryResult *r)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!pd_store_deliver_inbound(store, &t->inbound, r, &error))
+	if (!pd_store_deliver(store, &t->delivery, r, &error))
 		fail_msg("deliver: %s", error->message);
 }
 
@@ -67,7 +67,7 @@ test_postgresql_down(void **state)
 
 	pg_ctl("stop");
 
-	assert_false(pd_store_deliver_inbound(held, &during->inbound, &r, &error));
+	assert_false(pd_store_deliver(held, &during->delivery, &r, &error));
 	assert_int_equal(error->code, PD_ERROR_TEMPFAIL);
 	g_clear_error(&error);
 	assert_false(pd_store_is_usable(held));

@@ -46,7 +46,7 @@ deliver_stalled(gsize raw_size)
 	pid = backend_pid(store);
 	/* a first delivery prepares the statement: the stalled one is the
 	 * statement itself, its parameters sent or not */
-	if (!pd_store_deliver_inbound(store, &warm->inbound, &r, &error))
+	if (!pd_store_deliver(store, &warm->delivery, &r, &error))
 		fail_msg("warm-up: %s", error->message);
 	pd_delivery_result_clear(&r);
 	if (raw_size > 0) {
@@ -58,7 +58,7 @@ deliver_stalled(gsize raw_size)
 			g_string_append(raw, "0123456789abcdef0123456789abcdef0123456789abcdef\r\n");
 		g_bytes_unref(t->raw);
 		t->raw = g_string_free_to_bytes(raw);
-		t->inbound.raw = t->raw;
+		t->delivery.raw = t->raw;
 	}
 	if (kill(pid, SIGSTOP) != 0) {
 		if (errno == EPERM)
@@ -66,7 +66,7 @@ deliver_stalled(gsize raw_size)
 		fail_msg("SIGSTOP %d: %s", (int)pid, g_strerror(errno));
 	}
 	start = g_get_monotonic_time();
-	ok = pd_store_deliver_inbound(store, &t->inbound, &r, &error);
+	ok = pd_store_deliver(store, &t->delivery, &r, &error);
 	kill(pid, SIGCONT);
 	assert_false(ok);
 	assert_int_equal(error->code, PD_ERROR_TEMPFAIL);

@@ -38,7 +38,7 @@ deliver_ok(PdStore *store, TestMail *t, PdDeliveryResult *result)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!pd_store_deliver_inbound(store, &t->inbound, result, &error))
+	if (!pd_store_deliver(store, &t->delivery, result, &error))
 		fail_msg("deliver: %s", error->message);
 }
 
@@ -335,7 +335,7 @@ race_thread(gpointer data)
 	while (!race->started)
 		g_cond_wait(&race->go, &race->lock);
 	g_mutex_unlock(&race->lock);
-	pd_store_deliver_inbound(store, &race->mail->inbound, &race->results[me],
+	pd_store_deliver(store, &race->mail->delivery, &race->results[me],
 				 &race->errors[me]);
 	pd_store_free(store);
 	return NULL;
@@ -580,7 +580,7 @@ test_atomic_failure(void **state)
 	fixture_exec(fx, "CREATE TRIGGER test_refuse BEFORE INSERT ON events"
 		     " FOR EACH ROW EXECUTE FUNCTION test_refuse()");
 	count_all(before);
-	assert_false(pd_store_deliver_inbound(store, &t->inbound, &r, &error));
+	assert_false(pd_store_deliver(store, &t->delivery, &r, &error));
 	assert_int_equal(error->code, PD_ERROR_TEMPFAIL);
 	assert_non_null(strstr(error->message, "refused by test"));
 	g_clear_error(&error);
@@ -609,12 +609,12 @@ test_connection_killed(void **state)
 	fixture_exec(fx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
 		     " WHERE application_name = 'postdesk' AND datname = current_database()");
 	g_usleep(100 * 1000);
-	assert_false(pd_store_deliver_inbound(store, &t->inbound, &r, &error));
+	assert_false(pd_store_deliver(store, &t->delivery, &r, &error));
 	assert_int_equal(error->code, PD_ERROR_TEMPFAIL);
 	assert_false(pd_store_is_usable(store));
 	g_clear_error(&error);
 	/* and stays so, without touching the dead socket */
-	assert_false(pd_store_deliver_inbound(store, &t->inbound, &r, &error));
+	assert_false(pd_store_deliver(store, &t->delivery, &r, &error));
 	assert_int_equal(error->code, PD_ERROR_TEMPFAIL);
 	pd_store_free(store);
 	assert_int_equal(fixture_count(fx, "SELECT count(*) FROM messages"

@@ -56,12 +56,46 @@ value(GPtrArray *pairs, const char *key)
 	return NULL;
 }
 
+static void
+pair_add(GPtrArray *pairs, const char *key, char *value)
+{
+	if (value == NULL)
+		return;
+	g_ptr_array_add(pairs, g_strdup(key));
+	g_ptr_array_add(pairs, value);
+}
+
+static char *
+id_text(gint64 id)
+{
+	return id != 0 ? g_strdup_printf("%" G_GINT64_FORMAT, id) : NULL;
+}
+
+/* The facts as key/value pairs, so each case reads as one line: key
+ * absent when a field is unset, the Cc list space separated. */
 static GPtrArray *
 facts(const PdConfig *config, const char *rcpt, const PdMail *mail)
 {
 	g_autoptr(GPtrArray) candidates = pd_ticket_thread_candidates(mail, 20);
+	GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
+	PdThreadFacts f;
 
-	return pd_pipeline_thread_facts(config, rcpt, NULL, mail, candidates);
+	pd_pipeline_thread_facts(config, rcpt, NULL, mail, candidates, &f);
+	pair_add(pairs, "sender", g_strdup(f.sender));
+	pair_add(pairs, "token_ticket", id_text(f.token_ticket));
+	pair_add(pairs, "token_via", g_strdup(f.token_via));
+	pair_add(pairs, "token_refused", g_strdup(f.token_refused));
+	pair_add(pairs, "token_refused_via", g_strdup(f.token_refused_via));
+	pair_add(pairs, "token_refused_ticket", id_text(f.token_refused_ticket));
+	pair_add(pairs, "subject_number", id_text(f.subject_number));
+	if (f.cc != NULL && f.cc->len > 0) {
+		g_ptr_array_add(f.cc, NULL);
+		pair_add(pairs, "cc", g_strjoinv(" ", (char **)f.cc->pdata));
+		g_ptr_array_remove_index(f.cc, f.cc->len - 1);
+	}
+	pair_add(pairs, "reopen_days", g_strdup_printf("%u", f.reopen_days));
+	pd_thread_facts_clear(&f);
+	return pairs;
 }
 
 static void
