@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
 
 #include "mail/pd-mail.h"
 
@@ -72,6 +73,8 @@ test_author_table(void **state)
 		if (warned != (cases[i].doubt != NULL))
 			fail_msg("case %u: a parse warning only with a doubt", i);
 	}
+	/* counted by tests/run: "rule NAME: N cases" */
+	printf("rule author: %u cases\n", (guint)G_N_ELEMENTS(cases));
 }
 
 /* A hostile header block rewritten before GMime reads it (a NUL): GMime's
