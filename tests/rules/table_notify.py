@@ -14,10 +14,14 @@ forwarded.
 request(...): the pipeline's notify request (pd_pipeline_notify_request, the
 delivery request's notify member): queue (the recipient's), from, robot, and
 the group and forward_to of every queue.
-Expect: the plan's rows, "KIND ADDRESS (why)".
+Each case delivers (pd_outbound_notify, which queues the plan's rows) and
+expects what was queued, "KIND ADDRESS (why)" ("none - (why)": nobody, the
+notify.skipped event); and that `postdesk test`'s plan, asked before the
+delivery as it asks it (no ticket yet for a new one), says the same:
+explain_agrees.
 """
-from rules import (Table, account, agent, case, identity, lit, participant, ticket,
-                   ticket_id)
+from rules import (THIS_MESSAGE, Table, account, agent, case, identity, lit, message,
+                   participant, ticket, ticket_id)
 
 ANN, BEN, CAT, DAN, MIA = ("%s@example.com" % n for n in ("ann", "ben", "cat", "dan", "mia"))
 ALICE = "alice@customer.test"
@@ -47,14 +51,52 @@ def request(frm=ALICE, queue="support", robot=None, groups=GROUPS, forward_to=No
             "queue": queue, "from": frm, "robot": robot}
 
 
-def call(c):
-    number = c.args.get("ticket")
+def req_sql(c):
     req = c.args.get("request", request())
+    return lit(req) if req is not None else "NULL"
+
+
+def explain(c):
+    """The plan as `postdesk test` asks it (pd_store_notify_plan: a new
+    ticket not made yet), before the delivery."""
+    number = c.args.get("ticket")
     return ("(SELECT coalesce(jsonb_agg(p.kind || ' ' || coalesce(p.address, '-') || ' ('"
             " || p.why || ')'), '[]') FROM pd_notify_plan(%s, %s, %s, %s) p)"
-            % (ticket_id(number) if number else "NULL", lit(number is None),
-               lit(req) if req is not None else "NULL",
+            % (ticket_id(number) if number else "NULL", lit(number is None), req_sql(c),
                c.args.get("identity", identity())))
+
+
+def call(c):
+    """The delivery: pd_outbound_notify on the ticket (a new one is 10099,
+    made by the delivery) for the message being delivered."""
+    number = c.args.get("ticket") or 10099
+    return "to_jsonb(pd_outbound_notify(%s, %s, %s, false, %s, %s))" % (
+        ticket_id(number), THIS_MESSAGE, lit(c.args.get("ticket") is None), req_sql(c),
+        c.args.get("identity", identity()))
+
+
+def delivered(c):
+    """The delivered message on its ticket (a new ticket: made in the
+    recipient's queue)."""
+    number = c.args.get("ticket")
+    req = c.args.get("request") or {}
+    if number is None:
+        return [ticket(10099, queue=req.get("queue", "support"), status="new"),
+                message(10099, "new@customer.test", req.get("from"), this=True)]
+    return [message(number, "reply@customer.test", req.get("from"), this=True)]
+
+
+# what the delivery queued, in the plan's words (its outbound.queued and
+# notify.skipped events), beside what postdesk test said
+OBSERVE = """(SELECT jsonb_build_object('result', w.rows, 'explain', x.e,
+                                      'explain_agrees', w.rows = x.e)
+ FROM (SELECT coalesce(jsonb_agg(CASE e.kind WHEN 'notify.skipped'
+                THEN 'none - (' || (e.detail->>'reason') || ')'
+                ELSE (e.detail->>'kind') || ' ' || (e.detail->>'to') || ' ('
+                     || (e.detail->>'why') || ')' END ORDER BY e.id), '[]') AS rows
+         FROM events e WHERE e.message_row = %s
+          AND e.kind IN ('outbound.queued', 'notify.skipped')) w,
+      (SELECT current_setting('rules.explain')::jsonb AS e) x)""" % THIS_MESSAGE
 
 
 def new(req=None, who=None, **kw):
@@ -140,8 +182,10 @@ CASES = [
     case("mail from an inactive agent's address: nobody", **new(request(frm=DAN)),
          expect=nobody("From is an agent address (not authenticated: no agent action); "
                        "agents never notify agents")),
-    case("outbound mail not configured: nobody", request=None, identity=identity(),
-         expect=nobody("outbound mail is not configured")),
+    case("outbound mail not configured: nothing is written (postdesk test says nobody "
+         "without asking)", request=None, identity=identity(),
+         expect=dict(result=[], explain=["none - (outbound mail is not configured)"],
+                     explain_agrees=False)),
     # a mail on an existing ticket
     case("a reply notifies the group of the ticket's queue, whatever address it came to",
          **on(10002), expect=plan(*notified(CAT, why="active agent of group tier2"))),
@@ -164,4 +208,8 @@ CASES = [
          expect=nobody("written by an authenticated agent: an agent's answer")),
 ]
 
-TABLE = Table("notify", "pd_notify_plan", call, CASES, FACTS)
+for c in CASES:
+    c.facts = delivered(c) + c.facts
+
+TABLE = Table("notify", "pd_notify_plan", call, CASES, FACTS, observe=OBSERVE, explain=explain,
+              always={"explain_agrees": True})
