@@ -268,6 +268,7 @@ test_mail_free(TestMail *t)
 	g_free(m->message_id);
 	g_free(m->in_reply_to);
 	g_free(m->text_body);
+	g_free(m->html_body);
 	g_ptr_array_unref(m->to);
 	g_ptr_array_unref(m->cc);
 	g_ptr_array_unref(m->references);
