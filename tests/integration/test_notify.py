@@ -315,6 +315,7 @@ def check_config(env, sink):
         with open(path, "w") as f:
             f.write(env.config_text(extra=outbound_config(sink.port) + extra)
                     .replace(QUEUES, queues))
+        os.chmod(path, 0o600)	# it holds token_keys (check-config refuses 0644)
         r = env.postdesk("check-config", config=path)
         return r.returncode, r.stdout + r.stderr
 
