@@ -635,8 +635,8 @@ explain_recipient(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 	r->canonical = pd_address_canonicalize(recipient, config->recipient_delimiter);
 	queue = pd_config_queue_for(config, recipient, &r->subaddress);
 	r->queue = queue != NULL ? queue->name : NULL;
-	if (r->canonical != NULL)
-		r->key = pd_ticket_idempotency_key(r->canonical, mail);
+	if (queue != NULL)
+		r->key = pd_ticket_idempotency_key(queue->name, mail);
 	if (store == NULL) {
 		r->decision = "unknown";
 		r->reason = g_strdup("no database");

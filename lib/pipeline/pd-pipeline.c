@@ -356,7 +356,6 @@ pipeline_deliver_one(PdPipeline *pipeline, const PipelineState *state,
 {
 	const PdConfig *config = state->config;
 	g_autofree char *subaddress = NULL;
-	g_autofree char *canonical = NULL;
 	g_autofree char *key = NULL;
 	const PdQueueConfig *queue;
 	PdDelivery delivery = { 0 };
@@ -367,8 +366,7 @@ pipeline_deliver_one(PdPipeline *pipeline, const PipelineState *state,
 		pipeline_log(mail, envelope, recipient, NULL, outcome, start);
 		return;
 	}
-	canonical = pd_address_canonicalize(recipient, config->recipient_delimiter);
-	key = pd_ticket_idempotency_key(canonical, mail);
+	key = pd_ticket_idempotency_key(queue->name, mail);
 	delivery.envelope = envelope;
 	delivery.recipient = recipient;
 	delivery.queue = queue->name;

@@ -4,14 +4,15 @@
 #include <string.h>
 
 char *
-pd_ticket_idempotency_key(const char *recipient_canonical, const PdMail *mail)
+pd_ticket_idempotency_key(const char *queue, const PdMail *mail)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 	const char *mid = mail->message_id != NULL ? mail->message_id : "";
 
-	/* Lengths prefix each field so no two tuples hash the same bytes. */
-	g_autofree char *head = g_strdup_printf("%zu:%s|%zu:%s|", strlen(recipient_canonical),
-						recipient_canonical, strlen(mid), mid);
+	/* Lengths prefix each field so no two tuples hash the same bytes;
+	 * "queue " names what the first field is. */
+	g_autofree char *head = g_strdup_printf("queue %zu:%s|%zu:%s|", strlen(queue), queue,
+						strlen(mid), mid);
 	g_checksum_update(sum, (const guchar *)head, strlen(head));
 	/* Without a Message-ID the body alone would merge two different short
 	 * mails ("thanks!"); a redelivery repeats the very same bytes, so the

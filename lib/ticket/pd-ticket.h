@@ -10,12 +10,16 @@
 #include <glib.h>
 #include "mail/pd-mail.h"
 
-/* Idempotency key (DESIGN invariant 2): canonical recipient + Message-ID +
- * hash of the normalized body, so a redelivery after a crash between COMMIT
- * and the 250 is recognized, while two different mails that reuse one
- * Message-ID (broken clients) are not merged.  A mail without Message-ID is
- * identified by the hash of its whole raw bytes instead.  Hex SHA-256. */
-char *pd_ticket_idempotency_key(const char *recipient_canonical, const PdMail *mail);
+/* Idempotency key (DESIGN invariant 2): the recipient's queue + Message-ID
+ * + hash of the normalized body, so a redelivery after a crash between
+ * COMMIT and the 250 is recognized, while two different mails that reuse
+ * one Message-ID (broken clients) are not merged.  Per queue, not per
+ * recipient: one mail to two addresses of one queue (support@ and help@,
+ * or a "reply all" to a reply address and support@) is one ticket, each
+ * recipient still answered 250 (the second "already stored").  A mail
+ * without Message-ID is identified by the hash of its whole raw bytes
+ * instead.  Hex SHA-256. */
+char *pd_ticket_idempotency_key(const char *queue, const PdMail *mail);
 
 /* The Message-IDs that may thread this mail into an existing ticket, in
  * order of preference: In-Reply-To first, then References newest first.

@@ -93,6 +93,19 @@ def main():
                            "where m.message_id = 'two.3@customer.test' order by q.name"),
                  [["billing", "invoices"], ["support", ""]], "queues of the two copies")
 
+        # Two addresses of one queue (support@ and help@): one ticket; each
+        # recipient gets its 250, the second "already stored" (the
+        # idempotency key is per queue, lib/ticket/pd-ticket.h).
+        replies = pdtest.lmtp_deliver(d.port, "bob@customer.test",
+                                      ["support@example.com", "help@example.com"],
+                                      pdtest.message(msgid="<one-queue.5@customer.test>"))
+        check(len(replies) == 2 and all(r.startswith("250 ") for r in replies),
+              "both recipients: %r" % replies)
+        check("already stored" in replies[1], "the second is the first's ticket: %r" % replies)
+        check_eq(env.query("select count(distinct ticket_id), count(*) from messages"
+                           " where message_id = 'one-queue.5@customer.test'"),
+                 [["1", "1"]], "one ticket, one message for one queue")
+
         # max_sessions = 3: the fourth connection gets 421 4.3.2 and is closed.
         time.sleep(0.5)     # the sessions above are reaped by now
         held = []
