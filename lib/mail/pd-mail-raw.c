@@ -377,7 +377,10 @@ header_line(PdMailCtx *ctx, HeaderScan *h, const char *p, const char *next, cons
 	}
 	if ((*p == ' ' || *p == '\t') && h->field_start != NULL) {
 		h->field_bytes += n;
-	} else if (is_field_line(p, next)) {
+	} else if (is_field_line(p, next) || !h->top) {
+		/* GMime drops an invalid line of a part's header block but reads
+		 * the block on (gmime-parser.c step_headers): it counts as a field
+		 * here, so the limits bound what follows it too */
 		h->fields++;
 		h->field_start = p;
 		h->field_bytes = n;
