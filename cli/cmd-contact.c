@@ -124,11 +124,9 @@ static gboolean
 contact_add(PdCli *cli, PdStore *store, const PdAdminArgs *args, const ContactArgs *c,
 	    GError **error)
 {
-	g_autoptr(PdJobsConfig) jobs = pd_jobs_config_load(cli->config, error);
+	const PdJobsConfig *jobs = pd_jobs_config(cli->config);
 	gint64 welcome_id = 0;
 
-	if (jobs == NULL)
-		return FALSE;
 	if (!pd_store_contact_add_welcome(store, args->actor, args->argv[0], c->address,
 					  opt.name, opt.primary,
 					  (const char *const *)c->permissions, c->expires,

@@ -25,6 +25,7 @@
  * per-message log line goes to syslog (mail facility), never to stderr.
  */
 #include "pd-cli.h"
+#include "settings/pd-settings.h"
 #include "core/pd-log.h"
 #include "pipeline/pd-pipeline.h"
 
@@ -203,7 +204,7 @@ pd_cmd_deliver(PdCli *cli, int argc, char **argv)
 	pd_log_init("postdesk", PD_LOG_SYSLOG, g_getenv("POSTDESK_DEBUG") != NULL);
 	if (!deliver_parse_args(argc, argv, envelope))
 		return PD_EX_TEMPFAIL;
-	config = pd_config_load(cli->config_path, &error);
+	config = pd_config_load(cli->config_path, pd_settings_tables, &error);
 	if (config == NULL)
 		return deliver_fail(PD_EX_TEMPFAIL, "4.3.5 postdesk deliver: %s", error->message);
 	raw = deliver_read_stdin(config->max_message_size, &too_big, &error);

@@ -50,7 +50,7 @@ pd_cmd_jobs(PdCli *cli, int argc, char **argv)
 	PdAdminArgs args;
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PdJobsConfig) jobs = NULL;
+	const PdJobsConfig *jobs = NULL;
 	g_autofree char *instance = NULL;
 	const char *job;
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC, count = 0;
@@ -77,10 +77,7 @@ pd_cmd_jobs(PdCli *cli, int argc, char **argv)
 	}
 	if ((config = pd_cli_config(cli, &rc)) == NULL)
 		goto out;
-	if ((jobs = pd_jobs_config_load(config, &error)) == NULL) {
-		rc = pd_admin_fail(&args, error);
-		goto out;
-	}
+	jobs = pd_jobs_config(config);
 	if ((store = pd_cli_store(cli, &rc)) == NULL)
 		goto out;
 	instance = g_strdup_printf("postdesk:%s:%d", g_get_host_name(), (int)getpid());

@@ -5,6 +5,7 @@
  */
 #include "pd-cli.h"
 #include "core/pd-log.h"
+#include "settings/pd-settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ pd_cli_config(PdCli *cli, int *exit_r)
 
 	if (cli->config != NULL)
 		return cli->config;
-	cli->config = pd_config_load(cli->config_path, &error);
+	cli->config = pd_config_load(cli->config_path, pd_settings_tables, &error);
 	if (cli->config == NULL) {
 		fprintf(stderr, "postdesk: %s\n", error->message);
 		*exit_r = PD_EX_CONFIG;

@@ -245,12 +245,11 @@ gboolean
 pd_listeners_open(PdDaemon *daemon, GError **error)
 {
 	g_autoptr(PdConfig) config = pd_daemon_config(daemon);
-	guint mode;
+	guint mode = config->socket_mode;
 	gid_t group;
 
 	daemon->listeners = g_ptr_array_new_with_free_func(listener_free);
-	if (!pd_listen_socket_mode(config, &mode, error) ||
-	    !pd_listen_socket_group(config, &group, error))
+	if (!pd_listen_socket_group(config, &group, error))
 		return FALSE;
 	for (guint i = 0; i < config->lmtp_listen->len; i++) {
 		const char *name = config->lmtp_listen->pdata[i];

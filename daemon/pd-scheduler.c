@@ -14,7 +14,7 @@ typedef struct {
 	char *instance;			/* "postdeskd:host:pid", in job.run events */
 	PdStore *store;			/* connected to config->conninfo */
 	PdConfig *config;		/* jobs was made from it */
-	PdJobsConfig *jobs;		/* NULL: [jobs] is broken */
+	const PdJobsConfig *jobs;	/* config's */
 } PdScheduler;
 
 static PdScheduler *the_scheduler;
@@ -23,16 +23,11 @@ static void
 scheduler_refresh(PdScheduler *s)
 {
 	g_autoptr(PdConfig) config = pd_daemon_config(s->daemon);
-	g_autoptr(GError) error = NULL;
 
 	if (s->config == config)
 		return;
-	g_clear_pointer(&s->jobs, pd_jobs_config_free);
-	s->jobs = pd_jobs_config_load(config, &error);
-	if (s->jobs == NULL)
-		pd_log_error("jobs: %s; no job runs until the configuration is fixed",
-			     error->message);
-	else if (s->jobs->reminder_enabled && !s->jobs->outbound)
+	s->jobs = pd_jobs_config(config);
+	if (s->jobs->reminder_enabled && !s->jobs->outbound)
 		pd_log_info("jobs: no [outbound] section; contact reminders are not sent");
 	if (s->store != NULL && g_strcmp0(s->config->conninfo, config->conninfo) != 0)
 		g_clear_pointer(&s->store, pd_store_free);
@@ -119,7 +114,7 @@ pd_scheduler_stop(void)
 	pd_worker_stop(&s->stop, 0);
 	g_thread_join(s->thread);
 	g_clear_pointer(&s->store, pd_store_free);
-	g_clear_pointer(&s->jobs, pd_jobs_config_free);
+	s->jobs = NULL;
 	g_clear_pointer(&s->config, pd_config_unref);
 	g_free(s->instance);
 	pd_worker_stop_clear(&s->stop);

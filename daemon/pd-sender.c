@@ -1,9 +1,8 @@
 /* pd-sender: claim, render, send, record (see pd-sender.h).
  *
- *   [outbound]                 (beside the keys of lib/smtp/pd-outbound.h)
- *   max_attempts = 10          ; transient failures before a mail is failed
- *   retry_delays = 60, 300, 900, 3600, 7200, 14400   ; seconds; last repeats
- *   poll_interval = 5          ; seconds between looks at an idle queue
+ * Its settings are lib/smtp's [outbound] (pd-outbound.h: the relay,
+ * max_attempts, retry_delays, poll_interval), validated when the
+ * configuration loads; it loads the templates folder itself.
  *
  * Delivery semantics: a row is COMMITTED as "sending" before the SMTP
  * transaction and its outcome after it.  If postdeskd dies in between, the
@@ -19,6 +18,7 @@
 #include "pd-sender.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
+#include "pipeline/pd-pipeline.h"
 #include "smtp/pd-outbound.h"
 #include "smtp/pd-smtp.h"
 #include "store/pd-store-outbound.h"
@@ -27,10 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SECTION "outbound"
 #define BATCH 20
 #define LEASE_MARGIN 60
-#define MAX_DELAYS 16
 #define PRUNE_EVERY (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 #define LEDGER_KEEP_MIN 86400	/* seconds; more when autoreply_window is longer */
 /* A forward attaches the original up to this size; a larger one is only
@@ -39,11 +37,11 @@
 
 typedef struct {
 	PdConfig *config;		/* the configuration these were made from */
-	PdOutboundConfig *outbound;	/* NULL: disabled */
+	const PdOutboundConfig *outbound;	/* config's; NULL: disabled */
 	PdTemplateSet *templates;
 	PdSmtpSender *smtp;
 	guint max_attempts;
-	guint delays[MAX_DELAYS];
+	const guint *delays;
 	guint n_delays;
 	gint64 poll_usec;
 } SenderSettings;
@@ -66,56 +64,9 @@ settings_clear(SenderSettings *s)
 {
 	g_clear_pointer(&s->smtp, pd_smtp_sender_free);
 	g_clear_pointer(&s->templates, pd_template_set_unref);
-	g_clear_pointer(&s->outbound, pd_outbound_config_free);
+	s->outbound = NULL;
 	g_clear_pointer(&s->config, pd_config_unref);
 	s->n_delays = 0;
-}
-
-static gboolean
-settings_parse_own(GKeyFile *kf, SenderSettings *s, GError **error)
-{
-	g_autofree char *delays = g_key_file_get_string(kf, SECTION, "retry_delays", NULL);
-	g_auto(GStrv) parts = NULL;
-	double poll = 5;
-
-	s->max_attempts = 10;
-	if (g_key_file_has_key(kf, SECTION, "max_attempts", NULL)) {
-		gint64 v = g_key_file_get_int64(kf, SECTION, "max_attempts", NULL);
-
-		if (v < 1 || v > 1000) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[outbound] max_attempts: a number from 1 to 1000");
-			return FALSE;
-		}
-		s->max_attempts = (guint)v;
-	}
-	parts = g_strsplit_set(delays != NULL ? delays : "60, 300, 900, 3600, 7200, 14400",
-			       ", \t", -1);
-	for (char **p = parts; *p != NULL; p++) {
-		guint64 v;
-
-		if (**p == '\0')
-			continue;
-		if (!g_ascii_string_to_unsigned(*p, 10, 0, 7 * 86400, &v, NULL) ||
-		    s->n_delays == MAX_DELAYS) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[outbound] retry_delays: up to %d numbers of seconds",
-				    MAX_DELAYS);
-			return FALSE;
-		}
-		s->delays[s->n_delays++] = (guint)v;
-	}
-	if (s->n_delays == 0)
-		s->delays[s->n_delays++] = 60;
-	if (g_key_file_has_key(kf, SECTION, "poll_interval", NULL))
-		poll = g_key_file_get_double(kf, SECTION, "poll_interval", NULL);
-	if (poll < 0.05 || poll > 3600) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] poll_interval: seconds from 0.05 to 3600");
-		return FALSE;
-	}
-	s->poll_usec = (gint64)(poll * G_USEC_PER_SEC);
-	return TRUE;
 }
 
 /* (Re)load the settings when the daemon's configuration changed. */
@@ -125,7 +76,7 @@ sender_refresh(PdSender *sender)
 	g_autoptr(PdConfig) config = pd_daemon_config(sender->daemon);
 	SenderSettings next = { 0 };
 	g_autoptr(GError) error = NULL;
-	GKeyFile *kf = config->keyfile;
+	const PdOutboundConfig *outbound = pd_outbound_config(config);
 	g_autofree char *old_conninfo = NULL;
 
 	if (sender->settings.config == config)
@@ -134,22 +85,20 @@ sender_refresh(PdSender *sender)
 		old_conninfo = g_strdup(sender->settings.config->conninfo);
 	next.config = pd_config_ref(config);
 	next.poll_usec = 5 * G_USEC_PER_SEC;
-	if (kf == NULL || !g_key_file_has_group(kf, SECTION)) {
+	if (outbound == NULL) {
 		pd_log_info("outbound: no [outbound] section; no mail is sent");
-	} else if ((next.outbound = pd_outbound_config_load(kf, config->hostname, &error)) == NULL ||
-		   !settings_parse_own(kf, &next, &error)) {
-		pd_log_error("outbound: %s; no mail is sent until the configuration is fixed",
-			     error->message);
-		g_clear_pointer(&next.outbound, pd_outbound_config_free);
-	} else if (next.outbound->templates_dir == NULL) {
+	} else if (outbound->templates_dir == NULL) {
 		pd_log_error("outbound: [outbound] templates is not set; no mail is sent");
-		g_clear_pointer(&next.outbound, pd_outbound_config_free);
-	} else if ((next.templates = pd_template_set_load(next.outbound->templates_dir,
+	} else if ((next.templates = pd_template_set_load(outbound->templates_dir,
 							  &error)) == NULL) {
 		pd_log_error("outbound: %s; no mail is sent until the templates are fixed",
 			     error->message);
-		g_clear_pointer(&next.outbound, pd_outbound_config_free);
 	} else {
+		next.outbound = outbound;
+		next.max_attempts = outbound->max_attempts;
+		next.delays = outbound->delays;
+		next.n_delays = outbound->n_delays;
+		next.poll_usec = (gint64)outbound->poll_ms * 1000;
 		/* a folder older than a feature: say so now, not when a mail fails */
 		if (!pd_outbound_check_needed(config, next.templates, next.outbound->templates_dir,
 					      &error)) {
@@ -383,8 +332,7 @@ sender_pass(PdSender *sender, GError **error)
 	if (!pd_store_outbound_recover(sender->store, &recovered, error))
 		return FALSE;
 	if (sender->pruned_at == 0 || g_get_monotonic_time() - sender->pruned_at > PRUNE_EVERY) {
-		gint64 window = g_key_file_get_int64(s->config->keyfile, SECTION,
-						     "autoreply_window", NULL);
+		guint window = pd_pipeline_settings(s->config)->autoreply_window;
 		guint keep = (guint)CLAMP(window, LEDGER_KEEP_MIN, G_MAXINT);
 
 		if (!pd_store_outbound_prune_ledger(sender->store, keep, NULL, error))

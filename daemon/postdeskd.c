@@ -17,7 +17,7 @@
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 #include "core/pd-secrets.h"
-#include "jobs/pd-jobs.h"
+#include "settings/pd-settings.h"
 
 #include <glib-unix.h>
 #include <errno.h>
@@ -39,20 +39,31 @@ pd_daemon_config(PdDaemon *daemon)
 	return config;
 }
 
+/* The file, every layer's settings validated, and the resources [auth]
+ * needs; the mail-path warnings logged (at start and on every reload). */
 static PdConfig *
 daemon_load_config(const char *path, GError **error)
 {
-	g_autoptr(PdConfig) config = pd_config_load(path, error);
-
+	g_autoptr(PdConfig) config = pd_config_load(path, pd_settings_tables, error);
 	g_autoptr(GError) exposed = NULL;
 
-	if (config == NULL || !pd_listen_check_config(config, error) ||
-	    !pd_pipeline_check_config(config, error) || !pd_jobs_check_config(config, error))
+	if (config == NULL || !pd_pipeline_check_config(config, error))
 		return NULL;
+	for (guint i = 0; i < config->warnings->len; i++)
+		pd_log_warning("%s", (char *)config->warnings->pdata[i]);
 	/* check-config refuses it; a running site keeps taking mail */
 	if (!pd_secrets_check(config, &exposed))
 		pd_log_warning("SECRETS EXPOSED: %s", exposed->message);
 	return g_steal_pointer(&config);
+}
+
+/* A refused file's errors in one log line. */
+static char *
+daemon_error_line(const GError *error)
+{
+	g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+
+	return g_strjoinv("; ", lines);
 }
 
 /* Until postdeskd drops privileges itself (issue "Run it like Postfix"),
@@ -60,20 +71,16 @@ daemon_load_config(const char *path, GError **error)
 static void
 daemon_warn_root(const PdConfig *config)
 {
-	g_autofree char *user = NULL;
-
 	if (geteuid() != 0)
 		return;
-	if (config->keyfile != NULL)
-		user = g_key_file_get_string(config->keyfile, "daemon", "user", NULL);
-	if (user == NULL)
+	if (config->daemon_user == NULL)
 		pd_log_warning("running as root and [daemon] user is not set: a flaw in "
 			       "postdeskd would be root's; run it as its own user (the "
 			       "systemd unit's User=postdesk)");
 	else
 		pd_log_warning("running as root: [daemon] user = %s is not acted on yet "
 			       "(no privilege drop in this release); start postdeskd as that "
-			       "user", g_strstrip(user));
+			       "user", config->daemon_user);
 }
 
 static gboolean
@@ -96,7 +103,9 @@ daemon_reload(gpointer user_data)
 	PdConfig *old;
 
 	if (config == NULL) {
-		pd_log_error("reload: %s; keeping the previous configuration", error->message);
+		g_autofree char *line = daemon_error_line(error);
+
+		pd_log_error("reload: %s; keeping the previous configuration", line);
 		return G_SOURCE_CONTINUE;
 	}
 	old = daemon->config;
@@ -199,7 +208,9 @@ daemon_run(PdDaemon *daemon)
 
 	daemon->config = daemon_load_config(daemon->config_path, &error);
 	if (daemon->config == NULL) {
-		pd_log_error("%s", error->message);
+		g_autofree char *line = daemon_error_line(error);
+
+		pd_log_error("%s", line);
 		return PD_EX_CONFIG;
 	}
 	daemon_warn_root(daemon->config);

@@ -1,12 +1,12 @@
 /* pd-auth-config: the [auth] section of the configuration file.
  *
- * Parsed here rather than in lib/core so the core knows nothing of
- * authentication.  Everything is validated on load; unknown keys are errors
- * (a typo must not silently turn authentication off).
+ * Declared here rather than in lib/core so the core knows nothing of
+ * authentication; the core's loader validates every key at load (an
+ * unknown key is an error: a typo must not silently turn authentication
+ * off).
  */
 #include "pd-auth-private.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "core/pd-error.h"
@@ -45,46 +45,6 @@ pd_auth_config_free(PdAuthConfig *config)
 }
 
 static gboolean
-parse_seconds(GKeyFile *keyfile, const char *key, guint *ms_r, GError **error)
-{
-	g_autofree char *text = g_key_file_get_string(keyfile, AUTH_GROUP, key, NULL);
-	double seconds;
-	char *end = NULL;
-
-	if (text == NULL)
-		return TRUE;
-	g_strstrip(text);
-	seconds = g_ascii_strtod(text, &end);
-	if (end == text || *end != '\0' || !isfinite(seconds) || seconds <= 0 || seconds > 3600) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[auth] %s: \"%s\" is not a number of seconds (0 < s <= 3600)", key,
-			    text);
-		return FALSE;
-	}
-	*ms_r = (guint) MAX(1.0, seconds * 1000.0);
-	return TRUE;
-}
-
-static gboolean
-parse_uint(GKeyFile *keyfile, const char *key, gint min, gint max, guint *value_r,
-	   GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	gint n;
-
-	if (!g_key_file_has_key(keyfile, AUTH_GROUP, key, NULL))
-		return TRUE;
-	n = g_key_file_get_integer(keyfile, AUTH_GROUP, key, &local);
-	if (local != NULL || n < min || n > max) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[auth] %s must be %d..%d", key, min,
-			    max);
-		return FALSE;
-	}
-	*value_r = (guint) n;
-	return TRUE;
-}
-
-static gboolean
 valid_authserv_id(const char *id)
 {
 	if (id == NULL || *id == '\0' || strlen(id) > 255)
@@ -95,124 +55,136 @@ valid_authserv_id(const char *id)
 	return TRUE;
 }
 
-static const char *const known_keys[] = {
-	"mode", "authserv_id", "trusted_authserv_ids", "dns_timeout", "check_timeout",
-	"dkim_max_signatures", "dkim_min_key_bits", "psl_file", "receiving_host", "dns_server", "zone_file",
-	"trusted_relays", NULL,
+static gboolean
+check_authserv_id(gconstpointer field, GError **error)
+{
+	if (valid_authserv_id(*(char *const *)field))
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "not a valid authserv-id");
+	return FALSE;
+}
+
+static gboolean
+check_authserv_ids(gconstpointer field, GError **error)
+{
+	GPtrArray *ids = *(GPtrArray *const *)field;
+
+	for (guint i = 0; i < ids->len; i++) {
+		if (!valid_authserv_id(ids->pdata[i])) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "\"%s\" is not a valid authserv-id", (char *)ids->pdata[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+check_relays(gconstpointer field, GError **error)
+{
+	GPtrArray *relays = *(GPtrArray *const *)field;
+
+	for (guint i = 0; i < relays->len; i++) {
+		const char *relay = relays->pdata[i];
+
+		if (strspn(relay, "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(relay)) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "\"%s\" is not a host name or address", relay);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+check_dns_server(gconstpointer field, GError **error)
+{
+	g_autoptr(PdResolver) check = pd_resolver_system_new_server(*(char *const *)field, error);
+
+	return check != NULL;
+}
+
+static gboolean
+check_zone_file(gconstpointer field, GError **error)
+{
+	g_autoptr(PdResolver) zone = pd_resolver_zone_new();
+
+	return pd_resolver_zone_load_file(zone, *(char *const *)field, error);
+}
+
+static void
+lower_all(GPtrArray *list)
+{
+	for (guint i = 0; i < list->len; i++) {
+		char *lower = g_ascii_strdown(list->pdata[i], -1);
+
+		g_free(list->pdata[i]);
+		list->pdata[i] = lower;
+	}
+}
+
+static gboolean
+auth_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	PdAuthConfig *auth = values;
+	char *lower = g_ascii_strdown(auth->authserv_id, -1);
+
+	(void)name;
+	(void)config;
+	g_free(auth->authserv_id);
+	auth->authserv_id = lower;
+	lower_all(auth->trusted_authserv_ids);
+	lower_all(auth->trusted_relays);
+	/* trusting a default id would trust whatever a stranger writes with it */
+	if (auth->mode == PD_AUTH_MODE_TRUST_AR &&
+	    !pd_config_load_is_set(load, AUTH_GROUP, "authserv_id")) {
+		pd_config_error(load, AUTH_GROUP, "mode", "[auth] mode = trust-ar needs "
+				"authserv_id (the id your MTA's milters write in "
+				"Authentication-Results)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const char *const auth_modes[] = { "verify", "trust-ar", "off", NULL };
+
+#define AUTH(k, t, f) .key = k, .type = t, .offset = G_STRUCT_OFFSET(PdAuthConfig, f)
+
+/* No mode (or no [auth] at all) is mode off: nobody is authenticated, so
+ * nobody gets privileges, and no DNS traffic starts (fail closed). */
+static const PdSetting auth_settings[] = {
+	{ AUTH("mode", PD_SETTING_ENUM, mode), .def = "off", .values = auth_modes },
+	{ AUTH("authserv_id", PD_SETTING_STRING, authserv_id), .def = "postdesk",
+	  .check = check_authserv_id },
+	{ AUTH("trusted_authserv_ids", PD_SETTING_LIST, trusted_authserv_ids),
+	  .separators = ";,", .check = check_authserv_ids },
+	{ AUTH("dns_timeout", PD_SETTING_MSEC, dns_timeout_ms), .def = "5", .min = 1,
+	  .max = 3600 * 1000 },
+	{ AUTH("check_timeout", PD_SETTING_MSEC, check_timeout_ms), .def = "20", .min = 1,
+	  .max = 3600 * 1000 },
+	{ AUTH("dkim_max_signatures", PD_SETTING_UINT, dkim_max_signatures), .def = "8",
+	  .min = 1, .max = 64 },
+	{ AUTH("dkim_min_key_bits", PD_SETTING_UINT, dkim_min_key_bits), .def = "1024",
+	  .min = 512, .max = 16384 },
+	{ AUTH("psl_file", PD_SETTING_STRING, psl_file) },
+	{ AUTH("receiving_host", PD_SETTING_STRING, receiving_host) },
+	{ AUTH("dns_server", PD_SETTING_STRING, dns_server), .check = check_dns_server },
+	{ AUTH("zone_file", PD_SETTING_STRING, zone_file), .check = check_zone_file },
+	{ AUTH("trusted_relays", PD_SETTING_LIST, trusted_relays), .separators = " \t,;",
+	  .check = check_relays },
+	{ NULL }
 };
 
-PdAuthConfig *
-pd_auth_config_load(GKeyFile *keyfile, GError **error)
+const PdConfigTable pd_auth_table = {
+	.section = AUTH_GROUP, .size = sizeof(PdAuthConfig), .settings = auth_settings,
+	.finish = auth_finish,
+};
+
+const PdAuthConfig *
+pd_auth_settings(const PdConfig *config)
 {
-	g_autoptr(PdAuthConfig) config = pd_auth_config_new();
-	g_auto(GStrv) keys = NULL;
-	g_autofree char *mode = NULL;
-	g_autofree char *id = NULL;
-	g_auto(GStrv) trusted = NULL;
-	g_autofree char *relays = NULL;
-
-	if (keyfile == NULL || !g_key_file_has_group(keyfile, AUTH_GROUP))
-		return g_steal_pointer(&config);
-	keys = g_key_file_get_keys(keyfile, AUTH_GROUP, NULL, NULL);
-	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
-		if (!g_strv_contains(known_keys, keys[i])) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[auth] unknown key \"%s\"",
-				    keys[i]);
-			return NULL;
-		}
-	}
-	mode = g_key_file_get_string(keyfile, AUTH_GROUP, "mode", NULL);
-	if (mode != NULL) {
-		g_strstrip(mode);
-		if (strcmp(mode, "verify") == 0)
-			config->mode = PD_AUTH_MODE_VERIFY;
-		else if (strcmp(mode, "trust-ar") == 0)
-			config->mode = PD_AUTH_MODE_TRUST_AR;
-		else if (strcmp(mode, "off") == 0)
-			config->mode = PD_AUTH_MODE_OFF;
-		else {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[auth] mode: \"%s\" is not verify, trust-ar or off", mode);
-			return NULL;
-		}
-	}
-	id = g_key_file_get_string(keyfile, AUTH_GROUP, "authserv_id", NULL);
-	if (id != NULL) {
-		g_strstrip(id);
-		if (!valid_authserv_id(id)) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[auth] authserv_id: \"%s\" is not a valid authserv-id", id);
-			return NULL;
-		}
-		g_free(config->authserv_id);
-		config->authserv_id = g_ascii_strdown(id, -1);
-	}
-	trusted = g_key_file_get_string_list(keyfile, AUTH_GROUP, "trusted_authserv_ids", NULL,
-					     NULL);
-	for (guint i = 0; trusted != NULL && trusted[i] != NULL; i++) {
-		g_strstrip(trusted[i]);
-		if (*trusted[i] == '\0')
-			continue;
-		if (!valid_authserv_id(trusted[i])) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[auth] trusted_authserv_ids: \"%s\" is not a valid authserv-id",
-				    trusted[i]);
-			return NULL;
-		}
-		g_ptr_array_add(config->trusted_authserv_ids, g_ascii_strdown(trusted[i], -1));
-	}
-	g_strfreev(trusted);
-	/* separated by spaces, commas or semicolons, as the other lists */
-	relays = g_key_file_get_string(keyfile, AUTH_GROUP, "trusted_relays", NULL);
-	trusted = relays != NULL ? g_strsplit_set(relays, " \t,;", -1) : NULL;
-	for (guint i = 0; trusted != NULL && trusted[i] != NULL; i++) {
-		g_strstrip(trusted[i]);
-		if (*trusted[i] == '\0')
-			continue;
-		if (strspn(trusted[i], "abcdefghijklmnopqrstuvwxyz"
-			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") != strlen(trusted[i])) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[auth] trusted_relays: \"%s\" is not a host name or address",
-				    trusted[i]);
-			return NULL;
-		}
-		g_ptr_array_add(config->trusted_relays, g_ascii_strdown(trusted[i], -1));
-	}
-	if (!parse_seconds(keyfile, "dns_timeout", &config->dns_timeout_ms, error) ||
-	    !parse_seconds(keyfile, "check_timeout", &config->check_timeout_ms, error))
-		return NULL;
-	if (!parse_uint(keyfile, "dkim_max_signatures", 1, 64, &config->dkim_max_signatures,
-			error) ||
-	    !parse_uint(keyfile, "dkim_min_key_bits", 512, 16384, &config->dkim_min_key_bits,
-			error))
-		return NULL;
-	config->psl_file = g_key_file_get_string(keyfile, AUTH_GROUP, "psl_file", NULL);
-	config->receiving_host = g_key_file_get_string(keyfile, AUTH_GROUP, "receiving_host",
-						       NULL);
-	config->dns_server = g_key_file_get_string(keyfile, AUTH_GROUP, "dns_server", NULL);
-	if (config->dns_server != NULL) {
-		g_autoptr(PdResolver) check = NULL;
-
-		g_strstrip(config->dns_server);
-		check = pd_resolver_system_new_server(config->dns_server, error);
-		if (check == NULL)
-			return NULL;
-	}
-	config->zone_file = g_key_file_get_string(keyfile, AUTH_GROUP, "zone_file", NULL);
-	if (config->zone_file != NULL) {
-		g_autoptr(PdResolver) zone = pd_resolver_zone_new();
-
-		if (!pd_resolver_zone_load_file(zone, g_strstrip(config->zone_file), error))
-			return NULL;
-	}
-	/* trusting a default id would trust whatever a stranger writes with it */
-	if (config->mode == PD_AUTH_MODE_TRUST_AR && id == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[auth] mode = trust-ar needs authserv_id (the id your MTA's "
-			    "milters write in Authentication-Results)");
-		return NULL;
-	}
-	return g_steal_pointer(&config);
+	return pd_config_layer(config, &pd_auth_table);
 }
 
 const char *

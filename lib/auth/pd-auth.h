@@ -22,6 +22,7 @@
 #include <glib.h>
 
 #include "auth/pd-resolver.h"
+#include "core/pd-config.h"
 #include "core/pd-envelope.h"
 
 /* RFC 8601 result values, shared by the three methods. */
@@ -121,13 +122,15 @@ typedef struct PdAuth PdAuth;
 /* Defaults: mode verify, authserv_id "postdesk", dns_timeout 5 s,
  * check_timeout 20 s, 8 DKIM signatures. */
 PdAuthConfig *pd_auth_config_new(void);
-/* Reads [auth] (absent section: defaults).  Keys: mode = verify|trust-ar|off,
+/* [auth]: mode = verify|trust-ar|off (default off: nobody is authenticated),
  * authserv_id, trusted_authserv_ids (list), dns_timeout and check_timeout
- * (seconds, may be fractional), dkim_max_signatures, dkim_min_key_bits, psl_file,
- * receiving_host, dns_server, trusted_relays (host names and addresses), zone_file (tests and benchmarks only: all DNS
- * answers come from that file, see pd_resolver_zone_load_data).  Unknown keys and bad values are PD_ERROR_USAGE;
- * so is trust-ar without an explicit authserv_id. */
-PdAuthConfig *pd_auth_config_load(GKeyFile *keyfile, GError **error);
+ * (seconds, may be fractional), dkim_max_signatures, dkim_min_key_bits,
+ * psl_file, receiving_host, dns_server, trusted_relays (host names and
+ * addresses), zone_file (tests and benchmarks only: all DNS answers come
+ * from that file, see pd_resolver_zone_load_data).  trust-ar needs an
+ * explicit authserv_id.  The table, and the struct the loader fills. */
+extern const PdConfigTable pd_auth_table;
+const PdAuthConfig *pd_auth_settings(const PdConfig *config);
 void pd_auth_config_free(PdAuthConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdAuthConfig, pd_auth_config_free)
 

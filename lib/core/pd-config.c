@@ -1,111 +1,13 @@
-/* pd-config: load and validate the configuration file. */
+/* pd-config: the core's settings tables and the configuration's life cycle. */
 #include "pd-config.h"
 #include "pd-address.h"
 #include "pd-error.h"
+#include "pd-listen.h"
+#include "pd-secrets.h"
+#include "pd-setting-private.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-	PdConfig config;
-	gint refcount;
-} PdConfigBox;
-
-static void
-queue_config_free(gpointer data)
-{
-	PdQueueConfig *queue = data;
-
-	g_free(queue->name);
-	g_ptr_array_unref(queue->addresses);
-	g_free(queue->permission);
-	g_free(queue->forward_to);
-	g_free(queue->default_group);
-	g_free(queue);
-}
-
-static char *
-config_string(GKeyFile *kf, const char *group, const char *key, const char *def)
-{
-	char *value = g_key_file_get_string(kf, group, key, NULL);
-
-	if (value == NULL)
-		return g_strdup(def);
-	return g_strstrip(value);
-}
-
-/* A size with an optional k/M/G suffix; FALSE on garbage. */
-static gboolean
-config_size(GKeyFile *kf, const char *group, const char *key, guint64 def,
-	    guint64 min, guint64 max, guint64 *value_r, GError **error)
-{
-	g_autofree char *text = config_string(kf, group, key, NULL);
-	char *end;
-	guint64 value, mult = 1;
-
-	if (text == NULL) {
-		*value_r = def;
-		return TRUE;
-	}
-	value = g_ascii_strtoull(text, &end, 10);
-	if (end == text)
-		goto bad;
-	switch (g_ascii_tolower(*end)) {
-	case 'k': mult = 1024; end++; break;
-	case 'm': mult = 1024 * 1024; end++; break;
-	case 'g': mult = 1024 * 1024 * 1024; end++; break;
-	}
-	if (*end != '\0' || value > max / mult || value * mult < min)
-		goto bad;
-	*value_r = value * mult;
-	return TRUE;
-bad:
-	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-		    "[%s] %s: \"%s\" is not a number between %" G_GUINT64_FORMAT
-		    " and %" G_GUINT64_FORMAT, group, key, text, min, max);
-	return FALSE;
-}
-
-gboolean
-pd_config_get_bool(GKeyFile *kf, const char *group, const char *key,
-		   gboolean def, gboolean *value_r, GError **error)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
-	static const char *const no[] = { "no", "false", "off", "0", NULL };
-	g_autofree char *text = kf != NULL ? config_string(kf, group, key, NULL) : NULL;
-	g_autofree char *lower = NULL;
-
-	*value_r = def;
-	if (text == NULL)
-		return TRUE;
-	lower = g_ascii_strdown(text, -1);
-	if (g_strv_contains(yes, lower)) {
-		*value_r = TRUE;
-	} else if (g_strv_contains(no, lower)) {
-		*value_r = FALSE;
-	} else {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[%s] %s: yes or no, not \"%s\"", group, key, text);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static GPtrArray *
-config_list(GKeyFile *kf, const char *group, const char *key, const char *def)
-{
-	g_autofree char *text = config_string(kf, group, key, def);
-	GPtrArray *list = g_ptr_array_new_with_free_func(g_free);
-	g_auto(GStrv) parts = NULL;
-
-	if (text == NULL)
-		return list;
-	parts = g_strsplit_set(text, ", \t", -1);
-	for (guint i = 0; parts[i] != NULL; i++)
-		if (*parts[i] != '\0')
-			g_ptr_array_add(list, g_strdup(parts[i]));
-	return list;
-}
 
 /* The permission names a contact can hold (issue 3). */
 static const char *const config_permissions[] = {
@@ -124,272 +26,335 @@ pd_config_permissions(void)
 	return config_permissions;
 }
 
-static gboolean
-config_queue_policy(GKeyFile *kf, const char *group, PdQueueConfig *queue, GError **error)
+gboolean
+pd_config_group_name_valid(const char *name)
 {
-	g_autofree char *policy = config_string(kf, group, "unknown_senders", "open");
-	g_autofree char *forward = config_string(kf, group, "forward_to", NULL);
-
-	queue->permission = config_string(kf, group, "permission", NULL);
-	if (queue->permission != NULL && !pd_config_permission_valid(queue->permission)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[%s] permission: \"%s\" is not one of support, technical, "
-			    "billing, records, contacts", group, queue->permission);
+	if (*name == '\0' || !g_utf8_validate(name, -1, NULL))
 		return FALSE;
-	}
-	if (strcmp(policy, "open") == 0)
-		queue->unknown_senders = PD_UNKNOWN_SENDERS_OPEN;
-	else if (strcmp(policy, "known") == 0)
-		queue->unknown_senders = PD_UNKNOWN_SENDERS_KNOWN;
-	else if (strcmp(policy, "moderate") == 0)
-		queue->unknown_senders = PD_UNKNOWN_SENDERS_MODERATE;
-	else {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[%s] unknown_senders: \"%s\" is not open, known or moderate",
-			    group, policy);
-		return FALSE;
-	}
-	if (forward != NULL) {
-		queue->forward_to = pd_address_canonicalize(forward, NULL);
-		if (queue->forward_to == NULL) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[%s] forward_to: \"%s\" is not a mail address", group, forward);
+	for (const char *p = name; *p != '\0'; p++)
+		if ((guchar)*p < 0x21 || *p == 0x7f || *p == ',')
 			return FALSE;
-		}
-	}
-	queue->default_group = config_string(kf, group, "default_group", NULL);
 	return TRUE;
 }
 
+/* --- checks of single values ---------------------------------------------- */
+
 static gboolean
-config_load_queues(PdConfig *config, GError **error)
+check_permission(gconstpointer field, GError **error)
 {
-	g_auto(GStrv) groups = g_key_file_get_groups(config->keyfile, NULL);
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-
-	for (guint i = 0; groups[i] != NULL; i++) {
-		PdQueueConfig *queue;
-		g_autoptr(GPtrArray) addresses = NULL;
-
-		if (!g_str_has_prefix(groups[i], "queue "))
-			continue;
-		queue = g_new0(PdQueueConfig, 1);
-		queue->name = g_strstrip(g_strdup(groups[i] + 6));
-		queue->addresses = g_ptr_array_new_with_free_func(g_free);
-		g_ptr_array_add(config->queues, queue);
-		if (*queue->name == '\0') {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[%s]: a queue needs a name", groups[i]);
-			return FALSE;
-		}
-		addresses = config_list(config->keyfile, groups[i], "addresses", NULL);
-		if (addresses->len == 0) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[%s] addresses: at least one address is required", groups[i]);
-			return FALSE;
-		}
-		if (!config_queue_policy(config->keyfile, groups[i], queue, error))
-			return FALSE;
-		for (guint j = 0; j < addresses->len; j++) {
-			char *canonical = pd_address_canonicalize(addresses->pdata[j], NULL);
-
-			if (canonical == NULL) {
-				g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-					    "[%s] addresses: \"%s\" is not a mail address",
-					    groups[i], (char *)addresses->pdata[j]);
-				return FALSE;
-			}
-			if (g_hash_table_contains(seen, canonical)) {
-				g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-					    "[%s] addresses: %s belongs to two queues",
-					    groups[i], canonical);
-				g_free(canonical);
-				return FALSE;
-			}
-			g_ptr_array_add(queue->addresses, canonical);
-			g_hash_table_add(seen, canonical);
-		}
-	}
-	if (config->queues->len == 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "no [queue NAME] section: postdesk needs at least one queue");
-		return FALSE;
-	}
-	return TRUE;
+	if (pd_config_permission_valid(*(char *const *)field))
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+		    "not one of support, technical, billing, records, contacts");
+	return FALSE;
 }
 
 static gboolean
-config_parse(PdConfig *config, GError **error)
+check_group(gconstpointer field, GError **error)
 {
-	GKeyFile *kf = config->keyfile;
-	g_autofree char *version = config_string(kf, "postdesk", "config_version", NULL);
-	guint64 value;
+	if (pd_config_group_name_valid(*(char *const *)field))
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "not one group name (no spaces or commas)");
+	return FALSE;
+}
 
-	if (version == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[postdesk] config_version is missing (this release reads version %d)",
-			    PD_CONFIG_VERSION);
-		return FALSE;
-	}
-	if (strcmp(version, G_STRINGIFY(PD_CONFIG_VERSION)) != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[postdesk] config_version = %s: this release reads version %d",
-			    version, PD_CONFIG_VERSION);
-		return FALSE;
-	}
-	config->hostname = config_string(kf, "postdesk", "hostname", g_get_host_name());
-	config->conninfo = config_string(kf, "database", "conninfo", "dbname=postdesk");
-	if (!config_size(kf, "database", "pool_size", 8, 1, 1000, &value, error))
-		return FALSE;
-	config->db_pool_size = value;
+/* --- the core's tables ---------------------------------------------------- */
+
+#define CORE(k, t, f, d, lo, hi) \
+	{ .key = k, .type = t, .offset = G_STRUCT_OFFSET(PdConfig, f), .def = d, .min = lo, .max = hi }
+
+static gboolean
+postdesk_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	(void)values;
+	(void)name;
+	/* which secrets the file holds, for pd_secrets_check (lib/core reads the
+	 * file; the layers that own those keys need not know of file modes) */
+	config->secrets_held = pd_secrets_in_keyfile(load->kf);
+	config->secret_password_file = g_key_file_get_string(load->kf, "outbound",
+							     "password_file", NULL);
+	if (config->secret_password_file != NULL)
+		g_strstrip(config->secret_password_file);
+	if (config->hostname == NULL)
+		config->hostname = g_strdup(g_get_host_name());
+	config->queues = pd_config_layer(config, &pd_config_queue_table);
+	if (config->queues->len == 0)
+		pd_config_error(load, NULL, NULL,
+				"no [queue NAME] section: postdesk needs at least one queue");
+	return TRUE;
+}
+
+static const PdSetting postdesk_settings[] = {
+	/* checked before anything else (pd-setting.c), declared for its type */
+	CORE("config_version", PD_SETTING_UINT, config_version, NULL, 1, G_MAXUINT),
+	CORE("hostname", PD_SETTING_STRING, hostname, NULL, 0, 0),
+	{ NULL }
+};
+
+static const PdConfigTable postdesk_table = {
+	.section = "postdesk", .settings = postdesk_settings, .finish = postdesk_finish,
+};
+
+/* [daemon] user: who postdeskd should run as (not acted on yet: it says so
+ * when it runs as root). */
+static const PdSetting daemon_settings[] = {
+	CORE("user", PD_SETTING_STRING, daemon_user, NULL, 0, 0),
+	{ NULL }
+};
+
+static const PdConfigTable daemon_table = {
+	.section = "daemon", .settings = daemon_settings,
+};
+
+static const PdSetting database_settings[] = {
+	{ .key = "conninfo", .type = PD_SETTING_STRING, .def = "dbname=postdesk",
+	  .offset = G_STRUCT_OFFSET(PdConfig, conninfo), .flags = PD_SETTING_EMPTY_OK },
+	CORE("pool_size", PD_SETTING_UINT, db_pool_size, "8", 1, 1000),
 	/* no database call waits longer (a stalled server: 451 after it) */
-	if (!config_size(kf, "database", "timeout", 120, 1, 3600, &value, error))
-		return FALSE;
-	config->db_timeout = value;
+	CORE("timeout", PD_SETTING_UINT, db_timeout, "120", 1, 3600),
+	{ NULL }
+};
 
-	config->lmtp_listen = config_list(kf, "lmtp", "listen", "127.0.0.1:2424");
+static const PdConfigTable database_table = {
+	.section = "database", .settings = database_settings,
+};
+
+static const PdSetting lmtp_settings[] = {
+	CORE("listen", PD_SETTING_LIST, lmtp_listen, "127.0.0.1:2424", 0, 0),
 	/* Nobody is trusted unless named (issue 8): any local user reaches
 	 * loopback, so loopback is no credential. */
-	config->xforward_hosts = config_list(kf, "lmtp", "xforward_hosts", NULL);
-	config->xforward_users = config_list(kf, "lmtp", "xforward_users", NULL);
-	config->xforward_groups = config_list(kf, "lmtp", "xforward_groups", NULL);
-	if (!config_size(kf, "lmtp", "max_sessions", 100, 1, 100000, &value, error))
-		return FALSE;
-	config->max_sessions = value;
+	CORE("xforward_hosts", PD_SETTING_LIST, xforward_hosts, NULL, 0, 0),
+	CORE("xforward_users", PD_SETTING_LIST, xforward_users, NULL, 0, 0),
+	CORE("xforward_groups", PD_SETTING_LIST, xforward_groups, NULL, 0, 0),
+	CORE("max_sessions", PD_SETTING_UINT, max_sessions, "100", 1, 100000),
 	/* Postfix smtpd_client_connection_count_limit; well above Postfix's
 	 * own lmtp concurrency (20), which is exempt anyway when trusted */
-	if (!config_size(kf, "lmtp", "max_sessions_per_client", 50, 1, 100000, &value, error))
-		return FALSE;
-	config->max_sessions_per_client = value;
-	if (!config_size(kf, "lmtp", "idle_timeout", 300, 1, 86400, &value, error))
-		return FALSE;
-	config->idle_timeout = value;
+	CORE("max_sessions_per_client", PD_SETTING_UINT, max_sessions_per_client, "50", 1,
+	     100000),
+	CORE("idle_timeout", PD_SETTING_UINT, idle_timeout, "300", 1, 86400),
 	/* Postfix: smtpd_timeout = ${stress?10}{300}, smtpd_min_data_rate = 500 */
-	if (!config_size(kf, "lmtp", "stress_timeout", 10, 1, 86400, &value, error))
-		return FALSE;
-	config->stress_timeout = value;
-	if (!config_size(kf, "lmtp", "min_data_rate", 500, 0, 1024 * 1024 * 1024, &value, error))
-		return FALSE;
-	config->min_data_rate = value;
-	if (!config_size(kf, "lmtp", "max_message_size", 50 * 1024 * 1024, 1024,
-			 G_GUINT64_CONSTANT(1) << 31, &value, error))
-		return FALSE;
-	config->max_message_size = value;
-	/* 7 MB of files are about 9.6 MB in base64: under Postfix's default
-	 * message_size_limit (10240000) with the text beside them */
-	if (!config_size(kf, "outbound", "relay_attachments_max", 7000000, 0,
-			 G_GUINT64_CONSTANT(1) << 31, &value, error))
-		return FALSE;
-	config->relay_attachments_max = value;
-	if (!config_size(kf, "lmtp", "max_line_length", 4096, 512, 1024 * 1024, &value, error))
-		return FALSE;
-	config->max_line_length = value;
-	if (!config_size(kf, "lmtp", "max_recipients", 1000, 1, 100000, &value, error))
-		return FALSE;
-	config->max_recipients = value;
-	config->recipient_delimiter = config_string(kf, "lmtp", "recipient_delimiter", "+");
-	config->socket_mode_str = config_string(kf, "lmtp", "socket_mode", "0660");
-	config->socket_group = config_string(kf, "lmtp", "socket_group", NULL);
+	CORE("stress_timeout", PD_SETTING_UINT, stress_timeout, "10", 1, 86400),
+	CORE("min_data_rate", PD_SETTING_UINT, min_data_rate, "500", 0, 1024 * 1024 * 1024),
+	CORE("max_message_size", PD_SETTING_SIZE, max_message_size, "50M", 1024,
+	     G_GUINT64_CONSTANT(1) << 31),
+	CORE("max_line_length", PD_SETTING_SIZE, max_line_length, "4096", 512, 1024 * 1024),
+	CORE("max_recipients", PD_SETTING_UINT, max_recipients, "1000", 1, 100000),
+	{ .key = "recipient_delimiter", .type = PD_SETTING_STRING, .def = "+",
+	  .offset = G_STRUCT_OFFSET(PdConfig, recipient_delimiter), .flags = PD_SETTING_EMPTY_OK },
+	CORE("socket_mode", PD_SETTING_STRING, socket_mode_str, "0660", 0, 0),
+	CORE("socket_group", PD_SETTING_STRING, socket_group, NULL, 0, 0),
+	{ NULL }
+};
 
-	if (!config_size(kf, "limits", "mime_depth", 32, 1, 1000, &value, error))
-		return FALSE;
-	config->mail_limits.max_depth = value;
-	if (!config_size(kf, "limits", "mime_parts", 500, 1, 100000, &value, error))
-		return FALSE;
-	config->mail_limits.max_parts = value;
-	if (!config_size(kf, "limits", "header_count", 1000, 10, 100000, &value, error))
-		return FALSE;
-	config->mail_limits.max_headers = value;
-	if (!config_size(kf, "limits", "header_bytes", 64 * 1024, 998, 16 * 1024 * 1024,
-			 &value, error))
-		return FALSE;
-	config->mail_limits.max_header_bytes = value;
+static gboolean
+lmtp_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	g_autoptr(GError) error = NULL;
+	const char *key = NULL;
 
-	config->queues = g_ptr_array_new_with_free_func(queue_config_free);
-	return config_load_queues(config, error);
+	(void)values;
+	(void)name;
+	/* the listener rules live with the listener (pd-listen.c); their
+	 * message names the key: report it at that key's line */
+	if (!pd_listen_check_config(config, &error)) {
+		for (const PdSetting *s = lmtp_settings; s->key != NULL && key == NULL; s++) {
+			g_autofree char *prefix = g_strdup_printf("[lmtp] %s:", s->key);
+
+			if (g_str_has_prefix(error->message, prefix))
+				key = s->key;
+		}
+		pd_config_error(load, "lmtp", key, "%s", error->message);
+		return FALSE;
+	}
+	config->socket_mode = (guint)g_ascii_strtoull(config->socket_mode_str, NULL, 8);
+	config->xforward_networks = g_ptr_array_new_with_free_func(g_object_unref);
+	for (guint i = 0; i < config->xforward_hosts->len; i++)
+		g_ptr_array_add(config->xforward_networks,
+				pd_listen_network_new(config->xforward_hosts->pdata[i]));
+	return TRUE;
 }
+
+static void
+lmtp_clear(gpointer values)
+{
+	PdConfig *config = values;
+
+	g_clear_pointer(&config->xforward_networks, g_ptr_array_unref);
+}
+
+static const PdConfigTable lmtp_table = {
+	.section = "lmtp", .settings = lmtp_settings, .finish = lmtp_finish, .clear = lmtp_clear,
+};
+
+static const PdSetting limits_settings[] = {
+	CORE("mime_depth", PD_SETTING_UINT, mail_limits.max_depth, "32", 1, 1000),
+	CORE("mime_parts", PD_SETTING_UINT, mail_limits.max_parts, "500", 1, 100000),
+	CORE("header_count", PD_SETTING_UINT, mail_limits.max_headers, "1000", 10, 100000),
+	CORE("header_bytes", PD_SETTING_SIZE, mail_limits.max_header_bytes, "64k", 998,
+	     16 * 1024 * 1024),
+	{ NULL }
+};
+
+static const PdConfigTable limits_table = {
+	.section = "limits", .settings = limits_settings,
+};
+
+/* [queue NAME]: the name, the addresses canonical and in one queue only. */
+static gboolean
+queue_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	PdQueueConfig *queue = values;
+	g_autofree char *section = g_strconcat("queue", name, NULL);
+
+	queue->name = g_strstrip(g_strdup(name));
+	if (*queue->name == '\0') {
+		pd_config_error(load, section, NULL, "[%s]: a queue needs a name", section);
+		return FALSE;
+	}
+	for (guint i = 0; i < queue->addresses->len; i++) {
+		char *canonical = pd_address_canonicalize(queue->addresses->pdata[i], NULL);
+
+		if (canonical == NULL) {
+			pd_config_error(load, section, "addresses",
+					"[%s] addresses: \"%s\" is not a mail address", section,
+					(char *)queue->addresses->pdata[i]);
+			return FALSE;
+		}
+		g_free(queue->addresses->pdata[i]);
+		queue->addresses->pdata[i] = canonical;
+		for (guint q = 0; q < config->queues->len && config->queues->pdata[q] != queue; q++) {
+			const PdQueueConfig *other = config->queues->pdata[q];
+
+			if (g_ptr_array_find_with_equal_func(other->addresses, canonical,
+							     g_str_equal, NULL)) {
+				pd_config_error(load, section, "addresses",
+						"[%s] addresses: %s belongs to two queues", section,
+						canonical);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
+static void
+queue_clear(gpointer values)
+{
+	PdQueueConfig *queue = values;
+
+	g_clear_pointer(&queue->name, g_free);
+}
+
+static const char *const unknown_senders_values[] = { "open", "known", "moderate", NULL };
+
+#define QUEUE(k, t, f) .key = k, .type = t, .offset = G_STRUCT_OFFSET(PdQueueConfig, f)
+
+static const PdSetting queue_settings[] = {
+	{ QUEUE("addresses", PD_SETTING_LIST, addresses), .flags = PD_SETTING_REQUIRED },
+	{ QUEUE("permission", PD_SETTING_STRING, permission), .check = check_permission },
+	{ QUEUE("unknown_senders", PD_SETTING_ENUM, unknown_senders), .def = "open",
+	  .values = unknown_senders_values },
+	{ QUEUE("forward_to", PD_SETTING_ADDRESS, forward_to) },
+	{ QUEUE("default_group", PD_SETTING_STRING, default_group), .check = check_group },
+	{ NULL }
+};
+
+const PdConfigTable pd_config_queue_table = {
+	.section = "queue", .named = TRUE, .size = sizeof(PdQueueConfig),
+	.settings = queue_settings, .finish = queue_finish, .clear = queue_clear,
+};
+
+static const PdConfigTable *const core_tables[] = {
+	&postdesk_table, &daemon_table, &database_table, &lmtp_table, &limits_table, &pd_config_queue_table, NULL,
+};
+
+/* --- the configuration ---------------------------------------------------- */
 
 static PdConfig *
-config_new_from_keyfile(GKeyFile *kf, const char *path, GError **error)
+config_new_from_data(const char *data, const char *path, const PdConfigTable *const *tables,
+		     GError **error)
 {
-	PdConfigBox *box = g_new0(PdConfigBox, 1);
-	g_autoptr(GError) local_error = NULL;
+	PdConfig *config = g_new0(PdConfig, 1);
 
-	box->refcount = 1;
-	box->config.keyfile = kf;
-	box->config.path = g_strdup(path);
-	if (!config_parse(&box->config, &local_error)) {
-		pd_config_unref(&box->config);
-		if (path != NULL)
-			g_propagate_prefixed_error(error, g_steal_pointer(&local_error),
-						   "%s: ", path);
-		else
-			g_propagate_error(error, g_steal_pointer(&local_error));
+	config->refcount = 1;
+	config->path = g_strdup(path);
+	config->warnings = g_ptr_array_new_with_free_func(g_free);
+	config->needed_templates = g_array_new(FALSE, FALSE, sizeof(PdTemplateNeed));
+	config->tables = g_ptr_array_new();
+	config->layers = g_hash_table_new(g_direct_hash, g_direct_equal);
+	config->sections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; core_tables[i] != NULL; i++)
+		g_ptr_array_add(config->tables, (gpointer)core_tables[i]);
+	for (guint i = 0; tables != NULL && tables[i] != NULL; i++)
+		g_ptr_array_add(config->tables, (gpointer)tables[i]);
+	if (!pd_setting_load(config, path != NULL ? path : "config", data, config->tables,
+			     error)) {
+		pd_config_unref(config);
 		return NULL;
 	}
-	return &box->config;
+	return config;
 }
 
 PdConfig *
-pd_config_load(const char *path, GError **error)
+pd_config_load(const char *path, const PdConfigTable *const *tables, GError **error)
 {
-	GKeyFile *kf = g_key_file_new();
-	GError *local_error = NULL;
+	g_autofree char *data = NULL;
+	g_autoptr(GError) local = NULL;
 
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local_error)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: %s", path,
-			    local_error->message);
-		g_error_free(local_error);
-		g_key_file_unref(kf);
+	if (!g_file_get_contents(path, &data, NULL, &local)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s", local->message);
 		return NULL;
 	}
-	return config_new_from_keyfile(kf, path, error);
+	return config_new_from_data(data, path, tables, error);
 }
 
 PdConfig *
-pd_config_load_data(const char *data, GError **error)
+pd_config_load_data(const char *data, const PdConfigTable *const *tables, GError **error)
 {
-	GKeyFile *kf = g_key_file_new();
-	GError *local_error = NULL;
-
-	if (!g_key_file_load_from_data(kf, data, -1, G_KEY_FILE_NONE, &local_error)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s", local_error->message);
-		g_error_free(local_error);
-		g_key_file_unref(kf);
-		return NULL;
-	}
-	return config_new_from_keyfile(kf, NULL, error);
+	return config_new_from_data(data, NULL, tables, error);
 }
 
 PdConfig *
 pd_config_ref(PdConfig *config)
 {
-	PdConfigBox *box = (PdConfigBox *)config;
-
-	g_atomic_int_inc(&box->refcount);
+	g_atomic_int_inc(&config->refcount);
 	return config;
 }
 
 void
 pd_config_unref(PdConfig *config)
 {
-	PdConfigBox *box = (PdConfigBox *)config;
-
-	if (config == NULL || !g_atomic_int_dec_and_test(&box->refcount))
+	if (config == NULL || !g_atomic_int_dec_and_test(&config->refcount))
 		return;
-	g_free(config->hostname);
-	g_free(config->conninfo);
-	g_clear_pointer(&config->lmtp_listen, g_ptr_array_unref);
-	g_clear_pointer(&config->xforward_hosts, g_ptr_array_unref);
-	g_clear_pointer(&config->xforward_users, g_ptr_array_unref);
-	g_clear_pointer(&config->xforward_groups, g_ptr_array_unref);
-	g_free(config->recipient_delimiter);
-	g_free(config->socket_mode_str);
-	g_free(config->socket_group);
-	g_clear_pointer(&config->queues, g_ptr_array_unref);
-	g_clear_pointer(&config->keyfile, g_key_file_unref);
+	for (guint i = config->tables->len; i > 0; i--) {
+		const PdConfigTable *table = config->tables->pdata[i - 1];
+
+		pd_setting_free(table, g_hash_table_lookup(config->layers, table));
+	}
+	g_free(config->secrets_held);
+	g_free(config->secret_password_file);
+	g_ptr_array_unref(config->tables);
+	g_hash_table_unref(config->layers);
+	g_hash_table_unref(config->sections);
+	g_ptr_array_unref(config->warnings);
+	g_array_unref(config->needed_templates);
 	g_free(config->path);
-	g_free(box);
+	g_free(config);
+}
+
+gpointer
+pd_config_layer(const PdConfig *config, const PdConfigTable *table)
+{
+	gpointer values = g_hash_table_lookup(config->layers, table);
+
+	g_return_val_if_fail(values != NULL, NULL);
+	return values;
+}
+
+gboolean
+pd_config_has_section(const PdConfig *config, const char *section)
+{
+	return g_hash_table_contains(config->sections, section);
 }
 
 const PdQueueConfig *

@@ -2,13 +2,16 @@
  *
  * One file, `config_version = 1` required in [postdesk] so a later release
  * can tell an old file from a new one instead of silently misreading it.
- * Loading validates everything; a PdConfig is immutable once loaded and is
- * replaced whole on SIGHUP (readers hold a reference).
+ * Loading validates everything, every layer's section included
+ * (pd-setting.h); a PdConfig is immutable once loaded and is replaced whole
+ * on SIGHUP (readers hold a reference).  An unknown section or key is an
+ * error: a typo must never silently leave a setting at its default.
  */
 #ifndef PD_CONFIG_H
 #define PD_CONFIG_H
 
 #include <glib.h>
+#include "pd-setting.h"
 
 #define PD_CONFIG_VERSION 1
 
@@ -36,7 +39,17 @@ typedef struct {
 	char *default_group;	/* agent group notified, NULL: all agents */
 } PdQueueConfig;
 
+/* A reply template a configured feature needs (pd_config_need_template). */
 typedef struct {
+	const char *name;	/* "ack" */
+	const char *feature;	/* "[outbound] acknowledge = yes" */
+} PdTemplateNeed;
+
+/* The core's own settings (pd-config.c declares their table) and what the
+ * loading found; every layer's own struct is reached with
+ * pd_config_layer(). */
+struct _PdConfig {
+	guint config_version;		/* PD_CONFIG_VERSION */
 	char *hostname;			/* for the greeting and Message-IDs */
 	char *conninfo;			/* libpq connection string */
 	guint db_pool_size;
@@ -47,6 +60,7 @@ typedef struct {
 	GPtrArray *xforward_users;	/* unix-socket peers trusted for XFORWARD: user
 					 * names or uids (SO_PEERCRED) */
 	GPtrArray *xforward_groups;	/* ... by the peer's group: names or gids */
+	GPtrArray *xforward_networks;	/* GInetAddressMask *, of xforward_hosts */
 	guint max_sessions;
 	guint max_sessions_per_client;	/* one address or unix uid; trusted: no limit */
 	guint idle_timeout;		/* seconds for one command line or message */
@@ -58,38 +72,62 @@ typedef struct {
 	char *recipient_delimiter;	/* "+" */
 	char *socket_mode_str;		/* octal, for unix listeners */
 	char *socket_group;		/* group of unix listeners, NULL: the daemon's */
+	guint socket_mode;		/* socket_mode_str, parsed */
 
 	PdMailLimits mail_limits;
-	gsize relay_attachments_max;	/* [outbound]: decoded bytes a relayed agent
-					 * answer may attach (sql/functions/agent.sql) */
 	GPtrArray *queues;		/* PdQueueConfig * */
-	gboolean log_stderr;
+	char *daemon_user;		/* [daemon] user, NULL: unset */
 
-	GKeyFile *keyfile;		/* the whole file, for layers added later */
+	/* for pd_secrets_check: pd_secrets_in_keyfile() of the file, and the
+	 * [outbound] password_file it names (NULL: none) */
+	char *secrets_held;
+	char *secret_password_file;
+
+	/* Mail-path warnings, "file:line: text": logged at start and reload,
+	 * printed by check-config. */
+	GPtrArray *warnings;
+	GArray *needed_templates;	/* PdTemplateNeed */
 	char *path;
-} PdConfig;
 
-PdConfig *pd_config_load(const char *path, GError **error);
-PdConfig *pd_config_load_data(const char *data, GError **error);
+	/* the loader's */
+	gint refcount;
+	GPtrArray *tables;		/* const PdConfigTable *, core's first */
+	GHashTable *layers;		/* table -> struct (named: GPtrArray of them) */
+	GHashTable *sections;		/* the names of the sections in the file */
+};
+
+/* Load and validate the file with the core's tables and tables (the other
+ * layers', NULL-terminated, may be NULL: lib/settings has the list): all
+ * errors, one "file:line: text" per line, in one PD_ERROR_USAGE. */
+PdConfig *pd_config_load(const char *path, const PdConfigTable *const *tables,
+			 GError **error);
+/* The same for text in memory; messages name it "config". */
+PdConfig *pd_config_load_data(const char *data, const PdConfigTable *const *tables,
+			      GError **error);
 PdConfig *pd_config_ref(PdConfig *config);
 void pd_config_unref(PdConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdConfig, pd_config_unref)
+
+/* The struct table's keys were parsed into (a layer's accessor wraps it).
+ * The table must have been given to pd_config_load. */
+gpointer pd_config_layer(const PdConfig *config, const PdConfigTable *table);
+/* Whether the file has the section (e.g. "outbound": mail is sent). */
+gboolean pd_config_has_section(const PdConfig *config, const char *section);
+
+/* [queue NAME]: its table, for pd_config_layer() (a GPtrArray of
+ * PdQueueConfig *, the same as config->queues). */
+extern const PdConfigTable pd_config_queue_table;
 
 /* The queue a recipient maps to, or NULL (unknown recipient: 550 5.1.1).
  * subaddress_r (may be NULL) gets the "+tag" part, newly allocated. */
 const PdQueueConfig *pd_config_queue_for(const PdConfig *config, const char *recipient,
 					 char **subaddress_r);
 
-/* A yes/no key of any section: yes/true/on/1 or no/false/off/0, any case.
- * Missing: def.  Anything else: FALSE with PD_ERROR_USAGE naming the key
- * (and *value_r = def, so a caller that passes error = NULL gets the
- * default).  GKeyFile's own boolean knows only true/false, which postmasters
- * used to main.cf's "yes" would trip over. */
-gboolean pd_config_get_bool(GKeyFile *kf, const char *group, const char *key,
-			    gboolean def, gboolean *value_r, GError **error);
-
 /* Contact permissions: support, technical, billing, records, contacts. */
 gboolean pd_config_permission_valid(const char *permission);
 const char *const *pd_config_permissions(void);
+/* An agent group name (postdesk agent --group, [queue] default_group):
+ * printable, no white space, no comma. */
+gboolean pd_config_group_name_valid(const char *name);
 
 #endif

@@ -184,8 +184,8 @@ pd_listen_xforward_peer_allowed(const PdConfig *config, uid_t uid, gid_t gid)
 	       listen_ids_contain(config->xforward_groups, FALSE, gid);
 }
 
-static GInetAddressMask *
-listen_mask_new(const char *text)
+GInetAddressMask *
+pd_listen_network_new(const char *text)
 {
 	if (strchr(text, '/') != NULL)
 		return g_inet_address_mask_new_from_string(text, NULL);
@@ -223,7 +223,7 @@ pd_listen_check_config(const PdConfig *config, GError **error)
 	    !listen_check_ids(config->xforward_groups, FALSE, error))
 		return FALSE;
 	for (guint i = 0; i < config->xforward_hosts->len; i++) {
-		g_autoptr(GInetAddressMask) mask = listen_mask_new(config->xforward_hosts->pdata[i]);
+		g_autoptr(GInetAddressMask) mask = pd_listen_network_new(config->xforward_hosts->pdata[i]);
 
 		if (mask == NULL) {
 			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
@@ -245,11 +245,8 @@ pd_listen_xforward_allowed(const PdConfig *config, const char *client_ip)
 	client = g_inet_address_new_from_string(client_ip);
 	if (client == NULL)
 		return FALSE;
-	for (guint i = 0; i < config->xforward_hosts->len; i++) {
-		g_autoptr(GInetAddressMask) mask = listen_mask_new(config->xforward_hosts->pdata[i]);
-
-		if (mask != NULL && g_inet_address_mask_matches(mask, client))
+	for (guint i = 0; i < config->xforward_networks->len; i++)
+		if (g_inet_address_mask_matches(config->xforward_networks->pdata[i], client))
 			return TRUE;
-	}
 	return FALSE;
 }

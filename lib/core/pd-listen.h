@@ -7,13 +7,15 @@
  * their kernel credentials (xforward_users, xforward_groups).  Nobody is
  * trusted unless named: every local user can reach loopback.  A socket_mode
  * that lets every local user connect (o+w) is refused.  Pure parsing: no
- * socket is opened here, so `postdesk check-config` and the daemon's start
- * and SIGHUP reload judge a configuration the same way.
+ * socket is opened here; the configuration loader runs
+ * pd_listen_check_config (lib/core/pd-config.c, the [lmtp] table), so
+ * `postdesk check-config` and the daemon's start and SIGHUP reload judge a
+ * configuration the same way.
  */
 #ifndef PD_LISTEN_H
 #define PD_LISTEN_H
 
-#include <glib.h>
+#include <gio/gio.h>
 #include <sys/types.h>
 #include "pd-config.h"
 
@@ -42,6 +44,10 @@ gboolean pd_listen_socket_group(const PdConfig *config, gid_t *gid_r, GError **e
  * or CIDR networks), xforward_users and xforward_groups (names that exist,
  * or numbers); PD_ERROR_USAGE naming the bad value. */
 gboolean pd_listen_check_config(const PdConfig *config, GError **error);
+
+/* An xforward_hosts entry (address or CIDR network) as a mask, or NULL
+ * (the loader builds them once per configuration). */
+GInetAddressMask *pd_listen_network_new(const char *text);
 
 /* TRUE if client_ip (numeric, IPv4-mapped IPv6 accepted) is one of the
  * config's xforward_hosts. */

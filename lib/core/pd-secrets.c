@@ -122,18 +122,13 @@ secrets_file_private(const char *path, const char *what, GError **error)
 gboolean
 pd_secrets_check(const PdConfig *config, GError **error)
 {
-	g_autofree char *held = pd_secrets_in_keyfile(config->keyfile);
-	g_autofree char *password_file = NULL;
 	g_autofree char *passfile = NULL;
 
-	if (held != NULL && !secrets_file_private(config->path, held, error))
+	if (config->secrets_held != NULL &&
+	    !secrets_file_private(config->path, config->secrets_held, error))
 		return FALSE;
-	if (config->keyfile != NULL)
-		password_file = g_key_file_get_string(config->keyfile, "outbound", "password_file",
-						      NULL);
-	if (password_file != NULL)
-		g_strstrip(password_file);
-	if (!secrets_file_private(password_file, "the [outbound] password_file secret", error))
+	if (!secrets_file_private(config->secret_password_file,
+				  "the [outbound] password_file secret", error))
 		return FALSE;
 	if (config->conninfo != NULL && !conninfo_is_uri(config->conninfo))
 		passfile = conninfo_keyword(config->conninfo, "passfile");

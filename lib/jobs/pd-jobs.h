@@ -40,15 +40,10 @@ extern const char *const pd_jobs_names[];
 /* "30d", "12h", "90m", "45s", "2w", "3600" -> seconds (> 0). */
 gboolean pd_jobs_parse_duration(const char *text, gint64 *seconds_r);
 
-/* [jobs] and what [outbound] says about sending; PD_ERROR_USAGE naming the
- * bad [jobs] key.  A broken [outbound] still counts as configured (mails
- * wait in the queue until the sender can send them). */
-PdJobsConfig *pd_jobs_config_load(const PdConfig *config, GError **error);
-void pd_jobs_config_free(PdJobsConfig *jc);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdJobsConfig, pd_jobs_config_free)
-/* The [jobs] keys only ([outbound] is the sender's to check), for
- * `postdesk check-config` and postdeskd's start and reload. */
-gboolean pd_jobs_check_config(const PdConfig *config, GError **error);
+/* The table of [jobs], and its struct (with what [outbound] says about
+ * sending), made once per configuration. */
+extern const PdConfigTable pd_jobs_table;
+const PdJobsConfig *pd_jobs_config(const PdConfig *config);
 
 /* What `contact add` passes to pd_store_contact_add_welcome: NULL when no
  * mail can be sent ([outbound] missing). */

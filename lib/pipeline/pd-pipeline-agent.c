@@ -21,23 +21,7 @@
 
 #include <string.h>
 
-#define SECTION "outbound"
 #define TEMPLATE "agent-reply"
-
-char *
-pd_pipeline_outbound_address(const PdConfig *config, const char *key)
-{
-	g_autofree char *value = NULL;
-	const char *lt;
-
-	if (config->keyfile == NULL)
-		return NULL;
-	value = g_key_file_get_string(config->keyfile, SECTION, key, NULL);
-	if (value == NULL)
-		return NULL;
-	lt = strrchr(value, '<');
-	return pd_address_canonicalize(lt != NULL ? lt : value, config->recipient_delimiter);
-}
 
 void
 pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
@@ -51,10 +35,8 @@ pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
 	if (mail->from.address != NULL)
 		agent_r->from = pd_address_canonicalize(mail->from.address,
 							config->recipient_delimiter);
-	agent_r->envelope_from = pd_pipeline_outbound_address(config, "bounce_address");
-	if (agent_r->envelope_from == NULL)
-		agent_r->envelope_from = pd_pipeline_outbound_address(config, "from");
-	agent_r->attachments_max = config->relay_attachments_max;
+	agent_r->envelope_from = g_strdup(pd_pipeline_settings(config)->agent_envelope_from);
+	agent_r->attachments_max = pd_pipeline_settings(config)->relay_attachments_max;
 	agent_r->template_name = TEMPLATE;
 }
 

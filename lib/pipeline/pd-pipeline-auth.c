@@ -34,7 +34,9 @@
 
 struct _PdPipelineAuth {
 	PdAuth *auth;		/* NULL: mode off */
-	PdAuthConfig *config;
+	PdAuthMode mode;
+	PdConfig *holder;	/* holds config */
+	const PdAuthConfig *config;	/* its [auth] settings */
 };
 
 static void
@@ -43,28 +45,24 @@ pipeline_auth_clear(gpointer data)
 	PdPipelineAuth *pa = data;
 
 	pd_auth_free(pa->auth);
-	pd_auth_config_free(pa->config);
+	pd_config_unref(pa->holder);
 }
 
 PdPipelineAuth *
 pd_pipeline_auth_new(const PdConfig *config, GError **error)
 {
-	g_autoptr(PdAuthConfig) auth_config = pd_auth_config_load(config->keyfile, error);
-	PdPipelineAuth *pa;
+	PdPipelineAuth *pa = g_atomic_rc_box_new0(PdPipelineAuth);
 
-	if (auth_config == NULL)
-		return NULL;
-	if (config->keyfile == NULL || !g_key_file_has_key(config->keyfile, "auth", "mode", NULL))
-		auth_config->mode = PD_AUTH_MODE_OFF;
-	pa = g_atomic_rc_box_new0(PdPipelineAuth);
-	if (auth_config->mode != PD_AUTH_MODE_OFF) {
-		pa->auth = pd_auth_new(auth_config, NULL, error);
+	pa->holder = pd_config_ref((PdConfig *)config);
+	pa->config = pd_auth_settings(config);
+	pa->mode = pa->config->mode;
+	if (pa->mode != PD_AUTH_MODE_OFF) {
+		pa->auth = pd_auth_new(pa->config, NULL, error);
 		if (pa->auth == NULL) {
 			g_atomic_rc_box_release_full(pa, pipeline_auth_clear);
 			return NULL;
 		}
 	}
-	pa->config = g_steal_pointer(&auth_config);
 	return pa;
 }
 
@@ -84,7 +82,7 @@ pd_pipeline_auth_unref(PdPipelineAuth *pa)
 PdAuthMode
 pd_pipeline_auth_mode(const PdPipelineAuth *pa)
 {
-	return pa != NULL ? pa->config->mode : PD_AUTH_MODE_OFF;
+	return pa != NULL ? pa->mode : PD_AUTH_MODE_OFF;
 }
 
 char *

@@ -11,9 +11,9 @@
 
 typedef struct _PdPipelineAuth PdPipelineAuth;
 
-/* The [auth] section of config, validated (pd_auth_config_load) and, unless
- * the mode is off, a PdAuth built from it.  No "mode" key: off.
- * PD_ERROR_USAGE on a bad section or an unloadable PSL. */
+/* The [auth] settings of config (pd_auth_settings) and, unless the mode is
+ * off, a PdAuth built from them.  PD_ERROR_USAGE on an unloadable PSL or
+ * resolver. */
 PdPipelineAuth *pd_pipeline_auth_new(const PdConfig *config, GError **error);
 PdPipelineAuth *pd_pipeline_auth_ref(PdPipelineAuth *pa);
 void pd_pipeline_auth_unref(PdPipelineAuth *pa);

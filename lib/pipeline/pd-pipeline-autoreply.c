@@ -12,10 +12,8 @@
  * and the To display name) is cut and defanged (ticket/pd-echo.h): the
  * From may be forged, and the reply must not carry a stranger's message.
  *
- *   [outbound]
- *   acknowledge = all        ; all | authenticated (senders) | none
- *   autoreply_limit = 3      ; automatic replies per address ...
- *   autoreply_window = 3600  ; ... per this many seconds (0 = no cap)
+ * The keys ([outbound] acknowledge, autoreply_limit, autoreply_window):
+ * pd-pipeline-settings.c.
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
@@ -26,68 +24,23 @@
 
 #include <string.h>
 
-#define SECTION "outbound"
-
-static guint
-config_uint(GKeyFile *kf, const char *key, guint fallback)
-{
-	g_autoptr(GError) error = NULL;
-	gint64 value;
-
-	if (!g_key_file_has_key(kf, SECTION, key, NULL))
-		return fallback;
-	value = g_key_file_get_int64(kf, SECTION, key, &error);
-	return error == NULL && value >= 0 && value <= G_MAXINT ? (guint)value : fallback;
-}
-
-GPtrArray *
-pd_pipeline_own_addresses(const PdConfig *config)
-{
-	GPtrArray *own = g_ptr_array_new_with_free_func(g_free);
-	static const char *const keys[] = { "from", "reply_address", "bounce_address" };
-
-	for (guint i = 0; i < config->queues->len; i++) {
-		const PdQueueConfig *q = config->queues->pdata[i];
-
-		for (guint j = 0; j < q->addresses->len; j++)
-			g_ptr_array_add(own, g_strdup(q->addresses->pdata[j]));
-	}
-	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
-		char *canonical = pd_pipeline_outbound_address(config, keys[i]);
-
-		if (canonical != NULL)
-			g_ptr_array_add(own, canonical);
-	}
-	g_ptr_array_add(own, NULL);
-	return own;
-}
-
 void
 pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue,
 			      const PdEnvelope *envelope, const PdMail *mail,
 			      const PdAuthResult *auth, PdAckRequest *ack_r)
 {
-	GKeyFile *kf = config->keyfile;
-	g_autoptr(PdTokenKeys) keys = NULL;
-	g_autoptr(GPtrArray) own = NULL;
+	const PdPipelineSettings *settings = pd_pipeline_settings(config);
 	PdAutoreplyFacts facts = { 0 };
 	PdAutoreplyDecision decision;
-	PdAcknowledge acknowledge;
 	gboolean authenticated = auth != NULL && auth->from_authenticated && !auth->temporary;
 
 	memset(ack_r, 0, sizeof(*ack_r));
-	if (kf == NULL || !g_key_file_has_group(kf, SECTION))
+	if (!settings->acknowledge_on)
 		return;
-	/* A bad value is check-config's to report; here it keeps the default. */
-	(void)pd_outbound_acknowledge(kf, &acknowledge, NULL);
-	if (acknowledge == PD_ACKNOWLEDGE_NONE)
-		return;
-	keys = pd_token_keys_from_keyfile(kf, NULL);	/* NULL: the sender says why */
-	own = pd_pipeline_own_addresses(config);
 	facts.envelope_sender = envelope != NULL ? envelope->mail_from : NULL;
 	facts.mail = mail;
-	facts.keys = keys;
-	facts.own_addresses = (const char *const *)own->pdata;
+	facts.keys = settings->token_keys;
+	facts.own_addresses = (const char *const *)settings->own_addresses->pdata;
 	facts.delimiter = config->recipient_delimiter;
 	/* No backscatter to a forged sender whose domain asks receivers to
 	 * reject what fails DMARC.  A temporary DNS failure proves nothing
@@ -99,7 +52,8 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 		facts.dmarc_reject = auth->dmarc_policy == PD_DMARC_POLICY_REJECT;
 	}
 	pd_autoreply_decide(&facts, &decision);
-	if (decision.send && acknowledge == PD_ACKNOWLEDGE_AUTHENTICATED && !authenticated) {
+	if (decision.send && settings->acknowledge == PD_ACKNOWLEDGE_AUTHENTICATED &&
+	    !authenticated) {
 		decision.send = FALSE;
 		decision.reason = "acknowledge = authenticated: the sender is not authenticated";
 	}
@@ -125,8 +79,8 @@ pd_pipeline_autoreply_request(const PdConfig *config, const PdQueueConfig *queue
 	}
 	ack_r->template_name = "ack";
 	ack_r->queue = queue->name;
-	ack_r->limit = config_uint(kf, "autoreply_limit", 3);
-	ack_r->window = config_uint(kf, "autoreply_window", 3600);
+	ack_r->limit = settings->autoreply_limit;
+	ack_r->window = settings->autoreply_window;
 	pd_autoreply_decision_clear(&decision);
 }
 

@@ -7,6 +7,7 @@
 #define PD_PIPELINE_MAX_THREAD_CANDIDATES 20
 
 #include "core/pd-config.h"
+#include "pd-pipeline.h"
 #include "mail/pd-mail.h"
 #include "store/pd-store.h"
 #include "ticket/pd-identity.h"
@@ -47,10 +48,6 @@ void pd_pipeline_autoreply_explain(const PdConfig *config, PdStore *store, const
 				   const char *identity_json, PdAutoreplyExplain *explain_r);
 void pd_autoreply_explain_clear(PdAutoreplyExplain *explain);
 
-/* Every address that is ours, canonical, NULL-terminated: the queues'
- * and [outbound] from, reply_address and bounce_address. */
-GPtrArray *pd_pipeline_own_addresses(const PdConfig *config);
-
 /* What agents hear of the message (pd-pipeline-notify.c), for
  * pd_outbound_notify (PdDelivery.notify); settings: of the configuration
  * (pd_pipeline_notify_settings), NULL when [outbound] is missing or
@@ -58,10 +55,6 @@ GPtrArray *pd_pipeline_own_addresses(const PdConfig *config);
 void pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *queue,
 				const PdMail *mail, const PdNotifySettings *settings,
 				PdNotifyRequest *notify_r);
-/* check-config and postdeskd start/reload: notify_agents is yes or no;
- * each queue's default_group is one group name, its forward_to none of our
- * own addresses (a forward to ourselves would come back as a new ticket). */
-gboolean pd_pipeline_notify_check(const PdConfig *config, GError **error);
 
 /* The thread step (pd-pipeline-thread.c): PdDelivery.thread: the sender,
  * a signed token verified for it (or the verdict of a refused one), the
@@ -70,10 +63,6 @@ gboolean pd_pipeline_notify_check(const PdConfig *config, GError **error);
 void pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 			      const PdEnvelope *envelope, const PdMail *mail,
 			      GPtrArray *candidates, PdThreadFacts *facts_r);
-
-/* An address of [outbound] (key "from", "bounce_address", ...), canonical;
- * NULL when unset or not an address. */
-char *pd_pipeline_outbound_address(const PdConfig *config, const char *key);
 
 /* The agent step (pd-pipeline-agent.c): for a mail whose From is an
  * agent's address, the answer for pd_agent_answer (PdDelivery.agent,

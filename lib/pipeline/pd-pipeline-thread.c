@@ -11,22 +11,16 @@
  * the store's, in the delivery transaction (pd_thread_decide,
  * sql/functions/thread.sql).
  *
- * Configuration, [outbound]:
- *   participants_from_cc = yes	; Cc'd addresses of a new ticket take part
- *   reopen_days = 14		; a reply to a solved/closed ticket reopens it
- *				; within this many days, later links a new one
+ * Configuration: [outbound] participants_from_cc and reopen_days
+ * (pd-pipeline-settings.c).
  */
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
-#include "core/pd-log.h"
 #include "ticket/pd-ticket.h"
 #include "ticket/pd-token.h"
 
 #include <string.h>
 
-#define SECTION "outbound"
-#define REOPEN_DAYS_DEFAULT 14
-#define REOPEN_DAYS_MAX 3650
 
 /* The first refused token, for the "thread.token" event. */
 typedef struct {
@@ -56,18 +50,14 @@ static void
 thread_tokens(const PdConfig *config, const char *recipient, const char *sender,
 	      GPtrArray *candidates, PdThreadFacts *facts)
 {
-	g_autoptr(PdTokenKeys) keys = NULL;
+	const PdTokenKeys *keys = pd_pipeline_settings(config)->token_keys;
 	g_autofree char *via = NULL;
 	Refused refused = { 0 };
 	PdTokenInfo info;
 	gint64 ticket = 0;
 	gboolean found;
 
-	if (config->keyfile == NULL || sender == NULL ||
-	    !g_key_file_has_key(config->keyfile, SECTION, "token_keys", NULL))
-		return;
-	keys = pd_token_keys_from_keyfile(config->keyfile, NULL);	/* the sender says why */
-	if (keys == NULL)
+	if (keys == NULL || sender == NULL)
 		return;
 	found = token_seen(pd_token_verify_reply_address(keys, recipient, sender, &info),
 			   &info, "recipient", &ticket, &via, &refused);
@@ -90,9 +80,9 @@ thread_tokens(const PdConfig *config, const char *recipient, const char *sender,
 	}
 }
 
-/* Is canonical one of own (pd_pipeline_own_addresses)? */
+/* Is canonical one of own (PdPipelineSettings.own_addresses)? */
 static gboolean
-address_is_own(GPtrArray *own, const char *canonical)
+address_is_own(const GPtrArray *own, const char *canonical)
 {
 	for (guint i = 0; own->pdata[i] != NULL; i++)
 		if (g_ascii_strcasecmp(own->pdata[i], canonical) == 0)
@@ -106,11 +96,10 @@ static GPtrArray *
 thread_cc(const PdConfig *config, const PdMail *mail, const char *sender)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) own = NULL;
+	const GPtrArray *own = pd_pipeline_settings(config)->own_addresses;
 
 	if (mail->cc == NULL || mail->cc->len == 0)
 		return out;
-	own = pd_pipeline_own_addresses(config);
 	for (guint i = 0; i < mail->cc->len; i++) {
 		const PdMailAddress *a = mail->cc->pdata[i];
 		g_autofree char *canonical = a->address != NULL
@@ -131,11 +120,9 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 			 const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
 			 PdThreadFacts *facts_r)
 {
-	GKeyFile *kf = config->keyfile;
+	const PdPipelineSettings *settings = pd_pipeline_settings(config);
 	const char *from = mail->from.address;
 	g_autofree char *sender = NULL;
-	gint64 reopen = REOPEN_DAYS_DEFAULT;
-	gboolean from_cc = TRUE;
 
 	memset(facts_r, 0, sizeof(*facts_r));
 	if (from == NULL && envelope != NULL && envelope->mail_from != NULL &&
@@ -146,20 +133,7 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 		facts_r->sender = g_ascii_strdown(sender, -1);
 	thread_tokens(config, recipient, from, candidates, facts_r);
 	facts_r->subject_number = MAX(pd_ticket_subject_number(mail->subject), 0);
-	if (kf != NULL)
-		(void)pd_config_get_bool(kf, SECTION, "participants_from_cc", TRUE, &from_cc,
-					 NULL);
-	if (from_cc)
+	if (settings->participants_from_cc)
 		facts_r->cc = thread_cc(config, mail, sender);
-	if (kf != NULL && g_key_file_has_key(kf, SECTION, "reopen_days", NULL)) {
-		g_autoptr(GError) error = NULL;
-		gint64 days = g_key_file_get_int64(kf, SECTION, "reopen_days", &error);
-
-		if (error != NULL || days < 0 || days > REOPEN_DAYS_MAX)
-			pd_log_error("[outbound] reopen_days: not a number of days 0..%d; using %d",
-				     REOPEN_DAYS_MAX, REOPEN_DAYS_DEFAULT);
-		else
-			reopen = days;
-	}
-	facts_r->reopen_days = (guint)reopen;
+	facts_r->reopen_days = settings->reopen_days;
 }

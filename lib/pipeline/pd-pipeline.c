@@ -36,11 +36,8 @@ struct _PdPipeline {
 gboolean
 pd_pipeline_check_config(const PdConfig *config, GError **error)
 {
-	g_autoptr(PdPipelineAuth) auth = NULL;
+	g_autoptr(PdPipelineAuth) auth = pd_pipeline_auth_new(config, error);
 
-	if (!pd_pipeline_notify_check(config, error))
-		return FALSE;
-	auth = pd_pipeline_auth_new(config, error);
 	return auth != NULL;
 }
 

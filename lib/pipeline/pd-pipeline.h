@@ -20,6 +20,8 @@
 #include <glib.h>
 #include "core/pd-config.h"
 #include "core/pd-envelope.h"
+#include "smtp/pd-outbound.h"
+#include "ticket/pd-token.h"
 #include "store/pd-store.h"
 
 typedef struct _PdPipeline PdPipeline;
@@ -29,15 +31,39 @@ typedef struct {
 	PdDeliveryResult result;	/* valid when error is NULL */
 } PdRecipientOutcome;
 
-/* The pipeline's own sections of config are valid ([auth]: mode,
- * resolver, PSL, trusted relays; [outbound] notify_agents and each queue's
- * default_group and forward_to); PD_ERROR_USAGE otherwise.  The daemon
- * and check-config call it; a pipeline given a config it refuses runs with
- * authentication off (nobody privileged). */
+/* The pipeline's keys of [outbound] (pd-pipeline-settings.c) and what it
+ * derives from the whole configuration once per load. */
+typedef struct {
+	char *acknowledge_text;		/* as written */
+	PdAcknowledge acknowledge;	/* of acknowledge_text */
+	guint autoreply_limit;
+	guint autoreply_window;		/* seconds */
+	gboolean notify_agents;
+	gboolean participants_from_cc;
+	guint reopen_days;
+	gsize relay_attachments_max;	/* bytes, decoded (sql/functions/agent.sql) */
+	/* derived */
+	gboolean acknowledge_on;	/* [outbound] and acknowledge != none */
+	gboolean notify_on;		/* [outbound] and notify_agents */
+	GPtrArray *own_addresses;	/* char *, canonical, NULL-terminated: the
+					 * queues' and [outbound] from, reply_address,
+					 * bounce_address */
+	char *agent_envelope_from;	/* bounce_address, else from; NULL: no [outbound] */
+	const PdTokenKeys *token_keys;	/* NULL: no [outbound] */
+} PdPipelineSettings;
+
+extern const PdConfigTable pd_pipeline_table;
+const PdPipelineSettings *pd_pipeline_settings(const PdConfig *config);
+
+/* What the configuration needs beyond its keys: the PSL and the resolver
+ * of [auth] load; PD_ERROR_USAGE otherwise.  The daemon and check-config
+ * call it; a pipeline given a config it refuses runs with authentication
+ * off (nobody privileged). */
 gboolean pd_pipeline_check_config(const PdConfig *config, GError **error);
 
 /* What every notification request carries: each queue's default_group
- * and forward_to, the bounce address; built once per configuration.  NULL
+ * and forward_to, the bounce address; a pipeline builds it once per
+ * configuration.  NULL
  * when [outbound] is missing or notify_agents = no.  `postdesk ticket
  * release` passes it to pd_store_ticket_release (a held ticket's agents
  * hear of it when it is released). */

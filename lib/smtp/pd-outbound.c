@@ -10,35 +10,6 @@
 
 #define SECTION "outbound"
 
-static char *
-get_string(GKeyFile *kf, const char *key)
-{
-	char *value = g_key_file_get_string(kf, SECTION, key, NULL);
-
-	if (value != NULL && *g_strstrip(value) == '\0')
-		g_clear_pointer(&value, g_free);
-	return value;
-}
-
-static gboolean
-get_seconds(GKeyFile *kf, const char *key, guint def, guint *value_r, GError **error)
-{
-	g_autofree char *text = get_string(kf, key);
-	guint64 n;
-
-	if (text == NULL) {
-		*value_r = def;
-		return TRUE;
-	}
-	if (!g_ascii_string_to_unsigned(text, 10, 1, 3600, &n, NULL)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] %s = %s: a number of seconds from 1 to 3600", key, text);
-		return FALSE;
-	}
-	*value_r = (guint)n;
-	return TRUE;
-}
-
 /* A plain address (no +tag when tag_ok is FALSE), canonical; or NULL. */
 static char *
 plain_address(const char *text, gboolean tag_ok)
@@ -80,117 +51,158 @@ parse_from(const char *text, char **name_r, char **address_r)
 	return TRUE;
 }
 
-PdOutboundConfig *
-pd_outbound_config_load(GKeyFile *kf, const char *hostname, GError **error)
+static gboolean
+check_relay_url(gconstpointer field, GError **error)
 {
-	g_autoptr(PdOutboundConfig) config = g_new0(PdOutboundConfig, 1);
-	g_autofree char *from = NULL, *reply = NULL, *bounce = NULL, *tls = NULL;
-	g_autofree char *password_file = NULL;
-	PdSmtpRelay *relay = &config->relay;
-	GError *local = NULL;
-	PdAcknowledge ack;
+	const char *url = *(char *const *)field;
 
-	if (!pd_outbound_acknowledge(kf, &ack, error))
-		return NULL;
-	relay->url = get_string(kf, "relay");
-	if (relay->url == NULL)
-		relay->url = g_strdup("smtp://127.0.0.1:25");
-	if (!g_str_has_prefix(relay->url, "smtp://") && !g_str_has_prefix(relay->url, "smtps://")) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] relay = %s: smtp://HOST[:PORT] or smtps://HOST[:PORT]",
-			    relay->url);
-		return NULL;
-	}
-	relay->helo = get_string(kf, "helo");
-	if (relay->helo == NULL)
-		relay->helo = g_strdup(hostname != NULL ? hostname : g_get_host_name());
-	for (const char *p = relay->helo; *p != '\0'; p++) {
+	if (g_str_has_prefix(url, "smtp://") || g_str_has_prefix(url, "smtps://"))
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "smtp://HOST[:PORT] or smtps://HOST[:PORT]");
+	return FALSE;
+}
+
+static gboolean
+check_helo(gconstpointer field, GError **error)
+{
+	for (const char *p = *(char *const *)field; *p != '\0'; p++) {
 		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '[' && *p != ']' &&
 		    *p != ':') {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[outbound] helo = %s: not a host name", relay->helo);
-			return NULL;
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "not a host name");
+			return FALSE;
 		}
 	}
-	tls = get_string(kf, "starttls");
-	if (tls == NULL || g_ascii_strcasecmp(tls, "no") == 0) {
-		relay->tls = PD_SMTP_TLS_NONE;
-	} else if (g_ascii_strcasecmp(tls, "try") == 0) {
-		relay->tls = PD_SMTP_TLS_TRY;
-	} else if (g_ascii_strcasecmp(tls, "required") == 0) {
-		relay->tls = PD_SMTP_TLS_REQUIRED;
-	} else {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] starttls = %s: no, try or required", tls);
-		return NULL;
+	return TRUE;
+}
+
+static gboolean
+check_delays(gconstpointer field, GError **error)
+{
+	GPtrArray *delays = *(GPtrArray *const *)field;
+	guint64 v;
+
+	for (guint i = 0; i < delays->len; i++) {
+		if (!g_ascii_string_to_unsigned(delays->pdata[i], 10, 0, 7 * 86400, &v, NULL) ||
+		    i == PD_OUTBOUND_MAX_DELAYS) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "up to %d numbers of seconds (at most a week each)",
+				    PD_OUTBOUND_MAX_DELAYS);
+			return FALSE;
+		}
 	}
-	if (!pd_config_get_bool(kf, SECTION, "tls_verify", TRUE, &relay->tls_verify, error))
-		return NULL;
-	relay->ca_file = get_string(kf, "ca_file");
-	relay->username = get_string(kf, "username");
-	relay->password = get_string(kf, "password");
-	password_file = get_string(kf, "password_file");
-	if (password_file != NULL) {
+	return TRUE;
+}
+
+static gboolean
+outbound_finish(gpointer values, const char *name, PdConfig *pdconfig, PdConfigLoad *load)
+{
+	PdOutboundConfig *config = values;
+	PdSmtpRelay *relay = &config->relay;
+	const char *reply;
+	g_autoptr(GError) local = NULL;
+
+	(void)name;
+	config->enabled = pd_config_has_section(pdconfig, SECTION);
+	if (!config->enabled)
+		return TRUE;
+	if (relay->helo == NULL)
+		relay->helo = g_strdup(pdconfig->hostname);
+	if (config->password_file != NULL) {
 		char *secret = NULL;
 
-		if (!g_file_get_contents(password_file, &secret, NULL, &local)) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[outbound] password_file: %s",
-				    local->message);
-			g_error_free(local);
-			return NULL;
+		if (!g_file_get_contents(config->password_file, &secret, NULL, &local)) {
+			pd_config_error(load, SECTION, "password_file", "[outbound] password_file: %s",
+					local->message);
+			return FALSE;
 		}
 		g_free(relay->password);
 		relay->password = g_strchomp(secret);
 	}
-	if (!get_seconds(kf, "connect_timeout", 30, &relay->connect_timeout, error) ||
-	    !get_seconds(kf, "reply_timeout", 300, &relay->reply_timeout, error) ||
-	    !get_seconds(kf, "timeout", 600, &relay->total_timeout, error))
-		return NULL;
-
-	from = get_string(kf, "from");
-	if (from == NULL || !parse_from(from, &config->from_name, &config->from_address)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] from = %s: \"Name <address>\" or an address is required",
-			    from != NULL ? from : "(missing)");
-		return NULL;
+	if (!parse_from(config->from, &config->from_name, &config->from_address)) {
+		pd_config_error(load, SECTION, "from", "[outbound] from = %s: \"Name <address>\" "
+				"or an address is required", config->from);
+		return FALSE;
 	}
-	reply = get_string(kf, "reply_address");
-	config->reply_address = plain_address(reply != NULL ? reply : config->from_address, FALSE);
+	reply = config->reply_text != NULL ? config->reply_text : config->from_address;
+	config->reply_address = plain_address(reply, FALSE);
 	if (config->reply_address == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] reply_address = %s: a plain address without +tag",
-			    reply != NULL ? reply : config->from_address);
-		return NULL;
+		pd_config_error(load, SECTION, "reply_address", "[outbound] reply_address = %s: "
+				"a plain address without +tag", reply);
+		return FALSE;
 	}
-	bounce = get_string(kf, "bounce_address");
-	if (bounce != NULL) {
-		config->bounce_address = plain_address(bounce, TRUE);
+	if (config->bounce_text != NULL) {
+		config->bounce_address = plain_address(config->bounce_text, TRUE);
 		if (config->bounce_address == NULL) {
-			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "[outbound] bounce_address = %s: not an address", bounce);
-			return NULL;
+			pd_config_error(load, SECTION, "bounce_address",
+					"[outbound] bounce_address = %s: not an address",
+					config->bounce_text);
+			return FALSE;
 		}
 	}
-	config->templates_dir = get_string(kf, "templates");
-	config->token_keys = pd_token_keys_from_keyfile(kf, error);
-	if (config->token_keys == NULL)
-		return NULL;
-	return g_steal_pointer(&config);
+	for (guint i = 0; i < config->retry_delays->len; i++)
+		config->delays[config->n_delays++] =
+			(guint)g_ascii_strtoull(config->retry_delays->pdata[i], NULL, 10);
+	if (config->n_delays == 0)
+		config->delays[config->n_delays++] = 60;
+	config->token_keys = pd_token_keys_of(pdconfig);
+	return TRUE;
 }
 
-void
-pd_outbound_config_free(PdOutboundConfig *config)
+static void
+outbound_clear(gpointer values)
 {
-	if (config == NULL)
-		return;
-	pd_smtp_relay_clear(&config->relay);
-	g_free(config->from_name);
-	g_free(config->from_address);
-	g_free(config->reply_address);
-	g_free(config->bounce_address);
-	g_free(config->templates_dir);
-	pd_token_keys_free(config->token_keys);
-	g_free(config);
+	PdOutboundConfig *config = values;
+
+	g_clear_pointer(&config->from_name, g_free);
+	g_clear_pointer(&config->from_address, g_free);
+	g_clear_pointer(&config->reply_address, g_free);
+	g_clear_pointer(&config->bounce_address, g_free);
+}
+
+static const char *const starttls_values[] = { "no", "try", "required", NULL };
+
+#define OUT(k, t, f) .key = k, .type = t, .offset = G_STRUCT_OFFSET(PdOutboundConfig, f)
+
+static const PdSetting outbound_settings[] = {
+	{ OUT("relay", PD_SETTING_STRING, relay.url), .def = "smtp://127.0.0.1:25",
+	  .check = check_relay_url },
+	{ OUT("helo", PD_SETTING_STRING, relay.helo), .check = check_helo },
+	{ OUT("starttls", PD_SETTING_ENUM, relay.tls), .def = "no", .values = starttls_values },
+	{ OUT("tls_verify", PD_SETTING_BOOL, relay.tls_verify), .def = "yes" },
+	{ OUT("ca_file", PD_SETTING_STRING, relay.ca_file) },
+	{ OUT("username", PD_SETTING_STRING, relay.username) },
+	{ OUT("password", PD_SETTING_STRING, relay.password) },
+	{ OUT("password_file", PD_SETTING_STRING, password_file) },
+	{ OUT("connect_timeout", PD_SETTING_UINT, relay.connect_timeout), .def = "30", .min = 1,
+	  .max = 3600 },
+	{ OUT("reply_timeout", PD_SETTING_UINT, relay.reply_timeout), .def = "300", .min = 1,
+	  .max = 3600 },
+	{ OUT("timeout", PD_SETTING_UINT, relay.total_timeout), .def = "600", .min = 1,
+	  .max = 3600 },
+	{ OUT("from", PD_SETTING_STRING, from), .flags = PD_SETTING_REQUIRED },
+	{ OUT("reply_address", PD_SETTING_STRING, reply_text) },
+	{ OUT("bounce_address", PD_SETTING_STRING, bounce_text) },
+	{ OUT("templates", PD_SETTING_STRING, templates_dir) },
+	{ OUT("max_attempts", PD_SETTING_UINT, max_attempts), .def = "10", .min = 1,
+	  .max = 1000 },
+	{ OUT("retry_delays", PD_SETTING_LIST, retry_delays),
+	  .def = "60, 300, 900, 3600, 7200, 14400", .check = check_delays },
+	{ OUT("poll_interval", PD_SETTING_MSEC, poll_ms), .def = "5", .min = 50,
+	  .max = 3600 * 1000 },
+	{ NULL }
+};
+
+const PdConfigTable pd_outbound_table = {
+	.section = SECTION, .size = sizeof(PdOutboundConfig), .settings = outbound_settings,
+	.finish = outbound_finish, .clear = outbound_clear,
+};
+
+const PdOutboundConfig *
+pd_outbound_config(const PdConfig *config)
+{
+	const PdOutboundConfig *outbound = pd_config_layer(config, &pd_outbound_table);
+
+	return outbound->enabled ? outbound : NULL;
 }
 
 const char *
@@ -202,100 +214,14 @@ pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply)
 }
 
 gboolean
-pd_outbound_acknowledge(GKeyFile *kf, PdAcknowledge *ack_r, GError **error)
-{
-	static const char *const names[] = { "all", "authenticated", "none" };
-	g_autofree char *text = kf != NULL ? get_string(kf, "acknowledge") : NULL;
-	gboolean yes;
-
-	*ack_r = PD_ACKNOWLEDGE_ALL;
-	if (text == NULL)
-		return TRUE;
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		if (g_ascii_strcasecmp(text, names[i]) == 0) {
-			*ack_r = (PdAcknowledge)i;
-			return TRUE;
-		}
-	}
-	/* yes/no, as the key was before it had three values */
-	if (pd_config_get_bool(kf, SECTION, "acknowledge", TRUE, &yes, NULL)) {
-		*ack_r = yes ? PD_ACKNOWLEDGE_ALL : PD_ACKNOWLEDGE_NONE;
-		return TRUE;
-	}
-	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-		    "[outbound] acknowledge = %s: all, authenticated or none", text);
-	return FALSE;
-}
-
-/* One template a feature needs, and when it needs it. */
-typedef struct {
-	const char *name;
-	const char *feature;
-} NeededTemplate;
-
-/* Which templates the configuration's features need (the issue of an
- * operator whose template folder predates a feature): every mail postdesk
- * may queue with this configuration, by the keys that turn it on. */
-static void
-need(GArray *needed, const char *name, const char *feature)
-{
-	NeededTemplate t = { name, feature };
-
-	g_array_append_val(needed, t);
-}
-
-static GArray *
-needed_templates(const PdConfig *config)
-{
-	GKeyFile *kf = config->keyfile;
-	GArray *needed = g_array_new(FALSE, FALSE, sizeof(NeededTemplate));
-	gboolean notify = TRUE, reminder = TRUE, acknowledge;
-	PdAcknowledge ack;
-	gboolean held = FALSE, permission = FALSE;
-	g_autofree char *auth_mode = g_key_file_get_string(kf, "auth", "mode", NULL);
-
-	(void)pd_outbound_acknowledge(kf, &ack, NULL);
-	acknowledge = ack != PD_ACKNOWLEDGE_NONE;
-	(void)pd_config_get_bool(kf, SECTION, "notify_agents", TRUE, &notify, NULL);
-	(void)pd_config_get_bool(kf, "jobs", "reminder", TRUE, &reminder, NULL);
-	for (guint i = 0; config->queues != NULL && i < config->queues->len; i++) {
-		const PdQueueConfig *q = config->queues->pdata[i];
-
-		held = held || q->unknown_senders == PD_UNKNOWN_SENDERS_KNOWN;
-		permission = permission || q->permission != NULL;
-	}
-	if (acknowledge) {
-		need(needed, "ack", "[outbound] acknowledge = all or authenticated");
-		if (held)
-			need(needed, "held", "a queue with unknown_senders = known");
-		if (permission) {
-			need(needed, "authorization-notice", "a queue with a permission");
-			need(needed, "approval-request", "a queue with a permission");
-			need(needed, "authorization-approved", "a queue with a permission");
-			need(needed, "authorization-refused", "a queue with a permission");
-		}
-	}
-	if (notify) {
-		need(needed, "agent-notification", "[outbound] notify_agents = yes");
-		need(needed, "forward", "[outbound] notify_agents = yes (forward_to, account managers)");
-	}
-	if (auth_mode != NULL && g_strcmp0(g_strstrip(auth_mode), "off") != 0)
-		need(needed, "agent-reply", "agents answering by mail ([auth] mode)");
-	need(needed, "welcome", "postdesk contact add");
-	if (reminder)
-		need(needed, "reminder", "[jobs] reminder = yes");
-	return needed;
-}
-
-gboolean
 pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *set, const char *dir,
 			 GError **error)
 {
-	g_autoptr(GArray) needed = needed_templates(config);
+	GArray *needed = config->needed_templates;
 	g_autoptr(GString) missing = g_string_new(NULL);
 
 	for (guint i = 0; i < needed->len; i++) {
-		const NeededTemplate *t = &g_array_index(needed, NeededTemplate, i);
+		const PdTemplateNeed *t = &g_array_index(needed, PdTemplateNeed, i);
 		guint queues = config->queues != NULL ? config->queues->len : 0;
 		g_autoptr(GString) queues_without = g_string_new(NULL);
 		guint misses = 0;
@@ -329,18 +255,14 @@ pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *set, const
 gboolean
 pd_outbound_check(const PdConfig *pdconfig, guint *templates_r, GError **error)
 {
-	g_autoptr(PdOutboundConfig) config = NULL;
+	const PdOutboundConfig *config = pd_outbound_config(pdconfig);
 	g_autoptr(PdTemplateSet) set = NULL;
 	g_autoptr(GError) local = NULL;
-	GKeyFile *keyfile = pdconfig->keyfile;
 
 	if (templates_r != NULL)
 		*templates_r = 0;
-	if (keyfile == NULL || !g_key_file_has_group(keyfile, SECTION))
-		return TRUE;
-	config = pd_outbound_config_load(keyfile, pdconfig->hostname, error);
 	if (config == NULL)
-		return FALSE;
+		return TRUE;
 	if (config->templates_dir == NULL) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
 			    "[outbound] templates: the folder of reply templates is required");

@@ -16,14 +16,19 @@
  *   bounce_address = postdesk-bounces@example.com   ; MAIL FROM of mail people wrote;
  *                                        ; unset: <> for everything
  *   token_keys = SECRET1, SECRET2        ; first signs; >= 16 bytes each
+ *                                        ; (lib/ticket/pd-token.h declares it)
  *   templates = /etc/postdesk/templates
+ *   max_attempts = 10          ; transient failures before a mail is failed
+ *   retry_delays = 60, 300, 900, 3600, 7200, 14400   ; seconds; last repeats
+ *   poll_interval = 5          ; seconds between looks at an idle queue
  *
  * Automatic replies (acknowledgement, authorization notice) always go out
  * with MAIL FROM:<> (RFC 3834 3.3: a null return path, so a bounce of an
  * auto-reply starts nothing).  Notifications, welcome and reminder mails
  * use bounce_address when set, so the operator learns of bad addresses.
  * Relayed agent answers are a person's mail: bounce_address, else the from
- * address, never the null sender (the pipeline's agent step, sql/functions/agent.sql).  Parsing only: no I/O but password_file.
+ * address, never the null sender (the pipeline's agent step,
+ * sql/functions/agent.sql).  Parsing only: no I/O but password_file.
  */
 #ifndef PD_OUTBOUND_H
 #define PD_OUTBOUND_H
@@ -35,30 +40,38 @@
 #include "template/pd-template.h"
 #include "ticket/pd-token.h"
 
+#define PD_OUTBOUND_MAX_DELAYS 16
+
 typedef struct {
+	gboolean enabled;	/* the file has [outbound] */
 	PdSmtpRelay relay;
+	char *from;		/* as written */
 	char *from_name;	/* may be NULL */
 	char *from_address;
+	char *reply_text;	/* reply_address as written, NULL: from */
 	char *reply_address;	/* token base */
+	char *bounce_text;
 	char *bounce_address;	/* NULL: null sender for everything */
+	char *password_file;
 	char *templates_dir;	/* NULL: not configured */
-	PdTokenKeys *token_keys;
+	const PdTokenKeys *token_keys;	/* pd_token_keys_of() */
+	/* the sender (postdeskd) */
+	guint max_attempts;	/* transient failures before a mail is failed */
+	GPtrArray *retry_delays;	/* as written */
+	guint delays[PD_OUTBOUND_MAX_DELAYS];	/* seconds; the last repeats */
+	guint n_delays;
+	guint poll_ms;		/* between looks at an idle queue */
 } PdOutboundConfig;
 
-/* hostname: the default EHLO name ([postdesk] hostname). */
-PdOutboundConfig *pd_outbound_config_load(GKeyFile *keyfile, const char *hostname,
-					  GError **error);
-void pd_outbound_config_free(PdOutboundConfig *config);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdOutboundConfig, pd_outbound_config_free)
+/* The table of the keys above, and its struct; NULL without [outbound]. */
+extern const PdConfigTable pd_outbound_table;
+const PdOutboundConfig *pd_outbound_config(const PdConfig *config);
 
-/* For `postdesk check-config`: the [outbound] section and every template
- * in its templates folder, all problems in one error (template ones as
- * path:line), and every template a configured feature needs present for
- * every queue (ack with acknowledge, held with a queue's unknown_senders =
- * known, the four authorization ones with a queue's permission,
- * agent-notification and forward with notify_agents, agent-reply with
- * [auth] mode verify or trust-ar, welcome always, reminder with [jobs]
- * reminder).  No [outbound] section: nothing to check, TRUE.
+/* For `postdesk check-config`: every template in the [outbound] templates
+ * folder, all problems in one error (template ones as path:line), and
+ * every template a configured feature needs (config->needed_templates:
+ * each layer declares those of its features) present for every queue.
+ * No [outbound] section: nothing to check, TRUE.
  * templates_r (may be NULL) gets the number of templates loaded. */
 gboolean pd_outbound_check(const PdConfig *config, guint *templates_r, GError **error);
 /* The needed-templates part of pd_outbound_check for a loaded set (dir
@@ -71,15 +84,13 @@ gboolean pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *s
 /* [outbound] acknowledge: who gets an acknowledgement of a new ticket.
  * "all" (the default; "yes" too), "authenticated" (only senders whose From
  * domain is authenticated: nobody can make postdesk mail a stranger by
- * forging the From) or "none" ("no" too).  An absent kf or key: all.
- * Another value: PD_ERROR_USAGE, and *ack_r is the default. */
+ * forging the From) or "none" ("no" too).  lib/pipeline declares the key
+ * (pd-pipeline-settings.c). */
 typedef enum {
 	PD_ACKNOWLEDGE_ALL,
 	PD_ACKNOWLEDGE_AUTHENTICATED,
 	PD_ACKNOWLEDGE_NONE,
 } PdAcknowledge;
-
-gboolean pd_outbound_acknowledge(GKeyFile *kf, PdAcknowledge *ack_r, GError **error);
 
 /* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
  * address or "". */

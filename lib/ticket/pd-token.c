@@ -56,24 +56,63 @@ pd_token_keys_new(const char *const *secrets, GError **error)
 	return keys;
 }
 
-PdTokenKeys *
-pd_token_keys_from_keyfile(GKeyFile *keyfile, GError **error)
-{
-	g_autofree char *text = g_key_file_get_string(keyfile, "outbound", "token_keys", NULL);
-	g_auto(GStrv) parts = NULL;
-	g_autoptr(GPtrArray) list = g_ptr_array_new();
+/* [outbound] token_keys, made into keys once per configuration. */
+typedef struct {
+	GPtrArray *secrets;	/* char * */
+	PdTokenKeys *keys;	/* NULL: no [outbound] */
+} TokenSettings;
 
-	if (text == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[outbound] token_keys: missing (one or more secrets, the first signs)");
-		return NULL;
+static gboolean
+token_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	TokenSettings *t = values;
+	g_autoptr(GPtrArray) list = g_ptr_array_new();
+	g_autoptr(GError) error = NULL;
+
+	(void)name;
+	for (guint i = 0; i < t->secrets->len; i++)
+		g_ptr_array_add(list, t->secrets->pdata[i]);
+	if (!pd_config_has_section(config, "outbound"))
+		return TRUE;
+	if (list->len == 0) {
+		pd_config_error(load, "outbound", NULL, "[outbound] token_keys: missing (one or "
+				"more secrets, the first signs)");
+		return FALSE;
 	}
-	parts = g_strsplit_set(text, ", \t", -1);
-	for (guint i = 0; parts[i] != NULL; i++)
-		if (*parts[i] != '\0')
-			g_ptr_array_add(list, parts[i]);
 	g_ptr_array_add(list, NULL);
-	return pd_token_keys_new((const char *const *)list->pdata, error);
+	t->keys = pd_token_keys_new((const char *const *)list->pdata, &error);
+	if (t->keys == NULL) {
+		pd_config_error(load, "outbound", "token_keys", "[outbound] %s", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+token_clear(gpointer values)
+{
+	TokenSettings *t = values;
+
+	g_clear_pointer(&t->keys, pd_token_keys_free);
+}
+
+static const PdSetting token_settings[] = {
+	{ .key = "token_keys", .type = PD_SETTING_LIST,
+	  .offset = G_STRUCT_OFFSET(TokenSettings, secrets) },
+	{ NULL }
+};
+
+const PdConfigTable pd_token_table = {
+	.section = "outbound", .size = sizeof(TokenSettings), .settings = token_settings,
+	.finish = token_finish, .clear = token_clear,
+};
+
+const PdTokenKeys *
+pd_token_keys_of(const PdConfig *config)
+{
+	const TokenSettings *t = pd_config_layer(config, &pd_token_table);
+
+	return t->keys;
 }
 
 void

@@ -26,6 +26,7 @@
 #define PD_TOKEN_H
 
 #include <glib.h>
+#include "core/pd-config.h"
 
 #define PD_TOKEN_REPLY_PREFIX	"t-"	/* subaddress: support+t-TOKEN@ */
 #define PD_TOKEN_DELIMITER	"+"
@@ -37,8 +38,11 @@ typedef struct _PdTokenKeys PdTokenKeys;
 /* secrets: NULL-terminated, first one signs; each at least
  * PD_TOKEN_MIN_KEY_LEN bytes, no duplicates.  PD_ERROR_USAGE otherwise. */
 PdTokenKeys *pd_token_keys_new(const char *const *secrets, GError **error);
-/* [outbound] token_keys = KEY1, KEY2 ... (comma or space separated). */
-PdTokenKeys *pd_token_keys_from_keyfile(GKeyFile *keyfile, GError **error);
+/* [outbound] token_keys = KEY1, KEY2 ... (comma or space separated),
+ * required with [outbound]: the table, and the keys made of it once per
+ * configuration (NULL without [outbound]). */
+extern const PdConfigTable pd_token_table;
+const PdTokenKeys *pd_token_keys_of(const PdConfig *config);
 void pd_token_keys_free(PdTokenKeys *keys);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdTokenKeys, pd_token_keys_free)
 

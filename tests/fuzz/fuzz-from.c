@@ -24,6 +24,7 @@
 
 #include <gmime/gmime.h>
 
+#include "settings/pd-settings.h"
 #include "core/pd-header.h"
 #include "mail/pd-mail.h"
 #include "pipeline/pd-pipeline-auth.h"
@@ -52,7 +53,7 @@ fuzz_auth(void)
 		text = g_strdup_printf("[postdesk]\nconfig_version = 1\n[auth]\nmode = verify\nauthserv_id = fuzz.test\n"
 				       "zone_file = %s\ntrusted_relays = mx.fuzz.test\n"
 				       "[queue support]\naddresses = support@example.com\n", zone);
-		config = pd_config_load_data(text, &error);
+		config = pd_config_load_data(text, pd_settings_tables, &error);
 		if (config == NULL || (auth = pd_pipeline_auth_new(config, &error)) == NULL)
 			g_error("fuzz-from: %s", error->message);
 		pd_config_unref(config);

@@ -134,7 +134,7 @@ def test_welcome_without_outbound():
         pdtest.check_eq(r.returncode, 78, "check-config rejects a bad [jobs]")
         pdtest.check("reminder_interval" in r.stderr, "says which key: %r" % r.stderr)
         r = env.postdesk("jobs", "run", "expiry", config=bad)
-        pdtest.check_eq(r.returncode, 64, "jobs run rejects it too")
+        pdtest.check_eq(r.returncode, 78, "jobs run rejects it too (EX_CONFIG, as every command)")
 
 
 def reminders(env):

@@ -310,10 +310,13 @@ def explain(env, d):
 
 
 def check_config(env, sink):
+    # [auth] on: without it check-config warns that agents' answers cannot act
+    auth = "[auth]\nmode = verify\n"
+
     def verdict(queues, extra=""):
         path = os.path.join(env.dir, "check.conf")
         with open(path, "w") as f:
-            f.write(env.config_text(extra=outbound_config(sink.port) + extra)
+            f.write(env.config_text(extra=outbound_config(sink.port) + extra + auth)
                     .replace(QUEUES, queues))
         os.chmod(path, 0o600)	# it holds token_keys (check-config refuses 0644)
         r = env.postdesk("check-config", config=path)

@@ -65,6 +65,7 @@ def main():
     if not os.path.exists(pdtest.MINT):
         pdtest.skip("pd-token-mint not built (%s)" % pdtest.MINT)
     outbound = ("[outbound]\nrelay = smtp://127.0.0.1:%d\nacknowledge = no\n"
+                "from = support@example.com\n"
                 "token_keys = %s\nreopen_days = 7\n" % (pdtest.free_port(), KEY))
     with pdtest.Env() as env:
         d = env.daemon(extra=outbound)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "settings/pd-settings.h"
 #include "pipeline/pd-pipeline-private.h"
 
 static PdConfig *
@@ -19,9 +20,10 @@ config_with(const char *outbound)
 {
 	g_autofree char *text = g_strdup_printf(
 		"[postdesk]\nconfig_version = 1\nhostname = t.test\n[lmtp]\n"
-		"[queue support]\naddresses = support@example.com\n%s", outbound);
+		"[queue support]\naddresses = support@example.com\n%s%s", outbound,
+		*outbound != '\0' ? "token_keys = agent-step-key-0123456789\n" : "");
 	g_autoptr(GError) error = NULL;
-	PdConfig *config = pd_config_load_data(text, &error);
+	PdConfig *config = pd_config_load_data(text, pd_settings_tables, &error);
 
 	assert_non_null(config);
 	return config;

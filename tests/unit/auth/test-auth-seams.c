@@ -192,11 +192,23 @@ test_system_resolver(void **state)
 
 /* ---- configuration ---- */
 
+/* [auth] as the configuration loader reads it (lib/auth's table). */
+static PdConfig *
+auth_config(const char *auth, GError **error)
+{
+	static const PdConfigTable *const tables[] = { &pd_auth_table, NULL };
+	g_autofree char *text = g_strdup_printf("[postdesk]\nconfig_version = 1\n"
+						"[queue a]\naddresses = a@b.c\n%s", auth);
+
+	return pd_config_load_data(text, tables, error);
+}
+
 static void
 test_config(void **state)
 {
-	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(PdAuthConfig) config = NULL;
+	g_autoptr(PdConfig) loaded = NULL;
+	const PdAuthConfig *c;
 	g_autoptr(GError) error = NULL;
 	static const char *const bad[] = {
 		"[auth]\nmode = maybe\n",
@@ -211,34 +223,33 @@ test_config(void **state)
 		"[auth]\nzone_file = /nonexistent/zone\n",
 	};
 
-	config = pd_auth_config_load(NULL, &error);
+	config = pd_auth_config_new();
 	assert_non_null(config);
 	assert_int_equal(config->mode, PD_AUTH_MODE_VERIFY);
 	assert_int_equal(config->dns_timeout_ms, 5000);
 	assert_int_equal(config->dkim_min_key_bits, 1024);
 	g_clear_pointer(&config, pd_auth_config_free);
 
-	assert_true(g_key_file_load_from_data(kf,
-		"[auth]\nmode = trust-ar\nauthserv_id = MX.Desk.Example\n"
-		"trusted_authserv_ids = relay1.example;relay2.example\n"
-		"dns_timeout = 1.5\ncheck_timeout = 4\ndkim_max_signatures = 3\n", -1, 0, NULL));
-	config = pd_auth_config_load(kf, &error);
-	assert_non_null(config);
-	assert_int_equal(config->mode, PD_AUTH_MODE_TRUST_AR);
-	assert_string_equal(config->authserv_id, "mx.desk.example");
-	assert_int_equal(config->trusted_authserv_ids->len, 2);
-	assert_string_equal(g_ptr_array_index(config->trusted_authserv_ids, 1), "relay2.example");
-	assert_int_equal(config->dns_timeout_ms, 1500);
-	assert_int_equal(config->check_timeout_ms, 4000);
-	assert_int_equal(config->dkim_max_signatures, 3);
+	loaded = auth_config("[auth]\nmode = trust-ar\nauthserv_id = MX.Desk.Example\n"
+			     "trusted_authserv_ids = relay1.example;relay2.example\n"
+			     "dns_timeout = 1.5\ncheck_timeout = 4\ndkim_max_signatures = 3\n",
+			     &error);
+	assert_non_null(loaded);
+	c = pd_auth_settings(loaded);
+	assert_int_equal(c->mode, PD_AUTH_MODE_TRUST_AR);
+	assert_string_equal(c->authserv_id, "mx.desk.example");
+	assert_int_equal(c->trusted_authserv_ids->len, 2);
+	assert_string_equal(g_ptr_array_index(c->trusted_authserv_ids, 1), "relay2.example");
+	assert_int_equal(c->dns_timeout_ms, 1500);
+	assert_int_equal(c->check_timeout_ms, 4000);
+	assert_int_equal(c->dkim_max_signatures, 3);
 
 	{
 		/* zone_file: the whole PdAuth answers from it, no network */
 		g_autofree char *path = NULL;
 		int fd = g_file_open_tmp("zone-XXXXXX", &path, NULL);
 		g_autofree char *data = NULL;
-		g_autoptr(GKeyFile) k = g_key_file_new();
-		g_autoptr(PdAuthConfig) zc = NULL;
+		g_autoptr(PdConfig) zc = NULL;
 		g_autoptr(PdAuth) auth = NULL;
 		g_autoptr(PdAuthResult) r = NULL;
 
@@ -246,11 +257,10 @@ test_config(void **state)
 		close(fd);
 		assert_true(g_file_set_contents(path, "victim.example TXT v=spf1 ip4:192.0.2.1 -all\n",
 						-1, NULL));
-		data = g_strdup_printf("[auth]\nzone_file = %s\n", path);
-		assert_true(g_key_file_load_from_data(k, data, -1, 0, NULL));
-		zc = pd_auth_config_load(k, &error);
+		data = g_strdup_printf("[auth]\nmode = verify\nzone_file = %s\n", path);
+		zc = auth_config(data, &error);
 		assert_non_null(zc);
-		auth = pd_auth_new(zc, NULL, &error);
+		auth = pd_auth_new(pd_auth_settings(zc), NULL, &error);
 		assert_non_null(auth);
 		r = check(auth, "192.0.2.1", "mx.victim.example", "a@victim.example", NULL,
 			  "victim.example");
@@ -258,11 +268,9 @@ test_config(void **state)
 		g_unlink(path);
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-		g_autoptr(GKeyFile) k = g_key_file_new();
 		g_autoptr(GError) e = NULL;
 
-		assert_true(g_key_file_load_from_data(k, bad[i], -1, 0, NULL));
-		assert_null(pd_auth_config_load(k, &e));
+		assert_null(auth_config(bad[i], &e));
 		assert_non_null(e);
 		assert_int_equal(e->code, PD_ERROR_USAGE);
 	}

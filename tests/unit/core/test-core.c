@@ -7,6 +7,7 @@
 
 #include "core/pd-address.h"
 #include "core/pd-config.h"
+#include "core/pd-setting.h"
 #include "core/pd-error.h"
 #include "core/pd-json.h"
 
@@ -80,7 +81,7 @@ static void
 test_config_good(void **state)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PdConfig) config = pd_config_load_data(good_config, &error);
+	g_autoptr(PdConfig) config = pd_config_load_data(good_config, NULL, &error);
 	g_autofree char *sub = NULL;
 	const PdQueueConfig *q;
 
@@ -126,13 +127,33 @@ test_config_bad(void **state)
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_autoptr(GError) error = NULL;
-		PdConfig *config = pd_config_load_data(bad[i], &error);
+		PdConfig *config = pd_config_load_data(bad[i], NULL, &error);
 
 		assert_null(config);
 		assert_non_null(error);
 		assert_int_equal(error->code, PD_ERROR_USAGE);
 	}
 }
+
+/* A layer's table as the loader sees it: one yes/no key. */
+typedef struct {
+	gboolean k;
+	gboolean missing;
+} BoolLayer;
+
+static const PdSetting bool_settings[] = {
+	{ .key = "k", .type = PD_SETTING_BOOL, .offset = G_STRUCT_OFFSET(BoolLayer, k),
+	  .def = "yes" },
+	{ .key = "missing", .type = PD_SETTING_BOOL,
+	  .offset = G_STRUCT_OFFSET(BoolLayer, missing), .def = "no" },
+	{ NULL }
+};
+
+static const PdConfigTable bool_table = {
+	.section = "s", .size = sizeof(BoolLayer), .settings = bool_settings,
+};
+
+static const PdConfigTable *const bool_tables[] = { &bool_table, NULL };
 
 static void
 test_config_bool(void **state)
@@ -145,24 +166,36 @@ test_config_bool(void **state)
 		{ "OFF", TRUE, FALSE }, { "1", TRUE, TRUE }, { "0", TRUE, FALSE },
 		{ " on ", TRUE, TRUE }, { "maybe", FALSE, TRUE }, { "", FALSE, TRUE },
 	};
+	static const PdSetting one[] = {
+		{ .key = "k", .type = PD_SETTING_BOOL, .offset = 0, .def = "yes" }, { NULL }
+	};
+	static const PdConfigTable one_table = {
+		.section = "s", .size = sizeof(BoolLayer), .settings = one,
+	};
+	static const PdConfigTable *const one_tables[] = { &one_table, NULL };
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(GKeyFile) kf = g_key_file_new();
+		g_autofree char *text = g_strdup_printf("[postdesk]\nconfig_version = 1\n"
+							"[queue a]\naddresses = a@b.c\n[s]\nk = %s\n",
+							cases[i].text);
 		g_autoptr(GError) error = NULL;
-		gboolean value = 99;
+		g_autoptr(PdConfig) config = pd_config_load_data(text, one_tables, &error);
+		gboolean value = config != NULL ? ((BoolLayer *)pd_config_layer(config, &one_table))->k
+						: TRUE;
 
-		g_key_file_set_string(kf, "s", "k", cases[i].text);
-		assert_int_equal(pd_config_get_bool(kf, "s", "k", TRUE, &value, &error),
-				 cases[i].ok);
+		assert_int_equal(config != NULL, cases[i].ok);
 		assert_int_equal(value, cases[i].value);
 		assert_true(cases[i].ok ? error == NULL : error->code == PD_ERROR_USAGE);
 	}
 	{
-		g_autoptr(GKeyFile) kf = g_key_file_new();
-		gboolean value = TRUE;
+		g_autoptr(PdConfig) config = pd_config_load_data(
+			"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\n[s]\nk = yes\n",
+			bool_tables, NULL);
+		const BoolLayer *layer = pd_config_layer(config, &bool_table);
 
-		assert_true(pd_config_get_bool(kf, "s", "missing", FALSE, &value, NULL));
-		assert_false(value);
+		/* a key the file leaves out has its default */
+		assert_true(layer->k);
+		assert_false(layer->missing);
 	}
 }
 

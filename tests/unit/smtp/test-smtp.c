@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "settings/pd-settings.h"
 #include "core/pd-error.h"
 #include "smtp/pd-outbound.h"
 #include "smtp/pd-smtp-reply.h"
@@ -153,19 +154,22 @@ test_reply_limits(void **state)
 	pd_smtp_reply_clear(&reply);
 }
 
-static GKeyFile *
-keyfile(const char *text)
+/* A configuration with [outbound] text, hostname h (the default EHLO). */
+static PdConfig *
+outbound_try(const char *text, const char *hostname, GError **error)
 {
-	GKeyFile *kf = g_key_file_new();
+	g_autofree char *full = g_strdup_printf("[postdesk]\nconfig_version = 1\nhostname = %s\n"
+						"[queue support]\naddresses = desk@example.com\n%s",
+						hostname, text);
 
-	assert_true(g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, NULL));
-	return kf;
+	return pd_config_load_data(full, pd_settings_tables, error);
 }
 
 static void
 test_outbound_config(void **state)
 {
-	g_autoptr(GKeyFile) kf = keyfile(
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdConfig) config = outbound_try(
 		"[outbound]\n"
 		"relay = smtp://127.0.0.1:2525\n"
 		"from = \"Example Support\" <Support@Example.com>\n"
@@ -173,12 +177,12 @@ test_outbound_config(void **state)
 		"token_keys = aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb\n"
 		"starttls = required\n"
 		"reply_timeout = 20\n"
-		"templates = /etc/postdesk/templates\n");
-	g_autoptr(GError) error = NULL;
-	g_autoptr(PdOutboundConfig) c = pd_outbound_config_load(kf, "desk.example.com", &error);
+		"templates = /etc/postdesk/templates\n", "desk.example.com", &error);
+	const PdOutboundConfig *c;
 
-	if (c == NULL)
+	if (config == NULL)
 		fail_msg("%s", error->message);
+	c = pd_outbound_config(config);
 	assert_string_equal(c->relay.url, "smtp://127.0.0.1:2525");
 	assert_string_equal(c->relay.helo, "desk.example.com");
 	assert_int_equal(c->relay.tls, PD_SMTP_TLS_REQUIRED);
@@ -213,10 +217,9 @@ test_outbound_config_errors(void **state)
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
-		g_autoptr(GKeyFile) kf = keyfile(bad[i].text);
 		g_autoptr(GError) error = NULL;
 
-		assert_null(pd_outbound_config_load(kf, "h", &error));
+		assert_null(outbound_try(bad[i].text, "h", &error));
 		assert_int_equal(error->code, PD_ERROR_USAGE);
 		if (strstr(error->message, bad[i].needle) == NULL)
 			fail_msg("case %u: \"%s\" lacks \"%s\"", i, error->message, bad[i].needle);
@@ -226,9 +229,9 @@ test_outbound_config_errors(void **state)
 static void
 test_outbound_no_bounce(void **state)
 {
-	g_autoptr(GKeyFile) kf = keyfile("[outbound]\nfrom = support@example.com\n"
-					 "token_keys = aaaaaaaaaaaaaaaaaaaa\n");
-	g_autoptr(PdOutboundConfig) c = pd_outbound_config_load(kf, "h", NULL);
+	g_autoptr(PdConfig) config = outbound_try("[outbound]\nfrom = support@example.com\n"
+						  "token_keys = aaaaaaaaaaaaaaaaaaaa\n", "h", NULL);
+	const PdOutboundConfig *c = config != NULL ? pd_outbound_config(config) : NULL;
 
 	assert_non_null(c);
 	assert_null(c->from_name);
@@ -245,7 +248,7 @@ config_of(const char *text)
 						"[queue billing]\naddresses = billing@example.com\n"
 						"permission = billing\n%s", text);
 	g_autoptr(GError) error = NULL;
-	PdConfig *config = pd_config_load_data(full, &error);
+	PdConfig *config = pd_config_load_data(full, pd_settings_tables, &error);
 
 	assert_non_null(config);
 	return config;

@@ -292,9 +292,13 @@ test_keys(void **state)
 	const char *shortkey[] = { "too-short", NULL };
 	const char *dup[] = { KEY_A, KEY_A, NULL };
 	const char *none[] = { NULL };
+	static const PdConfigTable *const tables[] = { &pd_token_table, NULL };
+	static const char head[] = "[postdesk]\nconfig_version = 1\n"
+				   "[queue a]\naddresses = a@b.c\n[outbound]\n";
 	g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(PdTokenKeys) fromfile = NULL;
+	g_autoptr(PdConfig) config = NULL;
+	const PdTokenKeys *fromfile = NULL;
+	g_autofree char *text = NULL;
 	g_autoptr(PdTokenKeys) direct = keys_of(KEY_A, NULL);
 	g_autofree char *a1 = NULL, *a2 = NULL;
 
@@ -303,11 +307,12 @@ test_keys(void **state)
 	assert_null(pd_token_keys_new(dup, &e2));
 	assert_int_equal(e2->code, PD_ERROR_USAGE);
 	assert_null(pd_token_keys_new(none, &e3));
-	assert_null(pd_token_keys_from_keyfile(kf, &e4));
+	assert_null(pd_config_load_data(head, tables, &e4));
 	assert_non_null(strstr(e4->message, "token_keys"));
 
-	g_key_file_set_string(kf, "outbound", "token_keys", KEY_A ", " KEY_B);
-	fromfile = pd_token_keys_from_keyfile(kf, NULL);
+	text = g_strconcat(head, "token_keys = " KEY_A ", " KEY_B "\n", NULL);
+	config = pd_config_load_data(text, tables, NULL);
+	fromfile = pd_token_keys_of(config);
 	assert_non_null(fromfile);
 	a1 = pd_token_reply_address(fromfile, "support@example.com", 5, "a@b.c", NULL);
 	a2 = pd_token_reply_address(direct, "support@example.com", 5, "a@b.c", NULL);

@@ -1,0 +1,16 @@
+/* pd-settings: the list of every layer's settings table (pd-settings.h). */
+#include "pd-settings.h"
+#include "auth/pd-auth.h"
+#include "jobs/pd-jobs.h"
+#include "pipeline/pd-pipeline.h"
+#include "smtp/pd-outbound.h"
+#include "ticket/pd-token.h"
+
+const PdConfigTable *const pd_settings_tables[] = {
+	&pd_token_table,
+	&pd_auth_table,
+	&pd_outbound_table,
+	&pd_pipeline_table,
+	&pd_jobs_table,
+	NULL,
+};
