@@ -162,8 +162,11 @@ pipeline_review(gconstpointer values, const PdConfig *config, PdConfigLoad *load
 	}
 	if (pd_outbound_config(config) == NULL)
 		return;
+	/* at [auth] mode when it says off, else at [outbound] */
 	if (auth->mode == PD_AUTH_MODE_OFF)
-		pd_config_warning(load, "auth", "mode", "[outbound] is set but [auth] mode is off: "
+		pd_config_warning(load, pd_config_load_is_set(load, "auth", "mode") ? "auth"
+				  : SECTION, pd_config_load_is_set(load, "auth", "mode") ? "mode"
+				  : NULL, "[outbound] is set but [auth] mode is off: "
 				  "nobody is authenticated, so agents' answers are stored as "
 				  "customer mail (never relayed, no command obeyed) and "
 				  "holders' approvals cannot act; set [auth] mode = verify or "

@@ -2,7 +2,15 @@
 of DATA when the signal comes is still accepted (250, stored), then the
 session gets 421 and postdeskd exits 0; an idle session gets 421 at once;
 new connections are refused.  SIGINT stops it the same way.  XFORWARD is
-offered only to the TCP clients in xforward_hosts."""
+offered only to the TCP clients in xforward_hosts.
+
+SIGHUP with a broken file (a misspelt key, a bad value) is refused: the
+error is logged with its file:line and the running configuration stays (a
+queue the broken file adds gets 550, the old ones 250); the fixed file is
+then taken.  The mail-path warnings (a queue permission nobody can hold
+while [auth] is off) are logged at warning level at start and on every
+reload, and printed by check-config, which still exits 0."""
+import re
 import signal
 import socket
 import time
@@ -18,8 +26,77 @@ def lhlo(port):
     return w, w.expect("250 ")
 
 
+def rcpt(port, address):
+    """The RCPT TO reply for address."""
+    w, _ = lhlo(port)
+    w.send("MAIL FROM:<a@customer.test>\r\nRCPT TO:<%s>\r\n" % address)
+    w.expect("250 ")
+    reply = w.reply()[-1]
+    w.close()
+    return reply
+
+
+QUEUES = pdtest.QUEUES_DEFAULT + "permission = billing\n"
+WARNING = "[queue billing] permission = billing: no contact can hold it"
+
+
+def sighup_broken():
+    with pdtest.Env(queues=QUEUES) as env:
+        d = env.daemon()
+        check(re.search(r"warning: \S+:\d+: " + re.escape(WARNING), d.log_text()),
+              "the warning at start, at warning level, with file:line:\n" + d.log_text())
+        with open(d.config_path) as f:
+            working = f.read()
+        lines = working.count("\n")
+
+        def reload(text, marker):
+            with open(d.config_path, "w") as f:
+                f.write(text)
+            before = d.log_text().count(marker)
+            d.proc.send_signal(signal.SIGHUP)
+            pdtest.wait_for(marker, lambda: d.log_text().count(marker) > before)
+
+        check_eq(rcpt(d.port, "billing@example.com")[:3], "250", "billing")
+        check(rcpt(d.port, "sales@example.com").startswith("550 "), "no sales queue yet")
+        # a misspelt key: refused, named with its line, the old configuration kept
+        reload(working + "\n[queue sales]\naddresses = sales@example.com\n"
+               "unknown_sender = moderate\n", "keeping the previous configuration")
+        check(re.search(r"reload: %s:%d: unknown key 'unknown_sender' in \[queue sales\]; "
+                        r"did you mean 'unknown_senders'\?; keeping the previous "
+                        r"configuration" % (re.escape(d.config_path), lines + 4), d.log_text()),
+              "the refusal names file:line:\n" + d.log_text())
+        check(d.alive(), "alive after a refused reload")
+        check(rcpt(d.port, "sales@example.com").startswith("550 "),
+              "the refused file's new queue is not taken")
+        check_eq(rcpt(d.port, "billing@example.com")[:3], "250", "the old queues still are")
+        p = env.postdesk("check-config", config=d.config_path)
+        check_eq(p.returncode, 78, "check-config on the refused file")
+        check("%s:%d: unknown key 'unknown_sender'" % (d.config_path, lines + 4) in p.stderr,
+              p.stderr)
+        # a bad value: the same
+        reload(working + "\n[queue sales]\naddresses = sales@example.com\n"
+               "unknown_senders = maybe\n", "keeping the previous configuration")
+        check("%s:%d: [queue sales] unknown_senders = maybe: open, known or moderate"
+              % (d.config_path, lines + 4) in d.log_text(), d.log_text())
+        check(rcpt(d.port, "sales@example.com").startswith("550 "), "still the old one")
+        # fixed: taken, and the warning said again
+        warnings = d.log_text().count(WARNING)
+        reload(working + "\n[queue sales]\naddresses = sales@example.com\n"
+               "unknown_senders = moderate\n", "reloaded configuration")
+        check_eq(rcpt(d.port, "sales@example.com")[:3], "250", "the fixed file is taken")
+        check(d.log_text().count(WARNING) > warnings, "the warning again on reload")
+        p = env.postdesk("check-config", config=d.config_path)
+        check_eq((p.returncode, p.stdout.strip()), (0, "ok"), "a warning is no error: " +
+                 p.stderr)
+        check(re.search(r"\S+:\d+: warning: " + re.escape(WARNING), p.stderr),
+              "check-config prints the warning: " + p.stderr)
+        check_eq(d.stop(), 0, "exit status")
+
+
 def main():
+    sighup_broken()
     with pdtest.Env() as env:
+
         d = env.daemon()
         busy, _ = lhlo(d.port)
         idle, _ = lhlo(d.port)
