@@ -18,6 +18,7 @@
 typedef struct {
 	GMimeObject *object;
 	guint depth;
+	const char *boundary;	/* of the nearest enclosing multipart, NULL if none */
 } WalkItem;
 
 /* Every byte of a (sub)stream. */
@@ -33,24 +34,6 @@ stream_bytes(GMimeStream *stream)
 	while ((n = g_mime_stream_read(stream, buf, sizeof buf)) > 0)
 		g_byte_array_append(out, (const guint8 *)buf, (guint)n);
 	return out;
-}
-
-/* Base64 content whose alphabet characters do not come in fours was cut. */
-static gboolean
-base64_truncated(const guint8 *data, gsize len)
-{
-	static gboolean table[256];
-	static gsize table_ready;
-	gsize count = 0;
-
-	if (g_once_init_enter(&table_ready)) {
-		for (int c = 0; c < 256; c++)
-			table[c] = g_ascii_isalnum(c) || c == '+' || c == '/' || c == '=';
-		g_once_init_leave(&table_ready, 1);
-	}
-	for (gsize i = 0; i < len; i++)
-		count += table[data[i]];
-	return count % 4 != 0;
 }
 
 /* Where a part's content sits in the raw bytes, still encoded. */
@@ -74,60 +57,14 @@ encoding_name(GMimeContentEncoding encoding)
 	}
 }
 
-/* GMime's filters: base64 (decoded in one pass), QP, uuencode with its
- * begin line; any other encoding is the bytes as they are. */
-static GBytes *
-decode_content(const guint8 *data, gsize len, GMimeContentEncoding encoding)
+static gboolean
+only_blanks(const GByteArray *bytes)
 {
-	GByteArray *view, *bytes;
-	GMimeStream *in, *out;
-	GMimeDataWrapper *wrapper;
-
-	if (encoding == GMIME_CONTENT_ENCODING_BASE64) {
-		GByteArray *decoded = g_byte_array_sized_new(len / 4 * 3 + 4);
-		int state = 0;
-		guint32 save = 0;
-
-		decoded->len = (guint)g_mime_encoding_base64_decode_step(data, len, decoded->data,
-									 &state, &save);
-		return g_byte_array_free_to_bytes(decoded);
+	for (guint i = 0; i < bytes->len; i++) {
+		if (!g_ascii_isspace(bytes->data[i]))
+			return FALSE;
 	}
-	if (encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
-	    encoding != GMIME_CONTENT_ENCODING_UUENCODE)
-		return g_bytes_new(data, len);
-	/* read in place, as pd_mail_parse reads the message */
-	view = g_byte_array_new();
-	view->data = (guint8 *)data;
-	view->len = (guint)len;
-	in = g_mime_stream_mem_new_with_byte_array(view);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(in), FALSE);
-	wrapper = g_mime_data_wrapper_new_with_stream(in, encoding);
-	bytes = g_byte_array_new();
-	out = g_mime_stream_mem_new_with_byte_array(bytes);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
-	g_mime_data_wrapper_write_to_stream(wrapper, out);
-	g_object_unref(out);
-	g_object_unref(wrapper);
-	g_object_unref(in);
-	view->data = NULL;
-	view->len = 0;
-	g_byte_array_free(view, TRUE);
-	return g_byte_array_free_to_bytes(bytes);
-}
-
-GBytes *
-pd_mail_decode(const void *encoded, gsize len, const char *encoding)
-{
-	GMimeContentEncoding e = GMIME_CONTENT_ENCODING_BINARY;
-
-	pd_mail_init();
-	if (g_strcmp0(encoding, "base64") == 0)
-		e = GMIME_CONTENT_ENCODING_BASE64;
-	else if (g_strcmp0(encoding, "quoted-printable") == 0)
-		e = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-	else if (g_strcmp0(encoding, "x-uuencode") == 0)
-		e = GMIME_CONTENT_ENCODING_UUENCODE;
-	return decode_content(encoded != NULL ? encoded : (const guint8 *)"", len, e);
+	return TRUE;
 }
 
 /* The part's encoded bytes are a span of the raw message when GMime read
@@ -164,16 +101,24 @@ part_content(PdMailCtx *ctx, GMimePart *part, RawSpan *span_r)
 	GMimeContentEncoding encoding;
 	GByteArray *encoded;
 	GBytes *content;
+	PdMailDecodeFlaws flaws;
 
 	span_r->encoding = NULL;
 	if (wrapper == NULL || (stream = g_mime_data_wrapper_get_stream(wrapper)) == NULL)
 		return g_bytes_new(NULL, 0);
 	encoding = g_mime_data_wrapper_get_encoding(wrapper);
 	encoded = stream_bytes(stream);
-	/* whether base64 content was cut */
-	if (encoding == GMIME_CONTENT_ENCODING_BASE64 && base64_truncated(encoded->data, encoded->len))
-		pd_mail_warn(ctx, "truncated base64 content");
-	content = decode_content(encoded->data, encoded->len, encoding);
+	content = pd_mail_decode_content(encoded->data, encoded->len, encoding, &flaws);
+	if (flaws.base64_incomplete)
+		pd_mail_warn(ctx, "truncated base64 content: its last group is incomplete, "
+			     "decoded as far as it goes");
+	if (flaws.uu_no_begin)
+		pd_mail_warn(ctx, "x-uuencode content without a begin line, decoded from its first line");
+	if (flaws.uu_short_line)
+		pd_mail_warn(ctx, "x-uuencode line shorter than its length says, decoded as far as it goes");
+	if (g_bytes_get_size(content) == 0 && encoded->len > 0 &&
+	    encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE && !only_blanks(encoded))
+		pd_mail_warn(ctx, "%s content decodes to nothing", encoding_name(encoding));
 	raw_span(ctx, stream, encoded, encoding, span_r);
 	g_byte_array_unref(encoded);
 	return content;
@@ -216,50 +161,176 @@ add_attachment(PdMailCtx *ctx, GMimeObject *object, char *filename, GBytes *cont
 	g_ptr_array_add(ctx->mail->attachments, a);
 }
 
+/* The raw value of a part's header called name, or NULL. */
+static const char *
+part_header_raw(GMimeObject *object, const char *name)
+{
+	GMimeHeaderList *headers = g_mime_object_get_header_list(object);
+	GMimeHeader *h = headers != NULL ? g_mime_header_list_get_header(headers, name) : NULL;
+
+	return h != NULL ? g_mime_header_get_raw_value(h) : NULL;
+}
+
+/* A parameter of a part's Content-Disposition or Content-Type, read from
+ * the raw value with its encoded words decoded by us (pd-mail-words.c),
+ * and the words GMime leaves in an RFC 2231 value decoded too (Outlook
+ * splits an encoded file name into continuations). */
+static char *
+part_param(PdMailCtx *ctx, GMimeObject *object, const char *header, const char *param)
+{
+	const char *raw = part_header_raw(object, header);
+	g_autofree char *fixed = NULL;
+	const char *value;
+	char *text = NULL;
+
+	if (raw == NULL)
+		return NULL;
+	fixed = pd_mail_fix_words(ctx, "filename", raw);
+	if (g_ascii_strcasecmp(header, "Content-Disposition") == 0) {
+		GMimeContentDisposition *cd = g_mime_content_disposition_parse(ctx->options, fixed);
+
+		value = g_mime_content_disposition_get_parameter(cd, param);
+		if (value != NULL)
+			text = g_strdup(value);
+		g_object_unref(cd);
+	} else {
+		GMimeContentType *ct = g_mime_content_type_parse(ctx->options, fixed);
+
+		value = g_mime_content_type_get_parameter(ct, param);
+		if (value != NULL)
+			text = g_strdup(value);
+		g_object_unref(ct);
+	}
+	if (text != NULL && strstr(text, "=?") != NULL) {
+		char *decoded = pd_mail_decode_words(ctx, "filename", text);
+
+		g_free(text);
+		text = decoded;
+	}
+	return text;
+}
+
 static char *
 part_filename(PdMailCtx *ctx, GMimeObject *object)
 {
-	const char *name = GMIME_IS_PART(object) ? g_mime_part_get_filename(GMIME_PART(object)) : NULL;
+	g_autofree char *name = part_param(ctx, object, "Content-Disposition", "filename");
 
-	if (name == NULL)
-		name = g_mime_object_get_content_disposition_parameter(object, "filename");
-	if (name == NULL)
-		name = g_mime_object_get_content_type_parameter(object, "name");
+	if (name == NULL || *name == '\0') {
+		g_free(name);
+		name = part_param(ctx, object, "Content-Type", "name");
+	}
 	if (name == NULL || *name == '\0')
 		return NULL;
 	return pd_mail_cut_header(ctx, "filename", name);
 }
 
+/* The first header field of a parsed message in the raw bytes: the least
+ * offset of its own fields and its body part's. */
 static void
-take_message_part(PdMailCtx *ctx, GMimeMessagePart *mpart)
+first_field(GMimeObject *object, gint64 *start_r, const char **name_r)
+{
+	GMimeHeaderList *headers = object != NULL ? g_mime_object_get_header_list(object) : NULL;
+	int n = headers != NULL ? g_mime_header_list_get_count(headers) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+		gint64 offset = g_mime_header_get_offset(h);
+
+		if (offset >= 0 && (*start_r < 0 || offset < *start_r)) {
+			*start_r = offset;
+			*name_r = g_mime_header_get_raw_name(h);
+		}
+	}
+}
+
+/* Where a message/rfc822 part's message sits in the raw bytes: from its
+ * first header field up to the line end before the enclosing multipart's
+ * next delimiter line (RFC 2046 5.1.1: that line end is the delimiter's),
+ * or to the end.  FALSE when GMime did not read the raw bytes as they are
+ * or the span does not start with the field GMime read there. */
+static gboolean
+message_span(PdMailCtx *ctx, GMimeMessage *inner, const char *boundary, RawSpan *span_r)
+{
+	const GByteArray *raw = ctx->raw_view;
+	gint64 start = -1;
+	const char *name = NULL, *p, *end, *stop;
+	g_autofree char *delimiter = NULL;
+	gsize delimiter_len = 0;
+
+	span_r->encoding = NULL;
+	if (raw == NULL)
+		return FALSE;
+	first_field(GMIME_OBJECT(inner), &start, &name);
+	first_field(g_mime_message_get_mime_part(inner), &start, &name);
+	if (start < 0 || start >= (gint64)raw->len || name == NULL ||
+	    (gsize)(raw->len - start) < strlen(name) ||
+	    memcmp(raw->data + start, name, strlen(name)) != 0)
+		return FALSE;
+	p = (const char *)raw->data + start;
+	end = (const char *)raw->data + raw->len;
+	stop = end;
+	if (boundary != NULL) {
+		delimiter = g_strconcat("--", boundary, NULL);
+		delimiter_len = strlen(delimiter);
+	}
+	for (; delimiter != NULL && p < end; p = pd_mail_line_end(p, end)) {
+		if ((gsize)(end - p) >= delimiter_len && memcmp(p, delimiter, delimiter_len) == 0) {
+			stop = p;
+			if (stop > (const char *)raw->data + start && stop[-1] == '\n')
+				stop--;
+			if (stop > (const char *)raw->data + start && stop[-1] == '\r')
+				stop--;
+			break;
+		}
+	}
+	span_r->encoding = "binary";
+	span_r->offset = (gsize)start;
+	span_r->length = (gsize)(stop - ((const char *)raw->data + start));
+	return TRUE;
+}
+
+/* A message/rfc822 part: the message as received, byte for byte (its hash
+ * and DKIM signature hold), or GMime's writing of it when the raw bytes
+ * were rewritten before GMime read them. */
+static void
+take_message_part(PdMailCtx *ctx, GMimeMessagePart *mpart, const char *boundary)
 {
 	GMimeObject *object = GMIME_OBJECT(mpart);
 	GMimeMessage *inner = g_mime_message_part_get_message(mpart);
 	char *filename = part_filename(ctx, object);
-	GByteArray *bytes = g_byte_array_new();
+	GBytes *content;
+	RawSpan span = { NULL, 0, 0 };
 
-	if (inner != NULL) {
-		GMimeStream *out = g_mime_stream_mem_new_with_byte_array(bytes);
+	if (inner != NULL && message_span(ctx, inner, boundary, &span)) {
+		content = g_bytes_new(ctx->raw_view->data + span.offset, span.length);
+	} else {
+		GByteArray *bytes = g_byte_array_new();
 
-		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
-		g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, out);
-		g_object_unref(out);
-		if (filename == NULL) {
-			const char *subject = g_mime_message_get_subject(inner);
-			g_autofree char *clean = NULL;
+		if (inner != NULL) {
+			GMimeStream *out = g_mime_stream_mem_new_with_byte_array(bytes);
 
-			if (subject != NULL && *subject != '\0') {
-				clean = pd_mail_cut_header(ctx, "filename", subject);
-				g_strdelimit(clean, "/\\\r\n\t", ' ');
-				g_strstrip(clean);
-			}
-			if (clean != NULL && *clean != '\0')
-				filename = g_strconcat(clean, ".eml", NULL);
+			g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, out);
+			g_object_unref(out);
 		}
+		content = g_byte_array_free_to_bytes(bytes);
+	}
+	if (filename == NULL && inner != NULL) {
+		const char *raw = pd_mail_last_header(inner, "Subject");
+		g_autofree char *subject = raw != NULL ? pd_mail_decode_words(ctx, "filename", raw) : NULL;
+		g_autofree char *clean = NULL;
+
+		if (subject != NULL && *subject != '\0') {
+			clean = pd_mail_cut_header(ctx, "filename", subject);
+			g_strdelimit(clean, "/\\\r\n\t", ' ');
+			g_strstrip(clean);
+		}
+		if (clean != NULL && *clean != '\0')
+			filename = g_strconcat(clean, ".eml", NULL);
 	}
 	if (filename == NULL)
 		filename = g_strdup("message.eml");
-	add_attachment(ctx, object, filename, g_byte_array_free_to_bytes(bytes), NULL);
+	add_attachment(ctx, object, filename, content, &span);
 }
 
 static gboolean
@@ -344,7 +415,7 @@ void
 pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message)
 {
 	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(WalkItem));
-	WalkItem top = { g_mime_message_get_mime_part(message), 1 };
+	WalkItem top = { g_mime_message_get_mime_part(message), 1, NULL };
 
 	if (top.object == NULL)
 		return;
@@ -373,7 +444,8 @@ pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message)
 
 			/* children pushed last-first so they come off in order */
 			for (int i = n - 1; i >= 0; i--) {
-				WalkItem child = { g_mime_multipart_get_part(multipart, i), item.depth + 1 };
+				WalkItem child = { g_mime_multipart_get_part(multipart, i), item.depth + 1,
+						   g_mime_multipart_get_boundary(multipart) };
 
 				g_array_append_val(stack, child);
 			}
@@ -382,7 +454,7 @@ pd_mail_walk_body(PdMailCtx *ctx, GMimeMessage *message)
 				take_prologue(ctx, multipart);
 			}
 		} else if (GMIME_IS_MESSAGE_PART(item.object)) {
-			take_message_part(ctx, GMIME_MESSAGE_PART(item.object));
+			take_message_part(ctx, GMIME_MESSAGE_PART(item.object), item.boundary);
 		} else if (GMIME_IS_PART(item.object)) {
 			take_leaf(ctx, GMIME_PART(item.object));
 		}

@@ -40,9 +40,38 @@ add_header_field(PdMailCtx *ctx, const char *start, const char *end)
 			     ctx->limits.max_header_bytes);
 		g_string_truncate(unfolded, ctx->limits.max_header_bytes);
 	}
+	if (!g_utf8_validate_len(unfolded->str, unfolded->len, NULL) &&
+	    memchr(unfolded->str, '\0', unfolded->len) == NULL) {
+		/* undeclared 8-bit: read once the text parts' charset is known */
+		pd_mail_charset_sample(ctx, unfolded->str, unfolded->len);
+		if (ctx->pending_headers == NULL)
+			ctx->pending_headers = g_ptr_array_new_with_free_func(g_free);
+		/* the list holds "" until then */
+		g_ptr_array_add(ctx->pending_headers, g_strdup_printf("%u", ctx->mail->headers->len));
+		g_ptr_array_add(ctx->pending_headers, g_strndup(unfolded->str, unfolded->len));
+		g_ptr_array_add(ctx->mail->headers, g_strdup(""));
+		return;
+	}
 	text = pd_mail_to_utf8(ctx, "header", NULL, unfolded->str, unfolded->len);
 	pd_mail_utf8_truncate(text, ctx->limits.max_header_bytes);
 	g_ptr_array_add(ctx->mail->headers, g_steal_pointer(&text));
+}
+
+void
+pd_mail_read_pending_headers(PdMailCtx *ctx)
+{
+	GPtrArray *pending = ctx->pending_headers;
+
+	for (guint i = 0; pending != NULL && i + 1 < pending->len; i += 2) {
+		guint index = (guint)g_ascii_strtoull(pending->pdata[i], NULL, 10);
+		const char *raw = pending->pdata[i + 1];
+		char *text = pd_mail_undeclared_to_utf8(ctx, "header", raw, strlen(raw));
+
+		pd_mail_utf8_truncate(text, ctx->limits.max_header_bytes);
+		g_free(ctx->mail->headers->pdata[index]);
+		ctx->mail->headers->pdata[index] = text;
+	}
+	g_clear_pointer(&ctx->pending_headers, g_ptr_array_unref);
 }
 
 static void

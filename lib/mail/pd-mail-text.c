@@ -1,7 +1,8 @@
 /* pd-mail-text: any bytes to clean UTF-8, with a warning for each repair.
  *
  * Charset order for text: the declared charset, then UTF-8, then
- * windows-1252, then ISO-8859-1 (which cannot fail); invalid UTF-8 becomes
+ * windows-1252, then ISO-8859-1 (which cannot fail); text that declares no
+ * charset follows pd-mail-charset.c's rule instead; invalid UTF-8 becomes
  * U+FFFD and so does NUL, so every string handed on is valid UTF-8 that
  * PostgreSQL text can hold.
  */
@@ -95,10 +96,8 @@ pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
 			return out;
 		pd_mail_warn(ctx, "%s: cannot decode as declared charset %s", what, charset);
 	} else if (charset == NULL && memchr(data, '\0', len) == NULL) {
-		/* undeclared 8-bit */
-		if (g_utf8_validate_len(data, len, NULL))
-			return g_strndup(data, len);
-		pd_mail_warn(ctx, "%s: undeclared 8-bit text", what);
+		/* undeclared 8-bit: the rule of pd-mail-charset.c */
+		return pd_mail_undeclared_to_utf8(ctx, what, data, len);
 	}
 	if (memchr(data, '\0', len) != NULL || g_utf8_validate_len(data, len, NULL))
 		return pd_mail_clean_utf8(ctx, what, data, len);

@@ -360,36 +360,19 @@ clean_subject(PdMailCtx *ctx, const char *subject)
 	return g_string_free(out, FALSE);
 }
 
-/* GMime turns an address header's 8-bit bytes into UTF-8 before it
- * decodes encoded words, so "=?iso-8859-1?Q?M\xfcller?=" (raw 8-bit inside a
- * Q word, as old Outlook wrote) decodes twice.  Q-encode such bytes first. */
-static char *
-quote_8bit_in_words(const char *raw)
+const char *
+pd_mail_last_header(GMimeMessage *message, const char *name)
 {
-	GString *out = g_string_sized_new(strlen(raw) + 16);
-	const char *p = raw;
+	GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+	int n = headers != NULL ? g_mime_header_list_get_count(headers) : 0;
 
-	while (*p != '\0') {
-		const char *q1, *q2, *end;
+	for (int i = n - 1; i >= 0; i--) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
 
-		if (p[0] != '=' || p[1] != '?' || (q1 = strchr(p + 2, '?')) == NULL ||
-		    (q1[1] != 'Q' && q1[1] != 'q') || q1[2] != '?' ||
-		    (end = strstr(q1 + 3, "?=")) == NULL) {
-			g_string_append_c(out, *p++);
-			continue;
-		}
-		q2 = q1 + 3;
-		g_string_append_len(out, p, q2 - p);
-		for (; q2 < end; q2++) {
-			if ((guchar)*q2 >= 0x80)
-				g_string_append_printf(out, "=%02X", (guchar)*q2);
-			else
-				g_string_append_c(out, *q2);
-		}
-		g_string_append(out, "?=");
-		p = end + 2;
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0)
+			return g_mime_header_get_raw_value(h);
 	}
-	return g_string_free(out, FALSE);
+	return NULL;
 }
 
 /* Every mailbox of the top-level headers called name, parsed by GMime. */
@@ -408,7 +391,7 @@ address_list(PdMailCtx *ctx, GMimeMessage *message, const char *name)
 
 		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0 || raw == NULL)
 			continue;
-		fixed = quote_8bit_in_words(raw);
+		fixed = pd_mail_fix_words(ctx, name, raw);
 		if ((list = internet_address_list_parse(ctx->options, fixed)) != NULL) {
 			internet_address_list_append(all, list);
 			g_object_unref(list);
@@ -428,6 +411,8 @@ fill_fields(PdMailCtx *ctx, GMimeMessage *message)
 	InternetAddressList *reply_to = address_list(ctx, message, "Reply-To");
 	InternetAddressList *to = address_list(ctx, message, "To");
 	InternetAddressList *cc = address_list(ctx, message, "Cc");
+	const char *subject;
+	g_autofree char *decoded = NULL;
 
 	if ((mb = first_mailbox(from)) != NULL)
 		fill_address(ctx, "From", mb, &mail->from);
@@ -443,7 +428,9 @@ fill_fields(PdMailCtx *ctx, GMimeMessage *message)
 		fill_address(ctx, "Reply-To", mb, &mail->reply_to);
 	add_mailboxes(ctx, "To", to, mail->to);
 	add_mailboxes(ctx, "Cc", cc, mail->cc);
-	mail->subject = clean_subject(ctx, g_mime_message_get_subject(message));
+	subject = pd_mail_last_header(message, "Subject");
+	decoded = subject != NULL ? pd_mail_decode_words(ctx, "Subject", subject) : NULL;
+	mail->subject = clean_subject(ctx, decoded);
 	if ((date = g_mime_message_get_date(message)) != NULL)
 		mail->date = g_date_time_to_unix(date);
 	fill_ids(ctx, message);
@@ -608,6 +595,8 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	message = g_mime_parser_construct_message(parser, ctx.options);
 	if (message != NULL) {
+		pd_mail_charset_setup(&ctx, message);
+		pd_mail_read_pending_headers(&ctx);
 		fill_fields(&ctx, message);
 		pd_mail_check_author(&ctx, message);
 		pd_mail_walk_body(&ctx, message);
@@ -615,6 +604,7 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 		g_object_unref(message);
 	} else {
 		pd_mail_warn(&ctx, "GMime found no message");
+		pd_mail_read_pending_headers(&ctx);
 		pd_mail_check_author(&ctx, NULL);
 		ctx.mail->subject = g_strdup("");
 		ctx.mail->text_body = pd_mail_to_utf8(&ctx, "body", NULL, body, data + size - body);
@@ -629,5 +619,10 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 		ctx.mail->text_body = g_strdup("");
 	pd_mail_check_utf8(&ctx);
 	g_hash_table_unref(ctx.warned);
+	g_free(ctx.text_charset);
+	g_free(ctx.detected);
+	if (ctx.eight_bit != NULL)
+		g_string_free(ctx.eight_bit, TRUE);
+	g_clear_pointer(&ctx.pending_headers, g_ptr_array_unref);
 	return ctx.mail;
 }

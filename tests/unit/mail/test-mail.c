@@ -354,9 +354,11 @@ test_attachment_raw_span(void **state)
 		"--b\r\nContent-Type: text/plain; name=p.txt\r\n\r\nas it is\r\n"
 		"--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nhi\r\n"
 		"--b--\r\n";
-	static const char *const encodings[] = { "base64", "quoted-printable", "binary", NULL };
-	/* the line end before a boundary belongs to the boundary */
-	static const char *const contents[] = { "%PDF-1.4\n", "caf\xC3\xA9 au lait", "as it is" };
+	static const char *const encodings[] = { "base64", "quoted-printable", "binary", "binary" };
+	/* the line end before a boundary belongs to the boundary; a
+	 * message/rfc822 part is its message as received, CRLF and all */
+	static const char *const contents[] = { "%PDF-1.4\n", "caf\xC3\xA9 au lait", "as it is",
+						"Subject: inner\r\n\r\nhi" };
 	g_autoptr(PdMail) m = parse(mail);
 	g_autoptr(PdMail) guarded = NULL;
 	g_autoptr(GString) hostile = g_string_new("From: a@example.org\r\nX-Long: ");
@@ -366,10 +368,6 @@ test_attachment_raw_span(void **state)
 		const PdMailAttachment *a = attachment(m, i);
 		g_autoptr(GBytes) again = NULL;
 
-		if (encodings[i] == NULL) {
-			assert_null(a->raw_encoding);	/* message/rfc822: written out again */
-			continue;
-		}
 		assert_string_equal(a->raw_encoding, encodings[i]);
 		assert_true(a->raw_offset + a->raw_length <= sizeof mail - 1);
 		again = pd_mail_decode(mail + a->raw_offset, a->raw_length, a->raw_encoding);
