@@ -160,6 +160,15 @@ pipeline_review(gconstpointer values, const PdConfig *config, PdConfigLoad *load
 					  "request here needs an authorization, and no holder's "
 					  "approval by mail can give it", q->name, q->permission);
 	}
+	/* Nobody is trusted by default (issue 8): a site upgraded from the
+	 * old default (loopback trusted) must hear that SPF now cannot pass. */
+	if (auth->mode == PD_AUTH_MODE_VERIFY && config->xforward_hosts->len == 0 &&
+	    config->xforward_users->len == 0 && config->xforward_groups->len == 0)
+		pd_config_warning(load, "lmtp", NULL, "no LMTP client is trusted with XFORWARD "
+				  "([lmtp] xforward_users, xforward_groups, xforward_hosts): mail "
+				  "over LMTP has no client address, so SPF cannot pass (DKIM "
+				  "still can); behind Postfix on the unix socket, set "
+				  "xforward_users = postfix");
 	if (pd_outbound_config(config) == NULL)
 		return;
 	/* at [auth] mode when it says off, else at [outbound] */

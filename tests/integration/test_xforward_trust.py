@@ -128,6 +128,10 @@ def main():
         p = pdtest.run([pdtest.POSTDESKD, "-f", "-c", bad], timeout=30)
         check_eq(p.returncode, 78, "postdeskd exit with socket_mode 0666: %s" % p.stderr)
         check(not os.path.exists(sock), "no socket made")
+        # SPF checked but nobody may XFORWARD: check-config says what that means.
+        p = env.postdesk("check-config", config=config("none.conf", pdtest.free_port(), ""))
+        check(p.returncode == 0 and "warning: no LMTP client is trusted with XFORWARD" in
+              p.stderr, "no trust: %d %s %s" % (p.returncode, p.stdout, p.stderr))
 
         # No xforward_hosts: loopback TCP clients get no trust.  The socket
         # is nogroup's, so nobody may connect; postfix is trusted by uid.
@@ -136,6 +140,9 @@ def main():
                                       "socket_group = nogroup\nxforward_users = postfix"), port)
         env.daemons.append(d)
         check(os.path.exists(sock), "postdeskd made %s: %s" % (sock, d.log_text()))
+        check("trusted with XFORWARD" not in d.log_text(), "postfix is trusted")
+        p = env.postdesk("check-config", config=d.config_path)
+        check_eq((p.returncode, p.stdout, p.stderr), (0, "ok\n", ""), "check-config")
         check_eq(oct(os.stat(sock).st_mode & 0o777), "0o660", "socket mode")
         check_eq(os.stat(sock).st_gid, 65534, "socket group")
 
