@@ -159,7 +159,7 @@ check_rows(const char *what, guint n, const char *const *from, const char *const
 				 want[i]);
 	}
 	/* counted by tests/run: "rule NAME: N cases" */
-	printf("rule config %s: %u cases\n", what, n);
+	printf("rule config-%s: %u cases\n", what, n);
 }
 
 #define ROWS(table, what)							\
@@ -185,7 +185,7 @@ static void
 test_bad_values(void **state)
 {
 	(void)state;
-	ROWS(bad_values, "bad values");
+	ROWS(bad_values, "bad-values");
 }
 
 /* The mail-path warnings: the configuration loads, and says them. */
@@ -238,6 +238,7 @@ test_warnings(void **state)
 		if (strcmp(got, cases[i].warnings) != 0)
 			fail_msg("case %u:\n got: %s\nwant: %s", i, got, cases[i].warnings);
 	}
+	printf("rule config-warnings: %u cases\n", (guint)G_N_ELEMENTS(cases));
 }
 
 /* Built once per configuration, not per message. */
