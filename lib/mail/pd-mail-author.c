@@ -112,6 +112,8 @@ from_doubt(PdMailCtx *ctx, GMimeMessage *message)
 	InternetAddressList *list;
 	int mailboxes;
 
+	if (ctx->junk_prefix > 0)
+		return g_strdup("bytes before the header block that are no header field");
 	if (raw == 0 && parsed == 0)
 		return g_strdup("no From field");
 	if (raw > 1 || parsed > 1)

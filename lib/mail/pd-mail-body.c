@@ -155,7 +155,7 @@ add_attachment(PdMailCtx *ctx, GMimeObject *object, char *filename, GBytes *cont
 	a->content = content;
 	if (span != NULL && span->encoding != NULL) {
 		a->raw_encoding = span->encoding;
-		a->raw_offset = span->offset;
+		a->raw_offset = ctx->junk_prefix + span->offset;
 		a->raw_length = span->length;
 	}
 	g_ptr_array_add(ctx->mail->attachments, a);

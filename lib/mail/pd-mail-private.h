@@ -44,6 +44,9 @@ typedef struct {
 	 * they are (NULL when a guard rewrote them): parts read from it can be
 	 * referenced by offset (PdMailAttachment.raw_offset) */
 	const GByteArray *raw_view;
+	/* junk bytes before the header block, skipped: the raw bytes GMime
+	 * reads (raw_view) start that far into the caller's */
+	gsize junk_prefix;
 	/* fields of the raw header block that look like each author field
 	 * (pd_header_field_looks_like), whatever GMime makes of them */
 	guint raw_author_fields[PD_MAIL_AUTHOR_FIELDS];
@@ -74,6 +77,14 @@ char *pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
 /* The raw value of the last header of message called name (GMime's
  * message subject is the last Subject's), or NULL. */
 const char *pd_mail_last_header(GMimeMessage *message, const char *name);
+
+/* ---- pd-mail-address.c ---- */
+
+/* One address field's value (after pd_mail_fix_words) parsed by GMime,
+ * then repaired as a human reads it (comment as name, spaces in a local
+ * part), with warnings.  NULL or a new list. */
+InternetAddressList *pd_mail_parse_address_value(PdMailCtx *ctx, const char *what,
+						 const char *value);
 
 /* ---- pd-mail-charset.c ---- */
 

@@ -392,7 +392,7 @@ address_list(PdMailCtx *ctx, GMimeMessage *message, const char *name)
 		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0 || raw == NULL)
 			continue;
 		fixed = pd_mail_fix_words(ctx, name, raw);
-		if ((list = internet_address_list_parse(ctx->options, fixed)) != NULL) {
+		if ((list = pd_mail_parse_address_value(ctx, name, fixed)) != NULL) {
 			internet_address_list_append(all, list);
 			g_object_unref(list);
 		}
@@ -494,6 +494,33 @@ pd_mail_free(PdMail *mail)
 	g_free(mail);
 }
 
+/* A junk start before a header block that GMime would otherwise not find
+ * at all: a UTF-8 byte order mark, or up to three lines that are no field
+ * (an editor's or a broken exporter's first line) followed by a field.
+ * The length to skip, or 0. */
+static gsize
+junk_prefix(const char *data, gsize size)
+{
+	const char *p = data, *end = data + size;
+	PdHeaderScan scan;
+	PdHeaderField field;
+
+	if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		return 3 + junk_prefix(data + 3, size - 3);
+	pd_header_scan_init(&scan, data, size);
+	if (pd_header_scan_next(&scan, &field) || !scan.unterminated)
+		return 0;
+	for (int i = 0; i < 3 && p < end; i++) {
+		p = pd_mail_line_end(p, end);
+		pd_header_scan_init(&scan, p, end - p);
+		if (pd_header_scan_next(&scan, &field) && field.valid)
+			return p - data;
+		if (!scan.unterminated)
+			return 0;
+	}
+	return 0;
+}
+
 static GMimeParserOptions *
 parser_options_new(PdMailCtx *ctx)
 {
@@ -546,6 +573,12 @@ pd_mail_parse(GBytes *raw, const PdMailLimits *limits, GError **error)
 	pd_mail_sha256_hex((const guint8 *)data, size, ctx.mail->raw_sha256);
 	if (size == 0)
 		pd_mail_warn(&ctx, "empty message");
+	if ((ctx.junk_prefix = junk_prefix(data, size)) > 0) {
+		pd_mail_warn(&ctx, "%" G_GSIZE_FORMAT " bytes before the header block that are no "
+			     "header field skipped", ctx.junk_prefix);
+		data += ctx.junk_prefix;
+		size -= ctx.junk_prefix;
+	}
 	spans = g_array_new(FALSE, FALSE, sizeof(FieldSpan));
 	body = pd_mail_scan_headers(&ctx, data, data + size, spans);
 	body_hash(body, data + size, ctx.mail->body_sha256);

@@ -190,6 +190,60 @@ test_encoded_filenames(void **state)
 typedef struct {
 	const char *why;
 	const char *mail;
+	const char *name, *address;	/* mail->from */
+	const char *warning;
+	gboolean doubt;			/* never authenticated */
+} FromCase;
+
+static void
+test_from_repairs(void **state)
+{
+	static const FromCase cases[] = {
+		{ "a comment as the name of an address without a domain",
+		  "From: (J\xc3\xbcrgen M\xc3\xbcller) jmueller\nSubject: a\n\nx\n", "Jürgen Müller", "jmueller",
+		  "comment next to jmueller", TRUE },
+		{ "a comment after an address with a domain (GMime takes it already)",
+		  "From: jm@example.org (=?UTF-8?Q?J=C3=BCrgen?=)\nSubject: a\n\nx\n", "Jürgen", "jm@example.org",
+		  NULL, FALSE },
+		{ "a raw comma inside an encoded display name: one address",
+		  "From: =?UTF-8?Q?M=C3=BCller,_J=C3=BCrgen?= <jm@example.org>\nSubject: a\n\nx\n",
+		  "Müller, Jürgen", "jm@example.org", NULL, TRUE },
+		{ "spaces in an unquoted local part: address and name kept",
+		  "From: John Smith <john smith@example.org>\nSubject: a\n\nx\n", "John Smith",
+		  "\"john smith\"@example.org", "kept as \"john smith\"@example.org", TRUE },
+		{ "spaces in a bare address",
+		  "From: john smith@example.org\nSubject: a\n\nx\n", NULL, "\"john smith\"@example.org",
+		  "could not read", TRUE },
+		{ "a junk first line before the headers",
+		  "Junk line here\nFrom: Ann <ann@example.org>\nSubject: a\n\nx\n", "Ann", "ann@example.org",
+		  "before the header block", TRUE },
+		{ "a byte order mark before the headers",
+		  "\xEF\xBB\xBF" "From: Ann <ann@example.org>\nSubject: a\n\nx\n", "Ann", "ann@example.org",
+		  "before the header block", TRUE },
+		{ "a plain From (no repair, no doubt)",
+		  "From: Ann <ann@example.org>\nSubject: a\n\nx\n", "Ann", "ann@example.org", NULL, FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(PdMail) m = parse(cases[i].mail);
+
+		print_message("%s\n", cases[i].why);
+		print_warnings(m);
+		assert_string_equal(m->subject, "a");
+		assert_string_equal(m->from.address, cases[i].address);
+		if (cases[i].name != NULL)
+			assert_string_equal(m->from.name, cases[i].name);
+		else
+			assert_null(m->from.name);
+		if (cases[i].warning != NULL)
+			assert_true(has_warning(m, cases[i].warning));
+		assert_int_equal(m->author_doubt != NULL, cases[i].doubt);
+	}
+}
+
+typedef struct {
+	const char *why;
+	const char *mail;
 	const char *subject;
 	const char *warning;
 } UndeclaredCase;
@@ -286,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_encoded_names),
 		cmocka_unit_test(test_encoded_filenames),
 		cmocka_unit_test(test_undeclared_8bit),
+		cmocka_unit_test(test_from_repairs),
 		cmocka_unit_test(test_damaged_encodings),
 	};
 

@@ -1,0 +1,176 @@
+/* pd-mail-address: one address field's value, read as a human reads it.
+ *
+ * GMime parses the value (after pd-mail-words.c made its encoded words
+ * safe); then two repairs, each with a warning:
+ *   - a mailbox without a display name takes the comment written next to
+ *     its address as its name ("jmueller (Jürgen Müller)", the RFC 822
+ *     habit of old clients and of local addresses without a domain);
+ *   - a value in which GMime finds no mailbox although it holds an '@'
+ *     (spaces in an unquoted local part: "John Smith <john smith@x.org>")
+ *     keeps its address with the local part quoted ("john smith"@x.org,
+ *     which is valid and reaches the same mailbox) and its name.
+ * The From check (pd-mail-author.c) compares with GMime's plain parse of
+ * the raw value, so a From repaired here is never authenticated.
+ */
+#include <string.h>
+
+#include "mail/pd-mail-private.h"
+
+/* The comment that ends right before p or starts right after q (blanks
+ * between), without its parentheses, or NULL. */
+static char *
+adjacent_comment(const char *value, const char *p, const char *q)
+{
+	const char *end = value + strlen(value);
+	const char *a, *b;
+	int depth = 0;
+
+	for (b = q; b < end && (*b == ' ' || *b == '\t' || *b == '>'); b++)
+		;
+	if (b < end && *b == '(') {
+		for (a = b; a < end; a++) {
+			if (*a == '\\' && a + 1 < end)
+				a++;
+			else if (*a == '(')
+				depth++;
+			else if (*a == ')' && --depth == 0)
+				return g_strndup(b + 1, a - b - 1);
+		}
+		return NULL;
+	}
+	for (a = p; a > value && (a[-1] == ' ' || a[-1] == '\t' || a[-1] == '<'); a--)
+		;
+	if (a > value && a[-1] == ')') {
+		depth = 0;
+		for (b = a - 1; b >= value; b--) {
+			if (*b == ')')
+				depth++;
+			else if (*b == '(' && --depth == 0)
+				return g_strndup(b + 1, a - 1 - b - 1);
+			if (b == value)
+				break;
+		}
+	}
+	return NULL;
+}
+
+static void
+comment_names(PdMailCtx *ctx, const char *what, const char *value, InternetAddressList *list)
+{
+	int n = list != NULL ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		const char *addr, *name, *at;
+		g_autofree char *comment = NULL;
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			comment_names(ctx, what, value,
+				      internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+			continue;
+		}
+		addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		name = internet_address_get_name(ia);
+		if (addr == NULL || *addr == '\0' || (name != NULL && *name != '\0') ||
+		    (at = strstr(value, addr)) == NULL)
+			continue;
+		comment = adjacent_comment(value, at, at + strlen(addr));
+		if (comment != NULL) {
+			g_autofree char *decoded = g_mime_utils_header_decode_text(ctx->options, comment);
+
+			g_strstrip(decoded);
+			if (*decoded == '\0')
+				continue;
+			internet_address_set_name(ia, decoded);
+			pd_mail_warn(ctx, "%s: the comment next to %s taken as its name", what, addr);
+		}
+	}
+}
+
+static gboolean
+has_mailbox(InternetAddressList *list)
+{
+	int n = list != NULL ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia) ||
+		    has_mailbox(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia))))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+domain_ok(const char *domain)
+{
+	if (*domain == '\0')
+		return FALSE;
+	for (const char *p = domain; *p; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && (guchar)*p < 0x80)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* "Name <local part with spaces@domain>" or "local part@domain". */
+static InternetAddress *
+spaced_mailbox(PdMailCtx *ctx, const char *what, const char *value)
+{
+	const char *lt = strrchr(value, '<'), *gt = lt != NULL ? strchr(lt, '>') : NULL;
+	g_autofree char *addr = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *fixed = NULL;
+	char *at, *local;
+
+	if (lt != NULL && gt != NULL) {
+		addr = g_strndup(lt + 1, gt - lt - 1);
+		name = g_strndup(value, lt - value);
+	} else {
+		addr = g_strdup(value);
+	}
+	g_strstrip(addr);
+	if ((at = strrchr(addr, '@')) == NULL || at == addr || strchr(addr, '"') != NULL)
+		return NULL;
+	*at = '\0';
+	local = g_strstrip(addr);
+	if (strpbrk(local, "<>()[],;:\\") != NULL || !domain_ok(g_strstrip(at + 1)))
+		return NULL;
+	fixed = strchr(local, ' ') != NULL || strchr(local, '\t') != NULL
+			? g_strdup_printf("\"%s\"@%s", local, at + 1)
+			: g_strdup_printf("%s@%s", local, at + 1);
+	if (name != NULL) {
+		g_autofree char *decoded = NULL;
+
+		g_strstrip(name);
+		if (name[0] == '"' && strlen(name) >= 2 && name[strlen(name) - 1] == '"') {
+			name[strlen(name) - 1] = '\0';
+			memmove(name, name + 1, strlen(name));
+		}
+		decoded = g_mime_utils_header_decode_phrase(ctx->options, name);
+		g_free(name);
+		name = *decoded != '\0' ? g_steal_pointer(&decoded) : NULL;
+	}
+	pd_mail_warn(ctx, "%s: an address GMime could not read, kept as %s", what, fixed);
+	return internet_address_mailbox_new(name, fixed);
+}
+
+InternetAddressList *
+pd_mail_parse_address_value(PdMailCtx *ctx, const char *what, const char *value)
+{
+	InternetAddressList *list = internet_address_list_parse(ctx->options, value);
+
+	if (!has_mailbox(list) && strchr(value, '@') != NULL) {
+		InternetAddress *mb = spaced_mailbox(ctx, what, value);
+
+		if (mb != NULL) {
+			if (list == NULL)
+				list = internet_address_list_new();
+			internet_address_list_add(list, mb);
+			g_object_unref(mb);
+		}
+	}
+	comment_names(ctx, what, value, list);
+	return list;
+}
