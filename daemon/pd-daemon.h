@@ -10,10 +10,16 @@
 #define PD_DAEMON_H
 
 #include <glib.h>
+#include "core/pd-budget.h"
 #include "core/pd-config.h"
 #include "core/pd-listen.h"
 #include "pipeline/pd-pipeline.h"
 #include "store/pd-store.h"
+
+/* How long a session waits at most for memory ([lmtp] max_memory) before it
+ * answers 452 4.3.1 (and never longer than idle_timeout): well inside
+ * Postfix's lmtp_data_init_timeout (120 s). */
+#define PD_MEMORY_WAIT_SECONDS 60
 
 /* How long sessions may take to finish their transaction after SIGTERM. */
 #define PD_SHUTDOWN_GRACE_SECONDS 10
@@ -37,6 +43,7 @@ typedef struct {
 	gboolean is_tcp;	/* not a unix socket: TCP_QUICKACK applies */
 	PdConfig *config;	/* the configuration when the session started */
 	GThread *thread;
+	guint64 charged;	/* taken from the daemon's memory budget */
 } PdSession;
 
 struct _PdDaemon {
@@ -45,6 +52,10 @@ struct _PdDaemon {
 	PdConfig *config;
 	PdStorePool *pool;
 	PdPipeline *pipeline;
+	/* What the messages being received and delivered may take together
+	 * ([lmtp] max_memory): each session takes its share before DATA
+	 * content is read (PD_CONFIG_MEMORY_PER_BYTE per byte). */
+	PdBudget memory;
 	GMainLoop *loop;
 	GPtrArray *listeners;		/* PdListener * */
 	GHashTable *sessions;		/* PdSession * set, main thread only */

@@ -61,10 +61,45 @@ session_data(PdLmtpSession *lmtp, const PdEnvelope *envelope, GBytes *message,
 	}
 }
 
+/* The message will hold size bytes: its share of [lmtp] max_memory,
+ * waited for (bounded) while other messages hold the rest. */
+static gboolean
+session_reserve(PdLmtpSession *lmtp, gsize size, gpointer user_data)
+{
+	PdSession *session = user_data;
+	PdBudget *memory = &session->daemon->memory;
+	guint64 want = (guint64)size * PD_CONFIG_MEMORY_PER_BYTE;
+	guint wait = MIN(session->config->idle_timeout, PD_MEMORY_WAIT_SECONDS);
+
+	if (want <= session->charged)
+		return TRUE;
+	if (!pd_budget_take(memory, want - session->charged, (gint64)wait * G_USEC_PER_SEC)) {
+		pd_log_warning("session %u (%s): no memory for a message of %" G_GSIZE_FORMAT
+			       " bytes within %u s ([lmtp] max_memory %" G_GUINT64_FORMAT
+			       ", %" G_GUINT64_FORMAT " taken): 452 4.3.1", session->id,
+			       session->peer, size, wait, session->config->max_memory,
+			       pd_budget_used(memory));
+		return FALSE;
+	}
+	session->charged = want;
+	return TRUE;
+}
+
+static void
+session_release(PdLmtpSession *lmtp, gpointer user_data)
+{
+	PdSession *session = user_data;
+
+	pd_budget_give(&session->daemon->memory, session->charged);
+	session->charged = 0;
+}
+
 static const PdLmtpCallbacks session_callbacks = {
 	.mail_from = NULL,
 	.rcpt_to = session_rcpt_to,
 	.data = session_data,
+	.reserve = session_reserve,
+	.release = session_release,
 };
 
 static gboolean

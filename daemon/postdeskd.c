@@ -21,6 +21,7 @@
 
 #include <glib-unix.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,7 @@ daemon_reload(gpointer user_data)
 	daemon->config = pd_config_ref(config);
 	g_mutex_unlock(&daemon->lock);
 	pd_pipeline_set_config(daemon->pipeline, config);
+	pd_budget_set_limit(&daemon->memory, config->max_memory);
 	pd_config_unref(old);
 	pd_log_info("reloaded configuration from %s (%u queues)", daemon->config_path,
 		    config->queues->len);
@@ -196,6 +198,7 @@ daemon_free(PdDaemon *daemon)
 			close(daemon->shutdown_pipe[i]);
 	g_mutex_clear(&daemon->lock);
 	g_mutex_clear(&daemon->clients_lock);
+	pd_budget_clear(&daemon->memory);
 	g_free(daemon->config_path);
 }
 
@@ -217,6 +220,7 @@ daemon_run(PdDaemon *daemon)
 	daemon->pool = pd_store_pool_new(daemon->config->conninfo, daemon->config->db_pool_size);
 	pd_store_pool_set_timeout(daemon->pool, daemon->config->db_timeout);
 	daemon->pipeline = pd_pipeline_new(daemon->config, daemon->pool);
+	pd_budget_init(&daemon->memory, daemon->config->max_memory);
 	if (!pd_pipeline_check_schema(daemon->pipeline, &error)) {
 		if (g_error_matches(error, PD_ERROR, PD_ERROR_TEMPFAIL)) {
 			pd_log_warning("database unreachable: %s; deliveries are deferred "
@@ -295,6 +299,12 @@ main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* A message's big buffers (its bytes, decoded bodies, libpq's copy)
+	 * go back to the system when it is done: glibc's threshold for
+	 * mapping a block of its own would otherwise rise to 32 MB after the
+	 * first big free, and the session threads' arenas would keep what
+	 * [lmtp] max_memory has already given back. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	pd_log_init("postdeskd", foreground ? PD_LOG_STDERR : PD_LOG_SYSLOG, debug);
 	g_mutex_init(&daemon.lock);
 	g_mutex_init(&daemon.clients_lock);

@@ -137,6 +137,9 @@ static const PdSetting lmtp_settings[] = {
 	CORE("min_data_rate", PD_SETTING_UINT, min_data_rate, "500", 0, 1024 * 1024 * 1024),
 	CORE("max_message_size", PD_SETTING_SIZE, max_message_size, "50M", 1024,
 	     G_GUINT64_CONSTANT(1) << 31),
+	/* unset: derived from max_message_size (lmtp_finish) */
+	CORE("max_memory", PD_SETTING_SIZE, max_memory, NULL, 1024 * 1024,
+	     G_GUINT64_CONSTANT(1) << 40),
 	CORE("max_line_length", PD_SETTING_SIZE, max_line_length, "4096", 512, 1024 * 1024),
 	CORE("max_recipients", PD_SETTING_UINT, max_recipients, "1000", 1, 100000),
 	{ .key = "recipient_delimiter", .type = PD_SETTING_STRING, .def = "+",
@@ -145,6 +148,29 @@ static const PdSetting lmtp_settings[] = {
 	CORE("socket_group", PD_SETTING_STRING, socket_group, NULL, 0, 0),
 	{ NULL }
 };
+
+/* [lmtp] max_memory: what the messages being received and delivered may
+ * take together; by default 256M, or one message of max_message_size if
+ * that takes more, which it must always hold. */
+static gboolean
+lmtp_memory(PdConfig *config, PdConfigLoad *load)
+{
+	guint64 one = (guint64)config->max_message_size * PD_CONFIG_MEMORY_PER_BYTE;
+
+	if (!pd_config_load_is_set(load, "lmtp", "max_memory")) {
+		config->max_memory = MAX(PD_CONFIG_DEFAULT_MAX_MEMORY, one);
+		return TRUE;
+	}
+	if (config->max_memory < one) {
+		pd_config_error(load, "lmtp", "max_memory",
+				"%" G_GSIZE_FORMAT " bytes cannot hold one message of "
+				"max_message_size (%" G_GSIZE_FORMAT " bytes take about %u times "
+				"that: %" G_GUINT64_FORMAT ")", config->max_memory,
+				config->max_message_size, PD_CONFIG_MEMORY_PER_BYTE, one);
+		return FALSE;
+	}
+	return TRUE;
+}
 
 static gboolean
 lmtp_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
@@ -166,6 +192,8 @@ lmtp_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *l
 		pd_config_error(load, "lmtp", key, "%s", error->message);
 		return FALSE;
 	}
+	if (!lmtp_memory(config, load))
+		return FALSE;
 	config->socket_mode = (guint)g_ascii_strtoull(config->socket_mode_str, NULL, 8);
 	config->xforward_networks = g_ptr_array_new_with_free_func(g_object_unref);
 	for (guint i = 0; i < config->xforward_hosts->len; i++)

@@ -361,6 +361,15 @@ cmd_data(PdLmtpSession *session, const char *args, GString *out)
 		pd_lmtp_reply(session, out, TRUE, 503, "5.5.1 Error: need RCPT command");
 		return;
 	}
+	/* The memory for the size it announced, before a byte of it comes:
+	 * refused, the client is told at once (Postfix defers every
+	 * recipient) instead of after sending it all. */
+	if (session->envelope->size_hint > 0 &&
+	    !pd_lmtp_reserve(session, (gsize)MIN((guint64)session->envelope->size_hint,
+						 session->max_message_size))) {
+		pd_lmtp_reply(session, out, FALSE, 452, "4.3.1 Insufficient system storage");
+		return;
+	}
 	session->state = PD_LMTP_STATE_DATA;
 	session->data_state = PD_LMTP_DATA_LINE_START;
 	pd_lmtp_reply(session, out, FALSE, 354, "End data with <CR><LF>.<CR><LF>");

@@ -46,6 +46,8 @@ struct _PdLmtpSession {
 	GByteArray *message;		/* content so far; NULL once too big */
 	gsize message_size;
 	gboolean message_too_big;
+	gboolean message_refused;	/* reserve said no: 452 4.3.1 at the end */
+	gsize reserved;			/* granted by reserve, 0: nothing held */
 };
 
 /* Append "code text\r\n"; text is made printable ASCII.  error: count it
@@ -55,6 +57,11 @@ void pd_lmtp_reply(PdLmtpSession *session, GString *out, gboolean error,
 
 /* Forget MAIL, RCPT and the XFORWARD data; back to READY (or CONNECTED). */
 void pd_lmtp_transaction_reset(PdLmtpSession *session);
+
+/* Ask callbacks.reserve for size bytes (TRUE if granted or no callback),
+ * and give back what was granted. */
+gboolean pd_lmtp_reserve(PdLmtpSession *session, gsize size);
+void pd_lmtp_release(PdLmtpSession *session);
 
 /* Answer one command line (CRLF removed; may hold any byte). */
 void pd_lmtp_command(PdLmtpSession *session, const char *line, gsize len, GString *out);

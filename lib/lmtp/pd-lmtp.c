@@ -141,11 +141,11 @@ pd_lmtp_session_free(PdLmtpSession *session)
 {
 	if (session == NULL)
 		return;
+	g_clear_pointer(&session->message, g_byte_array_unref);
+	pd_lmtp_release(session);
 	g_free(session->hostname);
 	pd_envelope_free(session->envelope);
 	g_string_free(session->line, TRUE);
-	if (session->message != NULL)
-		g_byte_array_unref(session->message);
 	g_free(session);
 }
 
@@ -212,24 +212,61 @@ pd_lmtp_transaction_reset(PdLmtpSession *session)
 		g_byte_array_unref(session->message);
 		session->message = NULL;
 	}
+	pd_lmtp_release(session);
 	session->message_size = 0;
 	session->message_too_big = FALSE;
+	session->message_refused = FALSE;
 	if (session->state != PD_LMTP_STATE_CONNECTED && session->state != PD_LMTP_STATE_CLOSED)
 		session->state = PD_LMTP_STATE_READY;
 }
 
 /* ---- DATA ---- */
 
+gboolean
+pd_lmtp_reserve(PdLmtpSession *session, gsize size)
+{
+	if (size <= session->reserved)
+		return TRUE;
+	if (session->callbacks.reserve != NULL &&
+	    !session->callbacks.reserve(session, size, session->user_data))
+		return FALSE;
+	session->reserved = size;
+	return TRUE;
+}
+
+void
+pd_lmtp_release(PdLmtpSession *session)
+{
+	if (session->reserved == 0)
+		return;
+	session->reserved = 0;
+	if (session->callbacks.release != NULL)
+		session->callbacks.release(session, session->user_data);
+}
+
 static void
 content_append(PdLmtpSession *session, const char *bytes, gsize len)
 {
-	if (session->message_too_big)
+	if (session->message_too_big || session->message_refused)
 		return;
 	if (len > session->max_message_size - session->message_size) {
 		/* Keep reading to the real end, but keep nothing. */
 		session->message_too_big = TRUE;
 		g_clear_pointer(&session->message, g_byte_array_unref);
+		pd_lmtp_release(session);
 		return;
+	}
+	if (session->message_size + len > session->reserved) {
+		gsize want = MIN(session->message_size + len + PD_LMTP_RESERVE_STEP,
+				 session->max_message_size);
+
+		if (!pd_lmtp_reserve(session, want)) {
+			/* No memory for it now: read to the end, keep nothing. */
+			session->message_refused = TRUE;
+			g_clear_pointer(&session->message, g_byte_array_unref);
+			pd_lmtp_release(session);
+			return;
+		}
 	}
 	session->message_size += len;
 	if (session->message == NULL)
@@ -248,6 +285,9 @@ data_finish(PdLmtpSession *session, GString *out)
 	if (session->message_too_big) {
 		for (guint i = 0; i < n; i++)
 			g_string_append(out, "552 5.3.4 Error: message file too big\r\n");
+	} else if (session->message_refused) {
+		for (guint i = 0; i < n; i++)
+			g_string_append(out, "452 4.3.1 Insufficient system storage\r\n");
 	} else {
 		PdLmtpReply *replies = g_new0(PdLmtpReply, n);
 		GByteArray *message = session->message != NULL ? session->message

@@ -11,7 +11,9 @@
  * XFORWARD.  Only <CR><LF>.<CR><LF> ends DATA; dot-stuffing is undone; a
  * bare LF or CR inside DATA is kept as message content.  Command lines are
  * bounded by max_line_length, DATA by max_message_size (the rest of an
- * oversized message is read and discarded, then every recipient gets 552).
+ * oversized message is read and discarded, then every recipient gets 552),
+ * and the memory it takes is asked of the caller first (reserve: 452 4.3.1
+ * when refused, RFC 3463 "insufficient system storage").
  * After DATA the caller gives one reply per accepted recipient, in order.
  *
  * Decisions, following Postfix smtpd (what its lmtp client expects):
@@ -78,7 +80,24 @@ typedef struct {
 	 * dot-stuffing undone, line ends untouched. */
 	void (*data)(PdLmtpSession *session, const PdEnvelope *envelope,
 		     GBytes *message, PdLmtpReply *replies_r, gpointer user_data);
+	/* The message being received is about to hold size bytes: at DATA,
+	 * before 354, when MAIL FROM gave SIZE= (size: that, capped at
+	 * max_message_size), and whenever the content outgrows what was
+	 * granted (in steps of PD_LMTP_RESERVE_STEP).  Return FALSE to refuse:
+	 * at DATA the reply is 452 4.3.1 and no content is read; in the
+	 * content, the rest is read and dropped and every recipient gets
+	 * 452 4.3.1.  May wait (bounded) for others to release.  size is the
+	 * whole amount the message holds now, not the increase.  NULL:
+	 * always granted. */
+	gboolean (*reserve)(PdLmtpSession *session, gsize size, gpointer user_data);
+	/* What reserve granted is no longer needed: once the data callback
+	 * has returned and the content is freed, or the content was dropped
+	 * (too big, refused, the session ended mid-DATA).  NULL: nothing. */
+	void (*release)(PdLmtpSession *session, gpointer user_data);
 } PdLmtpCallbacks;
+
+/* How far a reservation grows past the content when it must grow. */
+#define PD_LMTP_RESERVE_STEP (1024 * 1024)
 
 /* Copied by pd_lmtp_session_new(); 0 or NULL fields take the defaults. */
 typedef struct {

@@ -89,6 +89,8 @@ test_config_good(void **state)
 	assert_int_equal(config->lmtp_listen->len, 2);
 	assert_int_equal(config->max_message_size, 10 * 1024 * 1024);
 	assert_int_equal(config->db_timeout, 120);
+	/* 6 x 10M is less than the 256M default */
+	assert_int_equal(config->max_memory, 256 * 1024 * 1024);
 	q = pd_config_queue_for(config, "support+urgent@EXAMPLE.com", &sub);
 	assert_non_null(q);
 	assert_string_equal(q->name, "support");
@@ -123,6 +125,9 @@ test_config_bad(void **state)
 		"unknown_senders = maybe\n",
 		"[postdesk]\nconfig_version = 1\n[database]\ntimeout = 0\n"
 		"[queue a]\naddresses = a@b.c\n",
+		/* no room for one message of max_message_size (50M) */
+		"[postdesk]\nconfig_version = 1\n[lmtp]\nmax_memory = 200M\n"
+		"[queue a]\naddresses = a@b.c\n",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -133,6 +138,24 @@ test_config_bad(void **state)
 		assert_non_null(error);
 		assert_int_equal(error->code, PD_ERROR_USAGE);
 	}
+}
+
+/* [lmtp] max_memory by default holds one message of max_message_size. */
+static void
+test_config_max_memory(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdConfig) config = pd_config_load_data(
+		"[postdesk]\nconfig_version = 1\n[queue a]\naddresses = a@b.c\n", NULL, &error);
+	g_autoptr(PdConfig) big = pd_config_load_data(
+		"[postdesk]\nconfig_version = 1\n[lmtp]\nmax_message_size = 100M\n"
+		"[queue a]\naddresses = a@b.c\n", NULL, &error);
+
+	assert_non_null(config);
+	assert_int_equal(config->max_memory,
+			 (guint64)PD_CONFIG_MEMORY_PER_BYTE * 50 * 1024 * 1024);
+	assert_non_null(big);
+	assert_int_equal(big->max_memory, (guint64)PD_CONFIG_MEMORY_PER_BYTE * 100 * 1024 * 1024);
 }
 
 /* A layer's table as the loader sees it: one yes/no key. */
@@ -284,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_address_robot),
 		cmocka_unit_test(test_config_good),
 		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_config_max_memory),
 		cmocka_unit_test(test_config_bool),
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_json_writer),
