@@ -61,15 +61,18 @@ session_data(PdLmtpSession *lmtp, const PdEnvelope *envelope, GBytes *message,
 	}
 }
 
-/* The message will hold size bytes: its share of [lmtp] max_memory,
- * waited for (bounded) while other messages hold the rest. */
+/* The message will hold size bytes: its share of [lmtp] max_memory.  The
+ * size announced at DATA is waited for (bounded) while other messages hold
+ * the rest; growth in the content is not (the session would stop reading
+ * and its deadlines with it): refused at once, the client hears 452 4.3.1
+ * at the end. */
 static gboolean
-session_reserve(PdLmtpSession *lmtp, gsize size, gpointer user_data)
+session_reserve(PdLmtpSession *lmtp, gsize size, gboolean announced, gpointer user_data)
 {
 	PdSession *session = user_data;
 	PdBudget *memory = &session->daemon->memory;
 	guint64 want = (guint64)size * PD_CONFIG_MEMORY_PER_BYTE;
-	guint wait = MIN(session->config->idle_timeout, PD_MEMORY_WAIT_SECONDS);
+	guint wait = announced ? MIN(session->config->idle_timeout, PD_MEMORY_WAIT_SECONDS) : 0;
 
 	if (want <= session->charged)
 		return TRUE;

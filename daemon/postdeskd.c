@@ -154,6 +154,7 @@ daemon_stop(gpointer user_data)
 	daemon->shutdown_deadline = g_get_monotonic_time() +
 				    PD_SHUTDOWN_GRACE_SECONDS * G_USEC_PER_SEC;
 	g_atomic_int_set(&daemon->shutting_down, TRUE);
+	pd_budget_close(&daemon->memory);	/* a session waiting for memory: 452 now */
 	if (write(daemon->shutdown_pipe[1], &byte, 1) != 1)
 		pd_log_warning("shutdown pipe: %s", g_strerror(errno));
 	pd_listeners_close(daemon);

@@ -8,6 +8,7 @@ pd_budget_init(PdBudget *budget, guint64 limit)
 	g_cond_init(&budget->given);
 	budget->limit = limit;
 	budget->used = 0;
+	budget->closed = FALSE;
 }
 
 void
@@ -27,6 +28,15 @@ pd_budget_set_limit(PdBudget *budget, guint64 limit)
 	g_mutex_unlock(&budget->lock);
 }
 
+void
+pd_budget_close(PdBudget *budget)
+{
+	g_mutex_lock(&budget->lock);
+	budget->closed = TRUE;
+	g_cond_broadcast(&budget->given);
+	g_mutex_unlock(&budget->lock);
+}
+
 gboolean
 pd_budget_take(PdBudget *budget, guint64 amount, gint64 timeout_us)
 {
@@ -37,7 +47,7 @@ pd_budget_take(PdBudget *budget, guint64 amount, gint64 timeout_us)
 	for (;;) {
 		ok = amount <= budget->limit && budget->used <= budget->limit - amount;
 		/* more than all of it never fits: no use waiting */
-		if (ok || amount > budget->limit ||
+		if (ok || amount > budget->limit || budget->closed ||
 		    !g_cond_wait_until(&budget->given, &budget->lock, deadline))
 			break;
 	}

@@ -17,6 +17,7 @@ typedef struct {
 	GCond given;
 	guint64 limit;
 	guint64 used;
+	gboolean closed;	/* no more waiting (shutting down) */
 } PdBudget;
 
 void pd_budget_init(PdBudget *budget, guint64 limit);
@@ -24,6 +25,10 @@ void pd_budget_clear(PdBudget *budget);
 /* A new limit (SIGHUP): holders keep what they have; a lower limit makes
  * new takes wait until enough is given back. */
 void pd_budget_set_limit(PdBudget *budget, guint64 limit);
+
+/* From now on a take that does not fit fails at once, and so do those
+ * waiting (a daemon that stops must not wait for memory). */
+void pd_budget_close(PdBudget *budget);
 
 /* Take amount, waiting up to timeout_us (0: not at all) while it does
  * not fit; FALSE if it still does not. */

@@ -366,7 +366,7 @@ cmd_data(PdLmtpSession *session, const char *args, GString *out)
 	 * recipient) instead of after sending it all. */
 	if (session->envelope->size_hint > 0 &&
 	    !pd_lmtp_reserve(session, (gsize)MIN((guint64)session->envelope->size_hint,
-						 session->max_message_size))) {
+						 session->max_message_size), TRUE)) {
 		pd_lmtp_reply(session, out, FALSE, 452, "4.3.1 Insufficient system storage");
 		return;
 	}

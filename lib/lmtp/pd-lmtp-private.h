@@ -60,7 +60,7 @@ void pd_lmtp_transaction_reset(PdLmtpSession *session);
 
 /* Ask callbacks.reserve for size bytes (TRUE if granted or no callback),
  * and give back what was granted. */
-gboolean pd_lmtp_reserve(PdLmtpSession *session, gsize size);
+gboolean pd_lmtp_reserve(PdLmtpSession *session, gsize size, gboolean announced);
 void pd_lmtp_release(PdLmtpSession *session);
 
 /* Answer one command line (CRLF removed; may hold any byte). */

@@ -223,12 +223,12 @@ pd_lmtp_transaction_reset(PdLmtpSession *session)
 /* ---- DATA ---- */
 
 gboolean
-pd_lmtp_reserve(PdLmtpSession *session, gsize size)
+pd_lmtp_reserve(PdLmtpSession *session, gsize size, gboolean announced)
 {
 	if (size <= session->reserved)
 		return TRUE;
 	if (session->callbacks.reserve != NULL &&
-	    !session->callbacks.reserve(session, size, session->user_data))
+	    !session->callbacks.reserve(session, size, announced, session->user_data))
 		return FALSE;
 	session->reserved = size;
 	return TRUE;
@@ -260,7 +260,7 @@ content_append(PdLmtpSession *session, const char *bytes, gsize len)
 		gsize want = MIN(session->message_size + len + PD_LMTP_RESERVE_STEP,
 				 session->max_message_size);
 
-		if (!pd_lmtp_reserve(session, want)) {
+		if (!pd_lmtp_reserve(session, want, FALSE)) {
 			/* No memory for it now: read to the end, keep nothing. */
 			session->message_refused = TRUE;
 			g_clear_pointer(&session->message, g_byte_array_unref);

@@ -81,23 +81,27 @@ typedef struct {
 	void (*data)(PdLmtpSession *session, const PdEnvelope *envelope,
 		     GBytes *message, PdLmtpReply *replies_r, gpointer user_data);
 	/* The message being received is about to hold size bytes: at DATA,
-	 * before 354, when MAIL FROM gave SIZE= (size: that, capped at
-	 * max_message_size), and whenever the content outgrows what was
-	 * granted (in steps of PD_LMTP_RESERVE_STEP).  Return FALSE to refuse:
-	 * at DATA the reply is 452 4.3.1 and no content is read; in the
-	 * content, the rest is read and dropped and every recipient gets
-	 * 452 4.3.1.  May wait (bounded) for others to release.  size is the
-	 * whole amount the message holds now, not the increase.  NULL:
+	 * before 354, when MAIL FROM gave SIZE= (announced TRUE; size: that,
+	 * capped at max_message_size), and whenever the content outgrows
+	 * what was granted (in steps of PD_LMTP_RESERVE_STEP).  Return FALSE
+	 * to refuse: at DATA the reply is 452 4.3.1 and no content is read;
+	 * in the content, the rest is read and dropped and every recipient
+	 * gets 452 4.3.1.  size is the whole amount the message holds now,
+	 * not the increase.  An announced reservation may wait (bounded) for
+	 * others to release; one in the content should not (the session
+	 * would stop reading, and no deadline of its own would run).  NULL:
 	 * always granted. */
-	gboolean (*reserve)(PdLmtpSession *session, gsize size, gpointer user_data);
+	gboolean (*reserve)(PdLmtpSession *session, gsize size, gboolean announced,
+			    gpointer user_data);
 	/* What reserve granted is no longer needed: once the data callback
 	 * has returned and the content is freed, or the content was dropped
 	 * (too big, refused, the session ended mid-DATA).  NULL: nothing. */
 	void (*release)(PdLmtpSession *session, gpointer user_data);
 } PdLmtpCallbacks;
 
-/* How far a reservation grows past the content when it must grow. */
-#define PD_LMTP_RESERVE_STEP (1024 * 1024)
+/* How far a reservation grows past the content when it must grow: small,
+ * so a client that drips its content holds little. */
+#define PD_LMTP_RESERVE_STEP (64 * 1024)
 
 /* Copied by pd_lmtp_session_new(); 0 or NULL fields take the defaults. */
 typedef struct {

@@ -2,9 +2,9 @@
 invariant 5).  Each message takes its share of [lmtp] max_memory before its
 content is read (6 bytes per byte: what it costs from DATA to COMMIT), at
 DATA when MAIL FROM said SIZE=, else as the content grows; a session whose
-share does not fit waits (at most 60 s, and never longer than idle_timeout)
-and then gets 452 4.3.1 (RFC 3463: insufficient system storage), never an
-out-of-memory.  Ten sessions send a 14 MB mail at once (half with SIZE=,
+announced share does not fit waits (at most 60 s, and never longer than
+idle_timeout), growth in the content does not wait, and then it gets 452
+4.3.1 (RFC 3463: insufficient system storage), never an out-of-memory.  Ten sessions send a 14 MB mail at once (half with SIZE=,
 half without) under a budget for two: postdeskd's peak RSS stays near the
 budget (not ten mails' worth), every mail is answered 250 or 452, and the
 ones refused are accepted when sent again: none lost, none stored twice."""

@@ -57,6 +57,27 @@ taker_run(gpointer data)
 	return NULL;
 }
 
+/* Closing it ends a wait at once. */
+static void
+test_close_ends_wait(void **state)
+{
+	PdBudget b;
+	Taker t = { &b, 30 * G_USEC_PER_SEC, TRUE };
+	GThread *thread;
+	gint64 start = g_get_monotonic_time();
+
+	pd_budget_init(&b, 100);
+	assert_true(pd_budget_take(&b, 50, 0));
+	thread = g_thread_new("taker", taker_run, &t);
+	pd_budget_close(&b);
+	g_thread_join(thread);
+	assert_false(t.got);
+	assert_true(g_get_monotonic_time() - start < 10 * G_USEC_PER_SEC);
+	assert_true(pd_budget_take(&b, 50, 0));	/* what fits still does */
+	pd_budget_give(&b, 100);
+	pd_budget_clear(&b);
+}
+
 /* A waiting take gets what another thread gives back in time. */
 static void
 test_wait_for_give(void **state)
@@ -83,6 +104,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_take_give),
 		cmocka_unit_test(test_wait_for_give),
+		cmocka_unit_test(test_close_ends_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,15 +22,20 @@ typedef struct {
 	GArray *asked;		/* gsize: every request */
 	gsize held;		/* granted and not given back */
 	guint releases;
+	guint announced;	/* requests for the SIZE= of MAIL FROM */
 	guint data_calls;
 	gsize held_at_data;	/* what was held when the data callback ran */
 } Memory;
 
 static gboolean
-memory_reserve(PdLmtpSession *session, gsize size, gpointer user_data)
+memory_reserve(PdLmtpSession *session, gsize size, gboolean announced, gpointer user_data)
 {
 	Memory *m = user_data;
 
+	if (announced) {
+		assert_int_equal(m->asked->len, 0);	/* SIZE=, at DATA: the first */
+		m->announced++;
+	}
 	g_array_append_val(m->asked, size);
 	if (size > m->grant_up_to)
 		return FALSE;
@@ -81,36 +86,37 @@ test_reserve(void **state)
 		const char *output;
 		guint data_calls, releases;
 		gsize first_ask, last_ask;	/* 0: none asked */
+		guint announced;
 	} cases[] = {
 		{ "SIZE granted at DATA", 1000,
 		  LHLO "MAIL FROM:<a@example.com> SIZE=100\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 		  "hi\r\n.\r\n",
-		  LHLO_REPLY TXN_REPLY OK, 1, 1, 100, 100 },
+		  LHLO_REPLY TXN_REPLY OK, 1, 1, 100, 100, 1 },
 		{ "SIZE refused at DATA: no 354, the transaction stays", 50,
 		  LHLO "MAIL FROM:<a@example.com> SIZE=100\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 		  "RSET\r\n",
-		  LHLO_REPLY MAIL_OK RCPT_OK NO_MEMORY OK, 0, 0, 100, 100 },
+		  LHLO_REPLY MAIL_OK RCPT_OK NO_MEMORY OK, 0, 0, 100, 100, 1 },
 		{ "content within SIZE asks nothing more", 1000,
 		  LHLO "MAIL FROM:<a@example.com> SIZE=150\r\nRCPT TO:<b@example.com>\r\n"
 		  "DATA\r\nhi\r\n.\r\n",
-		  LHLO_REPLY TXN_REPLY OK, 1, 1, 150, 150 },
+		  LHLO_REPLY TXN_REPLY OK, 1, 1, 150, 150, 1 },
 		{ "no SIZE: asked as content comes, refused: 452 per recipient", 0,
 		  LHLO "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
 		  "RCPT TO:<c@example.com>\r\nDATA\r\n" CONTENT_150 ".\r\nNOOP\r\n",
 		  LHLO_REPLY MAIL_OK RCPT_OK RCPT_OK GO NO_MEMORY NO_MEMORY OK, 0, 0,
-		  MAX_MESSAGE, MAX_MESSAGE },
+		  MAX_MESSAGE, MAX_MESSAGE, 0 },
 		{ "a SIZE that lies: asked again past it", 1000,
 		  LHLO "MAIL FROM:<a@example.com> SIZE=10\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 		  CONTENT_150 ".\r\n",
-		  LHLO_REPLY TXN_REPLY OK, 1, 1, 10, MAX_MESSAGE },
+		  LHLO_REPLY TXN_REPLY OK, 1, 1, 10, MAX_MESSAGE, 1 },
 		{ "too big: given back, 552", 1000,
 		  LHLO "MAIL FROM:<a@example.com> SIZE=100\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
 		  CONTENT_150 CONTENT_150 ".\r\n",
-		  LHLO_REPLY TXN_REPLY TOO_BIG, 0, 1, 100, MAX_MESSAGE },
+		  LHLO_REPLY TXN_REPLY TOO_BIG, 0, 1, 100, MAX_MESSAGE, 1 },
 		{ "two transactions: granted and given back each time", 1000,
 		  LHLO TXN("a@example.com", "b@example.com") "one\r\n.\r\n"
 		  TXN("a@example.com", "b@example.com") "two\r\n.\r\n",
-		  LHLO_REPLY TXN_REPLY OK TXN_REPLY OK, 2, 2, MAX_MESSAGE, MAX_MESSAGE },
+		  LHLO_REPLY TXN_REPLY OK TXN_REPLY OK, 2, 2, MAX_MESSAGE, MAX_MESSAGE, 0 },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -125,6 +131,7 @@ test_reserve(void **state)
 		assert_int_equal(m.data_calls, cases[i].data_calls);
 		assert_int_equal(m.releases, cases[i].releases);
 		assert_int_equal(m.held, 0);
+		assert_int_equal(m.announced, cases[i].announced);
 		if (cases[i].first_ask == 0) {
 			assert_int_equal(m.asked->len, 0);
 		} else {
