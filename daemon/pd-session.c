@@ -80,7 +80,7 @@ session_reserve(PdLmtpSession *lmtp, gsize size, gboolean announced, gpointer us
 		pd_log_warning("session %u (%s): no memory for a message of %" G_GSIZE_FORMAT
 			       " bytes within %u s ([lmtp] max_memory %" G_GUINT64_FORMAT
 			       ", %" G_GUINT64_FORMAT " taken): 452 4.3.1", session->id,
-			       session->peer, size, wait, session->config->max_memory,
+			       session->peer, size, wait, (guint64)session->config->max_memory,
 			       pd_budget_used(memory));
 		return FALSE;
 	}
