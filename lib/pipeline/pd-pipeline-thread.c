@@ -133,6 +133,7 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 		facts_r->sender = g_ascii_strdown(sender, -1);
 	thread_tokens(config, recipient, from, candidates, facts_r);
 	facts_r->subject_number = MAX(pd_ticket_subject_number(mail->subject), 0);
+	facts_r->message_id = mail->message_id;
 	if (settings->participants_from_cc)
 		facts_r->cc = thread_cc(config, mail, sender);
 	facts_r->reopen_days = settings->reopen_days;

@@ -104,6 +104,7 @@ thread_members(PdJson *json, gconstpointer data)
 	add_id(json, "subject_number", t->subject_number);
 	pd_json_add_strings(json, "cc", t->cc);
 	pd_json_add_int(json, "reopen_days", t->reopen_days);
+	pd_json_add_string(json, "message_id", t->message_id);
 }
 
 char *

@@ -33,6 +33,7 @@ typedef struct {
 	gint64 subject_number;		/* the subject's [#N]; 0: none */
 	GPtrArray *cc;			/* char *: Cc addresses taking part in a new ticket */
 	guint reopen_days;		/* a reply within this many days reopens */
+	const char *message_id;		/* the mail's own (a stored reply to it threads it) */
 } PdThreadFacts;
 
 /* The acknowledge step (pd_pipeline_autoreply_request): queued only for a

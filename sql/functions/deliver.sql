@@ -59,6 +59,14 @@ BEGIN
 END
 $$;
 
+-- The advisory lock key of a Message-ID (pd_deliver_message).
+CREATE OR REPLACE FUNCTION pd_message_id_lock(p_message_id text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+AS $$
+	SELECT hashtextextended('pd-message-id:' || p_message_id, 0)
+$$;
+
 -- Store one inbound message and thread it into a ticket (step 1).
 --
 -- A redelivery (same idempotency key) writes nothing and reports the
@@ -125,6 +133,18 @@ BEGIN
 	new_ticket := false;
 	duplicate := false;
 
+	-- A reply must not miss a parent whose delivery is still in flight
+	-- (8 sessions deliver a conversation's mails side by side): each
+	-- delivery holds its own Message-ID's lock until COMMIT, and waits for
+	-- those of the Message-IDs it cites; the statements after it see them
+	-- committed.  Two mails citing each other while both in flight are a
+	-- deadlock PostgreSQL breaks (40P01), and the store runs the loser again.
+	PERFORM pg_advisory_xact_lock(pd_message_id_lock(v_msg->>'message_id'))
+	  WHERE v_msg->>'message_id' IS NOT NULL;
+	PERFORM pg_advisory_xact_lock_shared(pd_message_id_lock(c.id))
+	  FROM (SELECT DISTINCT id FROM unnest(v_candidates) AS u (id)
+		 WHERE id IS DISTINCT FROM v_msg->>'message_id' ORDER BY id) c;
+
 	SELECT m.ticket_id, t.number, m.id
 	  INTO ticket_id, ticket_number, message_row
 	  FROM messages m JOIN tickets t ON t.id = m.ticket_id
@@ -135,10 +155,11 @@ BEGIN
 		RETURN;
 	END IF;
 
-	-- nothing cited, no token: a new ticket without asking
+	-- nothing cited, no token, no Message-ID a stored reply could cite: a
+	-- new ticket without asking
 	v_refused := '[]';
 	IF cardinality(v_candidates) > 0 OR v_thread->>'token_ticket' IS NOT NULL
-	   OR v_thread->>'subject_number' IS NOT NULL THEN
+	   OR v_thread->>'subject_number' IS NOT NULL OR v_thread->>'message_id' IS NOT NULL THEN
 		SELECT d.ticket_id, d.ticket_number, d.matched, d.reason, d.refused
 		  INTO ticket_id, ticket_number, v_matched, thread_reason, v_refused
 		  FROM pd_thread_decide(v_candidates, v_msg->>'in_reply_to', v_requester,

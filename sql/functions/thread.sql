@@ -43,7 +43,8 @@ $$;
 
 -- Which existing ticket a mail joins, if any (no reopening here): a
 -- verified token, else a participant's Message-ID, else a participant's
--- [#N].  refused: what was cited but not allowed, for "thread.refused".
+-- [#N], else the ticket of a participant's stored reply to this mail
+-- (p_thread->>'message_id': the mail's own Message-ID).  refused: what was cited but not allowed, for "thread.refused".
 -- pd_deliver_message and `postdesk test` (pd_store_thread_decide) share it.
 CREATE OR REPLACE FUNCTION pd_thread_decide(p_candidates text[], p_in_reply_to text, p_from text,
 				 p_thread jsonb,
@@ -100,6 +101,29 @@ BEGIN
 				refused := refused || jsonb_build_object(
 					'why', 'sender is not a participant',
 					'via', 'subject [#' || v_cited_number || ']',
+					'ticket', v_cited_number, 'sender', v_sender);
+			END IF;
+		END IF;
+	END IF;
+	-- 4. a stored reply to this very mail (In-Reply-To: its Message-ID),
+	--    same condition: the reply was delivered first (a retry, two
+	--    sessions side by side), and the mail it answers joins its ticket
+	--    instead of opening a second one for the same conversation
+	IF ticket_id IS NULL AND p_thread->>'message_id' IS NOT NULL THEN
+		SELECT m.ticket_id, t.number INTO v_cited_id, v_cited_number
+		  FROM messages m JOIN tickets t ON t.id = m.ticket_id
+		 WHERE m.in_reply_to = p_thread->>'message_id'
+		 ORDER BY m.id LIMIT 1;
+		IF FOUND THEN
+			IF pd_thread_participant(v_cited_id, v_sender, p_from) THEN
+				ticket_id := v_cited_id;
+				ticket_number := v_cited_number;
+				matched := p_thread->>'message_id';
+				reason := 'replied to (In-Reply-To <' || matched || '>)';
+			ELSE
+				refused := refused || jsonb_build_object(
+					'why', 'sender is not a participant',
+					'via', 'a reply to <' || (p_thread->>'message_id') || '>',
 					'ticket', v_cited_number, 'sender', v_sender);
 			END IF;
 		END IF;

@@ -177,13 +177,14 @@ def participant(number, address, role="requester", name=None):
 
 
 def message(number, message_id=None, frm=None, kind="customer", direction="in", this=False,
-            text=None, subject=None):
+            text=None, subject=None, in_reply_to=None):
     return ("INSERT INTO messages (ticket_id, direction, kind, idempotency_key, message_id, "
-            "from_address, text_body, subject, agent_id) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s);"
+            "from_address, text_body, subject, agent_id, in_reply_to) VALUES (%s, %s, %s, %s,"
+            " %s, %s, %s, %s, %s, %s);"
             % (ticket_id(number), lit(direction), lit(kind), lit("this" if this else None),
                lit(message_id), lit(frm), lit(text), lit(subject or ""),
-               agent_id(frm) if kind in ("agent", "note") and frm else "NULL"))
+               agent_id(frm) if kind in ("agent", "note") and frm else "NULL",
+               lit(in_reply_to)))
 
 
 def attachment(filename, size, content_type="application/pdf", inline=False, content_id=None,

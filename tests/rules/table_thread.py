@@ -4,11 +4,13 @@ README "Who joins a ticket": a signed token the pipeline verified for this
 very sender joins its ticket; else a stored Message-ID (In-Reply-To, then
 References) or the subject's [#N] of a ticket the sender already takes part
 in (a participant, compared without case, by the canonical sender or the
-From as written); anything else is a new ticket, and what was cited but not
+From as written), else, same condition, the ticket of a stored reply to this
+very mail (its In-Reply-To is the mail's Message-ID: the reply was delivered
+first); anything else is a new ticket, and what was cited but not
 allowed is "refused" (event thread.refused).  Reopening a solved/closed
 ticket is not decided here (table_reopen.py).
 
-mail(from, in_reply_to=, references=, subject_number=, token=, sender=):
+mail(from, in_reply_to=, references=, subject_number=, token=, sender=, message_id=):
 token is the ticket NUMBER whose token the pipeline verified (lib/ticket
 pd-token decides that; tests/unit/token), token_id a raw ticket id.  Expect: ticket (None: a new
 ticket), reason, refused (the "via: why" of each refusal).
@@ -23,15 +25,16 @@ FACTS = [ticket(10001, requester=ALICE), participant(10001, ALICE),
          participant(10001, BOB, "cc"),
          message(10001, "first@customer.test", ALICE),
          message(10001, "second@customer.test", ALICE),
+         message(10001, "reply-first@customer.test", ALICE, in_reply_to="late@customer.test"),
          ticket(10002, requester=MALLORY), participant(10002, MALLORY),
          message(10002, "other@evil.test", MALLORY)]
 
 
 def mail(frm, in_reply_to=None, references=(), subject_number=None, token=None,
-         token_via="recipient", sender=None, token_id=None):
+         token_via="recipient", sender=None, token_id=None, message_id=None):
     return dict(frm=frm, in_reply_to=in_reply_to, references=list(references),
                 subject_number=subject_number, token=token, token_via=token_via,
-                token_id=token_id,
+                token_id=token_id, message_id=message_id,
                 sender=sender if sender is not None else (frm.lower() if frm else None))
 
 
@@ -44,6 +47,8 @@ def call(c):
     facts = ["'sender', %s" % lit(m["sender"])] if m["sender"] else []
     if m["subject_number"]:
         facts.append("'subject_number', '%d'" % m["subject_number"])
+    if m["message_id"]:
+        facts.append("'message_id', %s" % lit(m["message_id"]))
     if m["token"] or m["token_id"]:
         facts.append("'token_ticket', %s::text, 'token_via', %s"
                      % (ticket_id(m["token"]) if m["token"] else m["token_id"],
@@ -134,6 +139,18 @@ CASES = [
          mail=mail(MALLORY, in_reply_to="first@customer.test", subject_number=10002),
          expect=dict(ticket=10002, reason="subject [#10002]",
                      refused=["Message-ID <first@customer.test>: " + NOT])),
+    # a stored reply to this mail (it was delivered first)
+    case("the mail a stored reply answers joins the reply's ticket",
+         mail=mail(ALICE, message_id="late@customer.test"),
+         expect=joins(10001, "replied to (In-Reply-To <late@customer.test>)")),
+    case("a stranger's mail that a stored reply answers gets a ticket of its own",
+         mail=mail(MALLORY, message_id="late@customer.test"),
+         expect=new("a reply to <late@customer.test>: " + NOT)),
+    case("what a mail cites wins over a stored reply to it",
+         mail=mail(MALLORY, message_id="late@customer.test", in_reply_to="other@evil.test"),
+         expect=joins(10002, "In-Reply-To <other@evil.test>")),
+    case("a Message-ID no stored mail answers: a new ticket, nothing refused",
+         mail=mail(ALICE, message_id="lonely@customer.test"), expect=new()),
     case("a Message-ID wins over [#N] of another ticket",
          mail=mail(MALLORY, in_reply_to="other@evil.test", subject_number=10001),
          expect=joins(10002, "In-Reply-To <other@evil.test>")),
