@@ -16,6 +16,13 @@
  * per section.  lib/core knows no upper layer: the list of tables is given
  * by whoever loads (lib/settings builds it once for the daemon, the CLI
  * and the tests).
+ *
+ * To add a key: a field in the layer's struct and one row in its table
+ * (lib/settings/pd-settings.h lists them), with its default as it would be
+ * written in the file; a rule that spans keys or layers goes in the
+ * table's finish hook (pd_config_error with the key, for its line), a
+ * mail-path warning in review (pd_config_warning).  Document it in
+ * contrib/postdesk.conf.example and the README's table.
  */
 #ifndef PD_SETTING_H
 #define PD_SETTING_H
