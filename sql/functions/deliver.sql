@@ -141,9 +141,11 @@ BEGIN
 	-- deadlock PostgreSQL breaks (40P01), and the store runs the loser again.
 	PERFORM pg_advisory_xact_lock(pd_message_id_lock(v_msg->>'message_id'))
 	  WHERE v_msg->>'message_id' IS NOT NULL;
-	PERFORM pg_advisory_xact_lock_shared(pd_message_id_lock(c.id))
-	  FROM (SELECT DISTINCT id FROM unnest(v_candidates) AS u (id)
-		 WHERE id IS DISTINCT FROM v_msg->>'message_id' ORDER BY id) c;
+	IF cardinality(v_candidates) > 0 THEN
+		PERFORM pg_advisory_xact_lock_shared(pd_message_id_lock(c.id))
+		  FROM (SELECT DISTINCT id FROM unnest(v_candidates) AS u (id)
+			 WHERE id IS DISTINCT FROM v_msg->>'message_id' ORDER BY id) c;
+	END IF;
 
 	SELECT m.ticket_id, t.number, m.id
 	  INTO ticket_id, ticket_number, message_row

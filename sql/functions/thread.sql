@@ -69,7 +69,7 @@ BEGIN
 		END IF;
 	END IF;
 	-- 2. a stored Message-ID, when the sender takes part in its ticket
-	IF ticket_id IS NULL THEN
+	IF ticket_id IS NULL AND cardinality(p_candidates) > 0 THEN
 		SELECT l.ticket_id, l.ticket_number, l.matched
 		  INTO v_cited_id, v_cited_number, matched
 		  FROM pd_thread_lookup(p_candidates) l;
