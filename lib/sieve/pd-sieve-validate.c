@@ -1,0 +1,625 @@
+/* pd-sieve-validate: every command and test against the table of what
+ * postdesk implements and what the script required.
+ *
+ * One row per command or test: its capability, positional arguments
+ * ('S' string, 'L' string list, 'N' number, a lower-case letter for an
+ * optional leading one), the tag groups it takes, its tests and block.
+ * Validation fills the node's compiled fields (op, match type, comparator,
+ * address part, first/second argument lists), so the run never looks at
+ * the raw arguments again.
+ */
+#include <string.h>
+
+#include "sieve/pd-sieve-private.h"
+
+enum {
+	TAGS_MATCH = 1 << 0, TAGS_COMPARATOR = 1 << 1, TAGS_ADDRESS = 1 << 2,
+	TAGS_SIZE = 1 << 3, TAGS_COPY = 1 << 4, TAGS_FLAGS = 1 << 5, TAGS_MODIFIERS = 1 << 6,
+};
+enum { TESTS_NONE, TESTS_ONE, TESTS_LIST };
+
+typedef struct {
+	const char *name;
+	PdSieveOp op;
+	gboolean test;
+	guint capability;		/* 0: core */
+	const char *positional;
+	guint tags;
+	guint tests;
+	gboolean block;
+	const char *roles;		/* the positional arguments, for errors */
+} Spec;
+
+static const Spec specs[] = {
+	{ "require", OP_REQUIRE, FALSE, 0, "L", 0, TESTS_NONE, FALSE, "capabilities" },
+	{ "if", OP_IF, FALSE, 0, "", 0, TESTS_ONE, TRUE, "" },
+	{ "elsif", OP_ELSIF, FALSE, 0, "", 0, TESTS_ONE, TRUE, "" },
+	{ "else", OP_ELSE, FALSE, 0, "", 0, TESTS_NONE, TRUE, "" },
+	{ "stop", OP_STOP, FALSE, 0, "", 0, TESTS_NONE, FALSE, "" },
+	{ "keep", OP_KEEP, FALSE, 0, "", TAGS_FLAGS, TESTS_NONE, FALSE, "" },
+	{ "discard", OP_DISCARD, FALSE, 0, "", 0, TESTS_NONE, FALSE, "" },
+	{ "redirect", OP_REDIRECT, FALSE, 0, "S", TAGS_COPY, TESTS_NONE, FALSE, "address" },
+	{ "fileinto", OP_FILEINTO, FALSE, CAP_FILEINTO, "S", TAGS_COPY | TAGS_FLAGS, TESTS_NONE,
+	  FALSE, "mailbox" },
+	{ "set", OP_SET, FALSE, CAP_VARIABLES, "SS", TAGS_MODIFIERS, TESTS_NONE, FALSE,
+	  "name, value" },
+	{ "setflag", OP_SETFLAG, FALSE, CAP_IMAP4FLAGS, "sL", 0, TESTS_NONE, FALSE,
+	  "variable name, flags" },
+	{ "addflag", OP_ADDFLAG, FALSE, CAP_IMAP4FLAGS, "sL", 0, TESTS_NONE, FALSE,
+	  "variable name, flags" },
+	{ "removeflag", OP_REMOVEFLAG, FALSE, CAP_IMAP4FLAGS, "sL", 0, TESTS_NONE, FALSE,
+	  "variable name, flags" },
+	{ "reject", OP_REJECT, FALSE, CAP_REJECT, "S", 0, TESTS_NONE, FALSE, "reason" },
+	{ "ereject", OP_EREJECT, FALSE, CAP_EREJECT, "S", 0, TESTS_NONE, FALSE, "reason" },
+
+	{ "header", OP_HEADER, TRUE, 0, "LL", TAGS_MATCH | TAGS_COMPARATOR, TESTS_NONE, FALSE,
+	  "header names, key list" },
+	{ "address", OP_ADDRESS, TRUE, 0, "LL", TAGS_MATCH | TAGS_COMPARATOR | TAGS_ADDRESS,
+	  TESTS_NONE, FALSE, "header names, key list" },
+	{ "envelope", OP_ENVELOPE, TRUE, CAP_ENVELOPE, "LL",
+	  TAGS_MATCH | TAGS_COMPARATOR | TAGS_ADDRESS, TESTS_NONE, FALSE,
+	  "envelope parts, key list" },
+	{ "exists", OP_EXISTS, TRUE, 0, "L", 0, TESTS_NONE, FALSE, "header names" },
+	{ "size", OP_SIZE, TRUE, 0, "N", TAGS_SIZE, TESTS_NONE, FALSE, "limit" },
+	{ "not", OP_NOT, TRUE, 0, "", 0, TESTS_ONE, FALSE, "" },
+	{ "anyof", OP_ANYOF, TRUE, 0, "", 0, TESTS_LIST, FALSE, "" },
+	{ "allof", OP_ALLOF, TRUE, 0, "", 0, TESTS_LIST, FALSE, "" },
+	{ "true", OP_TRUE, TRUE, 0, "", 0, TESTS_NONE, FALSE, "" },
+	{ "false", OP_FALSE, TRUE, 0, "", 0, TESTS_NONE, FALSE, "" },
+	{ "string", OP_STRING, TRUE, CAP_VARIABLES, "LL", TAGS_MATCH | TAGS_COMPARATOR,
+	  TESTS_NONE, FALSE, "source, key list" },
+	{ "hasflag", OP_HASFLAG, TRUE, CAP_IMAP4FLAGS, "lL", TAGS_MATCH | TAGS_COMPARATOR,
+	  TESTS_NONE, FALSE, "variable names, flags" },
+};
+
+typedef struct {
+	const char *name;
+	guint capability;
+} Capability;
+
+static const Capability capabilities[] = {
+	{ "envelope", CAP_ENVELOPE },
+	{ "fileinto", CAP_FILEINTO },
+	{ "encoded-character", CAP_ENCODED_CHARACTER },
+	{ "comparator-i;octet", CAP_CORE },
+	{ "comparator-i;ascii-casemap", CAP_CORE },
+	{ "comparator-i;ascii-numeric", CAP_NUMERIC },
+	{ "variables", CAP_VARIABLES },
+	{ "relational", CAP_RELATIONAL },
+	{ "subaddress", CAP_SUBADDRESS },
+	{ "imap4flags", CAP_IMAP4FLAGS },
+	{ "copy", CAP_COPY },
+	{ "reject", CAP_REJECT },
+	{ "ereject", CAP_EREJECT },
+};
+
+guint
+pd_sieve_capability_lookup(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(capabilities); i++)
+		if (strcmp(capabilities[i].name, name) == 0)
+			return capabilities[i].capability;
+	return 0;
+}
+
+static const char *
+capability_name(guint capability)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(capabilities); i++)
+		if (capabilities[i].capability == capability)
+			return capabilities[i].name;
+	return "?";
+}
+
+typedef struct {
+	PdSieveDiag *diag;
+	guint capabilities;
+	gboolean past_require;		/* a command other than require was seen */
+} Validator;
+
+static void
+error_at(Validator *v, guint line, guint col, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static void
+error_at(Validator *v, guint line, guint col, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	pd_sieve_diag_error(v->diag, line, col, "%s", text);
+	g_free(text);
+}
+
+static const Spec *
+spec_find(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(specs); i++)
+		if (strcmp(specs[i].name, name) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+static const char *
+arg_describe(const PdSieveArg *arg)
+{
+	switch (arg->kind) {
+	case ARG_NUMBER: return "a number";
+	case ARG_STRING: return "a string";
+	case ARG_LIST: return "a string list";
+	case ARG_TAG: return "a tag";
+	}
+	return "an argument";
+}
+
+static gboolean
+has_variables(Validator *v, const char *text)
+{
+	return (v->capabilities & CAP_VARIABLES) && strstr(text, "${") != NULL;
+}
+
+/* RFC 5322 field-name: printable US-ASCII except ':'. */
+static gboolean
+header_name_valid(const char *name)
+{
+	if (*name == '\0')
+		return FALSE;
+	for (const char *p = name; *p != '\0'; p++)
+		if ((guchar) *p < 33 || (guchar) *p > 126 || *p == ':')
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean
+relation_parse(const char *text, PdSieveRelation *relation_r)
+{
+	static const char *const names[] = { "gt", "ge", "lt", "le", "eq", "ne" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (g_ascii_strcasecmp(text, names[i]) == 0) {
+			*relation_r = (PdSieveRelation) i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+typedef struct {
+	const char *name;
+	guint group;		/* TAGS_* */
+	guint capability;	/* 0: core */
+	int value;		/* the match type, part, modifier ... */
+	gboolean takes_string;	/* followed by a string (or a list for :flags) */
+} Tag;
+
+static const Tag tags[] = {
+	{ "is", TAGS_MATCH, 0, MATCH_IS, FALSE },
+	{ "contains", TAGS_MATCH, 0, MATCH_CONTAINS, FALSE },
+	{ "matches", TAGS_MATCH, 0, MATCH_MATCHES, FALSE },
+	{ "value", TAGS_MATCH, CAP_RELATIONAL, MATCH_VALUE, TRUE },
+	{ "count", TAGS_MATCH, CAP_RELATIONAL, MATCH_COUNT, TRUE },
+	{ "comparator", TAGS_COMPARATOR, 0, 0, TRUE },
+	{ "all", TAGS_ADDRESS, 0, PART_ALL, FALSE },
+	{ "localpart", TAGS_ADDRESS, 0, PART_LOCAL, FALSE },
+	{ "domain", TAGS_ADDRESS, 0, PART_DOMAIN, FALSE },
+	{ "user", TAGS_ADDRESS, CAP_SUBADDRESS, PART_USER, FALSE },
+	{ "detail", TAGS_ADDRESS, CAP_SUBADDRESS, PART_DETAIL, FALSE },
+	{ "over", TAGS_SIZE, 0, TRUE, FALSE },
+	{ "under", TAGS_SIZE, 0, FALSE, FALSE },
+	{ "copy", TAGS_COPY, CAP_COPY, TRUE, FALSE },
+	{ "flags", TAGS_FLAGS, CAP_IMAP4FLAGS, 0, TRUE },
+	{ "lower", TAGS_MODIFIERS, 0, MOD_LOWER, FALSE },
+	{ "upper", TAGS_MODIFIERS, 0, MOD_UPPER, FALSE },
+	{ "lowerfirst", TAGS_MODIFIERS, 0, MOD_LOWERFIRST, FALSE },
+	{ "upperfirst", TAGS_MODIFIERS, 0, MOD_UPPERFIRST, FALSE },
+	{ "quotewildcard", TAGS_MODIFIERS, 0, MOD_QUOTEWILDCARD, FALSE },
+	{ "length", TAGS_MODIFIERS, 0, MOD_LENGTH, FALSE },
+};
+
+static const char *const group_names[] = {
+	"match type", "comparator", "address part", ":over or :under", ":copy", ":flags",
+};
+
+/* One tag (and its value) of node; i is at the tag, moved past its value. */
+static gboolean
+take_tag(Validator *v, PdSieveNode *node, const Spec *spec, guint *i, guint *seen)
+{
+	PdSieveArg *arg = g_ptr_array_index(node->args, *i);
+	const Tag *tag = NULL;
+	PdSieveArg *value = NULL;
+
+	for (gsize t = 0; t < G_N_ELEMENTS(tags); t++)
+		if (strcmp(tags[t].name, arg->tag) == 0 && (tags[t].group & spec->tags))
+			tag = &tags[t];
+	if (tag == NULL) {
+		error_at(v, arg->line, arg->col, "unknown tagged argument ':%s' for '%s'",
+			 arg->tag, node->name);
+		return FALSE;
+	}
+	if (tag->capability != 0 && !(v->capabilities & tag->capability)) {
+		error_at(v, arg->line, arg->col, "':%s' needs require \"%s\"", arg->tag,
+			 capability_name(tag->capability));
+		return FALSE;
+	}
+	if (tag->takes_string) {
+		if (*i + 1 >= node->args->len ||
+		    ((PdSieveArg *) g_ptr_array_index(node->args, *i + 1))->kind == ARG_TAG ||
+		    ((PdSieveArg *) g_ptr_array_index(node->args, *i + 1))->kind == ARG_NUMBER) {
+			error_at(v, arg->line, arg->col, "':%s' must be followed by a string%s",
+				 arg->tag, tag->group == TAGS_FLAGS ? " list" : "");
+			return FALSE;
+		}
+		value = g_ptr_array_index(node->args, ++*i);
+		if (tag->group != TAGS_FLAGS && value->kind != ARG_STRING) {
+			error_at(v, value->line, value->col,
+				 "':%s' must be followed by a string, found a string list", arg->tag);
+			return FALSE;
+		}
+	}
+	if (tag->group == TAGS_MODIFIERS) {
+		guint same = tag->value & (MOD_LOWER | MOD_UPPER) ? MOD_LOWER | MOD_UPPER :
+			     tag->value & (MOD_LOWERFIRST | MOD_UPPERFIRST) ?
+			     MOD_LOWERFIRST | MOD_UPPERFIRST : (guint) tag->value;
+
+		if (node->modifiers & same) {
+			error_at(v, arg->line, arg->col,
+				 "':%s' conflicts with another modifier of its precedence",
+				 arg->tag);
+			return FALSE;
+		}
+		node->modifiers |= tag->value;
+		return TRUE;
+	}
+	if (*seen & tag->group) {
+		error_at(v, arg->line, arg->col, "more than one %s for '%s'",
+			 group_names[g_bit_nth_lsf(tag->group, -1)], node->name);
+		return FALSE;
+	}
+	*seen |= tag->group;
+	switch (tag->group) {
+	case TAGS_MATCH:
+		node->match = (PdSieveMatchType) tag->value;
+		if (value != NULL) {
+			const char *text = g_ptr_array_index(value->strings, 0);
+
+			if (!relation_parse(text, &node->relation)) {
+				error_at(v, value->line, value->col,
+					 "unknown relation \"%s\" (gt, ge, lt, le, eq or ne)",
+					 text);
+				return FALSE;
+			}
+		}
+		break;
+	case TAGS_COMPARATOR: {
+		const char *name = g_ptr_array_index(value->strings, 0);
+
+		if (g_ascii_strcasecmp(name, "i;octet") == 0) {
+			node->comparator = CMP_OCTET;
+		} else if (g_ascii_strcasecmp(name, "i;ascii-casemap") == 0) {
+			node->comparator = CMP_CASEMAP;
+		} else if (g_ascii_strcasecmp(name, "i;ascii-numeric") == 0 &&
+			   (v->capabilities & CAP_NUMERIC)) {
+			node->comparator = CMP_NUMERIC;
+		} else {
+			error_at(v, value->line, value->col, "unknown comparator \"%s\"%s", name,
+				 g_ascii_strcasecmp(name, "i;ascii-numeric") == 0 ?
+				 " (it needs require \"comparator-i;ascii-numeric\")" : "");
+			return FALSE;
+		}
+		break;
+	}
+	case TAGS_ADDRESS:
+		node->part = (PdSieveAddressPart) tag->value;
+		break;
+	case TAGS_SIZE:
+		node->over = tag->value;
+		break;
+	case TAGS_COPY:
+		node->copy = TRUE;
+		break;
+	case TAGS_FLAGS:
+		node->flags = g_ptr_array_ref(value->strings);
+		break;
+	}
+	return TRUE;
+}
+
+/* encoded-character: every string argument of node decoded in place. */
+static gboolean
+decode_strings(Validator *v, PdSieveNode *node)
+{
+	gboolean ok = TRUE;
+
+	for (guint i = 0; i < node->args->len; i++) {
+		PdSieveArg *arg = g_ptr_array_index(node->args, i);
+
+		for (guint s = 0; arg->strings != NULL && s < arg->strings->len; s++) {
+			char *bad = NULL;
+
+			if (!pd_sieve_decode_encoded((char **) &arg->strings->pdata[s], &bad)) {
+				error_at(v, arg->line, arg->col,
+					 "invalid encoded character \"%s\"", bad);
+				ok = FALSE;
+			}
+			g_free(bad);
+		}
+	}
+	return ok;
+}
+
+/* Tags, then the positional arguments against spec->positional. */
+static gboolean
+take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
+{
+	PdSieveArg *positional[3];
+	guint n = 0, seen = 0, wanted = strlen(spec->positional), optional = 0;
+	const char *kinds = spec->positional;
+
+	node->comparator = CMP_CASEMAP;
+	for (guint i = 0; i < node->args->len; i++) {
+		PdSieveArg *arg = g_ptr_array_index(node->args, i);
+
+		if (arg->kind == ARG_TAG) {
+			if (!take_tag(v, node, spec, &i, &seen))
+				return FALSE;
+			continue;
+		}
+		if (n == G_N_ELEMENTS(positional)) {
+			n++;
+			break;
+		}
+		positional[n++] = arg;
+	}
+	if (wanted > 0 && g_ascii_islower(kinds[0]))
+		optional = 1;
+	if (n == wanted - optional && optional) {
+		kinds++;	/* the optional leading one is absent */
+		wanted--;
+	} else if (n != wanted) {
+		error_at(v, node->line, node->col,
+			 "'%s' takes %s%u positional argument%s%s%s%s, found %u", node->name,
+			 optional ? "up to " : "", wanted, wanted == 1 ? "" : "s",
+			 *spec->roles ? " (" : "", spec->roles, *spec->roles ? ")" : "", n);
+		return FALSE;
+	}
+	for (guint a = 0; a < n; a++) {
+		PdSieveArg *arg = positional[a];
+		char kind = g_ascii_toupper(kinds[a]);
+		gboolean ok = kind == 'N' ? arg->kind == ARG_NUMBER :
+			      kind == 'S' ? arg->kind == ARG_STRING : arg->kind != ARG_NUMBER;
+
+		if (!ok) {
+			error_at(v, arg->line, arg->col,
+				 "argument %u of '%s' must be %s, found %s", a + 1, node->name,
+				 kind == 'N' ? "a number" : kind == 'S' ? "a string" :
+				 "a string list", arg_describe(arg));
+			return FALSE;
+		}
+	}
+	if (spec->op == OP_SIZE) {
+		if (!(seen & TAGS_SIZE)) {
+			error_at(v, node->line, node->col, "'size' needs :over or :under");
+			return FALSE;
+		}
+		node->number = positional[0]->number;
+		return TRUE;
+	}
+	if (node->comparator == CMP_NUMERIC &&
+	    (node->match == MATCH_CONTAINS || node->match == MATCH_MATCHES)) {
+		error_at(v, node->line, node->col,
+			 "comparator \"i;ascii-numeric\" cannot be used with :%s",
+			 node->match == MATCH_CONTAINS ? "contains" : "matches");
+		return FALSE;
+	}
+	/* the last positional is "second" when there are two kinds */
+	if (n == 2) {
+		node->first = g_ptr_array_ref(positional[0]->strings);
+		node->second = g_ptr_array_ref(positional[1]->strings);
+	} else if (n == 1 && (optional || strlen(kinds) == 2)) {
+		node->second = g_ptr_array_ref(positional[0]->strings);
+	} else if (n == 1) {
+		node->first = g_ptr_array_ref(positional[0]->strings);
+	}
+	return TRUE;
+}
+
+/* What each command's own strings must be. */
+static gboolean
+check_values(Validator *v, PdSieveNode *node)
+{
+	GPtrArray *first = node->first;
+
+	switch (node->op) {
+	case OP_HEADER:
+	case OP_ADDRESS:
+	case OP_EXISTS:
+		for (guint i = 0; i < first->len; i++) {
+			const char *name = g_ptr_array_index(first, i);
+
+			if (!header_name_valid(name) && !has_variables(v, name)) {
+				error_at(v, node->line, node->col, "invalid header name \"%s\"",
+					 name);
+				return FALSE;
+			}
+		}
+		return TRUE;
+	case OP_ENVELOPE:
+		for (guint i = 0; i < first->len; i++) {
+			const char *part = g_ptr_array_index(first, i);
+
+			if (g_ascii_strcasecmp(part, "from") != 0 &&
+			    g_ascii_strcasecmp(part, "to") != 0 && !has_variables(v, part)) {
+				error_at(v, node->line, node->col,
+					 "unknown envelope part \"%s\" (from or to)", part);
+				return FALSE;
+			}
+		}
+		return TRUE;
+	case OP_REDIRECT: {
+		const char *address = g_ptr_array_index(first, 0);
+		g_autofree char *bare = pd_sieve_redirect_address(address);
+
+		if (bare == NULL && !has_variables(v, address)) {
+			error_at(v, node->line, node->col, "invalid redirect address \"%s\"",
+				 address);
+			return FALSE;
+		}
+		return TRUE;
+	}
+	case OP_FILEINTO:
+		if (*(const char *) g_ptr_array_index(first, 0) == '\0' ||
+		    !g_utf8_validate(g_ptr_array_index(first, 0), -1, NULL)) {
+			error_at(v, node->line, node->col, "invalid mailbox name");
+			return FALSE;
+		}
+		return TRUE;
+	case OP_SET:
+	case OP_SETFLAG:
+	case OP_ADDFLAG:
+	case OP_REMOVEFLAG:
+	case OP_HASFLAG:
+		for (guint i = 0; first != NULL && i < first->len; i++) {
+			const char *name = g_ptr_array_index(first, i);
+
+			if (!(v->capabilities & CAP_VARIABLES) && node->op != OP_SET) {
+				error_at(v, node->line, node->col,
+					 "a variable name in '%s' needs require \"variables\"",
+					 node->name);
+				return FALSE;
+			}
+			if (!pd_sieve_variable_name_valid(name)) {
+				error_at(v, node->line, node->col, "invalid variable name \"%s\"",
+					 name);
+				return FALSE;
+			}
+		}
+		return TRUE;
+	default:
+		return TRUE;
+	}
+}
+
+static gboolean validate_node(Validator *v, PdSieveNode *node, gboolean test);
+
+static gboolean
+validate_require(Validator *v, PdSieveNode *node, gboolean top)
+{
+	gboolean ok = TRUE;
+
+	if (!top || v->past_require) {
+		error_at(v, node->line, node->col,
+			 "require must come before every other command, at the top");
+		return FALSE;
+	}
+	for (guint i = 0; i < node->first->len; i++) {
+		const char *name = g_ptr_array_index(node->first, i);
+		guint capability = pd_sieve_capability_lookup(name);
+
+		if (capability == 0) {
+			error_at(v, node->line, node->col,
+				 "unknown or unsupported capability \"%s\"", name);
+			ok = FALSE;
+		}
+		v->capabilities |= capability;
+	}
+	return ok;
+}
+
+static gboolean
+validate_node(Validator *v, PdSieveNode *node, gboolean test)
+{
+	const Spec *spec = spec_find(node->name);
+	guint ntests = node->tests != NULL ? node->tests->len : 0;
+	gboolean ok = TRUE;
+
+	if (spec == NULL || spec->test != test) {
+		error_at(v, node->line, node->col, spec == NULL ? "unknown %s '%s'" :
+			 test ? "'%2$s' is a command, not a %1$s" :
+			 "'%2$s' is a test, not a %1$s", test ? "test" : "command", node->name);
+		return FALSE;
+	}
+	node->op = spec->op;
+	if (spec->capability != 0 && !(v->capabilities & spec->capability)) {
+		error_at(v, node->line, node->col, "'%s' needs require \"%s\"", node->name,
+			 capability_name(spec->capability));
+		return FALSE;
+	}
+	if ((v->capabilities & CAP_ENCODED_CHARACTER) && !decode_strings(v, node))
+		return FALSE;
+	if (!take_arguments(v, node, spec))
+		return FALSE;
+	if (spec->tests == TESTS_NONE && ntests > 0) {
+		const PdSieveNode *after = g_ptr_array_index(node->tests, 0);
+		const Spec *next = spec_find(after->name);
+
+		if (!test && next != NULL && !next->test && !node->test_list)
+			error_at(v, node->line, node->col,
+				 "'%s' takes no test; is a ';' missing before '%s' (line %u)?",
+				 node->name, after->name, after->line);
+		else
+			error_at(v, node->line, node->col, "'%s' takes no test", node->name);
+		return FALSE;
+	}
+	if (spec->tests == TESTS_ONE && (ntests != 1 || node->test_list)) {
+		error_at(v, node->line, node->col, "'%s' takes exactly one test%s", node->name,
+			 node->test_list ? ", not a test list" : "");
+		return FALSE;
+	}
+	if (spec->tests == TESTS_LIST && !node->test_list) {
+		error_at(v, node->line, node->col, "'%s' takes a test list \"( ... )\"",
+			 node->name);
+		return FALSE;
+	}
+	if (spec->block && node->block == NULL) {
+		error_at(v, node->line, node->col, "'%s' needs a block \"{ ... }\"", node->name);
+		return FALSE;
+	}
+	if (!spec->block && node->block != NULL && !test) {
+		error_at(v, node->line, node->col, "'%s' takes no block", node->name);
+		return FALSE;
+	}
+	for (guint i = 0; i < ntests; i++)
+		ok = validate_node(v, g_ptr_array_index(node->tests, i), TRUE) && ok;
+	return check_values(v, node) && ok;
+}
+
+static gboolean
+validate_commands(Validator *v, GPtrArray *commands, gboolean top)
+{
+	PdSieveOp previous = OP_NONE;
+	gboolean ok = TRUE;
+
+	for (guint i = 0; i < commands->len && !v->diag->gave_up; i++) {
+		PdSieveNode *node = g_ptr_array_index(commands, i);
+		gboolean good;
+
+		if (strcmp(node->name, "require") == 0) {
+			good = validate_node(v, node, FALSE) && validate_require(v, node, top);
+		} else {
+			v->past_require = TRUE;
+			good = validate_node(v, node, FALSE);
+		}
+		if (good && (node->op == OP_ELSIF || node->op == OP_ELSE) &&
+		    previous != OP_IF && previous != OP_ELSIF) {
+			error_at(v, node->line, node->col, "'%s' without a preceding 'if'",
+				 node->name);
+			good = FALSE;
+		}
+		if (good && node->block != NULL)
+			good = validate_commands(v, node->block, FALSE);
+		previous = node->op;
+		ok = good && ok;
+	}
+	return ok;
+}
+
+guint
+pd_sieve_validate(PdSieveDiag *diag, GPtrArray *commands)
+{
+	Validator v = { .diag = diag };
+
+	validate_commands(&v, commands, TRUE);
+	return v.capabilities;
+}

@@ -1,0 +1,1 @@
+if not not not allof (true, anyof (false, not true)) { discard; }
