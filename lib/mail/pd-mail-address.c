@@ -6,9 +6,13 @@
  *     its address as its name ("jmueller (Jürgen Müller)", the RFC 822
  *     habit of old clients and of local addresses without a domain);
  *   - a value in which GMime finds no mailbox although it holds an '@'
- *     (spaces in an unquoted local part: "John Smith <john smith@x.org>")
- *     keeps its address with the local part quoted ("john smith"@x.org,
- *     which is valid and reaches the same mailbox) and its name.
+ *     (spaces in an unquoted local part: "John Smith <john smith@x.org>";
+ *     a quoted pair in a folded comment) is read again without its
+ *     comments: it keeps its address, the local part quoted when it holds
+ *     spaces ("john smith"@x.org, which is valid and reaches the same
+ *     mailbox), and its name.
+ *   - encoded words after an address that GMime takes for an address of
+ *     their own ("<a@b.example> =?utf-8?q?Doe?=") are its name.
  * The From check (pd-mail-author.c) compares with GMime's plain parse of
  * the raw value, so a From repaired here is never authenticated.
  */
@@ -114,32 +118,88 @@ domain_ok(const char *domain)
 	return TRUE;
 }
 
-/* "Name <local part with spaces@domain>" or "local part@domain". */
+/* value without its comments (quoted strings and quoted pairs kept). */
+static char *
+without_comments(const char *value)
+{
+	GString *out = g_string_sized_new(strlen(value));
+	int depth = 0;
+	gboolean quoted = FALSE;
+
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\' && p[1] != '\0' && (quoted || depth > 0)) {
+			if (depth == 0)
+				g_string_append_len(out, p, 2);
+			p++;
+		} else if (depth == 0 && *p == '"') {
+			quoted = !quoted;
+			g_string_append_c(out, *p);
+		} else if (!quoted && *p == '(') {
+			depth++;
+		} else if (!quoted && *p == ')' && depth > 0) {
+			depth--;
+		} else if (depth == 0) {
+			g_string_append_c(out, *p);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* text without blanks and line breaks next to a dot (obsolete CFWS
+ * around the dots of RFC 5322 4.4); into out. */
+static void
+squeeze_dots(GString *out, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		if (g_ascii_isspace(*p)) {
+			const char *q = p;
+
+			while (g_ascii_isspace(*q))
+				q++;
+			if (*q == '.' || (out->len > 0 && out->str[out->len - 1] == '.') || *q == '\0') {
+				p = q - 1;
+				continue;
+			}
+			g_string_append_c(out, ' ');
+			p = q - 1;
+			continue;
+		}
+		g_string_append_c(out, *p);
+	}
+}
+
+/* "Name <local part with spaces@domain>" or "local part@domain", comments
+ * dropped: the address kept (a local part with spaces quoted) and the name. */
 static InternetAddress *
 spaced_mailbox(PdMailCtx *ctx, const char *what, const char *value)
 {
-	const char *lt = strrchr(value, '<'), *gt = lt != NULL ? strchr(lt, '>') : NULL;
+	g_autofree char *plain = without_comments(value);
+	const char *lt = strrchr(plain, '<'), *gt = lt != NULL ? strchr(lt, '>') : NULL;
 	g_autofree char *addr = NULL;
 	g_autofree char *name = NULL;
 	g_autofree char *fixed = NULL;
-	char *at, *local;
+	g_autoptr(GString) local = g_string_new(NULL);
+	g_autoptr(GString) domain = g_string_new(NULL);
+	char *at;
 
 	if (lt != NULL && gt != NULL) {
 		addr = g_strndup(lt + 1, gt - lt - 1);
-		name = g_strndup(value, lt - value);
+		name = g_strndup(plain, lt - plain);
 	} else {
-		addr = g_strdup(value);
+		addr = g_strdup(plain);
 	}
 	g_strstrip(addr);
 	if ((at = strrchr(addr, '@')) == NULL || at == addr || strchr(addr, '"') != NULL)
 		return NULL;
 	*at = '\0';
-	local = g_strstrip(addr);
-	if (strpbrk(local, "<>()[],;:\\") != NULL || !domain_ok(g_strstrip(at + 1)))
+	squeeze_dots(local, g_strstrip(addr));
+	squeeze_dots(domain, g_strstrip(at + 1));
+	if (local->len == 0 || strpbrk(local->str, "<>()[],;:\\@") != NULL ||
+	    strchr(domain->str, ' ') != NULL || !domain_ok(domain->str))
 		return NULL;
-	fixed = strchr(local, ' ') != NULL || strchr(local, '\t') != NULL
-			? g_strdup_printf("\"%s\"@%s", local, at + 1)
-			: g_strdup_printf("%s@%s", local, at + 1);
+	fixed = strchr(local->str, ' ') != NULL
+			? g_strdup_printf("\"%s\"@%s", local->str, domain->str)
+			: g_strdup_printf("%s@%s", local->str, domain->str);
 	if (name != NULL) {
 		g_autofree char *decoded = NULL;
 
@@ -154,6 +214,34 @@ spaced_mailbox(PdMailCtx *ctx, const char *what, const char *value)
 	}
 	pd_mail_warn(ctx, "%s: an address GMime could not read, kept as %s", what, fixed);
 	return internet_address_mailbox_new(name, fixed);
+}
+
+/* "<a@b.example> =?utf-8?q?Doe?=": GMime reads the words after the
+ * address as an address of their own; they are the name of the one before. */
+static void
+trailing_names(PdMailCtx *ctx, const char *what, InternetAddressList *list)
+{
+	for (int i = 1; list != NULL && i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *before = internet_address_list_get_address(list, i - 1);
+		const char *addr, *name;
+		g_autofree char *decoded = NULL;
+
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia) || !INTERNET_ADDRESS_IS_MAILBOX(before))
+			continue;
+		addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		name = internet_address_get_name(before);
+		if (addr == NULL || strncmp(addr, "=?", 2) != 0 || strchr(addr, '@') != NULL ||
+		    (name != NULL && *name != '\0') ||
+		    (internet_address_get_name(ia) != NULL && *internet_address_get_name(ia) != '\0'))
+			continue;
+		decoded = g_mime_utils_header_decode_phrase(ctx->options, addr);
+		internet_address_set_name(before, decoded);
+		pd_mail_warn(ctx, "%s: the words after %s taken as its name", what,
+			     internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(before)));
+		internet_address_list_remove_at(list, i);
+		i--;
+	}
 }
 
 InternetAddressList *
@@ -171,6 +259,7 @@ pd_mail_parse_address_value(PdMailCtx *ctx, const char *what, const char *value)
 			g_object_unref(mb);
 		}
 	}
+	trailing_names(ctx, what, list);
 	comment_names(ctx, what, value, list);
 	return list;
 }

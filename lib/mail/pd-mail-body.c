@@ -321,9 +321,10 @@ take_message_part(PdMailCtx *ctx, GMimeMessagePart *mpart, const char *boundary)
 		g_autofree char *clean = NULL;
 
 		if (subject != NULL && *subject != '\0') {
-			clean = pd_mail_cut_header(ctx, "filename", subject);
-			g_strdelimit(clean, "/\\\r\n\t", ' ');
-			g_strstrip(clean);
+			g_autofree char *cut = pd_mail_cut_header(ctx, "filename", subject);
+
+			clean = pd_mail_unfold(cut);
+			g_strdelimit(clean, "/\\", ' ');
 		}
 		if (clean != NULL && *clean != '\0')
 			filename = g_strconcat(clean, ".eml", NULL);

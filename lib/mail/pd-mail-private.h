@@ -120,6 +120,10 @@ char *pd_mail_cut_header(PdMailCtx *ctx, const char *name, const char *value);
  * where it is set (the helpers above), so this should find nothing. */
 void pd_mail_check_utf8(PdMailCtx *ctx);
 
+/* Header text on one line: each line break with the blanks around it
+ * one space, tabs spaces, no blanks at either end; new. */
+char *pd_mail_unfold(const char *text);
+
 /* Cuts UTF-8 text to at most max bytes on a character boundary. */
 void pd_mail_utf8_truncate(char *text, gsize max);
 

@@ -112,6 +112,28 @@ pd_mail_to_utf8(PdMailCtx *ctx, const char *what, const char *charset,
 	return pd_mail_clean_utf8(ctx, what, data, len);
 }
 
+char *
+pd_mail_unfold(const char *text)
+{
+	GString *out = g_string_sized_new(strlen(text));
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '\r' || *p == '\n') {
+			/* a fold and the blanks around it: one space */
+			while (out->len > 0 && out->str[out->len - 1] == ' ')
+				g_string_truncate(out, out->len - 1);
+			while (p[1] == '\r' || p[1] == '\n' || p[1] == ' ' || p[1] == '\t')
+				p++;
+			g_string_append_c(out, ' ');
+			continue;
+		}
+		g_string_append_c(out, *p == '\t' ? ' ' : *p);
+	}
+	g_strstrip(out->str);
+	out->len = strlen(out->str);
+	return g_string_free(out, FALSE);
+}
+
 /* Cut text (already UTF-8) to at most max bytes on a character boundary. */
 void
 pd_mail_utf8_truncate(char *text, gsize max)

@@ -13,7 +13,8 @@
  * pd_mail_fix_words() rewrites a raw header value so that GMime has
  * nothing left to get wrong: each run of encoded words separated only by
  * white space (RFC 2047 6.2: that white space is dropped) is decoded here
- * and replaced by one =?UTF-8?B?...?= word of the same text.  In a run,
+ * and replaced by one =?UTF-8?Q?...?= word of the same text (Q with every
+ * byte but letters and digits =XX: see append_q_word).  In a run,
  * each word's payload is decoded on its own (a B word's padding ends its
  * group, an unpadded group carries into the next B word of the charset),
  * the bytes of consecutive words of one charset are joined (B and Q
@@ -188,6 +189,27 @@ append_literal(PdMailCtx *ctx, const char *what, GString *out, const char *p, co
 	g_string_append(out, text);
 }
 
+/* text as one Q word: letters and digits as they are, every other byte
+ * =XX.  Not B: GMime joins adjacent words of one charset and encoding
+ * and would stop at this word's padding, and nothing but letters, digits
+ * and '=' can be taken for structure in any header. */
+static void
+append_q_word(GString *out, const GString *text)
+{
+	if (text->len == 0)
+		return;
+	g_string_append(out, "=?UTF-8?Q?");
+	for (gsize i = 0; i < text->len; i++) {
+		guchar c = (guchar)text->str[i];
+
+		if (g_ascii_isalnum(c))
+			g_string_append_c(out, (char)c);
+		else
+			g_string_append_printf(out, "=%02X", c);
+	}
+	g_string_append(out, "?=");
+}
+
 char *
 pd_mail_fix_words(PdMailCtx *ctx, const char *what, const char *raw)
 {
@@ -224,11 +246,7 @@ pd_mail_fix_words(PdMailCtx *ctx, const char *what, const char *raw)
 				break;
 		}
 		run_flush(&run);
-		if (run.text->len > 0) {
-			g_autofree char *b64 = g_base64_encode((const guchar *)run.text->str, run.text->len);
-
-			g_string_append_printf(out, "=?UTF-8?B?%s?=", b64);
-		}
+		append_q_word(out, run.text);
 		literal = p;
 	}
 	append_literal(ctx, what, out, literal, end);

@@ -223,8 +223,13 @@ fill_address(PdMailCtx *ctx, const char *what, InternetAddressMailbox *mb, PdMai
 
 	if (addr != NULL && *addr != '\0')
 		out->address = pd_mail_cut_header(ctx, what, addr);
-	if (name != NULL && *name != '\0')
-		out->name = pd_mail_cut_header(ctx, what, name);
+	if (name != NULL && *name != '\0') {
+		g_autofree char *cut = pd_mail_cut_header(ctx, what, name);
+
+		out->name = pd_mail_unfold(cut);	/* a quoted name may be folded */
+		if (*out->name == '\0')
+			g_clear_pointer(&out->name, g_free);
+	}
 }
 
 static void
@@ -347,17 +352,8 @@ static char *
 clean_subject(PdMailCtx *ctx, const char *subject)
 {
 	g_autofree char *text = pd_mail_cut_header(ctx, "Subject", subject != NULL ? subject : "");
-	GString *out = g_string_sized_new(strlen(text));
 
-	/* unfold: line breaks go, tabs become spaces */
-	for (const char *p = text; *p; p++) {
-		if (*p == '\r' || *p == '\n')
-			continue;
-		g_string_append_c(out, *p == '\t' ? ' ' : *p);
-	}
-	g_strstrip(out->str);
-	out->len = strlen(out->str);
-	return g_string_free(out, FALSE);
+	return pd_mail_unfold(text);
 }
 
 const char *

@@ -7,8 +7,9 @@ References, the text body (against text/plain parts only: stalwart also
 converts HTML), the HTML body, and the attachments' count, filenames and
 bytes (and that an attachment's span of the raw message, which the store
 keeps instead of a decoded copy, decodes to those bytes).  Then the
-header-field vectors id.json (Message-ID/References) run through the parser
-inside a minimal message.
+header-field vectors id.json (Message-ID/References), address.json (as To)
+and unstructured.json (as Subject) run through the parser inside a minimal
+message.
 
 Every mismatch must be listed in stalwart-parser.accepted with a reason
 (file<TAB>field<TAB>reason); any other fails the test.  Skips (77) when the
@@ -213,6 +214,43 @@ def run_id_vectors(tmp):
     return results
 
 
+URL_SCHEMES = ("http:", "https:", "ftp:", "mailto:")
+
+
+def run_header_vectors(tmp):
+    """address.json (as To) and unstructured.json (as Subject): the header
+    decoding a human sees (names, RFC 2047 words, folding).  Vectors whose
+    addresses are URLs are List-* values, which pd_mail reads as no
+    address field: skipped."""
+    cases = []
+    path = os.path.join(CORPUS, "address.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for n, v in enumerate(json.load(f)):
+                want = addresses({"Address": v["expected"]}) if v["expected"] else []
+                if any(a and a.startswith(URL_SCHEMES) for _, a in want):
+                    continue
+                cases.append(("address.json#%d" % n, "to", "To:" + v["header"], want))
+    path = os.path.join(CORPUS, "unstructured.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for n, v in enumerate(json.load(f)):
+                cases.append(("unstructured.json#%d" % n, "subject", "Subject:" + v["header"],
+                              (v["expected"] or "").strip()))
+    files = []
+    for n, (_, _, field, _) in enumerate(cases):
+        p = os.path.join(tmp, "h%d.eml" % n)
+        with open(p, "wb") as f:
+            f.write(("From: a@example.org\n%s\nbody\n" % field.rstrip("\r\n")).encode("utf-8"))
+        files.append(p)
+    results = []
+    for (name, check, _, want), got in zip(cases, dump(files)):
+        have = ([(a["name"], a["address"]) for a in got["to"]] if check == "to" else got["subject"])
+        if have != want:
+            results.append((name, check, "got %r, want %r" % (have, want)))
+    return results
+
+
 def main():
     if not os.path.isdir(CORPUS):
         pdtest.skip("corpus %s is absent" % CORPUS)
@@ -230,6 +268,7 @@ def main():
             lf.append(p)
         results = dump(lf)
         mismatches.extend(run_id_vectors(tmp))
+        mismatches.extend(run_header_vectors(tmp))
     for eml, got in zip(emls, results):
         rel = os.path.relpath(eml, CORPUS)
         with open(eml[:-4] + ".json", encoding="utf-8") as f:

@@ -88,6 +88,8 @@ test_encoded_words(void **state)
 		  "=?us-ascii?Q?caf=E9_cr=E8me?=", "café crème", "labelled us-ascii read as WINDOWS-1252" },
 		{ "raw 8-bit inside a Q word (old Outlook)", "=?iso-8859-1?Q?M\xfcller?=", "Müller",
 		  NULL },
+		{ "a fold and the blanks around it are one space", "Fwd: \n\tSaying \n Hello", "Fwd: Saying Hello",
+		  NULL },
 		{ "not a word: kept", "=?UTF-8?B?broken", "=?UTF-8?B?broken", NULL },
 		{ "a NUL in a word is no NUL", "=?UTF-8?Q?a=00b?=", "a\xEF\xBF\xBD" "b", "NUL" },
 	};
@@ -124,6 +126,12 @@ test_encoded_names(void **state)
 		  "Müller, Jürgen", "jm@example.org" },
 		{ "a comma encoded in a B name", "=?UTF-8?B?TcO8bGxlciwgSsO8cmdlbg==?= <jm@example.org>",
 		  1, "Müller, Jürgen", "jm@example.org" },
+		{ "a word next to a quoted word of another charset (our rewrite must not make GMime join them)",
+		  "=?ISO-8859-1?Q?a?= \"=?ISO-8859-2?Q?_b?=\" <test@example.org>", 1, "a b", "test@example.org" },
+		{ "words after the address are its name", "<a@example.org> =?utf-8?q?Doe?=", 1, "Doe",
+		  "a@example.org" },
+		{ "a folded quoted name is one line", "\"John\r\n Doe\" <a@example.org>", 1, "John Doe",
+		  "a@example.org" },
 		{ "a quoted name of words", "\"=?UTF-8?B?SsO8cmdlbiA=?= =?UTF-8?B?TcO8bGxlcg==?=\" <jm@example.org>",
 		  1, "Jürgen Müller", "jm@example.org" },
 	};
