@@ -28,7 +28,6 @@ The agent replies to the real notification postdesk sent them
 import json
 import os
 import re
-import time
 
 import authzone
 import pdtest
@@ -110,12 +109,11 @@ class Desk:
 
     def settled(self):
         """Every outbound row sent and each one at the sink."""
+        pdtest.outbound_settled(self.env)
         rows = self.env.query("select status from outbound")
-        pdtest.wait_for("outbound sent", lambda: all(
-            r[0] == "sent" for r in self.env.query("select status from outbound")))
+        pdtest.check(all(r[0] == "sent" for r in rows), "outbound sent: %r" % rows)
         n = len(rows)
-        pdtest.wait_for("%d mails at the sink" % n, lambda: len(self.sink.dumps()) >= n)
-        time.sleep(0.3)
+        pdtest.check(len(self.sink.dumps()) >= n, "%d mails at the sink" % n)
         return self.sink.dumps()
 
 

@@ -21,7 +21,6 @@ to end: real PostgreSQL, postdeskd over LMTP with sender authentication
 import json
 import os
 import re
-import time
 
 import authzone
 import pdtest
@@ -265,7 +264,7 @@ def main():
             check_eq(w.state(t4), ["requested", "t", HOLDER], "nothing stored")
             check_eq(env.scalar("select count(*) from outbound"), before, "nothing queued")
 
-            time.sleep(1)
+            pdtest.outbound_settled(env)
             check_eq(len(sink.dumps()), 9, "mails: 3 notices, 3 requests, 2 answers, 1 ack")
     finally:
         sink.stop()

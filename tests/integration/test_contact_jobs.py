@@ -99,7 +99,7 @@ def test_welcome():
 
             env.daemon()
             wait_for("the welcome mail", lambda: len(sink.dumps()) >= 1)
-            time.sleep(1)
+            pdtest.outbound_settled(env)
             dumps = sink.dumps()
             pdtest.check_eq(len(dumps), 1, "one mail at the sink")
             m = dumps[0]

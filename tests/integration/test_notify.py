@@ -26,7 +26,6 @@ postdeskd over LMTP, a real PostgreSQL, Postfix's smtp-sink as the relay:
 import json
 import os
 import re
-import time
 
 import pdtest
 from pdtest import check, check_eq
@@ -86,14 +85,7 @@ class Outbox:
         self.env, self.sink, self.seen = env, sink, set()
 
     def wait_new(self, expected):
-        end = time.time() + 20
-        while time.time() < end:
-            pending = self.env.scalar("select count(*) from outbound"
-                                      " where status in ('queued', 'sending')")
-            if pending == "0" and len(self.sink.dumps()) >= len(self.seen) + expected:
-                break
-            time.sleep(0.1)
-        time.sleep(0.3)     # anything more would show up now
+        pdtest.outbound_settled(self.env, timeout=20)   # the sink has all there will be
         new = [m for m in self.sink.dumps() if m not in self.seen]
         self.seen.update(new)
         check_eq(len(new), expected, "new mails at the sink: %s" %

@@ -71,7 +71,7 @@ def test_one_ack_with_headers():
                                                       "References: <q1@customer.test>\r\n"))
             deliver(d, reply)
             pdtest.check_eq(env.scalar("select count(*) from tickets"), "1", "one ticket")
-            time.sleep(1.5)
+            pdtest.outbound_settled(env)
             dumps = sink.dumps()
             pdtest.check_eq(len(dumps), 1, "exactly one acknowledgement")
             a = dumps[0]
@@ -113,10 +113,14 @@ def test_relay_down_then_back():
         d = env.daemon(extra=outbound_config(port))
         deliver(d, pdtest.message(msgid="<down1@customer.test>"))
         deliver(d, pdtest.message(msgid="<down2@customer.test>", subject="Second"))
-        wait_for("a refused attempt",
-                 lambda: env.scalar("select count(*) from events where kind = 'outbound.deferred'") != "0")
-        time.sleep(2)
-        rows = outbound_rows(env)
+        # two refused passes (each defers both rows) and no pass under way
+        rows = wait_for("a second refused pass", lambda: [
+            r for r in env.query("select id, status, attempts, coalesce(last_error, ''), "
+                                 "array_to_string(recipients, ',') from outbound "
+                                 "where (select count(*) from events "
+                                 "       where kind = 'outbound.deferred') >= 4 "
+                                 "  and not exists (select 1 from outbound "
+                                 "                  where status = 'sending') order by id")])
         pdtest.check_eq([r[1] for r in rows], ["queued", "queued"], "rows stay queued")
         pdtest.check_eq([r[2] for r in rows], ["0", "0"], "relay trouble uses no attempt")
         pdtest.check(re.search(r"(?i)connect|refused", rows[0][3]), "reason kept: %r" % rows[0][3])
@@ -124,7 +128,7 @@ def test_relay_down_then_back():
         try:
             wait_for("both sent", lambda: [r[1] for r in outbound_rows(env)] == ["sent", "sent"],
                      timeout=30)
-            time.sleep(0.5)
+            pdtest.outbound_settled(env)
             pdtest.check_eq(len(sink.dumps()), 2, "two mails at the sink, once each")
         finally:
             sink.stop()
@@ -182,7 +186,7 @@ def test_kill_mid_send_no_duplicate():
             wait_for("recovered", lambda: outbound_rows(env)[0][1] == "failed", timeout=30)
             row = outbound_rows(env)[0]
             pdtest.check("outcome unknown" in row[3], "reason: %r" % row[3])
-            time.sleep(1.5)
+            pdtest.outbound_settled(env)
             pdtest.check_eq(len(sink.dumps()), 1, "not sent a second time")
             pdtest.check("marked failed (outcome unknown)" in d2.log_text(), "logged")
             # the operator decides to send it again
@@ -216,7 +220,7 @@ def test_expired_claim_never_rendered_is_requeued():
             pdtest.check_eq(outbound_rows(env)[0][2], "1", "the lost claim used no attempt")
             pdtest.check_eq(env.scalar("select count(*) from events where kind = "
                                        "'outbound.requeued'"), "1", "event")
-            time.sleep(0.5)
+            pdtest.outbound_settled(env)
             pdtest.check_eq(len(sink.dumps()), 1, "sent once")
         finally:
             sink.stop()
@@ -303,7 +307,7 @@ def test_no_autoreply_cases():
             got = env.query("select detail->>'reason' from events where kind = 'autoreply.suppressed' "
                             "order by id desc limit 1")
             pdtest.check_eq(got, [["own mail (Message-ID)"]], "our Message-ID recognized")
-            time.sleep(1)
+            pdtest.outbound_settled(env)
             pdtest.check_eq(len(sink.dumps()), 1, "nothing else was sent")
     finally:
         sink.stop()
@@ -325,7 +329,7 @@ def test_two_daemons_share_the_queue():
                         sender="c%d@customer.test" % i)
             wait_for("all sent", lambda: env.scalar("select count(*) from outbound "
                                                     "where status = 'sent'") == str(n), timeout=60)
-            time.sleep(1)
+            pdtest.outbound_settled(env)
             dumps = sink.dumps()
             pdtest.check_eq(len(dumps), n, "one mail per row at the sink")
             rcpts = sorted(header(d, "X-Rcpt-Args") for d in dumps)
@@ -351,7 +355,7 @@ def test_held_tickets():
             deliver(d, pdtest.message(msgid="<held2@customer.test>", to="review@example.com",
                                       subject="Moderate me"), rcpt="review@example.com")
             wait_for("the polite reply", lambda: len(sink.dumps()) == 1)
-            time.sleep(1)
+            pdtest.outbound_settled(env)
             dumps = sink.dumps()
             pdtest.check_eq(len(dumps), 1, "one mail: the polite reply, nothing for moderation")
             pdtest.check("registered contacts" in dumps[0], "the held template")
@@ -387,7 +391,8 @@ def test_sender_under_valgrind():
             wait_for("deferred", lambda: env.scalar(
                 "select count(*) from events where kind = 'outbound.deferred'") != "0", timeout=60)
             d.proc.send_signal(signal.SIGHUP)
-            time.sleep(2)
+            wait_for("the reload", lambda: d.log_text().count("outbound: sending through") == 2,
+                     timeout=60)
             rc = d.stop(timeout=120)
             with open(vlog) as f:
                 report = f.read()
@@ -441,17 +446,38 @@ class Autoresponder(lmtpbridge.Bridge):
     def __init__(self, lmtp_port, address):
         self.address = address
         self.received = 0
+        self.responded = 0      # answers postdeskd has taken (and stored)
         super().__init__(lmtp_port)
 
     def _hand_on(self, mail_from, rcpts, data):
-        self.received += 1
-        threading.Thread(target=self.respond, args=(self.received,), daemon=True).start()
+        with self.lock:
+            self.received += 1
+            n = self.received
+        threading.Thread(target=self.respond, args=(n,), daemon=True).start()
         return b"250 2.0.0 taken\r\n"
 
     def respond(self, n):
         mail = pdtest.message(subject="I got your mail (%d)" % n, frm=self.address,
                               msgid="<resp%d@responder.test>" % n)
-        pdtest.lmtp_deliver(self.lmtp_port, self.address, ["support@example.com"], mail)
+        try:
+            pdtest.lmtp_deliver(self.lmtp_port, self.address, ["support@example.com"], mail)
+        finally:
+            with self.lock:
+                self.responded += 1
+
+    def settled(self, env):
+        """Nothing more will cross: every answer delivered, every row it
+        queued sent, and no new mail taken meanwhile (a new row needs a new
+        answer, which needs a mail taken first)."""
+        def quiet():
+            with self.lock:
+                received = self.received
+                if self.responded != received:
+                    return False
+            pdtest.outbound_settled(env)
+            with self.lock:
+                return self.received == received
+        pdtest.wait_for("the exchange to stop", quiet)
 
 
 def test_autoresponder_loop_settles_under_cap():
@@ -471,7 +497,7 @@ def test_autoresponder_loop_settles_under_cap():
             wait_for("the loop to settle",
                      lambda: env.scalar("select count(*) from events where kind = "
                                         "'autoreply.suppressed'") != "0", timeout=30)
-            time.sleep(2)
+            responder.settled(env)
             pdtest.check_eq(responder.received, 3, "acknowledgements sent: the cap")
             pdtest.check_eq(env.scalar("select count(*) from outbound"), "3", "rows")
             pdtest.check_eq(env.scalar("select count(*) from tickets"), "4", "tickets (nothing lost)")

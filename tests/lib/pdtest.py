@@ -434,6 +434,18 @@ def lmtp_xforward(port, sender, recipients, data, addr, helo="mail.sender.test")
     return replies[0] if isinstance(recipients, str) else replies
 
 
+def outbound_settled(env, timeout=30):
+    """Wait until no outbound row is queued or being sent: each one has had
+    its last try (sent, failed, cancelled), and a sent one is at its relay
+    (the row is marked sent after the relay's 250).  The positive marker
+    for "nothing more is sent": a delivery, a CLI command and a job queue
+    their rows in their own transaction, so once that has returned every
+    row it makes exists, and a row still to come would keep this waiting."""
+    wait_for("every outbound row sent or failed", lambda: env.scalar(
+        "select count(*) from outbound where status in ('queued', 'sending')") == "0",
+        timeout=timeout)
+
+
 def wait_for(what, cond, timeout=30):
     """Poll cond() until it returns something true (returned), or fail."""
     end = time.time() + timeout
