@@ -152,8 +152,9 @@ decide(const PdAutoreplyFacts *facts, char **recipient_r)
 	if (facts->envelope_sender == NULL || facts->envelope_sender[0] == '\0' ||
 	    strcmp(facts->envelope_sender, "<>") == 0)
 		return "null sender";
-	if (pd_mail_header(mail, "X-Postdesk-Ticket") != NULL)
-		return "own mail (marker header)";
+	/* our own mail by what only we can write: the signed Message-ID, never
+	 * our X-Postdesk-Ticket header, which anyone can write (RT's
+	 * CVE-2023-41259; pd-autoreply.h) */
 	if (token_is_ours(facts->keys, mail->message_id))
 		return "own mail (Message-ID)";
 	if (mail->class.auto_submitted)

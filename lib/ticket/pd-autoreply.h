@@ -7,10 +7,17 @@
  * the vacation markers of common responders), a mailing list, a delivery,
  * disposition or feedback report (or what a bounce subject says), a robot
  * address (pd_address_is_robot, list admin addresses),
- * our own outbound mail (our marker header, a Message-ID our token keys
- * sign, or one of our own addresses as sender), an unauthenticated sender
- * whose domain publishes DMARC p=reject (when authentication facts are
- * known), or spam.  The answer names its reason, for the event row.
+ * our own outbound mail (a Message-ID our token keys sign, or one of our
+ * own addresses as sender), an unauthenticated sender whose domain
+ * publishes DMARC p=reject (when authentication facts are known), or spam.
+ * The answer names its reason, for the event row.
+ *
+ * The header names postdesk writes on inbound mail: X-Postdesk-Ticket (and
+ * any X-Postdesk-*) is ignored, since a stranger can write it (Request
+ * Tracker's CVE-2023-41259); our own mail coming back is known by its
+ * signed Message-ID.  Auto-Submitted and X-Auto-Response-Suppress are the
+ * sender's word about its own mail (RFC 3834, Microsoft's header), trusted
+ * from anyone: they only make that sender's own mail count as automatic.
  *
  * The per-address cap is not decided here: it needs the history of what
  * was sent, which the store checks in the same transaction (the ledger, in

@@ -267,8 +267,6 @@ NO_REPLY_CASES = [
     ("noreply", "bob@customer.test", "noreply@customer.test", "", "robot address"),
     ("noreply envelope", "no-reply@bounces.customer.test", "Shop <shop@customer.test>", "",
      "robot address"),
-    ("our marker", "bob@customer.test", "bob@customer.test", "X-Postdesk-Ticket: 10001\r\n",
-     "own mail (marker header)"),
     ("our own address", "support@example.com", "Example Support <support@example.com>", "",
      "own address"),
     ("vacation subject", "bob@customer.test", "bob@customer.test", "", "automatic subject"),
@@ -309,6 +307,38 @@ def test_no_autoreply_cases():
             pdtest.check_eq(got, [["own mail (Message-ID)"]], "our Message-ID recognized")
             pdtest.outbound_settled(env)
             pdtest.check_eq(len(sink.dumps()), 1, "nothing else was sent")
+    finally:
+        sink.stop()
+
+
+def test_strangers_marker_is_ignored():
+    # issue 16 section 4: our X-Postdesk-* header names from outside are a
+    # stranger's words (Request Tracker's CVE-2023-41259): the mail is a new
+    # ticket like any other and is acknowledged; the ack carries our marker
+    # only, never the stranger's value
+    sink = Sink()
+    try:
+        with pdtest.Env() as env:
+            d = env.daemon(extra=outbound_config(sink.port))
+            deliver(d, pdtest.message(msgid="<first@customer.test>"))
+            first = env.scalar("select number from tickets")
+            forged = pdtest.message(subject="Forged marker", frm="Mallory <mallory@else.test>",
+                                    msgid="<forged@else.test>",
+                                    headers=["X-Postdesk-Ticket: %s" % first,
+                                             "X-Postdesk-Loop: yes"])
+            deliver(d, forged, sender="mallory@else.test")
+            wait_for("two acknowledgements", lambda: len(sink.dumps()) == 2)
+            rows = env.query("select number, requester_address from tickets order by number")
+            pdtest.check_eq(len(rows), 2, "a ticket of its own: %r" % rows)
+            second = rows[1][0]
+            pdtest.check_eq(rows[1][1], "mallory@else.test", "not joined to ticket %s" % first)
+            ack = [m for m in sink.dumps() if header(m, "X-Rcpt-Args") == "<mallory@else.test>"]
+            pdtest.check_eq(len(ack), 1, "the stranger is acknowledged as usual")
+            marks = re.findall(r"(?mi)^x-postdesk-[a-z-]*:.*$", ack[0].split("\n\n", 1)[0])
+            pdtest.check_eq([m.strip() for m in marks], ["X-Postdesk-Ticket: %s" % second],
+                            "only our own marker in the acknowledgement")
+            pdtest.check_eq(env.scalar("select count(*) from events where "
+                                       "kind = 'autoreply.suppressed'"), "0", "nothing suppressed")
     finally:
         sink.stop()
 
@@ -513,7 +543,8 @@ def test_autoresponder_loop_settles_under_cap():
 def main():
     if not os.path.exists(SINK):
         pdtest.skip("smtp-sink (postfix) not installed")
-    tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_relay_down_then_back,
+    tests = [test_one_ack_with_headers, test_no_autoreply_cases, test_strangers_marker_is_ignored,
+             test_relay_down_then_back,
              test_5xx_fails_with_reply, test_transient_4xx_gives_up_after_max_attempts,
              test_kill_mid_send_no_duplicate, test_expired_claim_never_rendered_is_requeued,
              test_sigterm_while_relay_stalls,

@@ -44,6 +44,15 @@ static const Case cases[] = {
 	  TRUE, TRUE, TRUE, FALSE, NULL },
 	{ "dmarc reject, auth facts unknown", "bob@customer.test", "bob@customer.test", "", "Help",
 	  FALSE, FALSE, TRUE, FALSE, NULL },
+	/* our own header names from outside prove nothing (a stranger writes
+	 * them, RT's CVE-2023-41259): our mail is known by its signed Message-ID */
+	{ "a stranger's X-Postdesk-Ticket", "bob@customer.test", "bob@customer.test",
+	  "X-Postdesk-Ticket: 10001\r\n", "Help", FALSE, FALSE, FALSE, FALSE, NULL },
+	{ "a stranger's X-Postdesk-Ticket, twice", "bob@customer.test", "bob@customer.test",
+	  "X-Postdesk-Ticket: 10001\r\nx-postdesk-ticket: 10002\r\n", "Help", FALSE, FALSE,
+	  FALSE, FALSE, NULL },
+	{ "another X-Postdesk- name", "bob@customer.test", "bob@customer.test",
+	  "X-Postdesk-Loop: yes\r\n", "Help", FALSE, FALSE, FALSE, FALSE, NULL },
 
 	{ "null sender", "", "bob@customer.test", "", "Help", FALSE, FALSE, FALSE, FALSE,
 	  "null sender" },
@@ -98,9 +107,6 @@ static const Case cases[] = {
 	  FALSE, FALSE, FALSE, FALSE, "robot address" },
 	{ "no-reply envelope", "no-reply@customer.test", "Shop <shop@customer.test>", "", "Help",
 	  FALSE, FALSE, FALSE, FALSE, "robot address" },
-	{ "our marker header", "bob@customer.test", "bob@customer.test",
-	  "X-Postdesk-Ticket: 10001\r\n", "Help", FALSE, FALSE, FALSE, FALSE,
-	  "own mail (marker header)" },
 	{ "our own address", "bob@customer.test", "Support <Support@Example.com>", "", "Help",
 	  FALSE, FALSE, FALSE, FALSE, "own address" },
 	{ "our own address as envelope", "support+x@example.com", "bob@customer.test", "", "Help",
@@ -190,7 +196,7 @@ test_recipient(void **state)
 }
 
 /* Our own Message-ID (any recipient) is ours; the same shape under
- * another key is a stranger's. */
+ * another key is a stranger's, our marker header beside it or not. */
 static void
 test_own_message_id(void **state)
 {
@@ -202,8 +208,10 @@ test_own_message_id(void **state)
 						    "desk.test", NULL);
 	g_autofree char *foreign = pd_token_message_id(other, 42, 7, "carol@customer.test",
 						       "desk.test", NULL);
-	g_autoptr(PdMail) looped = parse("carol@customer.test", "", "Help", ours);
-	g_autoptr(PdMail) stranger = parse("carol@customer.test", "", "Help", foreign);
+	g_autoptr(PdMail) looped = parse("carol@customer.test", "X-Postdesk-Ticket: 10042\r\n",
+					 "Help", ours);
+	g_autoptr(PdMail) stranger = parse("carol@customer.test", "X-Postdesk-Ticket: 10042\r\n",
+					   "Help", foreign);
 	PdAutoreplyFacts facts = { .envelope_sender = "bob@customer.test", .keys = keys };
 	PdAutoreplyDecision d;
 
