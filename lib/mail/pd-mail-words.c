@@ -54,11 +54,15 @@ charset_char(char c)
 	return g_ascii_isalnum(c) || strchr("-_.:+()", c) != NULL;
 }
 
-/* The encoded word at p, if p starts one. */
+/* The encoded word at p, if p starts one.  *resume_r: where the next word
+ * may start (no word starts inside a payload that found no end: a
+ * value of "=?a?B?x" repeated costs linear time, not quadratic). */
 static gboolean
-word_parse(const char *p, const char *end, Word *w)
+word_parse(const char *p, const char *end, Word *w, const char **resume_r)
 {
 	const char *q = p + 2, *cs, *lang = NULL;
+
+	*resume_r = p + 1;
 
 	if (end - p < 8 || p[0] != '=' || p[1] != '?')
 		return FALSE;
@@ -85,11 +89,15 @@ word_parse(const char *p, const char *end, Word *w)
 			break;
 		/* no white space or control character inside a word (raw
 		 * 8-bit in a Q word is the word's charset: old Outlook) */
-		if ((guchar)*q <= ' ' || *q == 0x7f)
+		if ((guchar)*q <= ' ' || *q == 0x7f) {
+			*resume_r = q;
 			return FALSE;
+		}
 	}
-	if (q + 1 >= end)
+	if (q + 1 >= end) {
+		*resume_r = end;
 		return FALSE;
+	}
 	w->text_len = q - w->text;
 	w->start = p;
 	w->end = q + 2;
@@ -229,10 +237,10 @@ pd_mail_fix_words(PdMailCtx *ctx, const char *what, const char *raw)
 	run.bytes = g_byte_array_new();
 	run.text = g_string_new(NULL);
 	for (p = literal = raw; p < end;) {
-		const char *after;
+		const char *after, *resume;
 
-		if (!word_parse(p, end, &w)) {
-			p++;
+		if (!word_parse(p, end, &w, &resume)) {
+			p = resume;
 			continue;
 		}
 		append_literal(ctx, what, out, literal, p);
@@ -242,7 +250,7 @@ pd_mail_fix_words(PdMailCtx *ctx, const char *what, const char *raw)
 			p = w.end;
 			for (after = p; after < end && is_blank(*after); after++)
 				;
-			if (!word_parse(after, end, &w))
+			if (!word_parse(after, end, &w, &resume))
 				break;
 		}
 		run_flush(&run);
