@@ -58,6 +58,22 @@ adjacent_comment(const char *value, const char *p, const char *q)
 	return NULL;
 }
 
+/* addr where it stands in value as a whole token, or NULL. */
+static const char *
+find_token(const char *value, const char *addr)
+{
+	gsize n = strlen(addr);
+
+	for (const char *at = strstr(value, addr); at != NULL; at = strstr(at + 1, addr)) {
+		gboolean starts = at == value || strchr(" \t\r\n<>(),:;\"", at[-1]) != NULL;
+		gboolean ends = at[n] == '\0' || strchr(" \t\r\n<>(),:;\"", at[n]) != NULL;
+
+		if (starts && ends)
+			return at;
+	}
+	return NULL;
+}
+
 static void
 comment_names(PdMailCtx *ctx, const char *what, const char *value, InternetAddressList *list)
 {
@@ -76,7 +92,7 @@ comment_names(PdMailCtx *ctx, const char *what, const char *value, InternetAddre
 		addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 		name = internet_address_get_name(ia);
 		if (addr == NULL || *addr == '\0' || (name != NULL && *name != '\0') ||
-		    (at = strstr(value, addr)) == NULL)
+		    (at = find_token(value, addr)) == NULL)
 			continue;
 		comment = adjacent_comment(value, at, at + strlen(addr));
 		if (comment != NULL) {

@@ -189,17 +189,17 @@ part_param(PdMailCtx *ctx, GMimeObject *object, const char *header, const char *
 	if (g_ascii_strcasecmp(header, "Content-Disposition") == 0) {
 		GMimeContentDisposition *cd = g_mime_content_disposition_parse(ctx->options, fixed);
 
-		value = g_mime_content_disposition_get_parameter(cd, param);
+		value = cd != NULL ? g_mime_content_disposition_get_parameter(cd, param) : NULL;
 		if (value != NULL)
 			text = g_strdup(value);
-		g_object_unref(cd);
+		g_clear_object(&cd);
 	} else {
 		GMimeContentType *ct = g_mime_content_type_parse(ctx->options, fixed);
 
-		value = g_mime_content_type_get_parameter(ct, param);
+		value = ct != NULL ? g_mime_content_type_get_parameter(ct, param) : NULL;
 		if (value != NULL)
 			text = g_strdup(value);
-		g_object_unref(ct);
+		g_clear_object(&ct);
 	}
 	if (text != NULL && strstr(text, "=?") != NULL) {
 		char *decoded = pd_mail_decode_words(ctx, "filename", text);

@@ -497,24 +497,25 @@ pd_mail_free(PdMail *mail)
 static gsize
 junk_prefix(const char *data, gsize size)
 {
-	const char *p = data, *end = data + size;
+	const char *start = data, *p, *end = data + size;
 	PdHeaderScan scan;
 	PdHeaderField field;
 
 	if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-		return 3 + junk_prefix(data + 3, size - 3);
-	pd_header_scan_init(&scan, data, size);
+		start += 3;	/* one byte order mark */
+	pd_header_scan_init(&scan, start, end - start);
 	if (pd_header_scan_next(&scan, &field) || !scan.unterminated)
-		return 0;
+		return start - data;
+	p = start;
 	for (int i = 0; i < 3 && p < end; i++) {
 		p = pd_mail_line_end(p, end);
 		pd_header_scan_init(&scan, p, end - p);
 		if (pd_header_scan_next(&scan, &field) && field.valid)
 			return p - data;
 		if (!scan.unterminated)
-			return 0;
+			break;
 	}
-	return 0;
+	return start - data;
 }
 
 static GMimeParserOptions *

@@ -340,6 +340,41 @@ test_damaged_encodings(void **state)
 	}
 }
 
+/* A junk first line is skipped, and the attachments' spans still point
+ * into the bytes as received; a message/rfc822 part is its bytes. */
+static void
+test_junk_prefix_spans(void **state)
+{
+	static const char mail[] =
+		"Junk line here\r\nFrom: Ann <ann@example.org>\r\n"
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+		"--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0x\r\n"
+		"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+		"DKIM-Signature: v=1; d=example.org\r\nSubject: inner\r\n\r\nhi\r\n"
+		"--b--\r\n";
+	static const char *const contents[] = {
+		"%PDF-1", "DKIM-Signature: v=1; d=example.org\r\nSubject: inner\r\n\r\nhi",
+	};
+	g_autoptr(PdMail) m = parse(mail);
+
+	assert_string_equal(m->from.address, "ann@example.org");
+	assert_string_equal(m->text_body, "hello");
+	assert_int_equal(m->attachments->len, 2);
+	for (guint i = 0; i < 2; i++) {
+		const PdMailAttachment *a = m->attachments->pdata[i];
+		g_autoptr(GBytes) again = NULL;
+
+		assert_non_null(a->raw_encoding);
+		again = pd_mail_decode(mail + a->raw_offset, a->raw_length, a->raw_encoding);
+		assert_int_equal(g_bytes_get_size(again), strlen(contents[i]));
+		assert_memory_equal(g_bytes_get_data(again, NULL), contents[i], strlen(contents[i]));
+		assert_true(g_bytes_equal(again, a->content));
+	}
+	assert_string_equal(((const PdMailAttachment *)m->attachments->pdata[1])->filename, "inner.eml");
+}
+
 int
 main(void)
 {
@@ -350,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_undeclared_8bit),
 		cmocka_unit_test(test_from_repairs),
 		cmocka_unit_test(test_damaged_encodings),
+		cmocka_unit_test(test_junk_prefix_spans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
