@@ -89,9 +89,11 @@ token_is_ours(const PdTokenKeys *keys, const char *message_id)
 
 	if (keys == NULL || message_id == NULL)
 		return FALSE;
+	/* a Message-ID we wrote, to anyone; not our reply-address token put in
+	 * a Message-ID (WRONG_PURPOSE): every recipient of our mail has one */
 	verdict = pd_token_verify_message_id(keys, message_id, "", NULL);
-	return verdict != PD_TOKEN_ABSENT && verdict != PD_TOKEN_MALFORMED &&
-	       verdict != PD_TOKEN_FORGED;
+	return verdict == PD_TOKEN_VALID || verdict == PD_TOKEN_OTHER_RECIPIENT ||
+	       verdict == PD_TOKEN_OTHER_ADDRESS;
 }
 
 static gboolean

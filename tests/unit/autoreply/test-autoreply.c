@@ -196,7 +196,8 @@ test_recipient(void **state)
 }
 
 /* Our own Message-ID (any recipient) is ours; the same shape under
- * another key is a stranger's, our marker header beside it or not. */
+ * another key is a stranger's, our marker header beside it or not, and so
+ * is our reply-address token (which every recipient has) as a Message-ID. */
 static void
 test_own_message_id(void **state)
 {
@@ -212,6 +213,12 @@ test_own_message_id(void **state)
 					 "Help", ours);
 	g_autoptr(PdMail) stranger = parse("carol@customer.test", "X-Postdesk-Ticket: 10042\r\n",
 					   "Help", foreign);
+	g_autofree char *address = pd_token_reply_address(keys, "support@example.com", 42,
+							  "carol@customer.test", NULL);
+	g_autofree char *as_id = g_strdup_printf("pd.%.*s@desk.test",
+						 (int)(strchr(address, '@') - address - 10),
+						 address + 10);	/* "support+t-" */
+	g_autoptr(PdMail) reply_token = parse("carol@customer.test", "", "Help", as_id);
 	PdAutoreplyFacts facts = { .envelope_sender = "bob@customer.test", .keys = keys };
 	PdAutoreplyDecision d;
 
@@ -226,6 +233,12 @@ test_own_message_id(void **state)
 	facts.mail = stranger;
 	pd_autoreply_decide(&facts, &d);
 	assert_true(d.send);
+	pd_autoreply_decision_clear(&d);
+
+	facts.mail = reply_token;
+	pd_autoreply_decide(&facts, &d);
+	if (!d.send)
+		fail_msg("a reply-address token as Message-ID: suppressed (%s)", d.reason);
 	pd_autoreply_decision_clear(&d);
 }
 
