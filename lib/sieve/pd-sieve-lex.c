@@ -3,7 +3,7 @@
  * Identifiers and tags come out in lower case (Sieve's are case-
  * insensitive).  Quoted strings are unescaped ("\\" and "\"" are escapes;
  * any other backslash is dropped, 2.4.2); multi-line strings ("text:") are
- * dot-unstuffed, with every line ending CRLF.  A lexical error is reported
+ * dot-unstuffed (a leading ".." is "."), with every line ending CRLF.  A lexical error is reported
  * once and comes out as TOK_ERROR; the lexer then goes on after it.
  */
 #include <string.h>
@@ -223,8 +223,8 @@ lex_multiline(PdSieveLexer *lexer, PdSieveToken *token)
 			break;
 		if (bad)
 			continue;
-		if (len > 0 && start[0] == '.') {
-			start++;
+		if (len > 1 && start[0] == '.' && start[1] == '.') {
+			start++;	/* dot-stuffing: ".." stands for "." */
 			len--;
 		}
 		g_string_append_len(token->text, start, len);

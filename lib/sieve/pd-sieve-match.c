@@ -5,7 +5,8 @@
  * :matches is the linear wildcard algorithm with one back-track point (the
  * last '*'), so a hostile pattern costs at most pattern x value steps, and
  * every step is charged to the run's budget.  Its captures follow RFC 5229:
- * each '*' and '?' fills one match variable, leftmost shortest.
+ * each '*' and '?' fills one match variable, leftmost shortest, up to
+ * ${99} (RFC 5229 asks for ${9} at least).
  */
 #include <string.h>
 
@@ -184,7 +185,7 @@ matches(PdSieveRun *run, PdSieveComparator comparator, const char *value, const 
 	if (captures_r != NULL) {
 		g_ptr_array_set_size(captures_r, 0);
 		g_ptr_array_add(captures_r, g_strdup(value));
-		for (guint w = 0; w < caps->len / 2 && w < 9; w++) {
+		for (guint w = 0; w < caps->len / 2 && w < PD_SIEVE_MATCH_MAX; w++) {
 			gsize start = g_array_index(caps, gsize, w * 2);
 			gsize end = g_array_index(caps, gsize, w * 2 + 1);
 

@@ -66,6 +66,8 @@ typedef enum {
 	/* tests */
 	OP_HEADER, OP_ADDRESS, OP_ENVELOPE, OP_EXISTS, OP_SIZE, OP_NOT, OP_ANYOF, OP_ALLOF,
 	OP_TRUE, OP_FALSE, OP_STRING, OP_HASFLAG,
+	/* a command or test of a PdSieveExtension */
+	OP_EXTENSION,
 } PdSieveOp;
 
 typedef enum { MATCH_IS, MATCH_CONTAINS, MATCH_MATCHES, MATCH_VALUE, MATCH_COUNT } PdSieveMatchType;
@@ -101,6 +103,9 @@ struct PdSieveNode {
 	GPtrArray *second;		/* char *: the key list, set's value ... */
 	GPtrArray *flags;		/* char *: :flags; NULL: none */
 	guint64 number;			/* size's limit */
+	GPtrArray *positional;		/* PdSieveArg *, borrowed from args */
+	const PdSieveCommand *command;	/* OP_EXTENSION: what runs it */
+	gpointer user_data;		/* ... and its extension's data */
 };
 
 void pd_sieve_node_free(PdSieveNode *node);
@@ -120,11 +125,14 @@ struct PdSieveScript {
 	PdSieveLimits limits;
 	GPtrArray *commands;		/* PdSieveNode * */
 	guint capabilities;		/* PdSieveCapability */
+	const PdSieveExtension *const *extensions;	/* borrowed; NULL: none */
+	guint extensions_required;	/* bit i: extensions[i] */
 };
 
 /* Checks every command against the script's requires and fills the
- * compiled fields; returns the capabilities required.  Errors go to diag. */
-guint pd_sieve_validate(PdSieveDiag *diag, GPtrArray *commands);
+ * compiled fields; sets the capabilities and extensions required.
+ * Errors go to diag. */
+void pd_sieve_validate(PdSieveDiag *diag, PdSieveScript *script);
 /* The PdSieveCapability of a `require` name; 0: not supported. */
 guint pd_sieve_capability_lookup(const char *name);
 
@@ -133,10 +141,14 @@ guint pd_sieve_capability_lookup(const char *name);
  * decoded in place; FALSE (and *bad_r the offending text) on a malformed
  * sequence inside them, which is an error. */
 gboolean pd_sieve_decode_encoded(char **text, char **bad_r);
+/* The first "${a.b}" of text (a namespace, none of which is supported:
+ * a compile error, RFC 5229 3); newly allocated, NULL: none. */
+char *pd_sieve_namespace_reference(const char *text);
 /* Valid variable name (set's first argument). */
 gboolean pd_sieve_variable_name_valid(const char *name);
 
 /* ---- matching (pd-sieve-match.c) ---- */
+#define PD_SIEVE_MATCH_MAX 99		/* the last match variable, ${99} */
 typedef struct PdSieveRun PdSieveRun;
 
 /* Charge n steps; FALSE when the budget is spent (the error is recorded). */
@@ -172,6 +184,15 @@ struct PdSieveRun {
 };
 
 void pd_sieve_run_error(PdSieveRun *run, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* values against keys with the node's match type and comparator. */
+gboolean pd_sieve_match_keys(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
+			     GPtrArray *keys);
+void pd_sieve_exec_block(PdSieveRun *run, GPtrArray *commands);
+
+struct PdSieveCall {
+	PdSieveRun *run;
+	const PdSieveNode *node;
+};
 /* A string argument with ${...} expanded when the script requires
  * variables; newly allocated. */
 char *pd_sieve_expand(PdSieveRun *run, const char *text);

@@ -234,7 +234,24 @@ expand_all(PdSieveRun *run, GPtrArray *strings)
 static gboolean
 match_values(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 {
-	g_autoptr(GPtrArray) keys = expand_all(run, node->second);
+	return pd_sieve_match_keys(run, node, values, node->second);
+}
+
+static gboolean match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
+			       GPtrArray *keys);
+
+gboolean
+pd_sieve_match_keys(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
+		    GPtrArray *key_list)
+{
+	g_autoptr(GPtrArray) keys = expand_all(run, key_list);
+
+	return match_expanded(run, node, values, keys);
+}
+
+static gboolean
+match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values, GPtrArray *keys)
+{
 	g_autoptr(GPtrArray) captures = NULL;
 
 	if (node->match == MATCH_COUNT) {
@@ -292,7 +309,8 @@ test_envelope(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 		g_autofree char *part = g_ascii_strdown(name, -1);
 		const char *address;
 
-		if (strcmp(part, "from") != 0 && strcmp(part, "to") != 0)
+		if (strcmp(part, "from") != 0 && strcmp(part, "to") != 0 &&
+		    strcmp(part, "auth") != 0)
 			continue;
 		address = run->message->ops->envelope(run->message, part);
 		if (address == NULL)
@@ -305,9 +323,17 @@ test_envelope(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 	return match_values(run, node, values);
 }
 
+/* hasflag: the keys are flag lists too ("b A" is two flags, RFC 5232 5). */
 static gboolean
 test_hasflag(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 {
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < node->second->len; i++) {
+		g_autofree char *text = pd_sieve_expand(run, g_ptr_array_index(node->second, i));
+
+		flags_split(text, keys);
+	}
 	if (node->first == NULL) {
 		g_autoptr(GPtrArray) flags = flags_of(run, NULL);
 
@@ -320,7 +346,7 @@ test_hasflag(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 		for (guint i = 0; i < flags->len; i++)
 			g_ptr_array_add(values, g_strdup(g_ptr_array_index(flags, i)));
 	}
-	return match_values(run, node, values);
+	return match_expanded(run, node, values, keys);
 }
 
 static gboolean
@@ -404,6 +430,12 @@ test_eval(PdSieveRun *run, const PdSieveNode *node)
 	case OP_HASFLAG:
 		result = test_hasflag(run, node, values);
 		break;
+	case OP_EXTENSION: {
+		PdSieveCall call = { run, node };
+
+		result = node->command->run(&call, node->user_data);
+		break;
+	}
 	default:
 		g_assert_not_reached();
 	}
@@ -440,6 +472,12 @@ rejected(PdSieveRun *run)
 }
 
 static void exec_commands(PdSieveRun *run, GPtrArray *commands);
+
+void
+pd_sieve_exec_block(PdSieveRun *run, GPtrArray *commands)
+{
+	exec_commands(run, commands);
+}
 
 static void
 exec_command(PdSieveRun *run, const PdSieveNode *node, gboolean *chain_taken)
@@ -524,6 +562,12 @@ exec_command(PdSieveRun *run, const PdSieveNode *node, gboolean *chain_taken)
 	case OP_EREJECT:
 		exec_reject(run, node);
 		break;
+	case OP_EXTENSION: {
+		PdSieveCall call = { run, node };
+
+		node->command->run(&call, node->user_data);
+		break;
+	}
 	default:
 		g_assert_not_reached();
 	}

@@ -115,6 +115,8 @@ typedef struct {
 	PdSieveDiag *diag;
 	guint capabilities;
 	gboolean past_require;		/* a command other than require was seen */
+	const PdSieveExtension *const *extensions;
+	guint extensions_required;
 } Validator;
 
 static void
@@ -140,6 +142,68 @@ spec_find(const char *name)
 		if (strcmp(specs[i].name, name) == 0)
 			return &specs[i];
 	return NULL;
+}
+
+/* An extension's command as a row of the table, into local; NULL when no
+ * extension has it (or an error when its capability is not required). */
+static const Spec *
+extension_spec(Validator *v, PdSieveNode *node, Spec *local, gboolean *unrequired_r)
+{
+	for (guint i = 0; v->extensions != NULL && v->extensions[i] != NULL; i++) {
+		const PdSieveExtension *extension = v->extensions[i];
+
+		for (gsize c = 0; c < extension->n_commands; c++) {
+			const PdSieveCommand *command = &extension->commands[c];
+
+			if (strcmp(command->name, node->name) != 0)
+				continue;
+			*local = (Spec) { command->name, OP_EXTENSION, command->test, 0,
+					  command->positional, command->tags, TESTS_NONE,
+					  command->block, "" };
+			node->command = command;
+			node->user_data = extension->user_data;
+			if (!(v->extensions_required & (1u << i))) {
+				error_at(v, node->line, node->col, "'%s' needs require \"%s\"",
+					 node->name, extension->capability);
+				*unrequired_r = TRUE;
+				return NULL;
+			}
+			return local;
+		}
+	}
+	return NULL;
+}
+
+/* An extension command's own tag; i moves past its value. */
+static gboolean
+take_own_tag(Validator *v, PdSieveNode *node, guint *i)
+{
+	PdSieveArg *arg = g_ptr_array_index(node->args, *i);
+	gsize len = strlen(arg->tag);
+
+	for (const char *const *own = node->command->own_tags; own != NULL && *own != NULL;
+	     own++) {
+		PdSieveArg *value;
+		char kind;
+
+		if (strncmp(*own, arg->tag, len) != 0 || ((*own)[len] != '\0' && (*own)[len] != '='))
+			continue;
+		if ((*own)[len] == '\0')
+			return TRUE;
+		kind = (*own)[len + 1];
+		value = *i + 1 < node->args->len ? g_ptr_array_index(node->args, *i + 1) : NULL;
+		if (value == NULL || (kind == 'N' ? value->kind != ARG_NUMBER :
+				      value->kind != ARG_STRING)) {
+			error_at(v, arg->line, arg->col, "':%s' must be followed by a %s", arg->tag,
+				 kind == 'N' ? "number" : "string");
+			return FALSE;
+		}
+		++*i;
+		return TRUE;
+	}
+	error_at(v, arg->line, arg->col, "unknown tagged argument ':%s' for '%s'", arg->tag,
+		 node->name);
+	return FALSE;
 }
 
 static const char *
@@ -233,6 +297,8 @@ take_tag(Validator *v, PdSieveNode *node, const Spec *spec, guint *i, guint *see
 	for (gsize t = 0; t < G_N_ELEMENTS(tags); t++)
 		if (strcmp(tags[t].name, arg->tag) == 0 && (tags[t].group & spec->tags))
 			tag = &tags[t];
+	if (tag == NULL && node->command != NULL)
+		return take_own_tag(v, node, i);
 	if (tag == NULL) {
 		error_at(v, arg->line, arg->col, "unknown tagged argument ':%s' for '%s'",
 			 arg->tag, node->name);
@@ -349,6 +415,27 @@ decode_strings(Validator *v, PdSieveNode *node)
 	return ok;
 }
 
+/* variables: a reference to a namespace is an error (none is supported). */
+static gboolean
+check_namespaces(Validator *v, PdSieveNode *node)
+{
+	for (guint i = 0; i < node->args->len; i++) {
+		PdSieveArg *arg = g_ptr_array_index(node->args, i);
+
+		for (guint s = 0; arg->strings != NULL && s < arg->strings->len; s++) {
+			g_autofree char *ref =
+				pd_sieve_namespace_reference(g_ptr_array_index(arg->strings, s));
+
+			if (ref != NULL) {
+				error_at(v, arg->line, arg->col,
+					 "unknown variable namespace in \"%s\"", ref);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
 /* Tags, then the positional arguments against spec->positional. */
 static gboolean
 take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
@@ -374,6 +461,9 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 	}
 	if (wanted > 0 && g_ascii_islower(kinds[0]))
 		optional = 1;
+	node->positional = g_ptr_array_new();
+	for (guint a = 0; a < n && a < G_N_ELEMENTS(positional); a++)
+		g_ptr_array_add(node->positional, positional[a]);
 	if (n == wanted - optional && optional) {
 		kinds++;	/* the optional leading one is absent */
 		wanted--;
@@ -450,9 +540,10 @@ check_values(Validator *v, PdSieveNode *node)
 			const char *part = g_ptr_array_index(first, i);
 
 			if (g_ascii_strcasecmp(part, "from") != 0 &&
-			    g_ascii_strcasecmp(part, "to") != 0 && !has_variables(v, part)) {
+			    g_ascii_strcasecmp(part, "to") != 0 &&
+			    g_ascii_strcasecmp(part, "auth") != 0 && !has_variables(v, part)) {
 				error_at(v, node->line, node->col,
-					 "unknown envelope part \"%s\" (from or to)", part);
+					 "unknown envelope part \"%s\" (from, to or auth)", part);
 				return FALSE;
 			}
 		}
@@ -517,6 +608,13 @@ validate_require(Validator *v, PdSieveNode *node, gboolean top)
 		const char *name = g_ptr_array_index(node->first, i);
 		guint capability = pd_sieve_capability_lookup(name);
 
+		for (guint e = 0; capability == 0 && v->extensions != NULL &&
+		     v->extensions[e] != NULL; e++) {
+			if (strcmp(v->extensions[e]->capability, name) == 0) {
+				v->extensions_required |= 1u << e;
+				capability = CAP_CORE;
+			}
+		}
 		if (capability == 0) {
 			error_at(v, node->line, node->col,
 				 "unknown or unsupported capability \"%s\"", name);
@@ -532,8 +630,13 @@ validate_node(Validator *v, PdSieveNode *node, gboolean test)
 {
 	const Spec *spec = spec_find(node->name);
 	guint ntests = node->tests != NULL ? node->tests->len : 0;
-	gboolean ok = TRUE;
+	gboolean ok = TRUE, unrequired = FALSE;
+	Spec local;
 
+	if (spec == NULL)
+		spec = extension_spec(v, node, &local, &unrequired);
+	if (unrequired)
+		return FALSE;
 	if (spec == NULL || spec->test != test) {
 		error_at(v, node->line, node->col, spec == NULL ? "unknown %s '%s'" :
 			 test ? "'%2$s' is a command, not a %1$s" :
@@ -547,6 +650,8 @@ validate_node(Validator *v, PdSieveNode *node, gboolean test)
 		return FALSE;
 	}
 	if ((v->capabilities & CAP_ENCODED_CHARACTER) && !decode_strings(v, node))
+		return FALSE;
+	if ((v->capabilities & CAP_VARIABLES) && !check_namespaces(v, node))
 		return FALSE;
 	if (!take_arguments(v, node, spec))
 		return FALSE;
@@ -615,11 +720,12 @@ validate_commands(Validator *v, GPtrArray *commands, gboolean top)
 	return ok;
 }
 
-guint
-pd_sieve_validate(PdSieveDiag *diag, GPtrArray *commands)
+void
+pd_sieve_validate(PdSieveDiag *diag, PdSieveScript *script)
 {
-	Validator v = { .diag = diag };
+	Validator v = { .diag = diag, .extensions = script->extensions };
 
-	validate_commands(&v, commands, TRUE);
-	return v.capabilities;
+	validate_commands(&v, script->commands, TRUE);
+	script->capabilities = v.capabilities;
+	script->extensions_required = v.extensions_required;
 }

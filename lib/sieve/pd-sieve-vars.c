@@ -2,7 +2,7 @@
  *
  * encoded-character (RFC 5228 2.4.2.4) is decoded once at compile time;
  * variables (RFC 5229) are expanded at run time: "${name}" and the match
- * variables "${0}".."${9}" of the last successful :matches.  An unknown
+ * variables "${0}".."${99}" of the last successful :matches.  An unknown
  * variable expands to "", a malformed reference stays as written.  Values
  * are cut to max_variable bytes (at a character boundary) and a run holds
  * at most max_variables of them.
@@ -133,13 +133,28 @@ reference_valid(const char *p, const char *end)
 	return identifier_valid(p, end);
 }
 
+char *
+pd_sieve_namespace_reference(const char *text)
+{
+	const char *dollar;
+
+	for (const char *p = text; (dollar = strstr(p, "${")) != NULL; p = dollar + 2) {
+		const char *inner = dollar + 2, *close = strchr(inner, '}');
+
+		if (close != NULL && reference_valid(inner, close) &&
+		    memchr(inner, '.', close - inner) != NULL)
+			return g_strndup(dollar, close - dollar + 1);
+	}
+	return NULL;
+}
+
 static const char *
 lookup(PdSieveRun *run, const char *p, const char *end)
 {
 	if (g_ascii_isdigit(*p)) {
 		guint64 index = 0;
 
-		for (; p < end && index < 100; p++)
+		for (; p < end && index <= PD_SIEVE_MATCH_MAX; p++)
 			index = index * 10 + (*p - '0');
 		return run->match != NULL && index < run->match->len ?
 		       g_ptr_array_index(run->match, index) : "";

@@ -46,14 +46,29 @@ PdSieveScript *
 pd_sieve_compile(const char *name, const char *text, gsize len, const PdSieveLimits *limits,
 		 GPtrArray **errors_r)
 {
-	PdSieveScript *script = g_new0(PdSieveScript, 1);
+	return pd_sieve_compile_with(name, text, len, limits, NULL, errors_r);
+}
+
+PdSieveScript *
+pd_sieve_compile_with(const char *name, const char *text, gsize len,
+		      const PdSieveLimits *limits, const PdSieveExtension *const *extensions,
+		      GPtrArray **errors_r)
+{
+	PdSieveScript *script;
 	PdSieveDiag diag = { .name = name };
+	guint n = 0;
+
+	while (extensions != NULL && extensions[n] != NULL)
+		n++;
+	g_return_val_if_fail(n <= 16, NULL);
+	script = g_new0(PdSieveScript, 1);
 
 	if (limits != NULL)
 		script->limits = *limits;
 	else
 		pd_sieve_limits_init(&script->limits);
 	script->name = g_strdup(name);
+	script->extensions = extensions;
 	diag.limits = &script->limits;
 	diag.errors = g_ptr_array_new_with_free_func(g_free);
 	if (len > script->limits.max_script) {
@@ -64,7 +79,7 @@ pd_sieve_compile(const char *name, const char *text, gsize len, const PdSieveLim
 	} else {
 		script->commands = pd_sieve_parse(&diag, text, len);
 		if (!script->limits.syntax_only && diag.errors->len == 0)
-			script->capabilities = pd_sieve_validate(&diag, script->commands);
+			pd_sieve_validate(&diag, script);
 	}
 	if (diag.errors->len > 0) {
 		pd_sieve_script_free(script);
@@ -95,6 +110,9 @@ pd_sieve_script_requires(const PdSieveScript *script, const char *capability)
 {
 	guint bit = pd_sieve_capability_lookup(capability);
 
+	for (guint i = 0; script->extensions != NULL && script->extensions[i] != NULL; i++)
+		if (strcmp(script->extensions[i]->capability, capability) == 0)
+			return (script->extensions_required & (1u << i)) != 0;
 	return bit != 0 && (script->capabilities & bit) != 0;
 }
 

@@ -15,7 +15,8 @@
  * i;ascii-numeric; :all :localpart :domain), encoded-character,
  * variables (RFC 5229), relational (RFC 5231), subaddress (RFC 5233),
  * imap4flags (RFC 5232), copy (RFC 3894), reject and ereject (RFC 5429).
- * Any other capability is refused by `require`.
+ * Any other capability is refused by `require`, unless an extension
+ * (PdSieveExtension) given to pd_sieve_compile_with implements it.
  *
  * Bounded: script size, nesting, string and list sizes at compile time;
  * a step budget, variable sizes and the number of actions per run.
@@ -66,8 +67,8 @@ typedef struct {
 	void (*header)(PdSieveMessage *message, const char *name, gboolean decoded,
 		       GPtrArray *values);
 	/* The envelope: part "from" (MAIL FROM without the angle brackets,
-	 * "" for the null sender) or "to" (the RCPT TO that caused this
-	 * delivery).  NULL: not known. */
+	 * "" for the null sender), "to" (the RCPT TO that caused this
+	 * delivery) or "auth" (the SMTP AUTH identity).  NULL: not known. */
 	const char *(*envelope)(PdSieveMessage *message, const char *part);
 	/* The message size in octets, as received. */
 	guint64 (*size)(PdSieveMessage *message);
@@ -104,12 +105,75 @@ typedef struct {
 
 typedef struct PdSieveScript PdSieveScript;
 
+/* ---- extensions from outside the module ----
+ * A capability of commands and tests that another layer implements (the
+ * vnd.postdesk actions; test-only extensions such as Pigeonhole's
+ * testsuite).  Validation treats them like the built-in ones: require,
+ * positional arguments, tags; the run calls run() with the node's
+ * arguments behind a PdSieveCall. */
+typedef struct PdSieveCall PdSieveCall;
+
+/* The tag groups of the built-in tests an extension command may take. */
+enum {
+	PD_SIEVE_TAGS_MATCH = 1 << 0,		/* :is :contains :matches (:value :count) */
+	PD_SIEVE_TAGS_COMPARATOR = 1 << 1,	/* :comparator "name" */
+};
+
+typedef struct {
+	const char *name;		/* lower case */
+	gboolean test;			/* a test (run's result is its truth) */
+	/* 'S' string, 'L' string list, 'N' number; the first in lower case:
+	 * an optional leading one */
+	const char *positional;
+	guint tags;			/* PD_SIEVE_TAGS_* */
+	/* NULL-terminated, each "name" (alone), "name=S" or "name=N" (with a
+	 * string or number after it); NULL: none */
+	const char *const *own_tags;
+	gboolean block;			/* takes a block (a command only) */
+	gboolean (*run)(PdSieveCall *call, gpointer user_data);
+} PdSieveCommand;
+
+typedef struct {
+	const char *capability;		/* what `require` names */
+	const PdSieveCommand *commands;
+	gsize n_commands;
+	gpointer user_data;		/* given to run() */
+} PdSieveExtension;
+
+/* The running command's arguments.  Strings come expanded (variables);
+ * index counts the positional arguments from 0. */
+char *pd_sieve_call_string(PdSieveCall *call, guint index);
+GPtrArray *pd_sieve_call_strings(PdSieveCall *call, guint index);	/* char *; NULL: absent */
+guint64 pd_sieve_call_number(PdSieveCall *call, guint index);
+guint pd_sieve_call_positional(PdSieveCall *call);	/* how many were given */
+gboolean pd_sieve_call_has_tag(PdSieveCall *call, const char *tag);
+/* A tag's value: the string (newly allocated, NULL: absent) or number. */
+char *pd_sieve_call_tag_string(PdSieveCall *call, const char *tag);
+gboolean pd_sieve_call_tag_number(PdSieveCall *call, const char *tag, guint64 *number_r);
+/* values against the keys of positional argument key_index, with the
+ * call's match type and comparator (:count counts values). */
+gboolean pd_sieve_call_match(PdSieveCall *call, GPtrArray *values, guint key_index);
+/* Runs the command's block; a stop inside it ends the block only. */
+void pd_sieve_call_run_block(PdSieveCall *call);
+/* Ends the innermost block run by pd_sieve_call_run_block (or the script). */
+void pd_sieve_call_stop(PdSieveCall *call);
+PdSieveMessage *pd_sieve_call_message(PdSieveCall *call);
+guint pd_sieve_call_line(PdSieveCall *call);
+/* A run-time error (as the built-in ones: the run stops, implicit keep). */
+void pd_sieve_call_error(PdSieveCall *call, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 /* Compile text (len bytes, not NUL-terminated necessarily) named name (the
  * file, as errors cite it).  limits NULL: the defaults.  Returns NULL when
  * the script has errors; then errors_r (if not NULL) gets a new array of
  * "name:line:col: message" (char *), at least one. */
 PdSieveScript *pd_sieve_compile(const char *name, const char *text, gsize len,
 				const PdSieveLimits *limits, GPtrArray **errors_r);
+/* The same with extensions (a NULL-terminated array, borrowed: it must
+ * outlive the script); at most 16. */
+PdSieveScript *pd_sieve_compile_with(const char *name, const char *text, gsize len,
+				     const PdSieveLimits *limits,
+				     const PdSieveExtension *const *extensions,
+				     GPtrArray **errors_r);
 void pd_sieve_script_free(PdSieveScript *script);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdSieveScript, pd_sieve_script_free)
 

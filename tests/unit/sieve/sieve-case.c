@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sieve-case.h"
@@ -89,4 +90,19 @@ sieve_cases_check(const SieveCase *rows, gsize n, const PdSieveLimits *limits)
 	}
 	if (failed > 0)
 		fail_msg("%u of %" G_GSIZE_FORMAT " rows failed", failed, n);
+}
+
+char *
+sieve_pigeonhole_root(void)
+{
+	const char *corpora = g_getenv("PD_CORPORA");
+	char *root = g_build_filename(corpora != NULL ? corpora : "../shared/corpora",
+				      "sieve-pigeonhole", NULL);
+
+	if (!g_file_test(root, G_FILE_TEST_IS_DIR)) {
+		printf("skipped: %s is absent\n", root);
+		g_free(root);
+		exit(77);
+	}
+	return root;
 }

@@ -40,6 +40,10 @@ void sieve_case_check(const SieveCase *row, const PdSieveLimits *limits);
 /* Runs every row; cmocka fails after printing all the rows that failed. */
 void sieve_cases_check(const SieveCase *rows, gsize n, const PdSieveLimits *limits);
 
+/* ../shared/corpora/sieve-pigeonhole (PD_CORPORA), newly allocated; when
+ * it is absent the test exits 77 (skipped). */
+char *sieve_pigeonhole_root(void);
+
 /* The main() of a test that is one table (cmocka's headers first). */
 #define SIEVE_TABLE_MAIN(table) \
 	static void test_table(void **state) \

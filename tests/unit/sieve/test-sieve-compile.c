@@ -119,7 +119,7 @@ static const SieveCase validation[] = {
 	{ "a header name with a colon", "if exists \"subject:\" { keep; }",
 	  "compile: test.sieve:1:4: invalid header name \"subject:\"" },
 	{ "an unknown envelope part", "require \"envelope\"; if envelope \"cc\" \"x\" { keep; }",
-	  "compile: test.sieve:1:24: unknown envelope part \"cc\" (from or to)" },
+	  "compile: test.sieve:1:24: unknown envelope part \"cc\" (from, to or auth)" },
 	{ "an invalid redirect address", "redirect \"not an address\";",
 	  "compile: test.sieve:1:1: invalid redirect address \"not an address\"" },
 	{ "redirect to two addresses", "redirect \"a@b.test, c@d.test\";",
