@@ -74,6 +74,8 @@ scheduler_tick(PdScheduler *s)
 			pd_log_info("jobs: %s: %" G_GINT64_FORMAT " %s", job, count,
 				    strcmp(job, "reminder") == 0 ? "reminders queued"
 				    : "expired contacts recorded");
+		else	/* once per run_every (1h): the mark that a run found nothing */
+			pd_log_info("jobs: %s: nothing due", job);
 	}
 }
 

@@ -22,7 +22,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import datetime
 
 import pdtest
@@ -273,7 +272,13 @@ def test_two_daemons():
             d2 = env.daemon(extra=jobs)
             # 2 welcomes + 9 reminders (acct9 is new: not due)
             wait_for("11 mails", lambda: len(sink.dumps()) >= 11)
-            time.sleep(3.5)     # several more ticks of both schedulers
+            # several more runs of both schedulers, each finding nothing due
+            # (a run that loses the advisory lock to the other logs nothing)
+            ran = [d.log_text().count("jobs: reminder: nothing due") for d in (d1, d2)]
+            wait_for("two more runs of each scheduler", lambda: all(
+                d.log_text().count("jobs: reminder: nothing due") >= n + 2
+                for d, n in zip((d1, d2), ran)))
+            pdtest.outbound_settled(env)
             dumps = sink.dumps()
             pdtest.check_eq(len(dumps), 11, "each mail once")
             to = sorted(header(m, "X-Rcpt-Args") for m in dumps

@@ -107,12 +107,8 @@ def main():
                  [["1", "1"]], "one ticket, one message for one queue")
 
         # max_sessions = 3: the fourth connection gets 421 4.3.2 and is closed.
-        time.sleep(0.5)     # the sessions above are reaped by now
-        held = []
-        for _ in range(3):
-            w = pdtest.Wire(d.port)
-            w.expect("220 ")
-            held.append(w)
+        # (the sessions above are reaped asynchronously: wait for each slot)
+        held = [pdtest.greet_when_free(d.port)[0] for _ in range(3)]
         extra = pdtest.Wire(d.port)
         extra.expect("421 4.3.2 ")
         check(extra.closed(), "the refused connection is closed")

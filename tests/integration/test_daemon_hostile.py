@@ -28,7 +28,9 @@ def stuff(data):
     return data + b".\r\n"
 
 
-def transaction(w, data, recipient="support@example.com", chunk=None, pause=0.0):
+def transaction(w, data, recipient="support@example.com", chunk=None, pause=0.0,
+                sending=None):
+    """sending: a threading.Event set once the first chunk of DATA is out."""
     w.send("MAIL FROM:<hostile@customer.test>\r\n")
     w.expect("250 ")
     w.send("RCPT TO:<%s>\r\n" % recipient)
@@ -41,6 +43,8 @@ def transaction(w, data, recipient="support@example.com", chunk=None, pause=0.0)
     else:
         for i in range(0, len(payload), chunk):
             w.send(payload[i:i + chunk])
+            if sending is not None:
+                sending.set()
             time.sleep(pause)
     return w.reply()[-1]
 
@@ -124,15 +128,17 @@ def main():
         oversized = pdtest.message(msgid="<huge@hostile.test>", body="x" * 70 + "\n") + \
             (b"y" * 998 + b"\r\n") * (MAX_SIZE // 1000 + 500)
         result = {}
+        sending = threading.Event()
 
         def slow():
             ws = session(d.port)
-            result["reply"] = transaction(ws, oversized, chunk=256 * 1024, pause=0.25)
+            result["reply"] = transaction(ws, oversized, chunk=256 * 1024, pause=0.25,
+                                          sending=sending)
             ws.close()
 
         t = threading.Thread(target=slow)
         t.start()
-        time.sleep(0.5)
+        check(sending.wait(30), "the hostile session is in DATA")
         t0 = time.time()
         replies = pdtest.lmtp_deliver(d.port, "ok@customer.test", ["support@example.com"],
                                       pdtest.message(msgid="<meanwhile@customer.test>"))

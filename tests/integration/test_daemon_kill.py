@@ -69,7 +69,7 @@ def main():
         mail = pdtest.message(msgid="<mid-data@customer.test>", body="line\n" * 20000)
         w = open_data(d.port)
         w.send(mail[:len(mail) // 2])
-        time.sleep(0.3)
+        pdtest.wait_read(w, d.port)     # the daemon has half the content
         d.kill()
         w.close()
         check_eq(counts(env), dict((t, 0) for t in TABLES), "nothing after a kill mid-DATA")

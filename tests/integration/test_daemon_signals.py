@@ -109,14 +109,16 @@ def main():
         d.proc.send_signal(signal.SIGTERM)
         idle.expect("421 4.3.2 ")
         check(idle.closed(), "idle session closed")
-        time.sleep(0.5)
+        # the 250 for the rest of the mail below is what proves the wait
         check(d.alive(), "waits for the transaction in progress")
-        try:
-            socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
-            refused = False
-        except OSError:
-            refused = True
-        check(refused, "no new connections once stopping")
+        def refused():
+            try:
+                socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
+                return False
+            except OSError:
+                return True
+        # the listeners close right after the sessions are told to stop
+        pdtest.wait_for("no new connections once stopping", refused, timeout=10)
         busy.send(mail[100:] + b".\r\n")
         busy.expect("250 ")
         busy.expect("421 4.3.2 ")

@@ -68,7 +68,7 @@ def test_accepted_and_headers():
             pdtest.check(r["reply"].startswith("250 2.0.0"), "reply text kept: %r" % r["reply"])
         # one connection reused for all three messages
         pdtest.check_eq(results[-1]["connections"], "1", "connections for 3 messages")
-        time.sleep(0.5)
+        sink.wait_idle()
         dumps = sink.dumps()
         pdtest.check_eq(len(dumps), 3, "messages at the sink")
         ids = set()
@@ -141,7 +141,7 @@ def test_refusals():
             r = expect(results, status, code, stage, text, relay)
             pdtest.check_eq(r["rcpts"][0]["status"], status, "recipient status %r" % (options,))
             if stage != "end of data":   # smtp-sink dumps what it then refuses
-                time.sleep(0.2)
+                sink.wait_idle()
                 pdtest.check_eq(len(sink.dumps()), 0, "nothing sent for %r" % (options,))
         finally:
             sink.stop()
@@ -182,7 +182,7 @@ def test_starttls_required_not_offered():
     sink = Sink()
     try:
         r = expect(send(sink.url, "--starttls", "required"), "deferred", "0", "EHLO", None, "1")
-        time.sleep(0.2)
+        sink.wait_idle()
         pdtest.check_eq(len(sink.dumps()), 0, "nothing sent in clear text")
         pdtest.check(re.search(r"(?i)ssl|tls", r["reply"]), "reply names TLS: %r" % r["reply"])
     finally:

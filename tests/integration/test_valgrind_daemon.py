@@ -55,7 +55,8 @@ def main():
         w.close()
         # new + hostile; the reply threads; the failed one rolled back
         check_eq(env.scalar("select count(*) from tickets"), "2", "tickets")
-        time.sleep(0.5)
+        pdtest.wait_for("the reload", lambda: "reloaded configuration" in d.log_text(),
+                        timeout=60)
         rc = d.stop(timeout=120)
         with open(vlog) as f:
             report = f.read()

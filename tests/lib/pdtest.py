@@ -77,6 +77,38 @@ def wait_port(port, timeout=20.0, proc=None):
     fail("nothing listens on 127.0.0.1:%d after %.0fs" % (port, timeout))
 
 
+TCP_ESTABLISHED, TCP_CLOSE_WAIT = 0x01, 0x08
+
+
+def tcp_sockets(local_port):
+    """(remote port, state, bytes not yet read) of the loopback TCP sockets
+    bound to local_port, from /proc/net/tcp and tcp6 (linux/tcp_states.h)."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote, state, queues = fields[1], fields[2], fields[3], fields[4]
+            if int(local.rsplit(":", 1)[1], 16) == local_port:
+                out.append((int(remote.rsplit(":", 1)[1], 16), int(state, 16),
+                            int(queues.split(":")[1], 16)))
+    return out
+
+
+def wait_read(w, port, timeout=30):
+    """Wait until the server on port has read everything w sent it (its end
+    of the connection has nothing left in its receive queue): the positive
+    marker that the server has the bytes, where a sleep only hopes so."""
+    mine = w.sock.getsockname()[1]
+    wait_for("the server to read what was sent", lambda: any(
+        remote == mine and unread == 0 for remote, _, unread in tcp_sockets(port)),
+        timeout=timeout)
+
+
 def proc_status_kb(pid, field):
     """A kB field of /proc/PID/status (VmRSS, VmHWM), 0 if absent."""
     with open("/proc/%s/status" % pid) as f:
@@ -350,6 +382,21 @@ class Wire:
 
     def close(self):
         self.sock.close()
+
+
+def greet_when_free(port, timeout=10):
+    """(Wire, greeting) once a session slot is free: a session that has
+    just ended is reaped by the daemon asynchronously (as is the readiness
+    probe's connect and close), so until then a connection may get 421."""
+    end = time.time() + timeout
+    while True:
+        w = Wire(port)
+        line = w.line()
+        if line.startswith("220 "):
+            return w, line
+        check(time.time() < end, "no free slot: %r" % line)
+        w.close()
+        time.sleep(0.1)
 
 
 def message(subject="Printer on fire", frm="Alice Example <alice@customer.test>",

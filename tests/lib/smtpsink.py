@@ -43,6 +43,15 @@ class Sink:
                 out.append(f.read().decode("utf-8", "replace"))
         return out
 
+    def wait_idle(self, timeout=30):
+        """Wait until the sink has read every connection to its end and
+        closed it (none left established or half-closed by the client): it
+        has then written every dump it ever will for them, the positive
+        marker before asserting that nothing reached it."""
+        pdtest.wait_for("smtp-sink to finish its connections", lambda: not any(
+            state in (pdtest.TCP_ESTABLISHED, pdtest.TCP_CLOSE_WAIT)
+            for _, state, _ in pdtest.tcp_sockets(self.port)), timeout=timeout)
+
     def stop(self, remove=True):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -18,19 +18,10 @@ def greet(port):
     return w
 
 
-def greet_when_free(port, timeout=10):
-    """Greeting once a slot is free: the readiness probe of pdtest (a connect
-    and close) is itself a session until the daemon reaps it."""
-    end = time.time() + timeout
-    while True:
-        w = pdtest.Wire(port)
-        line = w.line()
-        if line.startswith("220 "):
-            check_eq(line, "220 %s LMTP postdesk ready" % HOST, "greeting")
-            return w
-        check(time.time() < end, "no free slot: %r" % line)
-        w.close()
-        time.sleep(0.1)
+def greet_when_free(port):
+    w, line = pdtest.greet_when_free(port)
+    check_eq(line, "220 %s LMTP postdesk ready" % HOST, "greeting")
+    return w
 
 
 def lhlo(w):
