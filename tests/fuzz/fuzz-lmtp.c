@@ -6,7 +6,9 @@
  * memory errors (ASan/UBSan) it checks what the engine promises: replies
  * are CRLF lines of printable ASCII starting with a 3-digit code, strings
  * handed to the callbacks are NUL-free UTF-8, a message never exceeds
- * max_message_size, data() gets one reply slot per recipient.
+ * max_message_size, data() gets one reply slot per recipient, memory is
+ * asked for before it is held (reserve, refused past half the message
+ * limit so both paths run) and released exactly once, by the end.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,13 +70,45 @@ cb_rcpt_to(PdLmtpSession *session, const PdEnvelope *envelope, const char *recip
 	return TRUE;
 }
 
+/* What reserve granted and release gave back (user_data). */
+typedef struct {
+	gsize held;
+} Memory;
+
+static gboolean
+cb_reserve(PdLmtpSession *session, gsize size, gboolean announced, gpointer user_data)
+{
+	Memory *m = user_data;
+
+	if (size == 0 || size > MAX_MESSAGE || size <= m->held)
+		abort();	/* only growth, never past the limit */
+	if (size > MAX_MESSAGE / 2)
+		return FALSE;
+	m->held = size;
+	return TRUE;
+}
+
+static void
+cb_release(PdLmtpSession *session, gpointer user_data)
+{
+	Memory *m = user_data;
+
+	if (m->held == 0)
+		abort();	/* nothing was granted */
+	m->held = 0;
+}
+
 static void
 cb_data(PdLmtpSession *session, const PdEnvelope *envelope, GBytes *message,
 	PdLmtpReply *replies_r, gpointer user_data)
 {
+	Memory *m = user_data;
+
 	check_envelope(envelope);
 	if (envelope->recipients->len == 0 || g_bytes_get_size(message) > MAX_MESSAGE)
 		abort();
+	if (g_bytes_get_size(message) > m->held)
+		abort();	/* held without being granted */
 	for (guint i = 0; i < envelope->recipients->len; i++) {
 		if (i % 3 == 2)
 			continue;	/* left 0: the engine says 451 */
@@ -86,6 +120,8 @@ static const PdLmtpCallbacks callbacks = {
 	.mail_from = cb_mail_from,
 	.rcpt_to = cb_rcpt_to,
 	.data = cb_data,
+	.reserve = cb_reserve,
+	.release = cb_release,
 };
 
 /* Every reply line: "ddd" then ' ' or '-', printable ASCII, CRLF. */
@@ -119,6 +155,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	PdLmtpSession *session;
 	GString *out;
 	guint32 seed;
+	Memory memory = { 0 };
 
 	if (size < 2)
 		return 0;
@@ -127,7 +164,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 
-	session = pd_lmtp_session_new(&settings, &callbacks, NULL);
+	session = pd_lmtp_session_new(&settings, &callbacks, &memory);
 	out = g_string_new(NULL);
 	pd_lmtp_session_greeting(session, out);
 	for (size_t off = 0; off < size;) {
@@ -148,5 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_replies(out);
 	g_string_free(out, TRUE);
 	pd_lmtp_session_free(session);
+	if (memory.held != 0)
+		abort();	/* not given back */
 	return 0;
 }
