@@ -11,6 +11,7 @@ typedef struct {
 	GPtrArray *values;	/* char *, unfolded */
 	char *from, *to;
 	guint64 size;
+	char *body;		/* NULL: none */
 } Facts;
 
 static void
@@ -37,7 +38,55 @@ facts_size(PdSieveMessage *message)
 	return ((Facts *) message)->size;
 }
 
-static const PdSieveMessageOps facts_ops = { facts_header, facts_envelope, facts_size };
+/* "" any, "text" the type, "text/plain" type and subtype. */
+static gboolean
+type_matches(const char *type, const char *wanted)
+{
+	gsize len = strlen(wanted);
+
+	if (*wanted == '\0')
+		return TRUE;
+	if (g_ascii_strncasecmp(type, wanted, len) != 0)
+		return FALSE;
+	return type[len] == '\0' || (strchr(wanted, '/') == NULL && type[len] == '/');
+}
+
+static void
+facts_body(PdSieveMessage *message, gboolean raw, const char *const *content_types,
+	   GPtrArray *values)
+{
+	Facts *facts = (Facts *) message;
+	g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *type = NULL;
+	gboolean wanted = raw;
+
+	if (facts->body == NULL)
+		return;
+	facts_header(message, "content-type", FALSE, types);
+	type = types->len > 0 ? g_strstrip(g_strdup(g_ptr_array_index(types, 0))) :
+	       g_strdup("text/plain");
+	if (strchr(type, ';') != NULL)
+		*strchr(type, ';') = '\0';
+	g_strstrip(type);
+	if (!raw && content_types == NULL)
+		wanted = type_matches(type, "text");
+	for (const char *const *t = content_types; !raw && t != NULL && *t != NULL; t++)
+		wanted = wanted || type_matches(type, *t);
+	if (wanted)
+		g_ptr_array_add(values, g_strdup(facts->body));
+}
+
+static const PdSieveMessageOps facts_ops = { facts_header, facts_envelope, facts_size,
+					     facts_body };
+
+void
+pd_sieve_facts_set_body(PdSieveMessage *message, const char *body)
+{
+	Facts *facts = (Facts *) message;
+
+	g_free(facts->body);
+	facts->body = g_strdup(body);
+}
 
 PdSieveMessage *
 pd_sieve_facts_new(const char *headers, const char *from, const char *to, guint64 size)
@@ -90,5 +139,6 @@ pd_sieve_facts_free(PdSieveMessage *message)
 	g_ptr_array_unref(facts->values);
 	g_free(facts->from);
 	g_free(facts->to);
+	g_free(facts->body);
 	g_free(facts);
 }

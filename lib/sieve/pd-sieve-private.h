@@ -65,7 +65,7 @@ typedef enum {
 	OP_FILEINTO, OP_SET, OP_SETFLAG, OP_ADDFLAG, OP_REMOVEFLAG, OP_REJECT, OP_EREJECT,
 	/* tests */
 	OP_HEADER, OP_ADDRESS, OP_ENVELOPE, OP_EXISTS, OP_SIZE, OP_NOT, OP_ANYOF, OP_ALLOF,
-	OP_TRUE, OP_FALSE, OP_STRING, OP_HASFLAG,
+	OP_TRUE, OP_FALSE, OP_STRING, OP_HASFLAG, OP_BODY,
 	/* a command or test of a PdSieveExtension */
 	OP_EXTENSION,
 } PdSieveOp;
@@ -73,6 +73,7 @@ typedef enum {
 typedef enum { MATCH_IS, MATCH_CONTAINS, MATCH_MATCHES, MATCH_VALUE, MATCH_COUNT } PdSieveMatchType;
 typedef enum { CMP_OCTET, CMP_CASEMAP, CMP_NUMERIC } PdSieveComparator;
 typedef enum { PART_ALL, PART_LOCAL, PART_DOMAIN, PART_USER, PART_DETAIL } PdSieveAddressPart;
+typedef enum { BODY_TEXT, BODY_RAW, BODY_CONTENT } PdSieveBodyTransform;
 typedef enum { REL_GT, REL_GE, REL_LT, REL_LE, REL_EQ, REL_NE } PdSieveRelation;
 
 /* set's modifiers (RFC 5229 4.1) */
@@ -101,7 +102,8 @@ struct PdSieveNode {
 	guint modifiers;
 	GPtrArray *first;		/* char *: header names, the mailbox, the address ... */
 	GPtrArray *second;		/* char *: the key list, set's value ... */
-	GPtrArray *flags;		/* char *: :flags; NULL: none */
+	GPtrArray *flags;		/* char *: :flags, body's :content; NULL: none */
+	PdSieveBodyTransform transform;	/* body */
 	guint64 number;			/* size's limit */
 	GPtrArray *positional;		/* PdSieveArg *, borrowed from args */
 	const PdSieveCommand *command;	/* OP_EXTENSION: what runs it */
@@ -117,7 +119,7 @@ typedef enum {
 	CAP_ENVELOPE = 1 << 0, CAP_FILEINTO = 1 << 1, CAP_ENCODED_CHARACTER = 1 << 2,
 	CAP_NUMERIC = 1 << 3, CAP_VARIABLES = 1 << 4, CAP_RELATIONAL = 1 << 5,
 	CAP_SUBADDRESS = 1 << 6, CAP_IMAP4FLAGS = 1 << 7, CAP_COPY = 1 << 8,
-	CAP_REJECT = 1 << 9, CAP_EREJECT = 1 << 10, CAP_CORE = 1 << 11,
+	CAP_REJECT = 1 << 9, CAP_EREJECT = 1 << 10, CAP_CORE = 1 << 11, CAP_BODY = 1 << 12,
 } PdSieveCapability;
 
 struct PdSieveScript {

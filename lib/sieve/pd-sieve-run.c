@@ -264,7 +264,9 @@ match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values, GPtr
 				return TRUE;
 		return FALSE;
 	}
-	if (node->match == MATCH_MATCHES && (run->script->capabilities & CAP_VARIABLES))
+	/* body never sets match variables (RFC 5173 5) */
+	if (node->match == MATCH_MATCHES && (run->script->capabilities & CAP_VARIABLES) &&
+	    node->op != OP_BODY)
 		captures = g_ptr_array_new_with_free_func(g_free);
 	for (guint v = 0; v < values->len && !run->stopped; v++) {
 		for (guint k = 0; k < keys->len && !run->stopped; k++) {
@@ -349,6 +351,28 @@ test_hasflag(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 	return match_expanded(run, node, values, keys);
 }
 
+/* body (RFC 5173): what the message gives for the transform. */
+static gboolean
+test_body(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
+{
+	g_autoptr(GPtrArray) types = NULL;
+	gsize bytes = 0;
+
+	if (run->message->ops->body == NULL)
+		return match_values(run, node, values);
+	if (node->transform == BODY_CONTENT) {
+		types = expand_all(run, node->flags);
+		g_ptr_array_add(types, NULL);
+	}
+	run->message->ops->body(run->message, node->transform == BODY_RAW,
+				types != NULL ? (const char *const *) types->pdata : NULL, values);
+	for (guint i = 0; i < values->len; i++)
+		bytes += strlen(g_ptr_array_index(values, i));
+	if (!pd_sieve_run_charge(run, values->len + bytes / 1024))
+		return FALSE;
+	return match_values(run, node, values);
+}
+
 static gboolean
 test_eval(PdSieveRun *run, const PdSieveNode *node)
 {
@@ -429,6 +453,9 @@ test_eval(PdSieveRun *run, const PdSieveNode *node)
 		break;
 	case OP_HASFLAG:
 		result = test_hasflag(run, node, values);
+		break;
+	case OP_BODY:
+		result = test_body(run, node, values);
 		break;
 	case OP_EXTENSION: {
 		PdSieveCall call = { run, node };

@@ -15,7 +15,10 @@
 enum {
 	TAGS_MATCH = 1 << 0, TAGS_COMPARATOR = 1 << 1, TAGS_ADDRESS = 1 << 2,
 	TAGS_SIZE = 1 << 3, TAGS_COPY = 1 << 4, TAGS_FLAGS = 1 << 5, TAGS_MODIFIERS = 1 << 6,
+	TAGS_BODY = 1 << 7,
 };
+/* the tags followed by a string list rather than a string */
+#define TAGS_LIST (TAGS_FLAGS | TAGS_BODY)
 enum { TESTS_NONE, TESTS_ONE, TESTS_LIST };
 
 typedef struct {
@@ -59,6 +62,8 @@ static const Spec specs[] = {
 	{ "envelope", OP_ENVELOPE, TRUE, CAP_ENVELOPE, "LL",
 	  TAGS_MATCH | TAGS_COMPARATOR | TAGS_ADDRESS, TESTS_NONE, FALSE,
 	  "envelope parts, key list" },
+	{ "body", OP_BODY, TRUE, CAP_BODY, "L", TAGS_MATCH | TAGS_COMPARATOR | TAGS_BODY,
+	  TESTS_NONE, FALSE, "key list" },
 	{ "exists", OP_EXISTS, TRUE, 0, "L", 0, TESTS_NONE, FALSE, "header names" },
 	{ "size", OP_SIZE, TRUE, 0, "N", TAGS_SIZE, TESTS_NONE, FALSE, "limit" },
 	{ "not", OP_NOT, TRUE, 0, "", 0, TESTS_ONE, FALSE, "" },
@@ -91,6 +96,7 @@ static const Capability capabilities[] = {
 	{ "copy", CAP_COPY },
 	{ "reject", CAP_REJECT },
 	{ "ereject", CAP_EREJECT },
+	{ "body", CAP_BODY },
 };
 
 guint
@@ -255,7 +261,7 @@ typedef struct {
 	guint group;		/* TAGS_* */
 	guint capability;	/* 0: core */
 	int value;		/* the match type, part, modifier ... */
-	gboolean takes_string;	/* followed by a string (or a list for :flags) */
+	gboolean takes_string;	/* followed by a string (a list for TAGS_LIST) */
 } Tag;
 
 static const Tag tags[] = {
@@ -274,6 +280,9 @@ static const Tag tags[] = {
 	{ "under", TAGS_SIZE, 0, FALSE, FALSE },
 	{ "copy", TAGS_COPY, CAP_COPY, TRUE, FALSE },
 	{ "flags", TAGS_FLAGS, CAP_IMAP4FLAGS, 0, TRUE },
+	{ "raw", TAGS_BODY, 0, BODY_RAW, FALSE },
+	{ "content", TAGS_BODY, 0, BODY_CONTENT, TRUE },
+	{ "text", TAGS_BODY, 0, BODY_TEXT, FALSE },
 	{ "lower", TAGS_MODIFIERS, 0, MOD_LOWER, FALSE },
 	{ "upper", TAGS_MODIFIERS, 0, MOD_UPPER, FALSE },
 	{ "lowerfirst", TAGS_MODIFIERS, 0, MOD_LOWERFIRST, FALSE },
@@ -284,6 +293,7 @@ static const Tag tags[] = {
 
 static const char *const group_names[] = {
 	"match type", "comparator", "address part", ":over or :under", ":copy", ":flags",
+	"modifier", "body transform",
 };
 
 /* One tag (and its value) of node; i is at the tag, moved past its value. */
@@ -314,11 +324,11 @@ take_tag(Validator *v, PdSieveNode *node, const Spec *spec, guint *i, guint *see
 		    ((PdSieveArg *) g_ptr_array_index(node->args, *i + 1))->kind == ARG_TAG ||
 		    ((PdSieveArg *) g_ptr_array_index(node->args, *i + 1))->kind == ARG_NUMBER) {
 			error_at(v, arg->line, arg->col, "':%s' must be followed by a string%s",
-				 arg->tag, tag->group == TAGS_FLAGS ? " list" : "");
+				 arg->tag, (tag->group & TAGS_LIST) ? " list" : "");
 			return FALSE;
 		}
 		value = g_ptr_array_index(node->args, ++*i);
-		if (tag->group != TAGS_FLAGS && value->kind != ARG_STRING) {
+		if (!(tag->group & TAGS_LIST) && value->kind != ARG_STRING) {
 			error_at(v, value->line, value->col,
 				 "':%s' must be followed by a string, found a string list", arg->tag);
 			return FALSE;
@@ -387,6 +397,11 @@ take_tag(Validator *v, PdSieveNode *node, const Spec *spec, guint *i, guint *see
 		break;
 	case TAGS_FLAGS:
 		node->flags = g_ptr_array_ref(value->strings);
+		break;
+	case TAGS_BODY:
+		node->transform = (PdSieveBodyTransform) tag->value;
+		if (value != NULL)
+			node->flags = g_ptr_array_ref(value->strings);	/* the content types */
 		break;
 	}
 	return TRUE;
@@ -503,11 +518,11 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 			 node->match == MATCH_CONTAINS ? "contains" : "matches");
 		return FALSE;
 	}
-	/* the last positional is "second" when there are two kinds */
+	/* the key list (the last positional of a test) is "second" */
 	if (n == 2) {
 		node->first = g_ptr_array_ref(positional[0]->strings);
 		node->second = g_ptr_array_ref(positional[1]->strings);
-	} else if (n == 1 && (optional || strlen(kinds) == 2)) {
+	} else if (n == 1 && (optional || strlen(kinds) == 2 || spec->op == OP_BODY)) {
 		node->second = g_ptr_array_ref(positional[0]->strings);
 	} else if (n == 1) {
 		node->first = g_ptr_array_ref(positional[0]->strings);

@@ -12,7 +12,7 @@
  * Supported: RFC 5228 core (if/elsif/else, stop, keep, discard, redirect,
  * fileinto; header, address, envelope, exists, size, not, anyof, allof,
  * true, false; :is :contains :matches; i;octet, i;ascii-casemap,
- * i;ascii-numeric; :all :localpart :domain), encoded-character,
+ * i;ascii-numeric; :all :localpart :domain), body (RFC 5173), encoded-character,
  * variables (RFC 5229), relational (RFC 5231), subaddress (RFC 5233),
  * imap4flags (RFC 5232), copy (RFC 3894), reject and ereject (RFC 5429).
  * Any other capability is refused by `require`, unless an extension
@@ -72,6 +72,14 @@ typedef struct {
 	const char *(*envelope)(PdSieveMessage *message, const char *part);
 	/* The message size in octets, as received. */
 	guint64 (*size)(PdSieveMessage *message);
+	/* The body test (RFC 5173): append to values (char *, g_free) the
+	 * body after the header section undecoded when raw is TRUE (one
+	 * value); else the content of every MIME leaf part, transfer-decoded
+	 * and in UTF-8, whose type matches content_types (NULL-terminated; ""
+	 * any, "text" a type, "text/html" a type and subtype; NULL: the text
+	 * parts, HTML as text).  NULL: no body is known (the test is false). */
+	void (*body)(PdSieveMessage *message, gboolean raw, const char *const *content_types,
+		     GPtrArray *values);
 } PdSieveMessageOps;
 
 struct PdSieveMessage {
@@ -198,6 +206,9 @@ char *pd_sieve_result_to_string(const PdSieveResult *result);
  * the raw ones.  from/to NULL: not known.  size 0: the headers' length. */
 PdSieveMessage *pd_sieve_facts_new(const char *headers, const char *from, const char *to,
 				   guint64 size);
+/* The body of a facts message: one part, of the Content-Type the headers
+ * name (text/plain when none), not decoded.  NULL: no body known. */
+void pd_sieve_facts_set_body(PdSieveMessage *message, const char *body);
 void pd_sieve_facts_free(PdSieveMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdSieveMessage, pd_sieve_facts_free)
 

@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	GPtrArray *errors = NULL;
 	PdSieveScript *script;
 
-	if (message == NULL)
+	if (message == NULL) {
 		message = pd_sieve_facts_new(
 			"From: \"Bob\" <bob+tag@customer.test>\r\n"
 			"To: support@desk.test, team: a@b.test, <c@d.test>;\r\n"
@@ -29,6 +29,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			"X-Spam-Score: 7\r\n"
 			"Received: from a\r\nReceived: from b\r\n",
 			"bob@customer.test", "support+urgent@desk.test", 4096);
+		pd_sieve_facts_set_body(message, "Please refund my order 42.\r\n");
+	}
+
 	pd_sieve_limits_init(&limits);
 	limits.max_steps = 20000;
 	script = pd_sieve_compile("fuzz.sieve", (const char *) data, size, &limits, &errors);

@@ -50,6 +50,8 @@ outcome(const SieveCase *row, const PdSieveLimits *limits)
 				     envelope(row->from, "bob@customer.test"),
 				     envelope(row->to, "support+urgent@desk.test"),
 				     row->size != 0 ? row->size : 2048);
+	if (row->body != NULL)
+		pd_sieve_facts_set_body(message, row->body);
 	result = pd_sieve_run(script, message);
 	if (result->errors->len > 0) {
 		g_autofree char *actions = pd_sieve_result_to_string(result);

@@ -23,6 +23,7 @@ typedef struct {
 	const char *from;	/* envelope; NULL: "bob@customer.test"; "-": not known */
 	const char *to;		/* NULL: "support+urgent@desk.test"; "-": not known */
 	guint64 size;		/* 0: 2048 */
+	const char *body;	/* NULL: no body known */
 } SieveCase;
 
 #define SIEVE_HEADERS \

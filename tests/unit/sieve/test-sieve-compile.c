@@ -61,9 +61,9 @@ static const SieveCase syntax[] = {
 static const SieveCase validation[] = {
 	{ "an unsupported capability", "require \"regex\";",
 	  "compile: test.sieve:1:1: unknown or unsupported capability \"regex\"" },
-	{ "every unsupported capability of a list", "require [\"fileinto\", \"vacation\", \"body\"];",
+	{ "every unsupported capability of a list", "require [\"fileinto\", \"vacation\", \"regex\"];",
 	  "compile: test.sieve:1:1: unknown or unsupported capability \"vacation\"\n"
-	  "test.sieve:1:1: unknown or unsupported capability \"body\"" },
+	  "test.sieve:1:1: unknown or unsupported capability \"regex\"" },
 	{ "require after a command", "keep;\nrequire \"fileinto\";",
 	  "compile: test.sieve:2:1: require must come before every other command, at the top" },
 	{ "require inside a block", "if true { require \"fileinto\"; }",

@@ -29,7 +29,7 @@ static const char *const areas[] = {
 	"testsuite.svtest",
 	"extensions/envelope.svtest", "extensions/encoded-character.svtest",
 	"extensions/variables", "extensions/relational", "extensions/subaddress",
-	"extensions/imap4flags", "extensions/reject",
+	"extensions/imap4flags", "extensions/reject", "extensions/body",
 };
 
 typedef struct {

@@ -1,5 +1,6 @@
 require ["fileinto", "envelope", "variables", "relational", "comparator-i;ascii-numeric",
-         "subaddress", "imap4flags", "copy", "reject", "encoded-character"];
+         "subaddress", "imap4flags", "copy", "reject", "encoded-character", "body"];
+if body :content "text" :contains "refund" { addflag "refund"; }
 # route by subject and recipient detail
 if header :matches "subject" "Invoice * *" {
 	set :upperfirst "kind" "${2}";
