@@ -212,6 +212,7 @@ pd_sieve_match_one(PdSieveRun *run, const PdSieveNode *node, const char *value,
 		return pd_sieve_relation_holds(node->relation,
 					       pd_sieve_compare(node->comparator, value, key));
 	case MATCH_COUNT:
+	case MATCH_REGEX:	/* match_expanded in pd-sieve-run.c */
 		break;
 	}
 	return FALSE;

@@ -62,6 +62,7 @@ pd_sieve_node_free(PdSieveNode *node)
 	g_clear_pointer(&node->second, g_ptr_array_unref);
 	g_clear_pointer(&node->flags, g_ptr_array_unref);
 	g_clear_pointer(&node->positional, g_ptr_array_unref);
+	g_clear_pointer(&node->regexes, g_ptr_array_unref);
 	g_free(node);
 }
 

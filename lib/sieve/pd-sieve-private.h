@@ -70,7 +70,9 @@ typedef enum {
 	OP_EXTENSION,
 } PdSieveOp;
 
-typedef enum { MATCH_IS, MATCH_CONTAINS, MATCH_MATCHES, MATCH_VALUE, MATCH_COUNT } PdSieveMatchType;
+typedef enum {
+	MATCH_IS, MATCH_CONTAINS, MATCH_MATCHES, MATCH_VALUE, MATCH_COUNT, MATCH_REGEX,
+} PdSieveMatchType;
 typedef enum { CMP_OCTET, CMP_CASEMAP, CMP_NUMERIC } PdSieveComparator;
 typedef enum { PART_ALL, PART_LOCAL, PART_DOMAIN, PART_USER, PART_DETAIL } PdSieveAddressPart;
 typedef enum { BODY_TEXT, BODY_RAW, BODY_CONTENT } PdSieveBodyTransform;
@@ -80,6 +82,7 @@ typedef enum { REL_GT, REL_GE, REL_LT, REL_LE, REL_EQ, REL_NE } PdSieveRelation;
 enum {
 	MOD_LOWER = 1 << 0, MOD_UPPER = 1 << 1, MOD_LOWERFIRST = 1 << 2,
 	MOD_UPPERFIRST = 1 << 3, MOD_QUOTEWILDCARD = 1 << 4, MOD_LENGTH = 1 << 5,
+	MOD_QUOTEREGEX = 1 << 6,
 };
 
 typedef struct PdSieveNode PdSieveNode;
@@ -104,6 +107,7 @@ struct PdSieveNode {
 	GPtrArray *second;		/* char *: the key list, set's value ... */
 	GPtrArray *flags;		/* char *: :flags, body's :content; NULL: none */
 	PdSieveBodyTransform transform;	/* body */
+	GPtrArray *regexes;		/* regex_t * per key of second; NULL: compiled at run time */
 	guint64 number;			/* size's limit */
 	GPtrArray *positional;		/* PdSieveArg *, borrowed from args */
 	const PdSieveCommand *command;	/* OP_EXTENSION: what runs it */
@@ -120,6 +124,7 @@ typedef enum {
 	CAP_NUMERIC = 1 << 3, CAP_VARIABLES = 1 << 4, CAP_RELATIONAL = 1 << 5,
 	CAP_SUBADDRESS = 1 << 6, CAP_IMAP4FLAGS = 1 << 7, CAP_COPY = 1 << 8,
 	CAP_REJECT = 1 << 9, CAP_EREJECT = 1 << 10, CAP_CORE = 1 << 11, CAP_BODY = 1 << 12,
+	CAP_REGEX = 1 << 13,
 } PdSieveCapability;
 
 struct PdSieveScript {
@@ -159,6 +164,18 @@ gboolean pd_sieve_run_charge(PdSieveRun *run, guint64 n);
  * (not :count).  :matches captures into captures_r (char *, NULL: unused). */
 gboolean pd_sieve_match_one(PdSieveRun *run, const PdSieveNode *node, const char *value,
 			    const char *key, GPtrArray *captures_r);
+/* :regex (pd-sieve-regex.c): a POSIX extended expression compiled for
+ * the comparator (i;ascii-casemap: case-insensitive); NULL and *error_r
+ * when it is invalid, longer than PD_SIEVE_REGEX_MAX or uses a back-
+ * reference (which would make matching exponential). */
+#define PD_SIEVE_REGEX_MAX 1024		/* bytes of an expression */
+#define PD_SIEVE_REGEX_INPUT (64 * 1024)	/* bytes of a value it sees */
+gpointer pd_sieve_regex_compile(const char *pattern, PdSieveComparator comparator,
+				char **error_r);
+void pd_sieve_regex_free(gpointer regex);
+/* value against a compiled expression; captures as for :matches. */
+gboolean pd_sieve_regex_match(PdSieveRun *run, gpointer regex, const char *value,
+			      GPtrArray *captures_r);
 /* The relation applied to a comparison result (<0, 0, >0). */
 gboolean pd_sieve_relation_holds(PdSieveRelation relation, int order);
 int pd_sieve_compare(PdSieveComparator comparator, const char *a, const char *b);
@@ -186,6 +203,9 @@ struct PdSieveRun {
 };
 
 void pd_sieve_run_error(PdSieveRun *run, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A rule error that does not stop the run: the test it is in is false
+ * (an expression that only a variable's value made invalid). */
+void pd_sieve_run_rule_error(PdSieveRun *run, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* values against keys with the node's match type and comparator. */
 gboolean pd_sieve_match_keys(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
 			     GPtrArray *keys);

@@ -33,6 +33,22 @@ pd_sieve_run_error(PdSieveRun *run, const char *fmt, ...)
 	run->stopped = TRUE;
 }
 
+void
+pd_sieve_run_rule_error(PdSieveRun *run, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *text = NULL;
+	const PdSieveNode *node = run->node;
+
+	va_start(ap, fmt);
+	text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (run->result->errors->len < run->script->limits.max_errors)
+		g_ptr_array_add(run->result->errors,
+				g_strdup_printf("%s:%u:%u: %s", run->script->name,
+						node ? node->line : 0, node ? node->col : 0, text));
+}
+
 gboolean
 pd_sieve_run_charge(PdSieveRun *run, guint64 n)
 {
@@ -238,7 +254,7 @@ match_values(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 }
 
 static gboolean match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
-			       GPtrArray *keys);
+			       GPtrArray *keys, GPtrArray *regexes);
 
 gboolean
 pd_sieve_match_keys(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
@@ -246,13 +262,40 @@ pd_sieve_match_keys(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values,
 {
 	g_autoptr(GPtrArray) keys = expand_all(run, key_list);
 
-	return match_expanded(run, node, values, keys);
+	return match_expanded(run, node, values, keys,
+			      key_list == node->second ? node->regexes : NULL);
+}
+
+/* The :regex keys as expressions: compiled at validation, else now (a
+ * key a variable made invalid is a rule error, and NULL). */
+static GPtrArray *
+regexes_for(PdSieveRun *run, const PdSieveNode *node, GPtrArray *keys, GPtrArray *compiled)
+{
+	GPtrArray *own = g_ptr_array_new_with_free_func(pd_sieve_regex_free);
+
+	for (guint k = 0; k < keys->len; k++) {
+		const char *key = g_ptr_array_index(keys, k);
+		g_autofree char *error = NULL;
+		gpointer regex = NULL;
+
+		if (compiled == NULL || g_ptr_array_index(compiled, k) == NULL) {
+			regex = pd_sieve_regex_compile(key, node->comparator, &error);
+			if (regex == NULL)
+				pd_sieve_run_rule_error(run, "invalid regular expression \"%s\": %s",
+							key, error);
+		}
+		g_ptr_array_add(own, regex);
+	}
+	return own;
 }
 
 static gboolean
-match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values, GPtrArray *keys)
+match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values, GPtrArray *keys,
+	       GPtrArray *regexes)
 {
 	g_autoptr(GPtrArray) captures = NULL;
+	g_autoptr(GPtrArray) own = node->match == MATCH_REGEX ?
+				   regexes_for(run, node, keys, regexes) : NULL;
 
 	if (node->match == MATCH_COUNT) {
 		g_autofree char *count = g_strdup_printf("%u", values->len);
@@ -265,13 +308,21 @@ match_expanded(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values, GPtr
 		return FALSE;
 	}
 	/* body never sets match variables (RFC 5173 5) */
-	if (node->match == MATCH_MATCHES && (run->script->capabilities & CAP_VARIABLES) &&
-	    node->op != OP_BODY)
+	if ((node->match == MATCH_MATCHES || node->match == MATCH_REGEX) &&
+	    (run->script->capabilities & CAP_VARIABLES) && node->op != OP_BODY)
 		captures = g_ptr_array_new_with_free_func(g_free);
 	for (guint v = 0; v < values->len && !run->stopped; v++) {
 		for (guint k = 0; k < keys->len && !run->stopped; k++) {
-			if (!pd_sieve_match_one(run, node, g_ptr_array_index(values, v),
-						g_ptr_array_index(keys, k), captures))
+			const char *value = g_ptr_array_index(values, v);
+			const char *key = g_ptr_array_index(keys, k);
+
+			gpointer regex = own == NULL ? NULL : g_ptr_array_index(own, k) != NULL ?
+					 g_ptr_array_index(own, k) : regexes != NULL ?
+					 g_ptr_array_index(regexes, k) : NULL;
+
+			if (own != NULL ? regex == NULL ||
+					  !pd_sieve_regex_match(run, regex, value, captures) :
+			    !pd_sieve_match_one(run, node, value, key, captures))
 				continue;
 			if (captures != NULL) {
 				g_clear_pointer(&run->match, g_ptr_array_unref);
@@ -348,7 +399,7 @@ test_hasflag(PdSieveRun *run, const PdSieveNode *node, GPtrArray *values)
 		for (guint i = 0; i < flags->len; i++)
 			g_ptr_array_add(values, g_strdup(g_ptr_array_index(flags, i)));
 	}
-	return match_expanded(run, node, values, keys);
+	return match_expanded(run, node, values, keys, NULL);
 }
 
 /* body (RFC 5173): what the message gives for the transform. */

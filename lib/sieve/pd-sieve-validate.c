@@ -97,6 +97,7 @@ static const Capability capabilities[] = {
 	{ "reject", CAP_REJECT },
 	{ "ereject", CAP_EREJECT },
 	{ "body", CAP_BODY },
+	{ "regex", CAP_REGEX },
 };
 
 guint
@@ -270,6 +271,7 @@ static const Tag tags[] = {
 	{ "matches", TAGS_MATCH, 0, MATCH_MATCHES, FALSE },
 	{ "value", TAGS_MATCH, CAP_RELATIONAL, MATCH_VALUE, TRUE },
 	{ "count", TAGS_MATCH, CAP_RELATIONAL, MATCH_COUNT, TRUE },
+	{ "regex", TAGS_MATCH, CAP_REGEX, MATCH_REGEX, FALSE },
 	{ "comparator", TAGS_COMPARATOR, 0, 0, TRUE },
 	{ "all", TAGS_ADDRESS, 0, PART_ALL, FALSE },
 	{ "localpart", TAGS_ADDRESS, 0, PART_LOCAL, FALSE },
@@ -288,6 +290,7 @@ static const Tag tags[] = {
 	{ "lowerfirst", TAGS_MODIFIERS, 0, MOD_LOWERFIRST, FALSE },
 	{ "upperfirst", TAGS_MODIFIERS, 0, MOD_UPPERFIRST, FALSE },
 	{ "quotewildcard", TAGS_MODIFIERS, 0, MOD_QUOTEWILDCARD, FALSE },
+	{ "quoteregex", TAGS_MODIFIERS, CAP_REGEX, MOD_QUOTEREGEX, FALSE },
 	{ "length", TAGS_MODIFIERS, 0, MOD_LENGTH, FALSE },
 };
 
@@ -337,7 +340,9 @@ take_tag(Validator *v, PdSieveNode *node, const Spec *spec, guint *i, guint *see
 	if (tag->group == TAGS_MODIFIERS) {
 		guint same = tag->value & (MOD_LOWER | MOD_UPPER) ? MOD_LOWER | MOD_UPPER :
 			     tag->value & (MOD_LOWERFIRST | MOD_UPPERFIRST) ?
-			     MOD_LOWERFIRST | MOD_UPPERFIRST : (guint) tag->value;
+			     MOD_LOWERFIRST | MOD_UPPERFIRST :
+			     tag->value & (MOD_QUOTEWILDCARD | MOD_QUOTEREGEX) ?
+			     MOD_QUOTEWILDCARD | MOD_QUOTEREGEX : (guint) tag->value;
 
 		if (node->modifiers & same) {
 			error_at(v, arg->line, arg->col,
@@ -451,6 +456,30 @@ check_namespaces(Validator *v, PdSieveNode *node)
 	return TRUE;
 }
 
+/* :regex: every constant key compiled once, here; one with variables is
+ * compiled when the run has expanded it. */
+static gboolean
+compile_regexes(Validator *v, PdSieveNode *node)
+{
+	if (node->second == NULL)
+		return TRUE;
+	node->regexes = g_ptr_array_new_with_free_func(pd_sieve_regex_free);
+	for (guint i = 0; i < node->second->len; i++) {
+		const char *key = g_ptr_array_index(node->second, i);
+		g_autofree char *error = NULL;
+		gpointer regex = NULL;
+
+		if (!has_variables(v, key) &&
+		    (regex = pd_sieve_regex_compile(key, node->comparator, &error)) == NULL) {
+			error_at(v, node->line, node->col,
+				 "invalid regular expression \"%s\": %s", key, error);
+			return FALSE;
+		}
+		g_ptr_array_add(node->regexes, regex);
+	}
+	return TRUE;
+}
+
 /* Tags, then the positional arguments against spec->positional. */
 static gboolean
 take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
@@ -511,11 +540,12 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 		node->number = positional[0]->number;
 		return TRUE;
 	}
-	if (node->comparator == CMP_NUMERIC &&
-	    (node->match == MATCH_CONTAINS || node->match == MATCH_MATCHES)) {
+	if (node->comparator == CMP_NUMERIC && (node->match == MATCH_CONTAINS ||
+	    node->match == MATCH_MATCHES || node->match == MATCH_REGEX)) {
 		error_at(v, node->line, node->col,
 			 "comparator \"i;ascii-numeric\" cannot be used with :%s",
-			 node->match == MATCH_CONTAINS ? "contains" : "matches");
+			 node->match == MATCH_CONTAINS ? "contains" :
+			 node->match == MATCH_MATCHES ? "matches" : "regex");
 		return FALSE;
 	}
 	/* the key list (the last positional of a test) is "second" */
@@ -527,7 +557,7 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 	} else if (n == 1) {
 		node->first = g_ptr_array_ref(positional[0]->strings);
 	}
-	return TRUE;
+	return node->match != MATCH_REGEX || compile_regexes(v, node);
 }
 
 /* What each command's own strings must be. */

@@ -247,6 +247,17 @@ pd_sieve_modify(const char *value, guint modifiers)
 		g_free(result);
 		result = g_string_free(quoted, FALSE);
 	}
+	if (modifiers & MOD_QUOTEREGEX) {
+		GString *quoted = g_string_new(NULL);
+
+		for (const char *p = result; *p != '\0'; p++) {
+			if (strchr("\\.*+?()[]{}|^$", *p) != NULL)
+				g_string_append_c(quoted, '\\');
+			g_string_append_c(quoted, *p);
+		}
+		g_free(result);
+		result = g_string_free(quoted, FALSE);
+	}
 	if (modifiers & MOD_LENGTH) {
 		glong length = g_utf8_validate(result, -1, NULL) ? g_utf8_strlen(result, -1) :
 			       (glong) strlen(result);

@@ -12,7 +12,9 @@
  * Supported: RFC 5228 core (if/elsif/else, stop, keep, discard, redirect,
  * fileinto; header, address, envelope, exists, size, not, anyof, allof,
  * true, false; :is :contains :matches; i;octet, i;ascii-casemap,
- * i;ascii-numeric; :all :localpart :domain), body (RFC 5173), encoded-character,
+ * i;ascii-numeric; :all :localpart :domain), body (RFC 5173), regex
+ * (draft-ietf-sieve-regex: POSIX extended, no back-references, at most
+ * 1 KiB, over the first 64 KiB of a value), encoded-character,
  * variables (RFC 5229), relational (RFC 5231), subaddress (RFC 5233),
  * imap4flags (RFC 5232), copy (RFC 3894), reject and ereject (RFC 5429).
  * Any other capability is refused by `require`, unless an extension
@@ -106,7 +108,10 @@ typedef struct {
 
 typedef struct {
 	GPtrArray *actions;	/* PdSieveAction *, in the order taken */
-	GPtrArray *errors;	/* char *: "file:line:col: message" of the run */
+	/* char *: "file:line:col: message" of the run: the error that stopped
+	 * it (failed), and rule errors that did not (a :regex key that a
+	 * variable made invalid: that test was false, the run went on) */
+	GPtrArray *errors;
 	gboolean failed;	/* a run-time error: actions hold the implicit keep */
 	guint64 steps;		/* steps used */
 } PdSieveResult;

@@ -59,11 +59,11 @@ static const SieveCase syntax[] = {
 };
 
 static const SieveCase validation[] = {
-	{ "an unsupported capability", "require \"regex\";",
-	  "compile: test.sieve:1:1: unknown or unsupported capability \"regex\"" },
-	{ "every unsupported capability of a list", "require [\"fileinto\", \"vacation\", \"regex\"];",
+	{ "an unsupported capability", "require \"spamtest\";",
+	  "compile: test.sieve:1:1: unknown or unsupported capability \"spamtest\"" },
+	{ "every unsupported capability of a list", "require [\"fileinto\", \"vacation\", \"enotify\"];",
 	  "compile: test.sieve:1:1: unknown or unsupported capability \"vacation\"\n"
-	  "test.sieve:1:1: unknown or unsupported capability \"regex\"" },
+	  "test.sieve:1:1: unknown or unsupported capability \"enotify\"" },
 	{ "require after a command", "keep;\nrequire \"fileinto\";",
 	  "compile: test.sieve:2:1: require must come before every other command, at the top" },
 	{ "require inside a block", "if true { require \"fileinto\"; }",

@@ -45,6 +45,8 @@ static const char *const files[] = {
 	"extensions/body/basic.svtest", "extensions/body/content.svtest",
 	"extensions/body/errors.svtest", "extensions/body/match-values.svtest",
 	"extensions/body/raw.svtest", "extensions/body/text.svtest",
+	"extensions/regex/basic.svtest", "extensions/regex/errors.svtest",
+	"extensions/regex/match-values.svtest", "extensions/variables/regex.svtest",
 };
 
 typedef struct {
@@ -267,7 +269,8 @@ typedef struct {
 	char *dir;
 	SuiteMessage message;
 	PdSieveScript *script;		/* test_script_compile */
-	GPtrArray *errors;		/* its errors, char * */
+	GPtrArray *errors;		/* its errors, or the last run's; char * */
+	gboolean compile_failed;	/* errors are the compile's */
 	PdSieveResult *result;		/* test_script_run */
 	gboolean failed;		/* the running test block */
 	char *why;
@@ -367,6 +370,7 @@ suite_compile(PdSieveCall *call, gpointer user_data)
 	if (!g_file_get_contents(path, &text, &len, NULL))
 		return FALSE;
 	suite->script = pd_sieve_compile(name, text, len, NULL, &suite->errors);
+	suite->compile_failed = suite->script == NULL;
 	return suite->script != NULL;
 }
 
@@ -379,6 +383,8 @@ suite_script(PdSieveCall *call, gpointer user_data)
 		return FALSE;
 	g_clear_pointer(&suite->result, pd_sieve_result_free);
 	suite->result = pd_sieve_run(suite->script, &suite->message.message);
+	g_clear_pointer(&suite->errors, g_ptr_array_unref);
+	suite->errors = g_ptr_array_ref(suite->result->errors);
 	return !suite->result->failed;
 }
 
@@ -437,7 +443,7 @@ suite_error(PdSieveCall *call, gpointer user_data)
 			g_ptr_array_add(values, g_strdup(g_strchug((char *) text)));
 	}
 	/* Pigeonhole counts one more: "compilation failed" */
-	if (!indexed && suite->errors != NULL)
+	if (!indexed && suite->compile_failed)
 		g_ptr_array_add(values, g_strdup("script compilation failed"));
 	return pd_sieve_call_match(call, values, 0);
 }
