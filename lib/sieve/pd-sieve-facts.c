@@ -12,6 +12,7 @@ typedef struct {
 	char *from, *to;
 	guint64 size;
 	char *body;		/* NULL: none */
+	char *spam, *spam_percent;	/* NULL: not tested */
 } Facts;
 
 static void
@@ -76,8 +77,27 @@ facts_body(PdSieveMessage *message, gboolean raw, const char *const *content_typ
 		g_ptr_array_add(values, g_strdup(facts->body));
 }
 
+static const char *
+facts_spamtest(PdSieveMessage *message, gboolean percent)
+{
+	Facts *facts = (Facts *) message;
+
+	return percent ? facts->spam_percent : facts->spam;
+}
+
 static const PdSieveMessageOps facts_ops = { facts_header, facts_envelope, facts_size,
-					     facts_body };
+					     facts_body, facts_spamtest };
+
+void
+pd_sieve_facts_set_spamtest(PdSieveMessage *message, const char *value, const char *percent)
+{
+	Facts *facts = (Facts *) message;
+
+	g_free(facts->spam);
+	g_free(facts->spam_percent);
+	facts->spam = g_strdup(value);
+	facts->spam_percent = g_strdup(percent);
+}
 
 void
 pd_sieve_facts_set_body(PdSieveMessage *message, const char *body)
@@ -140,5 +160,7 @@ pd_sieve_facts_free(PdSieveMessage *message)
 	g_free(facts->from);
 	g_free(facts->to);
 	g_free(facts->body);
+	g_free(facts->spam);
+	g_free(facts->spam_percent);
 	g_free(facts);
 }

@@ -65,7 +65,7 @@ typedef enum {
 	OP_FILEINTO, OP_SET, OP_SETFLAG, OP_ADDFLAG, OP_REMOVEFLAG, OP_REJECT, OP_EREJECT,
 	/* tests */
 	OP_HEADER, OP_ADDRESS, OP_ENVELOPE, OP_EXISTS, OP_SIZE, OP_NOT, OP_ANYOF, OP_ALLOF,
-	OP_TRUE, OP_FALSE, OP_STRING, OP_HASFLAG, OP_BODY,
+	OP_TRUE, OP_FALSE, OP_STRING, OP_HASFLAG, OP_BODY, OP_SPAMTEST,
 	/* a command or test of a PdSieveExtension */
 	OP_EXTENSION,
 } PdSieveOp;
@@ -102,6 +102,7 @@ struct PdSieveNode {
 	PdSieveRelation relation;
 	gboolean over;			/* size :over (else :under) */
 	gboolean copy;
+	gboolean percent;		/* spamtest :percent */
 	guint modifiers;
 	GPtrArray *first;		/* char *: header names, the mailbox, the address ... */
 	GPtrArray *second;		/* char *: the key list, set's value ... */
@@ -124,7 +125,7 @@ typedef enum {
 	CAP_NUMERIC = 1 << 3, CAP_VARIABLES = 1 << 4, CAP_RELATIONAL = 1 << 5,
 	CAP_SUBADDRESS = 1 << 6, CAP_IMAP4FLAGS = 1 << 7, CAP_COPY = 1 << 8,
 	CAP_REJECT = 1 << 9, CAP_EREJECT = 1 << 10, CAP_CORE = 1 << 11, CAP_BODY = 1 << 12,
-	CAP_REGEX = 1 << 13,
+	CAP_REGEX = 1 << 13, CAP_SPAMTEST = 1 << 14, CAP_SPAMTESTPLUS = 1 << 15,
 } PdSieveCapability;
 
 struct PdSieveScript {

@@ -508,6 +508,14 @@ test_eval(PdSieveRun *run, const PdSieveNode *node)
 	case OP_BODY:
 		result = test_body(run, node, values);
 		break;
+	case OP_SPAMTEST: {
+		const char *score = run->message->ops->spamtest != NULL ?
+				    run->message->ops->spamtest(run->message, node->percent) : NULL;
+
+		g_ptr_array_add(values, g_strdup(score != NULL ? score : "0"));	/* 0: not tested */
+		result = match_values(run, node, values);
+		break;
+	}
 	case OP_EXTENSION: {
 		PdSieveCall call = { run, node };
 

@@ -15,7 +15,7 @@
 enum {
 	TAGS_MATCH = 1 << 0, TAGS_COMPARATOR = 1 << 1, TAGS_ADDRESS = 1 << 2,
 	TAGS_SIZE = 1 << 3, TAGS_COPY = 1 << 4, TAGS_FLAGS = 1 << 5, TAGS_MODIFIERS = 1 << 6,
-	TAGS_BODY = 1 << 7,
+	TAGS_BODY = 1 << 7, TAGS_PERCENT = 1 << 8,
 };
 /* the tags followed by a string list rather than a string */
 #define TAGS_LIST (TAGS_FLAGS | TAGS_BODY)
@@ -64,6 +64,8 @@ static const Spec specs[] = {
 	  "envelope parts, key list" },
 	{ "body", OP_BODY, TRUE, CAP_BODY, "L", TAGS_MATCH | TAGS_COMPARATOR | TAGS_BODY,
 	  TESTS_NONE, FALSE, "key list" },
+	{ "spamtest", OP_SPAMTEST, TRUE, CAP_SPAMTEST, "S",
+	  TAGS_MATCH | TAGS_COMPARATOR | TAGS_PERCENT, TESTS_NONE, FALSE, "value" },
 	{ "exists", OP_EXISTS, TRUE, 0, "L", 0, TESTS_NONE, FALSE, "header names" },
 	{ "size", OP_SIZE, TRUE, 0, "N", TAGS_SIZE, TESTS_NONE, FALSE, "limit" },
 	{ "not", OP_NOT, TRUE, 0, "", 0, TESTS_ONE, FALSE, "" },
@@ -98,6 +100,8 @@ static const Capability capabilities[] = {
 	{ "ereject", CAP_EREJECT },
 	{ "body", CAP_BODY },
 	{ "regex", CAP_REGEX },
+	{ "spamtest", CAP_SPAMTEST },
+	{ "spamtestplus", CAP_SPAMTESTPLUS },
 };
 
 guint
@@ -285,6 +289,7 @@ static const Tag tags[] = {
 	{ "raw", TAGS_BODY, 0, BODY_RAW, FALSE },
 	{ "content", TAGS_BODY, 0, BODY_CONTENT, TRUE },
 	{ "text", TAGS_BODY, 0, BODY_TEXT, FALSE },
+	{ "percent", TAGS_PERCENT, CAP_SPAMTESTPLUS, TRUE, FALSE },
 	{ "lower", TAGS_MODIFIERS, 0, MOD_LOWER, FALSE },
 	{ "upper", TAGS_MODIFIERS, 0, MOD_UPPER, FALSE },
 	{ "lowerfirst", TAGS_MODIFIERS, 0, MOD_LOWERFIRST, FALSE },
@@ -296,7 +301,7 @@ static const Tag tags[] = {
 
 static const char *const group_names[] = {
 	"match type", "comparator", "address part", ":over or :under", ":copy", ":flags",
-	"modifier", "body transform",
+	"modifier", "body transform", ":percent",
 };
 
 /* One tag (and its value) of node; i is at the tag, moved past its value. */
@@ -402,6 +407,9 @@ take_tag(Validator *v, PdSieveNode *node, const Spec *spec, guint *i, guint *see
 		break;
 	case TAGS_FLAGS:
 		node->flags = g_ptr_array_ref(value->strings);
+		break;
+	case TAGS_PERCENT:
+		node->percent = TRUE;
 		break;
 	case TAGS_BODY:
 		node->transform = (PdSieveBodyTransform) tag->value;
@@ -552,7 +560,8 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 	if (n == 2) {
 		node->first = g_ptr_array_ref(positional[0]->strings);
 		node->second = g_ptr_array_ref(positional[1]->strings);
-	} else if (n == 1 && (optional || strlen(kinds) == 2 || spec->op == OP_BODY)) {
+	} else if (n == 1 && (optional || strlen(kinds) == 2 || spec->op == OP_BODY ||
+			      spec->op == OP_SPAMTEST)) {
 		node->second = g_ptr_array_ref(positional[0]->strings);
 	} else if (n == 1) {
 		node->first = g_ptr_array_ref(positional[0]->strings);
@@ -665,6 +674,8 @@ validate_require(Validator *v, PdSieveNode *node, gboolean top)
 				 "unknown or unsupported capability \"%s\"", name);
 			ok = FALSE;
 		}
+		if (capability == CAP_SPAMTESTPLUS)
+			capability |= CAP_SPAMTEST;	/* RFC 5235 3.2: it implies spamtest */
 		v->capabilities |= capability;
 	}
 	return ok;

@@ -14,7 +14,8 @@
  * true, false; :is :contains :matches; i;octet, i;ascii-casemap,
  * i;ascii-numeric; :all :localpart :domain), body (RFC 5173), regex
  * (draft-ietf-sieve-regex: POSIX extended, no back-references, at most
- * 1 KiB, over the first 64 KiB of a value), encoded-character,
+ * 1 KiB, over the first 64 KiB of a value), spamtest and spamtestplus
+ * (RFC 5235), encoded-character,
  * variables (RFC 5229), relational (RFC 5231), subaddress (RFC 5233),
  * imap4flags (RFC 5232), copy (RFC 3894), reject and ereject (RFC 5429).
  * Any other capability is refused by `require`, unless an extension
@@ -82,6 +83,11 @@ typedef struct {
 	 * parts, HTML as text).  NULL: no body is known (the test is false). */
 	void (*body)(PdSieveMessage *message, gboolean raw, const char *const *content_types,
 		     GPtrArray *values);
+	/* spamtest (RFC 5235): the message's spam score as the test reads
+	 * it, "1".."10" (percent FALSE) or "0".."100" (percent TRUE, for
+	 * spamtestplus); the pipeline maps its score onto these.  NULL: not
+	 * tested, which the test reads as "0".  NULL callback: never tested. */
+	const char *(*spamtest)(PdSieveMessage *message, gboolean percent);
 } PdSieveMessageOps;
 
 struct PdSieveMessage {
@@ -211,6 +217,9 @@ char *pd_sieve_result_to_string(const PdSieveResult *result);
  * the raw ones.  from/to NULL: not known.  size 0: the headers' length. */
 PdSieveMessage *pd_sieve_facts_new(const char *headers, const char *from, const char *to,
 				   guint64 size);
+/* The spamtest values of a facts message (NULL: not tested). */
+void pd_sieve_facts_set_spamtest(PdSieveMessage *message, const char *value,
+				 const char *percent);
 /* The body of a facts message: one part, of the Content-Type the headers
  * name (text/plain when none), not decoded.  NULL: no body known. */
 void pd_sieve_facts_set_body(PdSieveMessage *message, const char *body);

@@ -52,6 +52,7 @@ outcome(const SieveCase *row, const PdSieveLimits *limits)
 				     row->size != 0 ? row->size : 2048);
 	if (row->body != NULL)
 		pd_sieve_facts_set_body(message, row->body);
+	pd_sieve_facts_set_spamtest(message, row->spam, row->spam_percent);
 	result = pd_sieve_run(script, message);
 	if (result->errors->len > 0) {
 		g_autofree char *actions = pd_sieve_result_to_string(result);

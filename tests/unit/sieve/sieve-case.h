@@ -24,6 +24,7 @@ typedef struct {
 	const char *to;		/* NULL: "support+urgent@desk.test"; "-": not known */
 	guint64 size;		/* 0: 2048 */
 	const char *body;	/* NULL: no body known */
+	const char *spam, *spam_percent;	/* spamtest's values; NULL: not tested */
 } SieveCase;
 
 #define SIEVE_HEADERS \

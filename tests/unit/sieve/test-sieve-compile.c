@@ -59,8 +59,8 @@ static const SieveCase syntax[] = {
 };
 
 static const SieveCase validation[] = {
-	{ "an unsupported capability", "require \"spamtest\";",
-	  "compile: test.sieve:1:1: unknown or unsupported capability \"spamtest\"" },
+	{ "an unsupported capability", "require \"mime\";",
+	  "compile: test.sieve:1:1: unknown or unsupported capability \"mime\"" },
 	{ "every unsupported capability of a list", "require [\"fileinto\", \"vacation\", \"enotify\"];",
 	  "compile: test.sieve:1:1: unknown or unsupported capability \"vacation\"\n"
 	  "test.sieve:1:1: unknown or unsupported capability \"enotify\"" },

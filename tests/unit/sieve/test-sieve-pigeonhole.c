@@ -30,6 +30,7 @@ static const char *const areas[] = {
 	"extensions/envelope.svtest", "extensions/encoded-character.svtest",
 	"extensions/variables", "extensions/relational", "extensions/subaddress",
 	"extensions/imap4flags", "extensions/reject", "extensions/body",
+	"extensions/spamvirustest",
 	"extensions/regex",
 };
 
