@@ -29,6 +29,13 @@
  * each message/rfc822 part (its whole message, named "<subject>.eml" or
  * "message.eml"); parts inside it are not descended into.
  *
+ * Header text is decoded by postdesk where GMime 3.2 gets it wrong
+ * (pd-mail-words.c: runs of RFC 2047 words; pd-mail-charset.c: undeclared
+ * 8-bit and mislabelled words; pd-mail-address.c: addresses GMime cannot
+ * read, comments as names).  A junk start before the header block (a byte
+ * order mark, up to three lines that are no field) is skipped with a
+ * warning; the author of such a mail is in doubt (author_doubt).
+ *
  * Thread-safe: any number of threads may parse at once.
  *
  * Owns: every string and byte array in PdMail.  Never: SQL, sockets.
@@ -45,7 +52,7 @@ typedef struct {
 } PdMailAddress;
 
 typedef struct {
-	char *filename;		/* decoded (RFC 2231/2047), NULL if none */
+	char *filename;		/* decoded (RFC 2231/2047, by pd-mail-words), NULL if none */
 	char *content_type;	/* "application/pdf", lower case */
 	char *content_id;	/* Content-ID without <>, NULL if none */
 	gboolean inline_part;	/* Content-Disposition: inline */
@@ -54,10 +61,11 @@ typedef struct {
 	GBytes *content;	/* the decoded bytes */
 	/* Where the content sits, still encoded, in the raw bytes given to
 	 * pd_mail_parse: pd_mail_decode(raw + raw_offset, raw_length,
-	 * raw_encoding) gives content again, byte for byte.  raw_encoding
-	 * NULL: it does not sit there as such (a message/rfc822 part written
-	 * out again, a prologue, or raw bytes GMime did not see as they are
-	 * because a hostile header block or nesting was cut first). */
+	 * raw_encoding) gives content again, byte for byte (a message/rfc822
+	 * part too: its message as received, "binary").  raw_encoding NULL:
+	 * it does not sit there as such (a prologue, or raw bytes GMime did
+	 * not see as they are because a hostile header block or nesting was
+	 * cut first; a message/rfc822 part is then GMime's writing of it). */
 	const char *raw_encoding;	/* "base64", "quoted-printable", "x-uuencode", "binary" */
 	gsize raw_offset;
 	gsize raw_length;
