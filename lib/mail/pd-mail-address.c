@@ -10,7 +10,8 @@
  *     a quoted pair in a folded comment) is read again without its
  *     comments: it keeps its address, the local part quoted when it holds
  *     spaces ("john smith"@x.org, which is valid and reaches the same
- *     mailbox), and its name.
+ *     mailbox), and its name; in a list, such an element (which GMime
+ *     drops) is read so on its own, the other elements as GMime reads them.
  *   - encoded words after an address that GMime takes for an address of
  *     their own ("<a@b.example> =?utf-8?q?Doe?=") are its name.
  * The From check (pd-mail-author.c) compares with GMime's plain parse of
@@ -260,20 +261,98 @@ trailing_names(PdMailCtx *ctx, const char *what, InternetAddressList *list)
 	}
 }
 
+/* The top-level elements of an address list: split at the commas outside
+ * quotes, comments and angle brackets.  NULL when it has group syntax (a
+ * top-level ':'), which only GMime reads. */
+static GPtrArray *
+split_elements(const char *value)
+{
+	GPtrArray *elements = g_ptr_array_new_with_free_func(g_free);
+	const char *start = value;
+	int comment = 0, angle = 0;
+	gboolean quoted = FALSE;
+
+	for (const char *p = value;; p++) {
+		if (*p == '\0' || (*p == ',' && !quoted && comment == 0 && angle == 0)) {
+			g_ptr_array_add(elements, g_strndup(start, p - start));
+			if (*p == '\0')
+				break;
+			start = p + 1;
+		} else if (*p == '\\' && (quoted || comment > 0) && p[1] != '\0') {
+			p++;
+		} else if (*p == '"' && comment == 0) {
+			quoted = !quoted;
+		} else if (!quoted && *p == '(') {
+			comment++;
+		} else if (!quoted && *p == ')' && comment > 0) {
+			comment--;
+		} else if (!quoted && comment == 0 && *p == '<') {
+			angle++;
+		} else if (!quoted && comment == 0 && *p == '>' && angle > 0) {
+			angle--;
+		} else if (!quoted && comment == 0 && angle == 0 && (*p == ':' || *p == ';')) {
+			g_ptr_array_unref(elements);
+			return NULL;
+		}
+	}
+	return elements;
+}
+
+static void
+add_mailbox(InternetAddressList **list, InternetAddress *mb)
+{
+	if (*list == NULL)
+		*list = internet_address_list_new();
+	internet_address_list_add(*list, mb);
+	g_object_unref(mb);
+}
+
+/* GMime's list without the mailboxes it could not read: each element
+ * read on its own, and those GMime reads no mailbox in repaired. */
+static InternetAddressList *
+per_element(PdMailCtx *ctx, const char *what, GPtrArray *elements)
+{
+	InternetAddressList *out = internet_address_list_new();
+
+	for (guint i = 0; i < elements->len; i++) {
+		const char *element = elements->pdata[i];
+		InternetAddressList *one = internet_address_list_parse(ctx->options, element);
+		InternetAddress *mb;
+
+		if (has_mailbox(one))
+			internet_address_list_append(out, one);
+		else if (strchr(element, '@') != NULL && (mb = spaced_mailbox(ctx, what, element)) != NULL)
+			add_mailbox(&out, mb);
+		g_clear_object(&one);
+	}
+	return out;
+}
+
+static guint
+count_with_at(GPtrArray *elements)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < elements->len; i++)
+		n += strchr(elements->pdata[i], '@') != NULL;
+	return n;
+}
+
 InternetAddressList *
 pd_mail_parse_address_value(PdMailCtx *ctx, const char *what, const char *value)
 {
 	InternetAddressList *list = internet_address_list_parse(ctx->options, value);
+	g_autoptr(GPtrArray) elements = NULL;
+	InternetAddress *mb;
 
-	if (!has_mailbox(list) && strchr(value, '@') != NULL) {
-		InternetAddress *mb = spaced_mailbox(ctx, what, value);
-
-		if (mb != NULL) {
-			if (list == NULL)
-				list = internet_address_list_new();
-			internet_address_list_add(list, mb);
-			g_object_unref(mb);
-		}
+	if (!has_mailbox(list)) {
+		if (strchr(value, '@') != NULL && (mb = spaced_mailbox(ctx, what, value)) != NULL)
+			add_mailbox(&list, mb);
+	} else if (strchr(value, ',') != NULL && (elements = split_elements(value)) != NULL &&
+		   (guint)internet_address_list_length(list) < count_with_at(elements)) {
+		/* an element GMime could not read was dropped from the list */
+		g_object_unref(list);
+		list = per_element(ctx, what, elements);
 	}
 	trailing_names(ctx, what, list);
 	comment_names(ctx, what, value, list);

@@ -132,6 +132,9 @@ test_encoded_names(void **state)
 		  "a@example.org" },
 		{ "a folded quoted name is one line", "\"John\r\n Doe\" <a@example.org>", 1, "John Doe",
 		  "a@example.org" },
+		{ "a list keeps an element with spaces in its local part (GMime drops it)",
+		  "Ann <ann@example.org>, John Smith <john smith@example.org>, bob@example.org", 3, "Ann",
+		  "ann@example.org" },
 		{ "a quoted name of words", "\"=?UTF-8?B?SsO8cmdlbiA=?= =?UTF-8?B?TcO8bGxlcg==?=\" <jm@example.org>",
 		  1, "Jürgen Müller", "jm@example.org" },
 	};
