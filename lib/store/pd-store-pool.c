@@ -18,6 +18,7 @@ struct _PdStorePool {
 	guint max_connections;
 	guint timeout;			/* seconds, for connections and the wait */
 	guint open;			/* idle + handed out + being opened */
+	guint waiting;			/* in pd_store_pool_get for a free one */
 	GQueue idle;			/* PdStore * */
 };
 
@@ -89,6 +90,7 @@ pd_store_pool_get(PdStorePool *pool, GError **error)
 	PdStore *store;
 	guint timeout;
 	gint64 deadline;
+	gboolean ok;
 
 	g_return_val_if_fail(pool != NULL, NULL);
 
@@ -110,7 +112,10 @@ pd_store_pool_get(PdStorePool *pool, GError **error)
 			break;
 		/* every connection busy, maybe each stuck on a stalled server:
 		 * no session waits longer than a call may take */
-		if (!g_cond_wait_until(&pool->released, &pool->lock, deadline)) {
+		pool->waiting++;
+		ok = g_cond_wait_until(&pool->released, &pool->lock, deadline);
+		pool->waiting--;
+		if (!ok) {
 			g_mutex_unlock(&pool->lock);
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
 				    "all %u database connections stayed busy for %u s",
@@ -129,6 +134,18 @@ pd_store_pool_get(PdStorePool *pool, GError **error)
 		g_mutex_unlock(&pool->lock);
 	}
 	return store;
+}
+
+guint
+pd_store_pool_waiting(PdStorePool *pool)
+{
+	guint n;
+
+	g_return_val_if_fail(pool != NULL, 0);
+	g_mutex_lock(&pool->lock);
+	n = pool->waiting;
+	g_mutex_unlock(&pool->lock);
+	return n;
 }
 
 void

@@ -45,6 +45,8 @@ void pd_store_pool_free(PdStorePool *pool);
  * pool's timeout. */
 PdStore *pd_store_pool_get(PdStorePool *pool, GError **error);
 void pd_store_pool_put(PdStorePool *pool, PdStore *store);
+/* How many pd_store_pool_get calls are waiting for a free connection now. */
+guint pd_store_pool_waiting(PdStorePool *pool);
 
 /* --- schema ------------------------------------------------------------ */
 

@@ -316,6 +316,8 @@ typedef struct {
 	GMutex lock;
 	GCond go;
 	gboolean started;
+	GCond connected;
+	guint ready;			/* threads connected, waiting for go */
 	TestMail *mail;
 	PdDeliveryResult results[8];
 	GError *errors[8];
@@ -332,6 +334,8 @@ race_thread(gpointer data)
 
 	assert_non_null(store);
 	g_mutex_lock(&race->lock);
+	race->ready++;
+	g_cond_signal(&race->connected);
 	while (!race->started)
 		g_cond_wait(&race->go, &race->lock);
 	g_mutex_unlock(&race->lock);
@@ -355,10 +359,12 @@ test_deliver_concurrent(void **state)
 		race.mail = test_mail_new(mid, NULL, NULL, "Race", "same mail, many threads\r\n");
 		g_mutex_init(&race.lock);
 		g_cond_init(&race.go);
+		g_cond_init(&race.connected);
 		for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
 			threads[i] = g_thread_new("race", race_thread, &race);
-		g_usleep(200 * 1000);	/* all connected and waiting */
 		g_mutex_lock(&race.lock);
+		while (race.ready < G_N_ELEMENTS(threads))	/* all connected and waiting */
+			g_cond_wait(&race.connected, &race.lock);
 		race.started = TRUE;
 		g_cond_broadcast(&race.go);
 		g_mutex_unlock(&race.lock);
@@ -386,6 +392,7 @@ test_deliver_concurrent(void **state)
 		assert_int_equal(fixture_count(fx, sql), 1);
 		g_mutex_clear(&race.lock);
 		g_cond_clear(&race.go);
+		g_cond_clear(&race.connected);
 		test_mail_free(race.mail);
 	}
 }
@@ -657,7 +664,10 @@ test_pool(void **state)
 
 	/* bounded: a third get waits for a put */
 	thread = g_thread_new("waiter", pool_waiter, &w);
-	g_usleep(300 * 1000);
+	for (int i = 0; pd_store_pool_waiting(pool) == 0; i++) {
+		assert_true(i < 10000);	/* 10 s */
+		g_usleep(1000);
+	}
 	assert_int_equal(g_atomic_int_get(&w.done), 0);
 	pd_store_pool_put(pool, a);
 	g_thread_join(thread);
