@@ -5,21 +5,23 @@
  * (pd_sieve_run) without re-parsing.  Compile errors come as
  * "file:line:col: message", several per run (the parser recovers at the
  * next ';' or block).  The message is read through a small vtable
- * (PdSieveMessage): header values raw and decoded, the envelope, the size;
- * the module never parses MIME, never touches the network, the store or a
- * file, and never runs anything.
+ * (PdSieveMessage): header values raw and decoded, the envelope, the size,
+ * the body parts, the spam score; the module never parses MIME, never
+ * touches the network, the store or a file, and never runs anything.  A
+ * run's output is a list of typed actions (PdSieveAction), the implicit
+ * keep included, for the pipeline to turn into the delivery's decisions.
  *
  * Supported: RFC 5228 core (if/elsif/else, stop, keep, discard, redirect,
  * fileinto; header, address, envelope, exists, size, not, anyof, allof,
  * true, false; :is :contains :matches; i;octet, i;ascii-casemap,
- * i;ascii-numeric; :all :localpart :domain), body (RFC 5173), regex
- * (draft-ietf-sieve-regex: POSIX extended, no back-references, at most
- * 1 KiB, over the first 64 KiB of a value), spamtest and spamtestplus
- * (RFC 5235), encoded-character,
- * variables (RFC 5229), relational (RFC 5231), subaddress (RFC 5233),
- * imap4flags (RFC 5232), copy (RFC 3894), reject and ereject (RFC 5429).
- * Any other capability is refused by `require`, unless an extension
- * (PdSieveExtension) given to pd_sieve_compile_with implements it.
+ * i;ascii-numeric; :all :localpart :domain), encoded-character, variables
+ * (RFC 5229), relational (RFC 5231), subaddress (RFC 5233), imap4flags
+ * (RFC 5232), copy (RFC 3894), reject and ereject (RFC 5429), body
+ * (RFC 5173), regex (draft-ietf-sieve-regex: POSIX extended, no
+ * back-references, at most 1 KiB, over the first 64 KiB of a value),
+ * spamtest and spamtestplus (RFC 5235).  Any other capability is refused
+ * by `require`, unless an extension (PdSieveExtension) given to
+ * pd_sieve_compile_with implements it.
  *
  * Bounded: script size, nesting, string and list sizes at compile time;
  * a step budget, variable sizes and the number of actions per run.
