@@ -17,7 +17,8 @@
  *     byte (folding aside; a hostile header block that was rewritten
  *     before GMime read it fails this);
  *   - that From holds exactly one mailbox (RFC 7489 6.6.1), whose address
- *     has a domain;
+ *     has a domain and no line break or control character (a fold in a
+ *     quoted local part is kept by GMime, dropped by an unfolding reader);
  *   - Sender and Reply-To: at most one field each, and GMime parsed as
  *     many as look like one in the raw bytes.
  */
@@ -130,6 +131,12 @@ from_doubt(PdMailCtx *ctx, GMimeMessage *message)
 		return g_strdup_printf("a From field with %d mailboxes", mailboxes);
 	if (address == NULL || strchr(address, '@') == NULL || strrchr(address, '@')[1] == '\0')
 		return g_strdup("a From address without a domain");
+	/* a line break inside a quoted local part: GMime keeps the fold, a
+	 * reader of the unfolded field another address */
+	for (const char *p = address; *p; p++) {
+		if ((guchar)*p < 0x20 || *p == 0x7f)
+			return g_strdup("a From address with a line break or control character");
+	}
 	/* the identity is mail->from: it must be this address as it is */
 	if (ctx->mail->from.address == NULL || strcmp(ctx->mail->from.address, address) != 0)
 		return g_strdup("a From address that cannot be kept as it is written");

@@ -45,6 +45,10 @@ test_author_table(void **state)
 		{ "From: undisclosed-recipients:;", NULL, "no mailbox" },
 		{ "From: bill@acme.test, eve@evil.test", "bill@acme.test", "2 mailboxes" },
 		{ "From: bill", "bill", "without a domain" },
+		/* a fold inside a quoted local part: GMime keeps it, an
+		 * unfolding reader does not (fuzz-from, issue 11) */
+		{ "From: \"bill\n @x.test\" <bill@acme.test>", "bill@acme.test", NULL },
+		{ "From: \"bill\n x\"@acme.test", "\"bill\n x\"@acme.test", "line break" },
 		/* Sender and Reply-To: at most one each, read alike */
 		{ "From: bill@acme.test\nSender : eve@evil.test\nSender: bill@acme.test",
 		  "bill@acme.test", "2 Sender fields" },
