@@ -13,23 +13,34 @@
 -- The writers count again under the address's lock (pd_autoreply_lock).
 CREATE OR REPLACE FUNCTION pd_autoreply_capped(p_address text, p_request jsonb)
 RETURNS integer
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT c.n FROM (SELECT count(*)::integer AS n FROM autoreply_ledger l
-			  WHERE l.address = lower(p_address)
-			    AND l.sent_at > now() - make_interval(secs =>
-				coalesce((p_request->>'window')::integer, 3600))) c
-	 WHERE coalesce((p_request->>'limit')::integer, 0) > 0
-	   AND c.n >= (p_request->>'limit')::integer
+-- PL/pgSQL, not SQL: its query is planned once per connection, not at
+-- every call (it runs for every new ticket)
+DECLARE
+	v_limit integer := coalesce((p_request->>'limit')::integer, 0);
+	v_count integer;
+BEGIN
+	IF v_limit <= 0 THEN
+		RETURN NULL;
+	END IF;
+	SELECT count(*)::integer INTO v_count FROM autoreply_ledger l
+	 WHERE l.address = lower(p_address)
+	   AND l.sent_at > now() - make_interval(secs =>
+		coalesce((p_request->>'window')::integer, 3600));
+	RETURN CASE WHEN v_count >= v_limit THEN v_count END;
+END
 $$;
 
 -- Two deliveries to one address must not both pass its cap: the writers
 -- take this lock before they count.
 CREATE OR REPLACE FUNCTION pd_autoreply_lock(p_address text)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 AS $$
-	SELECT pg_advisory_xact_lock(hashtextextended('pd-autoreply:' || lower(p_address), 0))
+BEGIN
+	PERFORM pg_advisory_xact_lock(hashtextextended('pd-autoreply:' || lower(p_address), 0));
+END
 $$;
 
 -- The acknowledgement decision of a delivered message, written by
