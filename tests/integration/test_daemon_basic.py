@@ -192,6 +192,11 @@ def main():
                                  "listen = 127.0.0.1:%d, unix:%s" % (port, sock_path)))
         d3 = pdtest.Daemon(env, d2, port)
         env.daemons.append(d3)
+        # the TCP listener may answer before the unix socket is bound and
+        # chmod-ed (before its listen(): nobody connects in between); a wrong
+        # mode never turns right, so this fails as the check below would
+        pdtest.wait_for("the unix socket with mode 0620", lambda: os.path.exists(sock_path) and
+                        stat.S_IMODE(os.stat(sock_path).st_mode) == 0o620, 10)
         check(stat.S_ISSOCK(os.stat(sock_path).st_mode), "unix socket exists")
         check_eq(stat.S_IMODE(os.stat(sock_path).st_mode), 0o620, "socket mode")
         u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
