@@ -168,7 +168,7 @@ run_add(Run *run, const Word *w)
 {
 	if (run->charset[0] != '\0' && g_ascii_strcasecmp(run->charset, w->charset) != 0)
 		run_flush(run);
-	strcpy(run->charset, w->charset);
+	g_strlcpy(run->charset, w->charset, sizeof run->charset);
 	if (w->encoding == 'B') {
 		if (!run->b64_open)
 			pd_mail_base64_init(&run->b64);
