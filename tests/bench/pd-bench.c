@@ -1,7 +1,7 @@
 /* pd-bench: push a mail stream over LMTP with C concurrent sessions and
  * measure what each message costs.
  *
- *   pd-bench [-H HOST] -p PORT [-c SESSIONS] [-o LATENCIES] [-s] INDEX
+ *   pd-bench [-H HOST] -p PORT [-c SESSIONS] [-r RATE] [-o LATENCIES] [-s] INDEX
  *
  * INDEX is gen-stream.py's index.tsv ("file<TAB>mail-from<TAB>rcpt-to"),
  * files relative to its folder.  Every message is loaded, dot-stuffed and
@@ -13,8 +13,14 @@
  * dot as a separate 3-byte write instead, as unbuffered clients do, to
  * measure the server's delayed-ACK behaviour), and the one
  * reply for the one recipient.  A message's latency runs from the MAIL
- * command to that final reply.  Prints one summary line of key=value pairs
- * (messages ok failed seconds rate p50_ms p90_ms p99_ms max_ms mbytes;
+ * command to that final reply.  With -r RATE the stream is paced (an open
+ * loop): message i is due RATE-th of a second times i after the start, a
+ * session waits until its next message is due, and the latency runs from
+ * the time it was due, so a server that falls behind shows its queueing in
+ * the percentiles (no coordinated omission); give enough sessions (-c) for
+ * the rate, a message is never sent early.  Prints one summary line of key=value pairs
+ * (messages ok failed sessions paced seconds rate p50_ms p90_ms p99_ms max_ms
+ * mbytes; paced is -r's rate, 0 without it;
  * percentiles over the delivered messages) and,
  * with -o, a line per message in stream order: latency in microseconds and
  * 1 if delivered, 0 if not.
@@ -53,6 +59,8 @@ typedef struct {
 	gint failures;		/* atomic */
 	gint failures_shown;	/* atomic */
 	gboolean split_dot;	/* -s */
+	double paced;		/* -r: messages per second, 0 for as fast as possible */
+	gint64 start_us;	/* monotonic clock at the start of the run */
 } BenchRun;
 
 typedef struct {
@@ -344,6 +352,13 @@ bench_session(gpointer user_data)
 			break;
 		message = run->messages->pdata[slot];
 		start = g_get_monotonic_time();
+		if (run->paced > 0) {
+			gint64 due = run->start_us + (gint64)(slot * 1e6 / run->paced);
+
+			if (due > start)
+				g_usleep(due - start);
+			start = due;
+		}
 		if (conn.fd < 0 && !bench_connect(run, &conn, &error)) {
 			bench_failure(run, message, error->message);
 			bench_disconnect(&conn);
@@ -386,17 +401,19 @@ main(int argc, char **argv)
 	guint n, ok = 0;
 	double mbytes = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:o:s")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:r:o:s")) != -1) {
 		switch (opt) {
 		case 'H': run.host = optarg; break;
 		case 'p': run.port = optarg; break;
 		case 'c': sessions = atoi(optarg); break;
+		case 'r': run.paced = g_ascii_strtod(optarg, NULL); break;
 		case 'o': latency_path = optarg; break;
 		case 's': run.split_dot = TRUE; break;
 		default: goto usage;
 		}
 	}
-	if (run.port == NULL || optind != argc - 1 || sessions < 1 || sessions > 1000)
+	if (run.port == NULL || optind != argc - 1 || sessions < 1 || sessions > 1000
+	    || run.paced < 0 || run.paced > 1e6)
 		goto usage;
 	run.messages = g_ptr_array_new_with_free_func(bench_message_free);
 	if (!bench_load(argv[optind], run.messages, &error)) {
@@ -407,7 +424,7 @@ main(int argc, char **argv)
 	for (guint i = 0; i < n; i++)
 		mbytes += g_bytes_get_size(((BenchMessage *)run.messages->pdata[i])->wire) / 1e6;
 
-	start = g_get_monotonic_time();
+	start = run.start_us = g_get_monotonic_time();
 	for (int i = 0; i < sessions; i++)
 		g_ptr_array_add(threads, g_thread_new("session", bench_session, &run));
 	for (guint i = 0; i < threads->len; i++)
@@ -437,15 +454,15 @@ main(int argc, char **argv)
 		}
 	}
 	qsort(sorted, ok, sizeof(*sorted), bench_compare_gint64);
-	printf("messages=%u ok=%u failed=%u sessions=%d seconds=%.3f rate=%.1f "
+	printf("messages=%u ok=%u failed=%u sessions=%d paced=%.1f seconds=%.3f rate=%.1f "
 	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f mbytes=%.1f\n",
-	       n, ok, n - ok, sessions, elapsed / 1e6, ok / (elapsed / 1e6),
+	       n, ok, n - ok, sessions, run.paced, elapsed / 1e6, ok / (elapsed / 1e6),
 	       bench_percentile_ms(sorted, ok, 0.50), bench_percentile_ms(sorted, ok, 0.90),
 	       bench_percentile_ms(sorted, ok, 0.99), bench_percentile_ms(sorted, ok, 1.0),
 	       mbytes);
 	g_ptr_array_unref(run.messages);
 	return ok == n ? 0 : 1;
 usage:
-	g_printerr("usage: pd-bench [-H HOST] -p PORT [-c SESSIONS] [-o LATENCIES] [-s] INDEX\n");
+	g_printerr("usage: pd-bench [-H HOST] -p PORT [-c SESSIONS] [-r RATE] [-o LATENCIES] [-s] INDEX\n");
 	return 64;
 }
