@@ -49,7 +49,7 @@ def main():
         good_text = open(config).read()
         os.chmod(env.dir, 0o755)
         os.chmod(config, 0o644)
-        service = postfix.contrib_master_cf(user=user, postdesk=pdtest.POSTDESK, config=config)
+        service = postfix.contrib_master_cf(user=user, postdesk=env.install_binary(), config=config)
         with postfix.Postfix(transport="postdesk:", extra_master=service,
                              main={"postdesk_destination_recipient_limit": "1"}) as mta:
             # 1. A customer mail.

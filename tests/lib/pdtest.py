@@ -125,9 +125,9 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(argv, input=None, env=None, check_rc=None, timeout=120):
+def run(argv, input=None, env=None, check_rc=None, timeout=120, cwd=None):
     """Run a command; returns CompletedProcess (text).  check_rc: expected rc."""
-    p = subprocess.run(argv, input=input, env=env, capture_output=True,
+    p = subprocess.run(argv, input=input, env=env, capture_output=True, cwd=cwd,
                        timeout=timeout, text=not isinstance(input, bytes))
     if check_rc is not None and p.returncode != check_rc:
         out = p.stdout if isinstance(p.stdout, str) else p.stdout.decode("utf-8", "replace")
@@ -310,6 +310,20 @@ class Env:
         d = Daemon(self, path, port, wrapper=wrapper)
         self.daemons.append(d)
         return d
+
+    def install_binary(self, path=None):
+        """A copy of a built binary (default: postdesk) in ENV/bin, mode 0755,
+        for a side that runs unprivileged (Postfix's pipe(8) user): the build
+        tree may sit in a 0700 directory (root's home) it cannot reach.  The
+        binaries link the project's libraries statically; the copy is whole."""
+        path = path or POSTDESK
+        bindir = os.path.join(self.dir, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        os.chmod(bindir, 0o755)
+        dest = os.path.join(bindir, os.path.basename(path))
+        shutil.copy2(path, dest)
+        os.chmod(dest, 0o755)
+        return dest
 
     def postdesk(self, *args, input=None, check_rc=None, config=None):
         config = config or self.write_config()

@@ -29,7 +29,9 @@ pd_pg_start() {
 	if [ "$(id -u)" -eq 0 ]; then
 		id "$pguser" >/dev/null 2>&1 ||
 			useradd --system --no-create-home --shell /usr/sbin/nologin "$pguser"
-		run_pg() { runuser -u "$pguser" -- "$@"; }
+		# from / : the caller's directory may be one postdesk-pg cannot
+		# enter (a checkout in root's 0700 home)
+		run_pg() { (cd / && runuser -u "$pguser" -- "$@"); }
 	else
 		run_pg() { "$@"; }
 	fi
@@ -62,7 +64,7 @@ pd_pg_stop() {
 	bindir=$(pd_pg_bindir)
 	[ -f "$dir/data/postmaster.pid" ] || return 0
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postdesk-pg -- "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+		(cd / && runuser -u postdesk-pg -- "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null)
 	else
 		"$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
 	fi
