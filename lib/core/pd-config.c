@@ -273,6 +273,22 @@ queue_clear(gpointer values)
 	g_clear_pointer(&queue->name, g_free);
 }
 
+/* A spam score threshold (lib/filter reads it): a decimal number. */
+static gboolean
+check_points(gconstpointer field, GError **error)
+{
+	const char *text = *(const char *const *) field;
+	char *end = NULL;
+
+	if (text == NULL)
+		return TRUE;
+	g_ascii_strtod(text, &end);
+	if (end != text && *end == '\0')
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "must be a number of points, e.g. 5 or 7.5");
+	return FALSE;
+}
+
 static const char *const unknown_senders_values[] = { "open", "known", "moderate", NULL };
 
 #define QUEUE(k, t, f) .key = k, .type = t, .offset = G_STRUCT_OFFSET(PdQueueConfig, f)
@@ -284,6 +300,8 @@ static const PdSetting queue_settings[] = {
 	  .values = unknown_senders_values },
 	{ QUEUE("forward_to", PD_SETTING_ADDRESS, forward_to) },
 	{ QUEUE("default_group", PD_SETTING_STRING, default_group), .check = check_group },
+	{ QUEUE("spam_hold", PD_SETTING_STRING, spam_hold), .check = check_points },
+	{ QUEUE("spam_quarantine", PD_SETTING_STRING, spam_quarantine), .check = check_points },
 	{ NULL }
 };
 

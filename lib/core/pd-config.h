@@ -47,6 +47,10 @@ typedef struct {
 	PdUnknownSenders unknown_senders;
 	char *forward_to;	/* address new tickets are forwarded to, NULL: none */
 	char *default_group;	/* agent group notified, NULL: all agents */
+	/* spam score thresholds of this queue ([spam] hold and quarantine
+	 * otherwise; lib/filter reads them), as written; NULL: unset */
+	char *spam_hold;
+	char *spam_quarantine;
 } PdQueueConfig;
 
 /* A reply template a configured feature needs (pd_config_need_template). */

@@ -272,3 +272,34 @@ pd_mail_decode_words(PdMailCtx *ctx, const char *what, const char *raw)
 		return NULL;
 	return g_mime_utils_header_decode_text(ctx->options, fixed);
 }
+
+char *
+pd_mail_header_decode(const char *raw)
+{
+	PdMail scratch = { 0 };
+	PdMailCtx ctx = { 0 };
+	g_autofree char *unfolded = NULL;
+	char *decoded;
+
+	g_return_val_if_fail(raw != NULL, NULL);
+	unfolded = pd_mail_unfold(raw);
+	scratch.warnings = g_ptr_array_new_with_free_func(g_free);
+	ctx.mail = &scratch;
+	ctx.warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	decoded = pd_mail_decode_words(&ctx, "header", g_strstrip(unfolded));
+	if (decoded == NULL)
+		decoded = g_strdup("");
+	if (!g_utf8_validate(decoded, -1, NULL)) {
+		char *valid = g_utf8_make_valid(decoded, -1);
+
+		g_free(decoded);
+		decoded = valid;
+	}
+	g_ptr_array_unref(scratch.warnings);
+	g_hash_table_unref(ctx.warned);
+	if (ctx.eight_bit != NULL)
+		g_string_free(ctx.eight_bit, TRUE);
+	g_free(ctx.detected);
+	g_free(ctx.text_charset);
+	return decoded;
+}

@@ -130,6 +130,10 @@ const char *pd_mail_header(const PdMail *mail, const char *name);
 /* Every value in turn: *index 0 at first; NULL after the last. */
 const char *pd_mail_header_next(const PdMail *mail, const char *name, guint *index);
 
+/* A raw header value (as in PdMail.headers, after the colon) as text:
+ * unfolded, RFC 2047 words decoded as pd_mail_parse decodes a Subject,
+ * valid UTF-8 (the rules' header test reads it).  Never NULL; new. */
+char *pd_mail_header_decode(const char *raw);
 /* HTML to readable plain text (block elements become line breaks, entities
  * decoded, script/style dropped).  Exposed for tests and templates. */
 char *pd_mail_html_to_text(const char *html, gsize len);

@@ -1,6 +1,7 @@
 /* pd-settings: the list of every layer's settings table (pd-settings.h). */
 #include "pd-settings.h"
 #include "auth/pd-auth.h"
+#include "filter/pd-filter.h"
 #include "jobs/pd-jobs.h"
 #include "pipeline/pd-pipeline.h"
 #include "smtp/pd-outbound.h"
@@ -11,6 +12,8 @@ const PdConfigTable *const pd_settings_tables[] = {
 	&pd_auth_table,
 	&pd_outbound_table,
 	&pd_pipeline_table,
+	&pd_filter_table,
+	&pd_spam_table,
 	&pd_jobs_table,
 	NULL,
 };

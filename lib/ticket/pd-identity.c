@@ -19,6 +19,7 @@ contact_facts_free(gpointer data)
 	PdContactFacts *contact = data;
 
 	g_free(contact->account_name);
+	g_free(contact->account_plan);
 	g_strfreev(contact->permissions);
 	g_free(contact);
 }
@@ -39,6 +40,7 @@ pd_identity_facts_free(PdIdentityFacts *facts)
 		return;
 	g_free(facts->agent_name);
 	g_free(facts->member_account_name);
+	g_free(facts->member_account_plan);
 	g_ptr_array_unref(facts->contacts);
 	g_free(facts);
 }

@@ -34,6 +34,7 @@ typedef struct {
 	gint64 id;
 	gint64 account_id;
 	char *account_name;
+	char *account_plan;		/* accounts.plan; NULL: none */
 	gboolean primary;
 	char **permissions;		/* NULL-terminated */
 	PdContactStatus status;
@@ -48,6 +49,7 @@ typedef struct {
 	GPtrArray *contacts;		/* PdContactFacts *, every row for the address */
 	gint64 member_account_id;	/* 0: the domain is no account's */
 	char *member_account_name;
+	char *member_account_plan;
 } PdIdentityFacts;
 
 PdIdentityFacts *pd_identity_facts_new(void);
