@@ -105,6 +105,10 @@ message_raw_body(const PdFilterRun *run, GPtrArray *values)
 	if (run->input->raw == NULL)
 		return;
 	data = g_bytes_get_data(run->input->raw, &size);
+	if (data == NULL || size == 0) {
+		g_ptr_array_add(values, g_strdup(""));	/* an empty message has an empty body */
+		return;
+	}
 	for (gsize i = 0; i + 1 < size; i++) {
 		if (data[i] == '\n' && data[i + 1] == '\n') {
 			body = data + i + 2;
@@ -150,7 +154,7 @@ message_body(PdSieveMessage *message, gboolean raw, const char *const *types, GP
 			if (!message_type_matches(a->content_type, *t))
 				continue;
 			data = g_bytes_get_data(a->content, &len);
-			g_ptr_array_add(values, g_utf8_make_valid(data, len));
+			g_ptr_array_add(values, len > 0 ? g_utf8_make_valid(data, len) : g_strdup(""));
 		}
 		if ((*t)[0] == '\0')
 			break;	/* "" took every part once */

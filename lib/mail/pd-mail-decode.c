@@ -136,7 +136,8 @@ uu_line_is(const char *p, const char *next, const char *word)
 static void
 uudecode(const char *data, gsize len, GByteArray *out, PdMailDecodeFlaws *flaws)
 {
-	const char *p = data, *end = data + len, *next;
+	/* an empty part may come as NULL: NULL + 0 is undefined (fuzz-filter) */
+	const char *p = data, *end = data != NULL ? data + len : data, *next;
 	gboolean begun = FALSE;
 
 	/* with a begin line, what comes before it is not data */
