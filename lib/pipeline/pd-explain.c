@@ -6,6 +6,7 @@
  * dependency) or as readable text.  The database, when given, is only read.
  */
 #include "pd-pipeline.h"
+#include "filter/pd-filter.h"
 #include "pd-pipeline-private.h"
 #include "core/pd-json.h"
 #include "pd-pipeline-auth.h"
@@ -150,8 +151,10 @@ explain_date(gint64 date)
 
 static char *
 explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
-	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients)
+	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients,
+	     const PdFilterOutcome *filter)
 {
+	g_autofree char *filter_json = pd_filter_outcome_json(filter);
 	GString *out = g_string_new("{");
 	g_autofree char *date = explain_date(mail->date);
 
@@ -278,6 +281,13 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	}
 	g_string_append_c(out, ']');
 	json_member_bool(out, "stored", FALSE);
+	/* the rules' outcome (pd_filter_outcome_json), its members at the top:
+	 * score, rules, actions, disposition, category, ... */
+	g_strstrip(filter_json);
+	if (strlen(filter_json) > 2) {
+		g_string_append_c(out, ',');
+		g_string_append_len(out, filter_json + 1, strlen(filter_json) - 2);
+	}
 	g_string_append(out, "}\n");
 	return g_string_free(out, FALSE);
 }
@@ -349,7 +359,8 @@ explain_text_notify(GString *out, const ExplainRecipient *r)
 
 static char *
 explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
-	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients)
+	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients,
+	     const PdFilterOutcome *filter)
 {
 	g_autofree char *auth_summary = pd_pipeline_auth_summary(auth);
 	g_autofree char *client = g_strdup_printf("%s (helo %s; %s)",
@@ -486,6 +497,26 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		if (lines[i + 1] == NULL && *line == '\0')
 			break;
 		g_string_append_printf(out, "  | %s\n", line);
+	}
+	if (filter->ran) {
+		g_autofree char *summary = pd_filter_outcome_summary(filter);
+
+		g_string_append_printf(out, "\nRules: %s\n", summary);
+		for (guint i = 0; i < filter->actions->len; i++) {
+			const PdFilterAction *a = filter->actions->pdata[i];
+			g_autofree char *value = g_utf8_make_valid(a->value != NULL ? a->value : "", -1);
+
+			g_string_append_printf(out, "  %s:%u: %s%s%s\n", a->script, a->line, a->action,
+					       a->value != NULL ? " " : "", value);
+		}
+		for (guint i = 0; i < filter->errors->len; i++)
+			g_string_append_printf(out, "  error: %s\n", (char *) filter->errors->pdata[i]);
+		g_string_append_printf(out, "  disposition: %s", pd_disposition_name(filter->disposition));
+		if (filter->reason != NULL)
+			g_string_append_printf(out, " (%s)", filter->reason);
+		g_string_append_c(out, '\n');
+		if (filter->category != NULL)
+			g_string_append_printf(out, "  category: %s\n", filter->category);
 	}
 	g_string_append(out, "\nNothing was stored.\n");
 	return g_string_free(out, FALSE);
@@ -656,6 +687,13 @@ explain_recipient(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 	return r;
 }
 
+static gboolean
+explain_thread_is_reply(gpointer user_data, gboolean *reply_r)
+{
+	*reply_r = *(gboolean *) user_data;
+	return TRUE;
+}
+
 char *
 pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 		    GBytes *raw, gboolean as_json, GError **error)
@@ -668,6 +706,8 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	ExplainRecipient *r;
 	g_autoptr(PdPipelineAuth) auth = pd_pipeline_auth_new(config, error);
 	g_auto(PdPipelineAuthOutcome) auth_outcome = { 0 };
+	g_autoptr(PdFilterSet) filters = NULL;
+	g_auto(PdFilterOutcome) filter = { 0 };
 
 	if (auth == NULL)
 		return NULL;
@@ -696,7 +736,33 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 					      &r->ack);
 		explain_authorization(r, config, store, envelope, mail, candidates);
 	}
+	/* the rules, as the first recipient's delivery would run them; the
+	 * identity is not given to them here yet (the delivery will) */
+	filters = pd_filter_set_load(config, error);
+	if (filters == NULL)
+		return NULL;
+	if (recipients->len > 0) {
+		ExplainRecipient *first = recipients->pdata[0];
+		PdFilterInput input = { 0 };
+		gboolean reply = g_strcmp0(first->decision, "existing") == 0;
+
+		input.mail = mail;
+		input.raw = raw;
+		input.envelope = envelope;
+		input.recipient = first->recipient;
+		input.queue = first->queue != NULL ? pd_config_queue_for(config, first->recipient,
+									 NULL) : NULL;
+		input.auth = auth_outcome.result;
+		input.from_authenticated = auth_outcome.from_authenticated;
+		if (g_strcmp0(first->decision, "unknown") != 0) {
+			input.thread_is_reply = explain_thread_is_reply;
+			input.thread_user_data = &reply;
+		}
+		pd_filter_run(filters, config, &input, &filter);
+	} else {
+		pd_filter_outcome_init(&filter);
+	}
 	if (as_json)
-		return explain_json(envelope, mail, candidates, &auth_outcome, recipients);
-	return explain_text(envelope, mail, candidates, &auth_outcome, recipients);
+		return explain_json(envelope, mail, candidates, &auth_outcome, recipients, &filter);
+	return explain_text(envelope, mail, candidates, &auth_outcome, recipients, &filter);
 }
