@@ -5,7 +5,10 @@
  * Loads and checks the configuration (exit 78 if it is bad), checks the
  * database schema (exit 78 on one this build does not know; an unreachable
  * PostgreSQL is logged and deliveries answer 451 until it is back), listens
- * on every [lmtp] listen entry and logs "ready".  SIGTERM/SIGINT: stop
+ * on every [lmtp] listen entry, drops to [daemon] user when started as root
+ * (refuses to run as root without it) and logs "ready".  A secret readable
+ * by every local user is refused (exit 78; on reload the old configuration
+ * stays).  SIGTERM/SIGINT: stop
  * accepting, let sessions finish their transaction (bounded), free
  * everything, exit 0.  SIGHUP: reload the configuration; a bad one is
  * logged and the old one kept.  -f logs to stderr, otherwise to syslog; it
@@ -21,6 +24,8 @@
 
 #include <glib-unix.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,15 +51,17 @@ static PdConfig *
 daemon_load_config(const char *path, GError **error)
 {
 	g_autoptr(PdConfig) config = pd_config_load(path, pd_settings_tables, error);
-	g_autoptr(GError) exposed = NULL;
 
 	if (config == NULL || !pd_pipeline_check_config(config, error))
 		return NULL;
 	for (guint i = 0; i < config->warnings->len; i++)
 		pd_log_warning("%s", (char *)config->warnings->pdata[i]);
-	/* check-config refuses it; a running site keeps taking mail */
-	if (!pd_secrets_check(config, &exposed))
-		pd_log_warning("SECRETS EXPOSED: %s", exposed->message);
+	/* Refused like check-config does: at start (exit 78), and on reload
+	 * (the running configuration stays, so mail keeps flowing). */
+	if (!pd_secrets_check(config, error)) {
+		g_prefix_error(error, "SECRETS EXPOSED: ");
+		return NULL;
+	}
 	return g_steal_pointer(&config);
 }
 
@@ -67,21 +74,75 @@ daemon_error_line(const GError *error)
 	return g_strjoinv("; ", lines);
 }
 
-/* Until postdeskd drops privileges itself (issue "Run it like Postfix"),
- * running as root is the operator's choice: say so. */
-static void
-daemon_warn_root(const PdConfig *config)
+/* Started as root, postdeskd binds its listeners and then becomes
+ * [daemon] user (and group, or the user's primary group, with the user's
+ * supplementary groups) before it reads any mail; it never handles mail as
+ * root.  Without [daemon] user it refuses to start as root, unless the
+ * environment says POSTDESK_ALLOW_ROOT=1: an override for the test harness
+ * and the quickstart demo (tests/lib/pdtest.py, contrib/quickstart), never
+ * for a site (postdeskd(8)). */
+static gboolean
+daemon_check_root(const PdConfig *config, GError **error)
 {
-	if (geteuid() != 0)
-		return;
-	if (config->daemon_user == NULL)
-		pd_log_warning("running as root and [daemon] user is not set: a flaw in "
-			       "postdeskd would be root's; run it as its own user (the "
-			       "systemd unit's User=postdesk)");
-	else
-		pd_log_warning("running as root: [daemon] user = %s is not acted on yet "
-			       "(no privilege drop in this release); start postdeskd as that "
-			       "user", config->daemon_user);
+	if (geteuid() != 0 || config->daemon_user != NULL)
+		return TRUE;
+	if (g_strcmp0(g_getenv("POSTDESK_ALLOW_ROOT"), "1") == 0) {
+		pd_log_warning("running as root and [daemon] user is not set: "
+			       "POSTDESK_ALLOW_ROOT=1 (for tests only) lets it handle mail as root");
+		return TRUE;
+	}
+	g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+		    "%s: started as root and [daemon] user is not set: postdeskd does not "
+		    "handle mail as root (set [daemon] user, e.g. postdesk)",
+		    config->path != NULL ? config->path : "configuration");
+	return FALSE;
+}
+
+static gboolean
+daemon_drop_privileges(const PdConfig *config, GError **error)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	if (geteuid() != 0 || config->daemon_user == NULL)
+		return TRUE;
+	pw = getpwnam(config->daemon_user);
+	if (pw == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[daemon] user: no user \"%s\"",
+			    config->daemon_user);
+		return FALSE;
+	}
+	if (pw->pw_uid == 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "[daemon] user: \"%s\" is root; postdeskd does not handle mail "
+			    "as root", config->daemon_user);
+		return FALSE;
+	}
+	gid = pw->pw_gid;
+	if (config->daemon_group != NULL) {
+		struct group *gr = getgrnam(config->daemon_group);
+
+		if (gr == NULL) {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "[daemon] group: no group \"%s\"", config->daemon_group);
+			return FALSE;
+		}
+		gid = gr->gr_gid;
+	}
+	if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_INTERNAL, "dropping to user %s: %s",
+			    pw->pw_name, g_strerror(errno));
+		return FALSE;
+	}
+	if (setuid(0) == 0 || geteuid() == 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_INTERNAL,
+			    "still able to become root after dropping to %s", pw->pw_name);
+		return FALSE;
+	}
+	pd_log_info("running as user %s (uid %u, gid %u)", pw->pw_name,
+		    (unsigned)pw->pw_uid, (unsigned)gid);
+	return TRUE;
 }
 
 static gboolean
@@ -217,7 +278,10 @@ daemon_run(PdDaemon *daemon)
 		pd_log_error("%s", line);
 		return PD_EX_CONFIG;
 	}
-	daemon_warn_root(daemon->config);
+	if (!daemon_check_root(daemon->config, &error)) {
+		pd_log_error("refusing to start: %s", error->message);
+		return PD_EX_CONFIG;
+	}
 	daemon->pool = pd_store_pool_new(daemon->config->conninfo, daemon->config->db_pool_size);
 	pd_store_pool_set_timeout(daemon->pool, daemon->config->db_timeout);
 	daemon->pipeline = pd_pipeline_new(daemon->config, daemon->pool);
@@ -241,6 +305,10 @@ daemon_run(PdDaemon *daemon)
 	}
 	if (!pd_listeners_open(daemon, &error)) {
 		pd_log_error("%s", error->message);
+		return g_error_matches(error, PD_ERROR, PD_ERROR_USAGE) ? PD_EX_CONFIG : PD_EX_OSERR;
+	}
+	if (!daemon_drop_privileges(daemon->config, &error)) {
+		pd_log_error("refusing to start: %s", error->message);
 		return g_error_matches(error, PD_ERROR, PD_ERROR_USAGE) ? PD_EX_CONFIG : PD_EX_OSERR;
 	}
 	sources[0] = g_unix_signal_add(SIGTERM, daemon_stop, daemon);

@@ -95,10 +95,11 @@ static const PdConfigTable postdesk_table = {
 	.section = "postdesk", .settings = postdesk_settings, .finish = postdesk_finish,
 };
 
-/* [daemon] user: who postdeskd should run as (not acted on yet: it says so
- * when it runs as root). */
+/* [daemon] user and group: who postdeskd runs as once its listeners are
+ * bound, when it is started as root (group: the user's primary group). */
 static const PdSetting daemon_settings[] = {
 	CORE("user", PD_SETTING_STRING, daemon_user, NULL, 0, 0),
+	CORE("group", PD_SETTING_STRING, daemon_group, NULL, 0, 0),
 	{ NULL }
 };
 

@@ -92,6 +92,7 @@ struct _PdConfig {
 	PdMailLimits mail_limits;
 	GPtrArray *queues;		/* PdQueueConfig * */
 	char *daemon_user;		/* [daemon] user, NULL: unset */
+	char *daemon_group;		/* [daemon] group, NULL: the user's primary group */
 
 	/* for pd_secrets_check: pd_secrets_in_keyfile() of the file, and the
 	 * [outbound] password_file it names (NULL: none) */

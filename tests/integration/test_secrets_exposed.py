@@ -3,11 +3,13 @@
 A configuration holding secrets ([outbound] token_keys here) that every
 local user may read: `postdesk check-config` names the file, the secret
 and the mode and exits 78; 0640 is fine.  A password_file readable by
-everyone: the same.  postdeskd started with such a file still takes mail
-(a running site is not stopped by a chmod) but says so at warning level,
-and, started as root without [daemon] user, says that too.
+everyone: the same.  postdeskd refuses such a file the same way: at start
+(exit 78) and on reload (the running configuration stays, mail keeps
+flowing); started as root without [daemon] user under the tests' override
+(POSTDESK_ALLOW_ROOT=1), it says so.
 """
 import os
+import signal
 
 import pdtest
 from pdtest import check, check_eq
@@ -42,18 +44,29 @@ def main():
         os.chmod(secret, 0o600)
         check_eq(env.postdesk("check-config", config=pw).returncode, 0, "password_file 0600")
 
-        # postdeskd: loud, but it runs.
+        # postdeskd: refuses to start with it; on reload keeps the old one.
         d = env.daemon(extra=OUTBOUND)
         os.chmod(d.config_path, 0o644)
+        d.proc.send_signal(signal.SIGHUP)
+        want = ("SECRETS EXPOSED: %s: holds [outbound] token_keys and is readable"
+                % d.config_path)
+        pdtest.wait_for("the reload refused", lambda: want in d.log_text())
+        check("keeping the previous configuration" in d.log_text(), d.log_text())
+        pdtest.deliver_ticket(d.port, pdtest.message(), "alice@customer.test")
         d.stop()
+        p = pdtest.run([pdtest.POSTDESKD, "-f", "-c", d.config_path], timeout=30)
+        check_eq(p.returncode, 78, "postdeskd with an exposed secret: %s" % p.stderr)
+        check(want in p.stderr, p.stderr)
+        os.chmod(d.config_path, 0o600)
         d = pdtest.Daemon(env, d.config_path, d.port)
         env.daemons.append(d)
-        pdtest.deliver_ticket(d.port, pdtest.message(), "alice@customer.test")
+        pdtest.deliver_ticket(d.port, pdtest.message(msgid="<s2@customer.test>"),
+                              "alice@customer.test")
         log = d.log_text()
-        check("warning: SECRETS EXPOSED: %s: holds [outbound] token_keys and is readable"
-              % d.config_path in log, log)
+        check("SECRETS EXPOSED" not in log, log)
         if os.geteuid() == 0:
-            check("warning: running as root and [daemon] user is not set" in log, log)
+            check("warning: running as root and [daemon] user is not set: "
+                  "POSTDESK_ALLOW_ROOT=1" in log, log)
         d.stop()
     print("ok")
 
