@@ -280,14 +280,14 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 		g_string_append_c(out, '}');
 	}
 	g_string_append_c(out, ']');
-	json_member_bool(out, "stored", FALSE);
 	/* the rules' outcome (pd_filter_outcome_json), its members at the top:
-	 * score, rules, actions, disposition, category, ... */
+	 * score, rules, actions, disposition, category, ...; "stored" stays last */
 	g_strstrip(filter_json);
 	if (strlen(filter_json) > 2) {
 		g_string_append_c(out, ',');
 		g_string_append_len(out, filter_json + 1, strlen(filter_json) - 2);
 	}
+	json_member_bool(out, "stored", FALSE);
 	g_string_append(out, "}\n");
 	return g_string_free(out, FALSE);
 }
