@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Generate the benchmark's mail stream, deterministically from a seed.
 
-    gen-stream.py -n N [--seed S] OUTDIR
+    gen-stream.py -n N [--seed S] [--max-size BYTES] OUTDIR
 
 writes OUTDIR/000001.eml ... (CRLF, not dot-stuffed) and OUTDIR/index.tsv
 ("file<TAB>mail-from<TAB>rcpt-to" per line, in delivery order), the input of
 pd-bench.  The same N and seed give byte-identical files.
 
 What the stream looks like (support mail, roughly):
-  - sizes from 2 KB to 200 KB, log-uniform (median about 20 KB);
+  - sizes from 2 KB to 200 KB, log-uniform (median about 20 KB); --max-size
+    lowers the top (4096: small mail, about 4.5 KB, as for --growth);
   - plain text, some with an HTML alternative, some in quoted-printable
     UTF-8 with an RFC 2047 encoded subject;
   - mails over ~12 KB carry the rest as base64 attachments (PDF, PNG, logs);
@@ -189,8 +190,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=1000, help="messages (default 1000)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--max-size", type=int, default=MAX_SIZE,
+                    help="largest message in bytes (default %d)" % MAX_SIZE)
     ap.add_argument("outdir")
     args = ap.parse_args()
+    globals()["MAX_SIZE"] = max(args.max_size, MIN_SIZE)	# make_message's top
     rng = random.Random(args.seed)
     os.makedirs(args.outdir, exist_ok=True)
     history, total, replies = [], 0, 0
