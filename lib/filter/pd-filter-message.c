@@ -165,13 +165,12 @@ static const char *
 message_spamtest(PdSieveMessage *message, gboolean percent)
 {
 	PdFilterRun *run = (PdFilterRun *) message;
-	static GPrivate value_key = G_PRIVATE_INIT(g_free);
-	char *value = pd_filter_spamtest_value(run->score, run->quarantine, percent);
 
-	/* the callback returns a borrowed string: kept per thread until the
+	/* the callback returns a borrowed string: the run keeps it until the
 	 * next call */
-	g_private_replace(&value_key, value);
-	return value;
+	g_free(run->spamtest);
+	run->spamtest = pd_filter_spamtest_value(run->score, run->quarantine, percent);
+	return run->spamtest;
 }
 
 static const PdSieveMessageOps message_ops = {
@@ -201,6 +200,7 @@ pd_filter_run_clear(PdFilterRun *run)
 {
 	g_clear_pointer(&run->hits, g_ptr_array_unref);
 	g_clear_pointer(&run->actions, g_ptr_array_unref);
+	g_clear_pointer(&run->spamtest, g_free);
 }
 
 /* ---- fact KEY ---- */

@@ -15,6 +15,7 @@ typedef struct {
 	double score;			/* so far, this run's score actions included */
 	GPtrArray *hits;		/* PdFilterHit *: this run's */
 	GPtrArray *actions;		/* PdFilterAction *: this run's */
+	char *spamtest;			/* the last spamtest value given out */
 } PdFilterRun;
 
 void pd_filter_run_init(PdFilterRun *run, const PdFilterInput *input, const char *script,

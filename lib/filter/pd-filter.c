@@ -444,6 +444,18 @@ replace(char **field, const char *value)
 	*field = g_strdup(value);
 }
 
+static const PdQueueConfig *
+queue_named(const PdConfig *config, const char *name)
+{
+	for (guint q = 0; config != NULL && name != NULL && q < config->queues->len; q++) {
+		const PdQueueConfig *queue = config->queues->pdata[q];
+
+		if (g_strcmp0(queue->name, name) == 0)
+			return queue;
+	}
+	return NULL;
+}
+
 /* The ticket's fields from the actions; unknown queues are errors. */
 static void
 outcome_fields(PdFilterOutcome *o, const PdConfig *config)
@@ -452,13 +464,7 @@ outcome_fields(PdFilterOutcome *o, const PdConfig *config)
 		const PdFilterAction *a = o->actions->pdata[i];
 
 		if (strcmp(a->action, "queue") == 0 || strcmp(a->action, "fileinto") == 0) {
-			gboolean known = config == NULL;
-
-			for (guint q = 0; config != NULL && q < config->queues->len; q++)
-				if (g_strcmp0(((PdQueueConfig *) config->queues->pdata[q])->name,
-					      a->value) == 0)
-					known = TRUE;
-			if (known)
+			if (config == NULL || queue_named(config, a->value) != NULL)
 				replace(&o->queue, a->value);
 			else
 				g_ptr_array_add(o->errors,
@@ -484,18 +490,6 @@ outcome_fields(PdFilterOutcome *o, const PdConfig *config)
 			add_once(o->forwards, a->value);
 		}
 	}
-}
-
-static const PdQueueConfig *
-queue_named(const PdConfig *config, const char *name)
-{
-	for (guint q = 0; config != NULL && name != NULL && q < config->queues->len; q++) {
-		const PdQueueConfig *queue = config->queues->pdata[q];
-
-		if (g_strcmp0(queue->name, name) == 0)
-			return queue;
-	}
-	return NULL;
 }
 
 void
