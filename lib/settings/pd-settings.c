@@ -3,6 +3,7 @@
 #include "auth/pd-auth.h"
 #include "filter/pd-filter.h"
 #include "jobs/pd-jobs.h"
+#include "imap/pd-imap-config.h"
 #include "pipeline/pd-pipeline.h"
 #include "smtp/pd-outbound.h"
 #include "ticket/pd-token.h"
@@ -15,5 +16,6 @@ const PdConfigTable *const pd_settings_tables[] = {
 	&pd_filter_table,
 	&pd_spam_table,
 	&pd_jobs_table,
+	&pd_imap_table,
 	NULL,
 };

@@ -14,6 +14,7 @@
  *   [outbound] relay, from, templates, retries...       lib/smtp/pd-outbound.c
  *   [outbound] acknowledge, notify_agents, reopen_days  lib/pipeline/pd-pipeline-settings.c
  *   [jobs]                                              lib/jobs/pd-jobs.c
+ *   [imap NAME]                                         lib/imap/pd-imap-config.c
  */
 #ifndef PD_SETTINGS_H
 #define PD_SETTINGS_H
