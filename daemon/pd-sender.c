@@ -227,6 +227,8 @@ sender_send_one(PdSender *sender, PdOutboundRow *row, GError **error)
 	PdSmtpResult result = { 0 };
 	gboolean failed = FALSE, relay_ok = TRUE, ok;
 	g_autofree char *unknown = NULL;
+	g_autofree char *return_path = NULL;
+	PdReturnPathFacts facts = { 0 };
 
 	if (row->message == NULL && !sender_render(sender, row, &local)) {
 		g_autoptr(GError) record_error = NULL;
@@ -248,7 +250,15 @@ sender_send_one(PdSender *sender, PdOutboundRow *row, GError **error)
 	for (guint i = 0; i < row->recipients->len; i++)
 		g_ptr_array_add(rcpts, row->recipients->pdata[i]);
 	g_ptr_array_add(rcpts, NULL);
-	pd_smtp_send(s->smtp, row->envelope_from, (const char *const *)rcpts->pdata, row->message,
+	/* the signed bounce address of this row when bounce_address is set
+	 * (lib/smtp/pd-return-path.c) */
+	facts.bounce_base = s->outbound->bounce_address;
+	facts.keys = s->outbound->token_keys;
+	facts.outbound_id = row->id;
+	facts.recipient = row->recipients->len > 0 ? row->recipients->pdata[0] : NULL;
+	facts.queued = row->envelope_from;
+	return_path = pd_return_path_decide(&facts, NULL);
+	pd_smtp_send(s->smtp, return_path, (const char *const *)rcpts->pdata, row->message,
 		     &result);
 	switch (result.status) {
 	case PD_SMTP_OK:

@@ -131,11 +131,12 @@ outbound_finish(gpointer values, const char *name, PdConfig *pdconfig, PdConfigL
 		return FALSE;
 	}
 	if (config->bounce_text != NULL) {
-		config->bounce_address = plain_address(config->bounce_text, TRUE);
+		/* postdesk adds +b-TOKEN itself (pd-return-path.c) */
+		config->bounce_address = plain_address(config->bounce_text, FALSE);
 		if (config->bounce_address == NULL) {
 			pd_config_error(load, SECTION, "bounce_address",
-					"[outbound] bounce_address = %s: not an address",
-					config->bounce_text);
+					"[outbound] bounce_address = %s: a plain address without "
+					"+tag (postdesk adds +b-TOKEN to it)", config->bounce_text);
 			return FALSE;
 		}
 	}

@@ -22,13 +22,15 @@
  *   retry_delays = 60, 300, 900, 3600, 7200, 14400   ; seconds; last repeats
  *   poll_interval = 5          ; seconds between looks at an idle queue
  *
- * Automatic replies (acknowledgement, authorization notice) always go out
- * with MAIL FROM:<> (RFC 3834 3.3: a null return path, so a bounce of an
- * auto-reply starts nothing).  Notifications, welcome and reminder mails
- * use bounce_address when set, so the operator learns of bad addresses.
- * Relayed agent answers are a person's mail: bounce_address, else the from
- * address, never the null sender (the pipeline's agent step,
- * sql/functions/agent.sql).  Parsing only: no I/O but password_file.
+ * Rows are queued with a return path class: automatic replies
+ * (acknowledgement, authorization notice) with the null sender,
+ * notifications, welcome and reminder mails with bounce_address when set,
+ * relayed agent answers (a person's mail) with bounce_address, else the
+ * from address (the pipeline's agent step, sql/functions/agent.sql).
+ * When bounce_address is set, the sender sends every one of them from a
+ * signed bounce address instead (pd_return_path_decide, the rule in
+ * pd-return-path.c), so that bounces come back to postdesk's bounce step.
+ * Parsing only: no I/O but password_file.
  */
 #ifndef PD_OUTBOUND_H
 #define PD_OUTBOUND_H
@@ -95,5 +97,21 @@ typedef enum {
 /* MAIL FROM for a mail: "" (null) for automatic replies, else the bounce
  * address or "". */
 const char *pd_outbound_envelope_from(const PdOutboundConfig *config, gboolean auto_reply);
+
+/* The rule (pd-return-path.c): the MAIL FROM outbound row outbound_id
+ * is sent with.  bounce_base: [outbound] bounce_address (NULL: unset);
+ * keys: [outbound] token_keys; recipient: the row's first recipient;
+ * queued: the row's envelope_from ("" null sender). */
+typedef struct {
+	const char *bounce_base;
+	const PdTokenKeys *keys;
+	gint64 outbound_id;
+	const char *recipient;
+	const char *queued;
+} PdReturnPathFacts;
+
+/* The address (newly allocated; "" for the null sender); why_r (may be
+ * NULL) gets the reason, for the log and the table. */
+char *pd_return_path_decide(const PdReturnPathFacts *facts, const char **why_r);
 
 #endif

@@ -14,11 +14,9 @@
  * A reply lost after the body was sent is TEMPFAIL: the relay may have
  * taken the message (RFC 1047), which the caller records before retrying.
  *
- * Envelope sender: the caller chooses.  RFC 3834 section 3.3 asks
- * automatic responses to use a null (or dedicated, discarding) return
- * path; postdesk sends acknowledgements and other auto-replies with
- * MAIL FROM:<> and everything a person wrote (agent replies, notifications
- * to agents) from the configured bounce address, see pd-outbound.h.
+ * Envelope sender: the caller chooses (postdeskd: the signed bounce
+ * address of pd-return-path.c, or the null sender without bounce_address;
+ * see pd-outbound.h).
  */
 #ifndef PD_SMTP_H
 #define PD_SMTP_H

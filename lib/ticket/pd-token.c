@@ -13,6 +13,9 @@
 
 #define PURPOSE_REPLY	'R'
 #define PURPOSE_MSGID	'M'
+#define PURPOSE_BOUNCE	'B'
+
+static const char purposes[] = { PURPOSE_REPLY, PURPOSE_MSGID, PURPOSE_BOUNCE };
 
 static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -296,37 +299,50 @@ token_make(const PdTokenKeys *keys, char purpose, gint64 ticket_id, guint64 extr
 
 /* --- issuing ----------------------------------------------------------- */
 
-char *
-pd_token_reply_address(const PdTokenKeys *keys, const char *base, gint64 ticket_id,
-		       const char *recipient, GError **error)
+/* "local+PREFIXTOKEN@domain" for base "local@domain"; what names the
+ * token in errors.  The reply purpose's extra is the address tag, the
+ * bounce purpose's 0. */
+static char *
+token_address(const PdTokenKeys *keys, const char *what, char purpose, const char *prefix,
+	      const char *base, gint64 first, const char *recipient, GError **error)
 {
 	PdAddress addr;
 	g_autofree char *rcpt = pd_address_canonicalize(recipient, NULL);
 	g_autofree char *canonical = NULL;
 	g_autofree char *token = NULL;
+	guint64 extra = 0;
 	char *result;
 
-	g_return_val_if_fail(keys != NULL && ticket_id >= 0, NULL);
+	g_return_val_if_fail(keys != NULL && first >= 0, NULL);
 	if (rcpt == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "reply token: recipient \"%s\" is not an address",
-			    recipient != NULL ? recipient : "(null)");
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: recipient \"%s\" is not an address",
+			    what, recipient != NULL ? recipient : "(null)");
 		return NULL;
 	}
 	if (!pd_address_parse(base, PD_TOKEN_DELIMITER, &addr, NULL) || addr.domain == NULL ||
 	    addr.subaddress != NULL) {
 		pd_address_clear(&addr);
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "reply token: \"%s\" is not a plain address (local@domain, no +tag)",
+			    "%s: \"%s\" is not a plain address (local@domain, no +tag)", what,
 			    base != NULL ? base : "(null)");
 		return NULL;
 	}
 	canonical = pd_address_canonical(&addr);
-	token = token_make(keys, PURPOSE_REPLY, ticket_id,
-			   address_tag(g_ptr_array_index(keys->secrets, 0), canonical), rcpt);
-	result = g_strdup_printf("%s" PD_TOKEN_DELIMITER PD_TOKEN_REPLY_PREFIX "%s@%s", addr.local,
-				 token, addr.domain);
+	if (purpose == PURPOSE_REPLY)
+		extra = address_tag(g_ptr_array_index(keys->secrets, 0), canonical);
+	token = token_make(keys, purpose, first, extra, rcpt);
+	result = g_strdup_printf("%s" PD_TOKEN_DELIMITER "%s%s@%s", addr.local, prefix, token,
+				 addr.domain);
 	pd_address_clear(&addr);
 	return result;
+}
+
+char *
+pd_token_reply_address(const PdTokenKeys *keys, const char *base, gint64 ticket_id,
+		       const char *recipient, GError **error)
+{
+	return token_address(keys, "reply token", PURPOSE_REPLY, PD_TOKEN_REPLY_PREFIX, base,
+			     ticket_id, recipient, error);
 }
 
 char *
@@ -345,6 +361,16 @@ pd_token_message_id(const PdTokenKeys *keys, gint64 ticket_id, gint64 serial,
 	}
 	token = token_make(keys, PURPOSE_MSGID, ticket_id, (guint64)serial, rcpt);
 	return g_strdup_printf(PD_TOKEN_MSGID_PREFIX "%s@%s", token, hostname);
+}
+
+/* The first varint of a bounce token is the outbound row id, the second
+ * is 0 (room for a later use). */
+char *
+pd_token_bounce_address(const PdTokenKeys *keys, const char *base, gint64 outbound_id,
+			const char *recipient, GError **error)
+{
+	return token_address(keys, "bounce token", PURPOSE_BOUNCE, PD_TOKEN_BOUNCE_PREFIX, base,
+			     outbound_id, recipient, error);
 }
 
 /* --- verifying --------------------------------------------------------- */
@@ -373,35 +399,44 @@ token_check(const PdTokenKeys *keys, char purpose, const char *text, gsize text_
 {
 	guint8 buf[TOKEN_MAX_BYTES];
 	gsize len, pos = 0, signed_len;
-	gint64 ticket_id, extra;
-	const char other = purpose == PURPOSE_REPLY ? PURPOSE_MSGID : PURPOSE_REPLY;
+	gint64 first, extra;
 	g_autofree char *rcpt = NULL;
 
 	if (!base32_decode(text, text_len, buf, sizeof(buf), &len))
 		return PD_TOKEN_MALFORMED;
-	if (!varint_get(buf, len, &pos, &ticket_id) || !varint_get(buf, len, &pos, &extra) ||
+	if (!varint_get(buf, len, &pos, &first) || !varint_get(buf, len, &pos, &extra) ||
 	    len - pos != TOKEN_RCPT_LEN + TOKEN_MAC_LEN)
 		return PD_TOKEN_MALFORMED;
 	signed_len = pos + TOKEN_RCPT_LEN;
 	rcpt = sender != NULL ? pd_address_canonicalize(sender, NULL) : NULL;
 
-	for (guint pass = 0; pass < 2; pass++) {
+	/* the purpose asked for first, then the others (a precise verdict) */
+	for (guint pass = 0; pass < G_N_ELEMENTS(purposes) + 1; pass++) {
+		char tried = pass == 0 ? purpose : purposes[pass - 1];
+
+		if (pass > 0 && tried == purpose)
+			continue;
 		for (guint i = 0; i < keys->secrets->len; i++) {
 			GBytes *key = g_ptr_array_index(keys->secrets, i);
 			guint8 mac[TOKEN_MAC_LEN], tag[TOKEN_RCPT_LEN];
 
-			token_mac(key, pass == 0 ? purpose : other, buf, signed_len, mac);
+			token_mac(key, tried, buf, signed_len, mac);
 			if (!equal_constant_time(mac, buf + signed_len, TOKEN_MAC_LEN))
 				continue;
 			if (info_r != NULL) {
-				info_r->ticket_id = ticket_id;
-				info_r->serial = purpose == PURPOSE_MSGID ? extra : 0;
+				info_r->ticket_id = purpose == PURPOSE_BOUNCE ? 0 : first;
+				info_r->serial = purpose == PURPOSE_MSGID ? extra
+					       : purpose == PURPOSE_BOUNCE ? first : 0;
 				info_r->key_index = i;
 			}
-			if (pass == 1)
+			if (pass > 0)
 				return PD_TOKEN_WRONG_PURPOSE;
 			if (purpose == PURPOSE_REPLY && extra != address_tag(key, base_canonical))
 				return PD_TOKEN_OTHER_ADDRESS;
+			/* a bounce comes from MAILER-DAEMON: the recipient it
+			 * reports is checked when it reports one */
+			if (purpose == PURPOSE_BOUNCE && sender == NULL)
+				return PD_TOKEN_VALID;
 			if (rcpt == NULL)
 				return PD_TOKEN_OTHER_RECIPIENT;
 			recipient_tag(key, rcpt, tag);
@@ -413,9 +448,11 @@ token_check(const PdTokenKeys *keys, char purpose, const char *text, gsize text_
 	return PD_TOKEN_FORGED;
 }
 
-PdTokenVerdict
-pd_token_verify_reply_address(const PdTokenKeys *keys, const char *address,
-			      const char *sender, PdTokenInfo *info_r)
+/* A token in the subaddress of address after prefix; base_canonical is
+ * only the reply purpose's. */
+static PdTokenVerdict
+token_check_address(const PdTokenKeys *keys, char purpose, const char *prefix,
+		    const char *address, const char *sender, PdTokenInfo *info_r)
 {
 	PdAddress addr;
 	PdTokenVerdict verdict;
@@ -428,16 +465,24 @@ pd_token_verify_reply_address(const PdTokenKeys *keys, const char *address,
 	if (!pd_address_parse(address, PD_TOKEN_DELIMITER, &addr, NULL))
 		return PD_TOKEN_ABSENT;
 	if (addr.subaddress == NULL || addr.domain == NULL ||
-	    g_ascii_strncasecmp(addr.subaddress, PD_TOKEN_REPLY_PREFIX,
-				strlen(PD_TOKEN_REPLY_PREFIX)) != 0) {
+	    g_ascii_strncasecmp(addr.subaddress, prefix, strlen(prefix)) != 0) {
 		pd_address_clear(&addr);
 		return PD_TOKEN_ABSENT;
 	}
 	canonical = pd_address_canonical(&addr);
-	token = addr.subaddress + strlen(PD_TOKEN_REPLY_PREFIX);
-	verdict = token_check(keys, PURPOSE_REPLY, token, strlen(token), canonical, sender, info_r);
+	token = addr.subaddress + strlen(prefix);
+	verdict = token_check(keys, purpose, token, strlen(token),
+			      purpose == PURPOSE_REPLY ? canonical : NULL, sender, info_r);
 	pd_address_clear(&addr);
 	return verdict;
+}
+
+PdTokenVerdict
+pd_token_verify_reply_address(const PdTokenKeys *keys, const char *address,
+			      const char *sender, PdTokenInfo *info_r)
+{
+	return token_check_address(keys, PURPOSE_REPLY, PD_TOKEN_REPLY_PREFIX, address, sender,
+				   info_r);
 }
 
 PdTokenVerdict
@@ -465,4 +510,12 @@ pd_token_verify_message_id(const PdTokenKeys *keys, const char *message_id,
 		return PD_TOKEN_MALFORMED;
 	len = (gsize)(at - start);
 	return token_check(keys, PURPOSE_MSGID, start, len, NULL, sender, info_r);
+}
+
+PdTokenVerdict
+pd_token_verify_bounce_address(const PdTokenKeys *keys, const char *address,
+			       const char *recipient, PdTokenInfo *info_r)
+{
+	return token_check_address(keys, PURPOSE_BOUNCE, PD_TOKEN_BOUNCE_PREFIX, address,
+				   recipient, info_r);
 }

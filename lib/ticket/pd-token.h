@@ -9,6 +9,7 @@
  *
  * TOKEN is unpadded base32 (RFC 4648 alphabet, lower case) of
  *   varint(ticket id) varint(extra) rcpt[4] mac[10]
+ * (a bounce token: varint(outbound row id) varint(0) rcpt[4] mac[10]).
  * extra: for a reply address 7 bits of a keyed digest of the address it was
  * issued on (support@ vs billing@); for a Message-ID the caller's serial
  * (outbound row id) so two mails of one ticket never share a Message-ID.
@@ -31,6 +32,7 @@
 #define PD_TOKEN_REPLY_PREFIX	"t-"	/* subaddress: support+t-TOKEN@ */
 #define PD_TOKEN_DELIMITER	"+"
 #define PD_TOKEN_MSGID_PREFIX	"pd."	/* Message-ID local part */
+#define PD_TOKEN_BOUNCE_PREFIX	"b-"	/* subaddress: bounces+b-TOKEN@ (MAIL FROM) */
 #define PD_TOKEN_MIN_KEY_LEN	16	/* bytes of secret */
 
 typedef struct _PdTokenKeys PdTokenKeys;
@@ -58,7 +60,8 @@ typedef enum {
 
 typedef struct {
 	gint64 ticket_id;	/* set for every authentic verdict, else 0 */
-	gint64 serial;		/* Message-ID serial; 0 for reply addresses */
+	gint64 serial;		/* Message-ID serial, bounce address: the outbound
+				 * row id; 0 for reply addresses */
 	guint key_index;	/* which key verified: > 0 means a retired key */
 } PdTokenInfo;
 
@@ -87,5 +90,20 @@ PdTokenVerdict pd_token_verify_reply_address(const PdTokenKeys *keys, const char
  * "pd.X@h"; the host part is not checked: several daemons share tickets). */
 PdTokenVerdict pd_token_verify_message_id(const PdTokenKeys *keys, const char *message_id,
 					  const char *sender, PdTokenInfo *info_r);
+
+/* The MAIL FROM of outbound row outbound_id sent to recipient:
+ * "bounces+b-TOKEN@example.com" for base "bounces@example.com" (VERP):
+ * a bounce names the exact mail that failed, and nobody can forge one.
+ * NULL (PD_ERROR_USAGE) when base or recipient is not an address. */
+char *pd_token_bounce_address(const PdTokenKeys *keys, const char *base, gint64 outbound_id,
+			      const char *recipient, GError **error);
+
+/* Verify a bounce address (a DSN's envelope recipient).  info_r->serial
+ * gets the outbound row id.  recipient: the address the DSN reports as
+ * failed; NULL when it reports none (then only the signature is checked:
+ * the store checks the row's own recipients).  A bounce comes from
+ * MAILER-DAEMON, so there is no sender to check. */
+PdTokenVerdict pd_token_verify_bounce_address(const PdTokenKeys *keys, const char *address,
+					      const char *recipient, PdTokenInfo *info_r);
 
 #endif

@@ -103,7 +103,11 @@ def test_welcome():
             pdtest.check_eq(len(dumps), 1, "one mail at the sink")
             m = dumps[0]
             pdtest.check_eq(header(m, "X-Rcpt-Args"), "<bob@acme.test>", "RCPT TO")
-            pdtest.check_eq(header(m, "X-Mail-Args"), "<bounces@example.com>", "MAIL FROM")
+            oid = env.scalar("select id from outbound where kind = 'welcome'")
+            pdtest.check_eq(header(m, "X-Mail-Args"),
+                            "<%s>" % pdtest.mint_token("bounce", KEY, "bounces@example.com", oid,
+                                                       "bob@acme.test"),
+                            "MAIL FROM: the row's signed bounce address")
             pdtest.check_eq(header(m, "Auto-Submitted"), "auto-generated", "Auto-Submitted")
             pdtest.check("acme" in header(m, "Subject"), "subject %r" % header(m, "Subject"))
             text = body(m)

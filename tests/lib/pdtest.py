@@ -469,7 +469,8 @@ def deliver_ticket(port, data, sender, rcpt="support@example.com"):
 
 def mint_token(*args):
     """pd-token-mint (tests/unit/token): reply KEY BASE TICKET_ID RECIPIENT, or
-    msgid KEY TICKET_ID SERIAL RECIPIENT HOST; the value it prints."""
+    msgid KEY TICKET_ID SERIAL RECIPIENT HOST, or bounce KEY BASE OUTBOUND_ID
+    RECIPIENT; the value it prints."""
     p = subprocess.run([MINT] + [str(a) for a in args], capture_output=True, text=True)
     if p.returncode != 0:
         fail("pd-token-mint: %s" % p.stderr)

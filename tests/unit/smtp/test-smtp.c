@@ -212,6 +212,7 @@ test_outbound_config_errors(void **state)
 		{ "[outbound]\nreply_timeout = 0\nfrom = a@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "reply_timeout" },
 		{ "[outbound]\nfrom = Support <nobody>\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "from" },
 		{ "[outbound]\nfrom = a@b.c\nreply_address = a+x@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "reply_address" },
+		{ "[outbound]\nfrom = a@b.c\nbounce_address = b+x@b.c\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "bounce_address" },
 		{ "[outbound]\nfrom = a@b.c\nhelo = a b\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "helo" },
 		{ "[outbound]\nfrom = a@b.c\npassword_file = /nonexistent/x\ntoken_keys = aaaaaaaaaaaaaaaaaaaa\n", "password_file" },
 	};

@@ -319,6 +319,72 @@ test_keys(void **state)
 	assert_string_equal(a1, a2);	/* the first key signs; deterministic */
 }
 
+static void
+test_bounce_address(void **state)
+{
+	g_autoptr(PdTokenKeys) keys = keys_of(KEY_A, KEY_B);
+	g_autoptr(PdTokenKeys) rotated = keys_of(KEY_B, KEY_A);
+	g_autoptr(PdTokenKeys) strangers = keys_of(KEY_B, NULL);
+	g_autofree char *a = pd_token_bounce_address(keys, "Bounces@Example.com", 987654,
+						     "Alice@Customer.test", NULL);
+	g_autofree char *b = pd_token_bounce_address(keys, "bounces@example.com", 987655,
+						     "alice@customer.test", NULL);
+	g_autofree char *upper = g_ascii_strup(a, -1);
+	g_autofree char *reply = pd_token_reply_address(keys, "bounces@example.com", 987654,
+							"alice@customer.test", NULL);
+	g_autofree char *altered = g_strdup(a);
+	char *p = strchr(altered, '@') - 1;
+	g_autoptr(GError) e1 = NULL, e2 = NULL;
+	PdTokenInfo info;
+
+	assert_true(g_str_has_prefix(a, "bounces+b-"));
+	assert_true(g_str_has_suffix(a, "@example.com"));
+	assert_true(strlen(a) - strlen("@example.com") <= 64);	/* a local part's limit */
+	assert_string_not_equal(a, b);
+	/* the recipient the DSN reports, or none (MAILER-DAEMON has no token of its own) */
+	assert_int_equal(pd_token_verify_bounce_address(keys, a, "alice@customer.test", &info),
+			 PD_TOKEN_VALID);
+	assert_true(info.serial == 987654);
+	assert_true(info.ticket_id == 0);
+	assert_int_equal(pd_token_verify_bounce_address(keys, a, NULL, &info), PD_TOKEN_VALID);
+	assert_true(info.serial == 987654);
+	assert_int_equal(pd_token_verify_bounce_address(keys, upper, NULL, &info), PD_TOKEN_VALID);
+	assert_int_equal(pd_token_verify_bounce_address(rotated, a, NULL, &info), PD_TOKEN_VALID);
+	assert_int_equal(info.key_index, 1);
+	/* someone else's DSN with our token in it cannot fail another address */
+	assert_int_equal(pd_token_verify_bounce_address(keys, a, "bob@customer.test", NULL),
+			 PD_TOKEN_OTHER_RECIPIENT);
+	/* forged: another key, one character changed */
+	assert_int_equal(pd_token_verify_bounce_address(strangers, a, NULL, NULL), PD_TOKEN_FORGED);
+	*p = *p == 'a' ? 'b' : 'a';
+	assert_true(pd_token_verify_bounce_address(keys, altered, NULL, NULL) != PD_TOKEN_VALID);
+	/* purposes never mix */
+	assert_int_equal(pd_token_verify_bounce_address(keys, reply, NULL, NULL), PD_TOKEN_ABSENT);
+	{
+		g_autofree char *swapped = g_strdup(reply);
+
+		swapped[strlen("bounces+")] = 'b';	/* +t- -> +b- */
+		assert_int_equal(pd_token_verify_bounce_address(keys, swapped, NULL, NULL),
+				 PD_TOKEN_WRONG_PURPOSE);
+	}
+	{
+		g_autofree char *swapped = g_strdup(a);
+
+		swapped[strlen("bounces+")] = 't';
+		assert_int_equal(pd_token_verify_reply_address(keys, swapped, "alice@customer.test",
+							       NULL), PD_TOKEN_WRONG_PURPOSE);
+	}
+	assert_int_equal(pd_token_verify_bounce_address(keys, "bounces@example.com", NULL, NULL),
+			 PD_TOKEN_ABSENT);
+	assert_int_equal(pd_token_verify_bounce_address(keys, "bounces+b-zz@example.com", NULL,
+							NULL), PD_TOKEN_MALFORMED);
+	assert_int_equal(pd_token_verify_bounce_address(keys, NULL, NULL, NULL), PD_TOKEN_ABSENT);
+	assert_null(pd_token_bounce_address(keys, "bounces+x@example.com", 1, "a@b.c", &e1));
+	assert_int_equal(e1->code, PD_ERROR_USAGE);
+	assert_null(pd_token_bounce_address(keys, "bounces@example.com", 1, "nobody", &e2));
+	assert_int_equal(e2->code, PD_ERROR_USAGE);
+}
+
 int
 main(void)
 {
@@ -335,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_absent),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_bounce_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
