@@ -21,7 +21,8 @@
  * Postfix's lmtp_data_init_timeout (120 s). */
 #define PD_MEMORY_WAIT_SECONDS 60
 
-/* How long sessions may take to finish their transaction after SIGTERM. */
+/* How long the sender may take to finish the mail it is sending after
+ * SIGTERM (the sessions have [daemon] drain_timeout). */
 #define PD_SHUTDOWN_GRACE_SECONDS 10
 
 typedef struct _PdDaemon PdDaemon;

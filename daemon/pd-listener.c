@@ -1,7 +1,7 @@
 /* pd-listener: the LMTP listening sockets and the accept path.
  *
  * Opens every [lmtp] listen entry (TCP over IPv4/IPv6, unix sockets with
- * socket_mode and socket_group), accepts in the main loop and hands each
+ * socket_mode, socket_owner and socket_group), accepts in the main loop and hands each
  * connection to a session thread, or answers 421 when max_sessions are
  * busy or an untrusted client has max_sessions_per_client open.  Decides whether the client may XFORWARD: a TCP client by its
  * address (xforward_hosts), a unix-socket client by the uid and gid the
@@ -198,7 +198,7 @@ listener_open_tcp(PdDaemon *daemon, const PdListenAddress *address, const char *
 
 static gboolean
 listener_open_unix(PdDaemon *daemon, const PdListenAddress *address, const char *name,
-		   guint mode, gid_t group, GError **error)
+		   guint mode, uid_t owner, gid_t group, GError **error)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -227,9 +227,11 @@ listener_open_unix(PdDaemon *daemon, const PdListenAddress *address, const char 
 		unlink(address->path);
 	}
 	fd = listener_socket(AF_UNIX);
-	/* chown and chmod before listen(): nobody connects in between. */
+	/* chown and chmod before listen(): nobody connects in between.  Done
+	 * as root (before the privilege drop), so any owner and group. */
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    (group != (gid_t)-1 && chown(address->path, (uid_t)-1, group) != 0) ||
+	    ((owner != (uid_t)-1 || group != (gid_t)-1) &&
+	     chown(address->path, owner, group) != 0) ||
 	    chmod(address->path, mode) != 0 || listen(fd, 128) != 0) {
 		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "listen %s: %s", name,
 			    g_strerror(errno));
@@ -246,10 +248,12 @@ pd_listeners_open(PdDaemon *daemon, GError **error)
 {
 	g_autoptr(PdConfig) config = pd_daemon_config(daemon);
 	guint mode = config->socket_mode;
+	uid_t owner;
 	gid_t group;
 
 	daemon->listeners = g_ptr_array_new_with_free_func(listener_free);
-	if (!pd_listen_socket_group(config, &group, error))
+	if (!pd_listen_socket_owner(config, &owner, error) ||
+	    !pd_listen_socket_group(config, &group, error))
 		return FALSE;
 	for (guint i = 0; i < config->lmtp_listen->len; i++) {
 		const char *name = config->lmtp_listen->pdata[i];
@@ -259,7 +263,7 @@ pd_listeners_open(PdDaemon *daemon, GError **error)
 		if (!pd_listen_parse(name, &address, error))
 			return FALSE;
 		if (address.kind == PD_LISTEN_UNIX)
-			ok = listener_open_unix(daemon, &address, name, mode, group, error);
+			ok = listener_open_unix(daemon, &address, name, mode, owner, group, error);
 		else
 			ok = listener_open_tcp(daemon, &address, name, error);
 		pd_listen_address_clear(&address);

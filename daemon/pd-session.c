@@ -260,6 +260,13 @@ session_loop(PdSession *session, PdLmtpSession *lmtp)
 			g_autofree char *text = g_strdup_printf("4.3.2 %s Service shutting down",
 								config->hostname);
 
+			if (session_in_transaction(lmtp))
+				pd_log_warning("session %u (%s): %s cut off by the stop after "
+					       "drain_timeout (not acknowledged: the client "
+					       "retries it)", session->id, session->peer,
+					       pd_lmtp_session_in_data(lmtp) ? "message" :
+					       "transaction");
+
 			pd_lmtp_session_abort(lmtp, 421, text, out);
 			session_flush(session, out, 5);
 			return;

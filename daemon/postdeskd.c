@@ -6,15 +6,18 @@
  * database schema (exit 78 on one this build does not know; an unreachable
  * PostgreSQL is logged and deliveries answer 451 until it is back), listens
  * on every [lmtp] listen entry, drops to [daemon] user when started as root
- * (refuses to run as root without it) and logs "ready".  A secret readable
- * by every local user is refused (exit 78; on reload the old configuration
- * stays).  SIGTERM/SIGINT: stop
- * accepting, let sessions finish their transaction (bounded), free
- * everything, exit 0.  SIGHUP: reload the configuration; a bad one is
- * logged and the old one kept.  -f logs to stderr, otherwise to syslog; it
- * never forks (systemd runs it as Type=simple).
+ * (refuses to run as root without it), logs "ready" and tells systemd
+ * READY=1 (pd-notify.c).  A secret readable by every local user is refused
+ * (exit 78; on reload the old configuration stays).  SIGTERM/SIGINT
+ * (STOPPING=1): stop accepting, let the sessions finish the transaction in
+ * progress within [daemon] drain_timeout (a new command hears 421 4.3.2),
+ * free everything, exit 0.  SIGHUP: reload the configuration
+ * (RELOADING=1, then READY=1); a bad one is logged and the old one kept.
+ * -f logs to stderr, otherwise to syslog; it never forks (systemd runs it
+ * as Type=notify).
  */
 #include "pd-daemon.h"
+#include "pd-notify.h"
 #include "pd-sender.h"
 #include "pd-scheduler.h"
 #include "core/pd-error.h"
@@ -164,18 +167,21 @@ daemon_reload(gpointer user_data)
 	g_autoptr(PdConfig) config = daemon_load_config(daemon->config_path, &error);
 	PdConfig *old;
 
+	pd_notify_reloading();
 	if (config == NULL) {
 		g_autofree char *line = daemon_error_line(error);
 
 		pd_log_error("reload: %s; keeping the previous configuration", line);
+		pd_notify_ready("reload refused, the previous configuration kept (see the log)");
 		return G_SOURCE_CONTINUE;
 	}
 	old = daemon->config;
 	if (!daemon_lists_equal(old->lmtp_listen, config->lmtp_listen) ||
 	    strcmp(old->socket_mode_str, config->socket_mode_str) != 0 ||
+	    g_strcmp0(old->socket_owner, config->socket_owner) != 0 ||
 	    g_strcmp0(old->socket_group, config->socket_group) != 0)
-		pd_log_warning("reload: [lmtp] listen, socket_mode and socket_group change "
-			       "after a restart");
+		pd_log_warning("reload: [lmtp] listen, socket_mode, socket_owner and socket_group "
+			       "change after a restart");
 	if (strcmp(old->conninfo, config->conninfo) != 0 ||
 	    old->db_pool_size != config->db_pool_size || old->db_timeout != config->db_timeout)
 		pd_log_warning("reload: [database] changes take effect after a restart");
@@ -187,6 +193,7 @@ daemon_reload(gpointer user_data)
 	pd_config_unref(old);
 	pd_log_info("reloaded configuration from %s (%u queues)", daemon->config_path,
 		    config->queues->len);
+	pd_notify_ready("reloaded");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -195,9 +202,9 @@ daemon_force_exit(gpointer user_data)
 {
 	PdDaemon *daemon = user_data;
 
-	pd_log_warning("%u sessions still busy %d s after the stop signal; exiting anyway "
-		       "(their mail was not acknowledged and will be retried)",
-		       g_hash_table_size(daemon->sessions), PD_SHUTDOWN_GRACE_SECONDS);
+	pd_log_warning("%u sessions still busy %" G_GINT64_FORMAT " s after the stop signal; "
+		       "exiting anyway (their mail was not acknowledged and will be retried)",
+		       g_hash_table_size(daemon->sessions), daemon->config->drain_timeout + 2);
 	daemon->forced_exit = TRUE;
 	g_main_loop_quit(daemon->loop);
 	return G_SOURCE_REMOVE;
@@ -208,12 +215,16 @@ daemon_stop(gpointer user_data)
 {
 	PdDaemon *daemon = user_data;
 	static const char byte = 'x';
+	gint64 drain;
 
 	if (g_atomic_int_get(&daemon->shutting_down))
 		return G_SOURCE_CONTINUE;
-	pd_log_info("stopping: %u sessions open", g_hash_table_size(daemon->sessions));
-	daemon->shutdown_deadline = g_get_monotonic_time() +
-				    PD_SHUTDOWN_GRACE_SECONDS * G_USEC_PER_SEC;
+	drain = daemon->config->drain_timeout;
+	pd_log_info("stopping: %u sessions open, %" G_GINT64_FORMAT " s to finish",
+		    g_hash_table_size(daemon->sessions), drain);
+	pd_notifyf("STOPPING=1\nSTATUS=stopping: %u sessions finishing their transaction",
+		   g_hash_table_size(daemon->sessions));
+	daemon->shutdown_deadline = g_get_monotonic_time() + drain * G_USEC_PER_SEC;
 	g_atomic_int_set(&daemon->shutting_down, TRUE);
 	pd_budget_close(&daemon->memory);	/* a session waiting for memory: 452 now */
 	if (write(daemon->shutdown_pipe[1], &byte, 1) != 1)
@@ -222,7 +233,7 @@ daemon_stop(gpointer user_data)
 	if (g_hash_table_size(daemon->sessions) == 0)
 		g_main_loop_quit(daemon->loop);
 	else
-		g_timeout_add_seconds(PD_SHUTDOWN_GRACE_SECONDS + 2, daemon_force_exit, daemon);
+		g_timeout_add_seconds((guint)drain + 2, daemon_force_exit, daemon);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -269,7 +280,9 @@ daemon_run(PdDaemon *daemon)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) names = g_string_new("");
+	g_autofree char *status = NULL;
 	guint sources[3];
+	gboolean database_ok = TRUE;
 
 	daemon->config = daemon_load_config(daemon->config_path, &error);
 	if (daemon->config == NULL) {
@@ -282,6 +295,7 @@ daemon_run(PdDaemon *daemon)
 		pd_log_error("refusing to start: %s", error->message);
 		return PD_EX_CONFIG;
 	}
+	pd_notify_open();	/* while still root: see pd-notify.c */
 	daemon->pool = pd_store_pool_new(daemon->config->conninfo, daemon->config->db_pool_size);
 	pd_store_pool_set_timeout(daemon->pool, daemon->config->db_timeout);
 	daemon->pipeline = pd_pipeline_new(daemon->config, daemon->pool);
@@ -290,6 +304,7 @@ daemon_run(PdDaemon *daemon)
 		if (g_error_matches(error, PD_ERROR, PD_ERROR_TEMPFAIL)) {
 			pd_log_warning("database unreachable: %s; deliveries are deferred "
 				       "(451) until it is back", error->message);
+			database_ok = FALSE;
 		} else {
 			pd_log_error("refusing to start: %s", error->message);
 			return PD_EX_CONFIG;
@@ -318,6 +333,9 @@ daemon_run(PdDaemon *daemon)
 		g_string_append_printf(names, "%s%s", i > 0 ? ", " : "",
 				       (char *)daemon->config->lmtp_listen->pdata[i]);
 	pd_log_info("ready: postdeskd %s listening on %s", PD_VERSION, names->str);
+	status = g_strdup_printf("listening on %s%s", names->str, database_ok ? "" :
+				 "; database unreachable, deliveries deferred (451) until it is back");
+	pd_notify_ready(status);
 	pd_sender_start(daemon);
 	pd_scheduler_start(daemon);
 
@@ -337,6 +355,7 @@ daemon_run(PdDaemon *daemon)
 	if (!pd_sender_stop())
 		_exit(PD_EX_OK);	/* the sender still waits for its relay */
 	pd_log_info("stopped");
+	pd_notify_close();
 	return PD_EX_OK;
 }
 

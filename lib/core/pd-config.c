@@ -96,10 +96,13 @@ static const PdConfigTable postdesk_table = {
 };
 
 /* [daemon] user and group: who postdeskd runs as once its listeners are
- * bound, when it is started as root (group: the user's primary group). */
+ * bound, when it is started as root (group: the user's primary group).
+ * drain_timeout: how long the sessions open at SIGTERM may take to finish
+ * their transaction (systemd's TimeoutStopSec must be longer). */
 static const PdSetting daemon_settings[] = {
 	CORE("user", PD_SETTING_STRING, daemon_user, NULL, 0, 0),
 	CORE("group", PD_SETTING_STRING, daemon_group, NULL, 0, 0),
+	CORE("drain_timeout", PD_SETTING_DURATION, drain_timeout, "10s", 1, 3600),
 	{ NULL }
 };
 
@@ -146,6 +149,7 @@ static const PdSetting lmtp_settings[] = {
 	{ .key = "recipient_delimiter", .type = PD_SETTING_STRING, .def = "+",
 	  .offset = G_STRUCT_OFFSET(PdConfig, recipient_delimiter), .flags = PD_SETTING_EMPTY_OK },
 	CORE("socket_mode", PD_SETTING_STRING, socket_mode_str, "0660", 0, 0),
+	CORE("socket_owner", PD_SETTING_STRING, socket_owner, NULL, 0, 0),
 	CORE("socket_group", PD_SETTING_STRING, socket_group, NULL, 0, 0),
 	{ NULL }
 };

@@ -86,6 +86,7 @@ struct _PdConfig {
 	guint max_recipients;
 	char *recipient_delimiter;	/* "+" */
 	char *socket_mode_str;		/* octal, for unix listeners */
+	char *socket_owner;		/* owner of unix listeners, NULL: the daemon's */
 	char *socket_group;		/* group of unix listeners, NULL: the daemon's */
 	guint socket_mode;		/* socket_mode_str, parsed */
 
@@ -93,6 +94,7 @@ struct _PdConfig {
 	GPtrArray *queues;		/* PdQueueConfig * */
 	char *daemon_user;		/* [daemon] user, NULL: unset */
 	char *daemon_group;		/* [daemon] group, NULL: the user's primary group */
+	gint64 drain_timeout;		/* seconds sessions may take to finish at SIGTERM */
 
 	/* for pd_secrets_check: pd_secrets_in_keyfile() of the file, and the
 	 * [outbound] password_file it names (NULL: none) */

@@ -132,21 +132,40 @@ listen_id(const char *text, gboolean is_user, guint *id_r)
 	return TRUE;
 }
 
+/* socket_owner or socket_group (is_user FALSE): its id, -1 when unset. */
+static gboolean
+listen_socket_id(const char *text, gboolean is_user, guint *id_r, GError **error)
+{
+	*id_r = (guint)-1;
+	if (text == NULL || *text == '\0')
+		return TRUE;
+	if (!listen_id(text, is_user, id_r)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[lmtp] %s: no %s \"%s\"",
+			    is_user ? "socket_owner" : "socket_group", is_user ? "user" : "group",
+			    text);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+pd_listen_socket_owner(const PdConfig *config, uid_t *uid_r, GError **error)
+{
+	guint uid;
+	gboolean ok = listen_socket_id(config->socket_owner, TRUE, &uid, error);
+
+	*uid_r = ok ? (uid_t)uid : (uid_t)-1;
+	return ok;
+}
+
 gboolean
 pd_listen_socket_group(const PdConfig *config, gid_t *gid_r, GError **error)
 {
 	guint gid;
+	gboolean ok = listen_socket_id(config->socket_group, FALSE, &gid, error);
 
-	*gid_r = (gid_t)-1;
-	if (config->socket_group == NULL || *config->socket_group == '\0')
-		return TRUE;
-	if (!listen_id(config->socket_group, FALSE, &gid)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-			    "[lmtp] socket_group: no group \"%s\"", config->socket_group);
-		return FALSE;
-	}
-	*gid_r = gid;
-	return TRUE;
+	*gid_r = ok ? (gid_t)gid : (gid_t)-1;
+	return ok;
 }
 
 static gboolean
@@ -203,6 +222,7 @@ gboolean
 pd_listen_check_config(const PdConfig *config, GError **error)
 {
 	guint mode;
+	uid_t owner;
 	gid_t group;
 
 	if (config->lmtp_listen->len == 0) {
@@ -218,6 +238,7 @@ pd_listen_check_config(const PdConfig *config, GError **error)
 		pd_listen_address_clear(&address);
 	}
 	if (!pd_listen_socket_mode(config, &mode, error) ||
+	    !pd_listen_socket_owner(config, &owner, error) ||
 	    !pd_listen_socket_group(config, &group, error) ||
 	    !listen_check_ids(config->xforward_users, TRUE, error) ||
 	    !listen_check_ids(config->xforward_groups, FALSE, error))

@@ -1,7 +1,7 @@
 /* pd-listen: the [lmtp] listener settings, parsed and checked.
  *
  * "host:port", "[v6]:port", "*:port" and "unix:/path" entries of listen,
- * the octal socket_mode and socket_group, and who is trusted to send
+ * the octal socket_mode, socket_owner and socket_group, and who is trusted to send
  * XFORWARD (and so to name the SMTP client that sender authentication
  * checks): TCP clients by address (xforward_hosts), unix-socket clients by
  * their kernel credentials (xforward_users, xforward_groups).  Nobody is
@@ -37,10 +37,13 @@ void pd_listen_address_clear(PdListenAddress *address);
 /* socket_mode: octal, at most 0777, not writable by others. */
 gboolean pd_listen_socket_mode(const PdConfig *config, guint *mode_r, GError **error);
 
+/* socket_owner as a uid (a user name or a number); *uid_r = -1 when unset. */
+gboolean pd_listen_socket_owner(const PdConfig *config, uid_t *uid_r, GError **error);
+
 /* socket_group as a gid (a group name or a number); *gid_r = -1 when unset. */
 gboolean pd_listen_socket_group(const PdConfig *config, gid_t *gid_r, GError **error);
 
-/* Every listen entry, socket_mode, socket_group, xforward_hosts (addresses
+/* Every listen entry, socket_mode, socket_owner, socket_group, xforward_hosts (addresses
  * or CIDR networks), xforward_users and xforward_groups (names that exist,
  * or numbers); PD_ERROR_USAGE naming the bad value. */
 gboolean pd_listen_check_config(const PdConfig *config, GError **error);

@@ -12,7 +12,6 @@ while [auth] is off) are logged at warning level at start and on every
 reload, and printed by check-config, which still exits 0."""
 import re
 import signal
-import socket
 import time
 
 import pdtest
@@ -111,14 +110,9 @@ def main():
         check(idle.closed(), "idle session closed")
         # the 250 for the rest of the mail below is what proves the wait
         check(d.alive(), "waits for the transaction in progress")
-        def refused():
-            try:
-                socket.create_connection(("127.0.0.1", d.port), timeout=2).close()
-                return False
-            except OSError:
-                return True
         # the listeners close right after the sessions are told to stop
-        pdtest.wait_for("no new connections once stopping", refused, timeout=10)
+        pdtest.wait_for("no new connections once stopping",
+                        lambda: pdtest.connect_refused(d.port), timeout=10)
         busy.send(mail[100:] + b".\r\n")
         busy.expect("250 ")
         busy.expect("421 4.3.2 ")

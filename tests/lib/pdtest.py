@@ -83,6 +83,15 @@ def wait_port(port, timeout=20.0, proc=None):
     fail("nothing listens on 127.0.0.1:%d after %.0fs" % (port, timeout))
 
 
+def connect_refused(port):
+    """True if nothing accepts on 127.0.0.1:port (a stopping daemon's closed listener)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return False
+    except OSError:
+        return True
+
+
 TCP_ESTABLISHED, TCP_CLOSE_WAIT = 0x01, 0x08
 
 
@@ -208,7 +217,8 @@ addresses = billing@example.com
 
 
 class Daemon:
-    def __init__(self, env, config_path, port, extra_args=(), wrapper=()):
+    def __init__(self, env, config_path, port, extra_args=(), wrapper=(), environ=None):
+        """environ: variables added to postdeskd's environment."""
         self.env = env
         self.port = port
         self.config_path = config_path
@@ -216,7 +226,8 @@ class Daemon:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(list(wrapper) + [POSTDESKD, "-f", "-c", config_path]
                                      + list(extra_args),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **environ) if environ else None)
         wait_port(port, proc=self.proc, timeout=60 if wrapper else 20)
 
     def log_text(self):
@@ -301,8 +312,9 @@ class Env:
         os.chmod(path, 0o600)	# it may hold secrets (lib/core/pd-secrets.h)
         return path
 
-    def daemon(self, extra="", lmtp_extra="", wrapper=(), port=None):
-        """Start postdeskd; lmtp_extra adds keys to [lmtp], extra adds sections."""
+    def daemon(self, extra="", lmtp_extra="", wrapper=(), port=None, environ=None):
+        """Start postdeskd; lmtp_extra adds keys to [lmtp], extra adds sections,
+        environ variables to its environment."""
         port = port or free_port()
         own_xforward = "xforward_hosts" in lmtp_extra
         text = self.config_text(port, extra, xforward=None if own_xforward else
@@ -313,7 +325,7 @@ class Env:
         with open(path, "w") as f:
             f.write(text)
         os.chmod(path, 0o600)
-        d = Daemon(self, path, port, wrapper=wrapper)
+        d = Daemon(self, path, port, wrapper=wrapper, environ=environ)
         self.daemons.append(d)
         return d
 
