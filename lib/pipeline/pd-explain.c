@@ -580,21 +580,28 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 
 /* The delivery's threading decision (pd-pipeline-thread.c, pd_thread_decide
  * in sql/functions/thread.sql), with the delivery's facts: the sender is
- * the From, else the envelope sender (as pd_deliver_message's requester). */
+ * the From, else the envelope sender (as pd_deliver_message's requester),
+ * and the identity decides whether it takes part as the account's contact. */
 static gboolean
 explain_thread(PdConfig *config, PdStore *store, const PdEnvelope *envelope, const PdMail *mail,
-	       GPtrArray *candidates, const char *recipient, ExplainRecipient *r, GError **error)
+	       GPtrArray *candidates, const char *recipient, const PdQueueConfig *queue,
+	       gboolean from_authenticated, ExplainRecipient *r, GError **error)
 {
 	const char *from = mail->from.address;
+	PdIdentityDecision identity = { 0 };
 	PdThreadFacts thread;
 	gboolean ok;
 
 	if (from == NULL && envelope->mail_from != NULL && *envelope->mail_from != '\0')
 		from = envelope->mail_from;
 	pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates, &thread);
+	if (queue != NULL && pd_pipeline_identify(store, config, queue, mail, from_authenticated,
+						  &identity, NULL))
+		pd_pipeline_thread_contact(&identity, queue->name, &thread);
 	ok = pd_store_thread_decide(store, candidates, mail->in_reply_to, from, &thread,
 				    &r->ticket, &r->reason, error);
 	pd_thread_facts_clear(&thread);
+	pd_identity_decision_clear(&identity);
 	return ok;
 }
 
@@ -671,8 +678,8 @@ explain_recipient(PdConfig *config, PdStore *store, const PdEnvelope *envelope,
 	if (store == NULL) {
 		r->decision = "unknown";
 		r->reason = g_strdup("no database");
-	} else if (!explain_thread(config, store, envelope, mail, candidates, recipient, r,
-				   &error)) {
+	} else if (!explain_thread(config, store, envelope, mail, candidates, recipient, queue,
+				   from_authenticated, r, &error)) {
 		r->decision = "unknown";
 		g_free(r->reason);
 		r->reason = g_strdup_printf("database error: %s", error->message);

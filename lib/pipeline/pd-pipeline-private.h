@@ -63,6 +63,11 @@ void pd_pipeline_notify_request(const PdConfig *config, const PdQueueConfig *que
 void pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 			      const PdEnvelope *envelope, const PdMail *mail,
 			      GPtrArray *candidates, PdThreadFacts *facts_r);
+/* After identify: a sender who is an authenticated contact in good standing
+ * holding the queue's permission (identity->authorized) takes part in the
+ * tickets of its account in that queue (pd_thread_takes_part). */
+void pd_pipeline_thread_contact(const PdIdentityDecision *identity, const char *queue,
+				PdThreadFacts *facts);
 
 /* The agent step (pd-pipeline-agent.c): for a mail whose From is an
  * agent's address, the answer for pd_agent_answer (PdDelivery.agent,

@@ -11,6 +11,11 @@
  * the store's, in the delivery transaction (pd_thread_decide,
  * sql/functions/thread.sql).
  *
+ * Who takes part besides the participants: an authenticated contact in
+ * good standing of the ticket's account who holds the permission of the
+ * ticket's queue; pd_pipeline_thread_contact hands the store its account
+ * and queue once identify has decided, and pd_thread_takes_part decides.
+ *
  * Configuration: [outbound] participants_from_cc and reopen_days
  * (pd-pipeline-settings.c).
  */
@@ -137,4 +142,17 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 	if (settings->participants_from_cc)
 		facts_r->cc = thread_cc(config, mail, sender);
 	facts_r->reopen_days = settings->reopen_days;
+}
+
+void
+pd_pipeline_thread_contact(const PdIdentityDecision *identity, const char *queue,
+			   PdThreadFacts *facts)
+{
+	facts->contact_account = 0;
+	facts->contact_queue = NULL;
+	if (identity == NULL || identity->kind != PD_REQUESTER_CONTACT || !identity->privileged ||
+	    !identity->authorized || identity->account_id == 0 || queue == NULL)
+		return;
+	facts->contact_account = identity->account_id;
+	facts->contact_queue = queue;
 }

@@ -270,6 +270,7 @@ pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueCo
 					  &identity, &local_error);
 		if (ok) {
 			delivery->identity = &identity;
+			pd_pipeline_thread_contact(&identity, delivery->queue, &delivery->thread);
 			pd_pipeline_agent_answer(config, delivery->mail, &identity, &delivery->agent);
 			ok = pd_store_deliver(store, delivery, result_r, &local_error);
 			pd_agent_request_clear(&delivery->agent);

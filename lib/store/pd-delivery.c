@@ -105,6 +105,14 @@ thread_members(PdJson *json, gconstpointer data)
 	pd_json_add_strings(json, "cc", t->cc);
 	pd_json_add_int(json, "reopen_days", t->reopen_days);
 	pd_json_add_string(json, "message_id", t->message_id);
+	if (t->contact_account != 0) {
+		pd_json_begin_object(json, "contact");
+		pd_json_add_int(json, "account_id", t->contact_account);
+		pd_json_add_string(json, "queue", t->contact_queue);
+		pd_json_end_object(json);
+	} else {
+		pd_json_add_null(json, "contact");
+	}
 }
 
 char *

@@ -34,6 +34,10 @@ typedef struct {
 	GPtrArray *cc;			/* char *: Cc addresses taking part in a new ticket */
 	guint reopen_days;		/* a reply within this many days reopens */
 	const char *message_id;		/* the mail's own (a stored reply to it threads it) */
+	/* An authenticated contact holding the queue's permission takes part
+	 * in that account's tickets of that queue (pd_pipeline_thread_contact) */
+	gint64 contact_account;		/* 0: the sender is no such contact */
+	const char *contact_queue;
 } PdThreadFacts;
 
 /* The acknowledge step (pd_pipeline_autoreply_request): queued only for a

@@ -4,22 +4,24 @@
 -- A mail joins an existing ticket only when
 --   - the pipeline verified a signed reply token (recipient subaddress or
 --     In-Reply-To/References) issued to this very sender: p_thread->'token_ticket';
---   - or it cites a stored Message-ID (In-Reply-To/References) or the
---     subject tag [#N] of a ticket its sender already takes part in
---     (participants, compared case-insensitively on the canonical address).
+--   - or it cites a stored Message-ID (In-Reply-To, then References newest
+--     first: every one is tried, the nearest ticket its sender takes part
+--     in wins) or the subject tag [#N] of a ticket its sender takes part in
+--     (pd_thread_takes_part: a participant, or an authenticated contact of
+--     the ticket's account holding its queue's permission).
 -- Anything else starts a ticket of its own, with a "thread.refused" event
 -- saying why (pd_deliver_message, deliver.sql), so a stranger who cites a
 -- ticket number, a Message-ID or writes to someone else's reply address
 -- never joins (nor is relayed to) that ticket.  What joining does to a
 -- solved/closed ticket (reopen it, or link a new one) is pd_thread_reopen.
 
--- Threading by Message-ID: the first candidate (in the caller's order of
--- preference) stored on some message wins; among messages carrying that
--- Message-ID the oldest wins.  No row: a new ticket.  A set-returning SQL
--- function so the planner inlines it into the caller's cached plan (a
--- scalar SQL function would be planned again on every delivery: measured
--- at a third of the delivery's server time).
-CREATE OR REPLACE FUNCTION pd_thread_lookup(candidates text[])
+-- Every stored message a mail cites, nearest first: the candidates in the
+-- caller's order of preference (In-Reply-To, then References newest
+-- first), and among messages carrying one Message-ID the oldest first.  A
+-- set-returning SQL function so the planner inlines it into the caller's
+-- cached plan (a scalar SQL function would be planned again on every
+-- delivery: measured at a third of the delivery's server time).
+CREATE OR REPLACE FUNCTION pd_thread_cited(candidates text[])
 RETURNS TABLE (ticket_id bigint, ticket_number bigint, matched text)
 LANGUAGE sql STABLE
 AS $$
@@ -28,7 +30,14 @@ AS $$
 	JOIN messages m ON m.message_id = c.mid
 	JOIN tickets t ON t.id = m.ticket_id
 	ORDER BY c.ord, m.id
-	LIMIT 1
+$$;
+
+-- The nearest of them (pd_store_thread_lookup).  No row: none is stored.
+CREATE OR REPLACE FUNCTION pd_thread_lookup(candidates text[])
+RETURNS TABLE (ticket_id bigint, ticket_number bigint, matched text)
+LANGUAGE sql STABLE
+AS $$
+	SELECT c.ticket_id, c.ticket_number, c.matched FROM pd_thread_cited(candidates) c LIMIT 1
 $$;
 
 -- Is address (canonical, or the From as written) a participant of ticket?
@@ -41,10 +50,46 @@ AS $$
 			 AND lower(p.address) IN (lower(p_sender), lower(p_from)))
 $$;
 
+-- Does the sender take part in ticket p_ticket_id, and how (the rule of
+-- who may thread into a ticket; table tests/rules/table_thread.py):
+--   'participant'  the requester, or an address of the first mail's Cc
+--                  (participants), compared without case;
+--   'contact'      an authenticated contact in good standing of the
+--                  ticket's account who holds the permission of the
+--                  ticket's queue: p_thread->'contact' = {account_id,
+--                  queue}, set by the pipeline only for such a sender and
+--                  the queue whose permission it holds (pd-pipeline-thread.c
+--                  pd_pipeline_thread_contact); alternate contacts act on
+--                  behalf of the account, so a colleague answering about
+--                  the account's ticket belongs in it.  Joining does not
+--                  make them a participant: nothing is relayed to them.
+--   NULL           neither: a stranger, an unauthenticated colleague, a
+--                  contact lacking the queue's permission or of another
+--                  account.
+CREATE OR REPLACE FUNCTION pd_thread_takes_part(p_ticket_id bigint, p_sender text, p_from text,
+						 p_thread jsonb)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+	SELECT CASE
+		WHEN pd_thread_participant(p_ticket_id, p_sender, p_from) THEN 'participant'
+		WHEN p_thread->'contact'->>'account_id' IS NOT NULL AND EXISTS (
+			SELECT 1 FROM tickets t JOIN queues q ON q.id = t.queue_id
+			 WHERE t.id = p_ticket_id
+			   AND t.account_id = (p_thread->'contact'->>'account_id')::bigint
+			   AND q.name = p_thread->'contact'->>'queue') THEN 'contact'
+	       END
+$$;
+
 -- Which existing ticket a mail joins, if any (no reopening here): a
--- verified token, else a participant's Message-ID, else a participant's
--- [#N], else the ticket of a participant's stored reply to this mail
--- (p_thread->>'message_id': the mail's own Message-ID).  refused: what was cited but not allowed, for "thread.refused".
+-- verified token, else the nearest cited Message-ID whose ticket the sender
+-- takes part in (pd_thread_takes_part; every cited ticket is tried, so a
+-- reply whose In-Reply-To names a stranger's ticket still joins the
+-- requester's ticket its References name), else the [#N] of such a ticket,
+-- else the ticket of such a stored reply to this mail (p_thread->>'message_id':
+-- the mail's own Message-ID).  reason says which, and "(a contact of the
+-- ticket's account)" when the sender takes part as one.  refused: each
+-- ticket cited but not allowed before the one joined, for "thread.refused".
 -- pd_deliver_message and `postdesk test` (pd_store_thread_decide) share it.
 CREATE OR REPLACE FUNCTION pd_thread_decide(p_candidates text[], p_in_reply_to text, p_from text,
 				 p_thread jsonb,
@@ -55,8 +100,11 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	v_sender text := coalesce(p_thread->>'sender', lower(p_from));
+	v_cited record;
 	v_cited_id bigint;
 	v_cited_number bigint;
+	v_tried bigint[] := '{}';
+	v_how text;
 BEGIN
 	p_thread := coalesce(p_thread, '{}');
 	refused := '[]';
@@ -68,32 +116,35 @@ BEGIN
 			reason := 'token ' || coalesce(p_thread->>'token_via', '');
 		END IF;
 	END IF;
-	-- 2. a stored Message-ID, when the sender takes part in its ticket
+	-- 2. the nearest stored Message-ID whose ticket the sender takes part in
 	IF ticket_id IS NULL AND cardinality(p_candidates) > 0 THEN
-		SELECT l.ticket_id, l.ticket_number, l.matched
-		  INTO v_cited_id, v_cited_number, matched
-		  FROM pd_thread_lookup(p_candidates) l;
-		IF v_cited_id IS NOT NULL THEN
-			IF pd_thread_participant(v_cited_id, v_sender, p_from) THEN
-				ticket_id := v_cited_id;
-				ticket_number := v_cited_number;
+		FOR v_cited IN SELECT c.ticket_id, c.ticket_number, c.matched
+				 FROM pd_thread_cited(p_candidates) c LOOP
+			CONTINUE WHEN v_cited.ticket_id = ANY (v_tried);
+			v_tried := v_tried || v_cited.ticket_id;
+			v_how := pd_thread_takes_part(v_cited.ticket_id, v_sender, p_from, p_thread);
+			IF v_how IS NOT NULL THEN
+				ticket_id := v_cited.ticket_id;
+				ticket_number := v_cited.ticket_number;
+				matched := v_cited.matched;
 				reason := CASE WHEN matched = p_in_reply_to
-						      THEN 'In-Reply-To <' || matched || '>'
-						      ELSE 'References <' || matched || '>' END;
-			ELSE
-				refused := refused || jsonb_build_object(
-					'why', 'sender is not a participant',
-					'via', 'Message-ID <' || matched || '>',
-					'ticket', v_cited_number, 'sender', v_sender);
+					       THEN 'In-Reply-To <' || matched || '>'
+					       ELSE 'References <' || matched || '>' END;
+				EXIT;
 			END IF;
-		END IF;
+			refused := refused || jsonb_build_object(
+				'why', 'sender is not a participant',
+				'via', 'Message-ID <' || v_cited.matched || '>',
+				'ticket', v_cited.ticket_number, 'sender', v_sender);
+		END LOOP;
 	END IF;
 	-- 3. the subject tag [#N], same condition
 	IF ticket_id IS NULL AND p_thread->>'subject_number' IS NOT NULL THEN
 		SELECT t.id, t.number INTO v_cited_id, v_cited_number
 		  FROM tickets t WHERE t.number = (p_thread->>'subject_number')::bigint;
 		IF FOUND THEN
-			IF pd_thread_participant(v_cited_id, v_sender, p_from) THEN
+			v_how := pd_thread_takes_part(v_cited_id, v_sender, p_from, p_thread);
+			IF v_how IS NOT NULL THEN
 				ticket_id := v_cited_id;
 				ticket_number := v_cited_number;
 				reason := 'subject [#' || v_cited_number || ']';
@@ -115,7 +166,8 @@ BEGIN
 		 WHERE m.in_reply_to = p_thread->>'message_id'
 		 ORDER BY m.id LIMIT 1;
 		IF FOUND THEN
-			IF pd_thread_participant(v_cited_id, v_sender, p_from) THEN
+			v_how := pd_thread_takes_part(v_cited_id, v_sender, p_from, p_thread);
+			IF v_how IS NOT NULL THEN
 				ticket_id := v_cited_id;
 				ticket_number := v_cited_number;
 				matched := p_thread->>'message_id';
@@ -127,6 +179,9 @@ BEGIN
 					'ticket', v_cited_number, 'sender', v_sender);
 			END IF;
 		END IF;
+	END IF;
+	IF v_how = 'contact' AND ticket_id IS NOT NULL THEN
+		reason := reason || ' (a contact of the ticket''s account)';
 	END IF;
 END
 $$;

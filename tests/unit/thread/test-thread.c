@@ -260,6 +260,55 @@ test_participants_table(void **state)
 	printf("rule participants: %u cases\n", (guint)G_N_ELEMENTS(participant_cases));
 }
 
+/* Who the pipeline vouches for as the account's contact (the "contact"
+ * fact pd_thread_takes_part reads, sql/functions/thread.sql): only an
+ * authenticated contact in good standing who holds the queue's permission
+ * (identity: privileged and authorized), and only for the delivery's queue. */
+static const struct {
+	const char *name;
+	PdRequesterKind kind;
+	gboolean privileged, authorized;
+	gint64 account;
+	gint64 want;		/* the fact's account_id; 0: no fact */
+} contact_cases[] = {
+	{ "an authenticated contact holding the queue's permission", PD_REQUESTER_CONTACT,
+	  TRUE, TRUE, 7, 7 },
+	{ "an authenticated contact lacking the queue's permission", PD_REQUESTER_CONTACT,
+	  TRUE, FALSE, 7, 0 },
+	{ "a contact whose From domain is not authenticated (or suspended, removed, expired)",
+	  PD_REQUESTER_CONTACT, FALSE, FALSE, 7, 0 },
+	{ "an authenticated member of the account's domain is no contact", PD_REQUESTER_MEMBER,
+	  TRUE, TRUE, 7, 0 },
+	{ "an agent threads by tokens, not as a contact", PD_REQUESTER_AGENT, TRUE, TRUE, 0, 0 },
+	{ "an unknown sender", PD_REQUESTER_UNKNOWN, FALSE, FALSE, 0, 0 },
+};
+
+static void
+test_contact_table(void **state)
+{
+	(void)state;
+	for (guint i = 0; i < G_N_ELEMENTS(contact_cases); i++) {
+		PdIdentityDecision identity = { 0 };
+		PdThreadFacts facts = { 0 };
+		g_autofree char *json = NULL;
+
+		identity.kind = contact_cases[i].kind;
+		identity.privileged = contact_cases[i].privileged;
+		identity.authorized = contact_cases[i].authorized;
+		identity.account_id = contact_cases[i].account;
+		pd_pipeline_thread_contact(&identity, "billing", &facts);
+		if (facts.contact_account != contact_cases[i].want)
+			fail_msg("%s: account %" G_GINT64_FORMAT ", want %" G_GINT64_FORMAT,
+				 contact_cases[i].name, facts.contact_account, contact_cases[i].want);
+		json = pd_thread_facts_json(&facts);
+		if (contact_cases[i].want != 0)
+			assert_non_null(strstr(json, "\"contact\": {\"account_id\": 7, \"queue\": \"billing\"}"));
+		else
+			assert_non_null(strstr(json, "\"contact\": null"));
+	}
+	printf("rule thread-contact: %u cases\n", (guint)G_N_ELEMENTS(contact_cases));
+}
+
 int
 main(void)
 {
@@ -268,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_participants_table),
+		cmocka_unit_test(test_contact_table),
 	};
 
 	pd_mail_init();
