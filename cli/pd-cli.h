@@ -41,5 +41,6 @@ int pd_cmd_agent(PdCli *cli, int argc, char **argv);
 int pd_cmd_queue(PdCli *cli, int argc, char **argv);
 int pd_cmd_outbound(PdCli *cli, int argc, char **argv);
 int pd_cmd_jobs(PdCli *cli, int argc, char **argv);
+int pd_cmd_status(PdCli *cli, int argc, char **argv);
 
 #endif
