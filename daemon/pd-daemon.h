@@ -13,6 +13,7 @@
 #include "core/pd-budget.h"
 #include "core/pd-config.h"
 #include "core/pd-listen.h"
+#include "http/pd-http.h"
 #include "pipeline/pd-pipeline.h"
 #include "store/pd-store.h"
 
@@ -59,6 +60,7 @@ struct _PdDaemon {
 	PdBudget memory;
 	GMainLoop *loop;
 	GPtrArray *listeners;		/* PdListener * */
+	PdHttpServer *http;		/* [http] listen, NULL: off */
 	GHashTable *sessions;		/* PdSession * set, main thread only */
 	/* Sessions whose socket is still open (atomic): a session thread
 	 * counts itself out before it closes the socket, so a client that
@@ -103,6 +105,12 @@ PdConfig *pd_daemon_config(PdDaemon *daemon);
 /* pd-listener.c */
 gboolean pd_listeners_open(PdDaemon *daemon, GError **error);
 void pd_listeners_close(PdDaemon *daemon);
+
+/* pd-http.c: bind the [http] listener (before the privilege drop), serve
+ * (after it), stop (before the pipeline goes).  Off without [http] listen. */
+gboolean pd_http_open(PdDaemon *daemon, GError **error);
+gboolean pd_http_start(PdDaemon *daemon, GError **error);
+void pd_http_stop(PdDaemon *daemon);
 
 /* pd-session.c: start a session thread for an accepted connection (fd is
  * taken); the thread reports back to the main loop when it ends.

@@ -12,6 +12,7 @@
 #include "pd-daemon.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
+#include "pipeline/pd-pipeline-metrics.h"
 
 #include <glib-unix.h>
 #include <errno.h>
@@ -100,6 +101,7 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	}
 	if (g_atomic_int_get(&daemon->shutting_down)) {
+		pd_pipeline_metrics_session(PD_METRICS_SESSION_REFUSED_SHUTDOWN);
 		listener_refuse(client, "421 4.3.2 Service shutting down\r\n");
 		return G_SOURCE_CONTINUE;
 	}
@@ -115,6 +117,7 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 	if (open >= config->max_sessions) {
 		pd_log_warning("too many sessions (%u open, %u from %s; max_sessions %u): "
 			       "refused %s", open, from_peer, peer, config->max_sessions, peer);
+		pd_pipeline_metrics_session(PD_METRICS_SESSION_REFUSED_MAX);
 		listener_refuse(client, "421 4.3.2 Too many sessions\r\n");
 		return G_SOURCE_CONTINUE;
 	}
@@ -124,9 +127,11 @@ listener_accept(gint fd, GIOCondition condition, gpointer user_data)
 		pd_log_warning("too many sessions from %s (%u; max_sessions_per_client %u; "
 			       "%u open of %u): refused", peer, from_peer,
 			       config->max_sessions_per_client, open, config->max_sessions);
+		pd_pipeline_metrics_session(PD_METRICS_SESSION_REFUSED_CLIENT);
 		listener_refuse(client, "421 4.7.0 Too many sessions from your address\r\n");
 		return G_SOURCE_CONTINUE;
 	}
+	pd_pipeline_metrics_session(PD_METRICS_SESSION_ACCEPTED);
 	pd_session_start(daemon, client, peer, is_unix, trusted);
 	return G_SOURCE_CONTINUE;
 }

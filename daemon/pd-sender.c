@@ -19,6 +19,7 @@
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 #include "pipeline/pd-pipeline.h"
+#include "pipeline/pd-pipeline-metrics.h"
 #include "smtp/pd-outbound.h"
 #include "smtp/pd-smtp.h"
 #include "store/pd-store-outbound.h"
@@ -210,6 +211,9 @@ sender_log(const PdOutboundRow *row, const char *status, const char *reply, guin
 {
 	const char *text = reply != NULL ? reply : "";
 	g_autofree char *cut = g_utf8_make_valid(text, (gssize)MIN(strlen(text), 300));
+
+	pd_pipeline_metrics_outbound(row->kind, g_str_has_prefix(status, "sent") ? "sent"
+				     : g_str_has_prefix(status, "deferred") ? "deferred" : "failed");
 
 	pd_log_info("outbound %" G_GINT64_FORMAT ": to=<%s>, kind=%s, ticket=%" G_GINT64_FORMAT
 		    ", attempt %d, status=%s (%s), %" G_GUINT64_FORMAT " ms",

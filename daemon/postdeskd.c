@@ -185,6 +185,12 @@ daemon_reload(gpointer user_data)
 	if (strcmp(old->conninfo, config->conninfo) != 0 ||
 	    old->db_pool_size != config->db_pool_size || old->db_timeout != config->db_timeout)
 		pd_log_warning("reload: [database] changes take effect after a restart");
+	if (g_strcmp0(pd_http_settings(old)->listen, pd_http_settings(config)->listen) != 0 ||
+	    pd_http_settings(old)->threads != pd_http_settings(config)->threads ||
+	    pd_http_settings(old)->max_connections != pd_http_settings(config)->max_connections ||
+	    pd_http_settings(old)->timeout != pd_http_settings(config)->timeout)
+		pd_log_warning("reload: [http] listen, threads, max_connections and timeout "
+			       "change after a restart (operator_token_file now)");
 	g_mutex_lock(&daemon->lock);
 	daemon->config = pd_config_ref(config);
 	g_mutex_unlock(&daemon->lock);
@@ -260,6 +266,7 @@ static void
 daemon_free(PdDaemon *daemon)
 {
 	g_clear_pointer(&daemon->listeners, g_ptr_array_unref);
+	pd_http_stop(daemon);
 	g_clear_pointer(&daemon->sessions, g_hash_table_unref);
 	g_clear_pointer(&daemon->client_sessions, g_hash_table_unref);
 	g_clear_pointer(&daemon->pipeline, pd_pipeline_free);
@@ -318,13 +325,17 @@ daemon_run(PdDaemon *daemon)
 		pd_log_error("pipe: %s", error->message);
 		return PD_EX_OSERR;
 	}
-	if (!pd_listeners_open(daemon, &error)) {
+	if (!pd_listeners_open(daemon, &error) || !pd_http_open(daemon, &error)) {
 		pd_log_error("%s", error->message);
 		return g_error_matches(error, PD_ERROR, PD_ERROR_USAGE) ? PD_EX_CONFIG : PD_EX_OSERR;
 	}
 	if (!daemon_drop_privileges(daemon->config, &error)) {
 		pd_log_error("refusing to start: %s", error->message);
 		return g_error_matches(error, PD_ERROR, PD_ERROR_USAGE) ? PD_EX_CONFIG : PD_EX_OSERR;
+	}
+	if (!pd_http_start(daemon, &error)) {
+		pd_log_error("%s", error->message);
+		return PD_EX_OSERR;
 	}
 	sources[0] = g_unix_signal_add(SIGTERM, daemon_stop, daemon);
 	sources[1] = g_unix_signal_add(SIGINT, daemon_stop, daemon);
@@ -351,6 +362,7 @@ daemon_run(PdDaemon *daemon)
 	signal(SIGINT, SIG_IGN);
 	if (daemon->forced_exit)
 		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
+	pd_http_stop(daemon);
 	pd_scheduler_stop();
 	if (!pd_sender_stop())
 		_exit(PD_EX_OK);	/* the sender still waits for its relay */

@@ -75,6 +75,10 @@ postdesk_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoa
 							     "password_file", NULL);
 	if (config->secret_password_file != NULL)
 		g_strstrip(config->secret_password_file);
+	config->secret_token_file = g_key_file_get_string(load->kf, "http",
+							  "operator_token_file", NULL);
+	if (config->secret_token_file != NULL)
+		g_strstrip(config->secret_token_file);
 	if (config->hostname == NULL)
 		config->hostname = g_strdup(g_get_host_name());
 	config->queues = pd_config_layer(config, &pd_config_queue_table);
@@ -384,6 +388,7 @@ pd_config_unref(PdConfig *config)
 	}
 	g_free(config->secrets_held);
 	g_free(config->secret_password_file);
+	g_free(config->secret_token_file);
 	g_ptr_array_unref(config->tables);
 	g_hash_table_unref(config->layers);
 	g_hash_table_unref(config->sections);

@@ -97,9 +97,11 @@ struct _PdConfig {
 	gint64 drain_timeout;		/* seconds sessions may take to finish at SIGTERM */
 
 	/* for pd_secrets_check: pd_secrets_in_keyfile() of the file, and the
-	 * [outbound] password_file it names (NULL: none) */
+	 * [outbound] password_file and [http] operator_token_file it names
+	 * (NULL: none) */
 	char *secrets_held;
 	char *secret_password_file;
+	char *secret_token_file;
 
 	/* Mail-path warnings, "file:line: text": logged at start and reload,
 	 * printed by check-config. */

@@ -130,6 +130,9 @@ pd_secrets_check(const PdConfig *config, GError **error)
 	if (!secrets_file_private(config->secret_password_file,
 				  "the [outbound] password_file secret", error))
 		return FALSE;
+	if (!secrets_file_private(config->secret_token_file,
+				  "the [http] operator_token_file token", error))
+		return FALSE;
 	if (config->conninfo != NULL && !conninfo_is_uri(config->conninfo))
 		passfile = conninfo_keyword(config->conninfo, "passfile");
 	return secrets_file_private(passfile, "the [database] conninfo passfile passwords",

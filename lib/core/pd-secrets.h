@@ -3,9 +3,9 @@
  * A configuration holds secrets when it has [outbound] token_keys (they
  * sign reply addresses: whoever knows them can join any ticket), [outbound]
  * password, or a [database] conninfo with a password.  Such a file, and
- * every file named as holding a secret ([outbound] password_file, the
- * conninfo's passfile), must not be readable or writable by every local
- * user (o+r, o+w).  `postdesk check-config` refuses an exposed secret
+ * every file named as holding a secret ([outbound] password_file,
+ * [http] operator_token_file, the conninfo's passfile), must not be
+ * readable or writable by every local user (o+r, o+w).  `postdesk check-config` refuses an exposed secret
  * (exit 78); postdeskd says so at warning level at start and on reload.
  * Reads file modes only, never a secret's value beyond spotting it.
  */

@@ -8,6 +8,7 @@
 #include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
 #include "pd-pipeline-auth.h"
+#include "pd-pipeline-metrics.h"
 #include "core/pd-address.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
@@ -314,8 +315,10 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 	g_autofree char *to = pipeline_log_text(recipient);
 	g_autoptr(GString) ticket = g_string_new("");
 	const char *status;
-	gint64 ms = (g_get_monotonic_time() - start) / 1000;
+	gint64 usec = g_get_monotonic_time() - start;
+	gint64 ms = usec / 1000;
 
+	pd_pipeline_metrics_delivery(queue, outcome, usec);
 	if (outcome->error == NULL) {
 		const PdDeliveryResult *r = &outcome->result;
 
@@ -409,6 +412,7 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
 	/* once per message, in the session's thread (blocking DNS is fine) */
 	pd_pipeline_authenticate(state->auth, envelope, raw, mail, &auth_outcome);
+	pd_pipeline_metrics_auth(&auth_outcome);
 	if (auth_outcome.result != NULL) {
 		g_autofree char *summary = pd_pipeline_auth_summary(&auth_outcome);
 		g_autofree char *msgid = pipeline_log_text(mail->message_id);

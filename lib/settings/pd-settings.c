@@ -2,6 +2,7 @@
 #include "pd-settings.h"
 #include "auth/pd-auth.h"
 #include "filter/pd-filter.h"
+#include "http/pd-http.h"
 #include "jobs/pd-jobs.h"
 #include "imap/pd-imap-config.h"
 #include "pipeline/pd-pipeline.h"
@@ -17,5 +18,6 @@ const PdConfigTable *const pd_settings_tables[] = {
 	&pd_spam_table,
 	&pd_jobs_table,
 	&pd_imap_table,
+	&pd_http_table,
 	NULL,
 };

@@ -15,6 +15,7 @@
  *   [outbound] acknowledge, notify_agents, reopen_days  lib/pipeline/pd-pipeline-settings.c
  *   [jobs]                                              lib/jobs/pd-jobs.c
  *   [imap NAME]                                         lib/imap/pd-imap-config.c
+ *   [http]                                              lib/http/pd-http-config.c
  */
 #ifndef PD_SETTINGS_H
 #define PD_SETTINGS_H

@@ -19,6 +19,9 @@ struct _PdStorePool {
 	guint timeout;			/* seconds, for connections and the wait */
 	guint open;			/* idle + handed out + being opened */
 	guint waiting;			/* in pd_store_pool_get for a free one */
+	guint64 waits;			/* gets that had to wait (/metrics) */
+	guint64 wait_timeouts;		/* ... and gave up */
+	guint64 connect_errors;		/* connections that could not be opened */
 	GQueue idle;			/* PdStore * */
 };
 
@@ -113,9 +116,11 @@ pd_store_pool_get(PdStorePool *pool, GError **error)
 		/* every connection busy, maybe each stuck on a stalled server:
 		 * no session waits longer than a call may take */
 		pool->waiting++;
+		pool->waits++;
 		ok = g_cond_wait_until(&pool->released, &pool->lock, deadline);
 		pool->waiting--;
 		if (!ok) {
+			pool->wait_timeouts++;
 			g_mutex_unlock(&pool->lock);
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL,
 				    "all %u database connections stayed busy for %u s",
@@ -130,6 +135,7 @@ pd_store_pool_get(PdStorePool *pool, GError **error)
 	if (store == NULL) {
 		g_mutex_lock(&pool->lock);
 		pool->open--;
+		pool->connect_errors++;
 		g_cond_signal(&pool->released);
 		g_mutex_unlock(&pool->lock);
 	}
@@ -146,6 +152,21 @@ pd_store_pool_waiting(PdStorePool *pool)
 	n = pool->waiting;
 	g_mutex_unlock(&pool->lock);
 	return n;
+}
+
+void
+pd_store_pool_stats(PdStorePool *pool, PdStorePoolStats *stats_r)
+{
+	g_return_if_fail(pool != NULL);
+	g_mutex_lock(&pool->lock);
+	stats_r->max_connections = pool->max_connections;
+	stats_r->open = pool->open;
+	stats_r->idle = pool->idle.length;
+	stats_r->waiting = pool->waiting;
+	stats_r->waits = pool->waits;
+	stats_r->wait_timeouts = pool->wait_timeouts;
+	stats_r->connect_errors = pool->connect_errors;
+	g_mutex_unlock(&pool->lock);
 }
 
 void

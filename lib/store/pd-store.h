@@ -48,6 +48,19 @@ void pd_store_pool_put(PdStorePool *pool, PdStore *store);
 /* How many pd_store_pool_get calls are waiting for a free connection now. */
 guint pd_store_pool_waiting(PdStorePool *pool);
 
+/* What /metrics shows of the pool: open counts connections being opened
+ * and handed out as well as idle ones; the counters since the pool began. */
+typedef struct {
+	guint max_connections;
+	guint open;
+	guint idle;
+	guint waiting;
+	guint64 waits;
+	guint64 wait_timeouts;
+	guint64 connect_errors;
+} PdStorePoolStats;
+void pd_store_pool_stats(PdStorePool *pool, PdStorePoolStats *stats_r);
+
 /* --- schema ------------------------------------------------------------ */
 
 /* The newest migration number this build knows (sql/NNNN_*.sql). */

@@ -12,6 +12,7 @@ import grp
 import os
 import pwd
 import stat
+import urllib.request
 
 import pdtest
 import postfix
@@ -52,7 +53,9 @@ def main():
 
         port = pdtest.free_port()
         sock = os.path.join(env.dir, "lmtp.sock")
-        text = env.config_text(port, "\n[daemon]\nuser = %s\ngroup = %s\n" % (user, user))
+        http_port = pdtest.free_port()
+        text = env.config_text(port, "\n[daemon]\nuser = %s\ngroup = %s\n"
+                               "\n[http]\nlisten = 127.0.0.1:%d\n" % (user, user, http_port))
         text = text.replace("listen = 127.0.0.1:%d\n" % port,
                             "listen = 127.0.0.1:%d, unix:%s\nsocket_mode = 0660\n"
                             "socket_group = %s\n" % (port, sock, user), 1)
@@ -76,6 +79,14 @@ def main():
                               "alice@customer.test")
         check_eq(env.scalar("select count(*) from messages"
                             " where message_id = 'drop.1@customer.test'"), "1", "stored")
+        # the [http] listener, bound as root, serves as the user: every
+        # thread (its pool included) has dropped
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http_port, timeout=30) as r:
+            check("postdesk_deliveries_total{" in r.read().decode(), "/metrics after the drop")
+        for task in os.listdir("/proc/%d/task" % d.proc.pid):
+            with open("/proc/%d/task/%s/status" % (d.proc.pid, task)) as f:
+                uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+            check_eq(uids, [str(uid)] * 4, "thread %s uids" % task)
         check_eq(d.stop(), 0, "exit after SIGTERM")
     print("ok")
 
