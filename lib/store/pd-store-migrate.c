@@ -540,6 +540,10 @@ migrate_locked(PdStore *store, const SqlDir *dir, GPtrArray *applied, GError **e
 			     dir->functions->len, error) :
 	    !apply_functions(store, builtin_functions(), pd_store_n_function_files, error))
 		goto fail;
+	/* statistics for the tables that have rows and none (a restore): see
+	 * pd_db_analyze_missing, sql/functions/admin.sql */
+	if (!pd_store_exec_simple(store, "SELECT pd_db_analyze_missing()", "migrate", error))
+		goto fail;
 	if (pd_store_exec_simple(store, "COMMIT", "migrate", error))
 		return TRUE;
 fail:

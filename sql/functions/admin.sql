@@ -369,3 +369,33 @@ BEGIN
 	RETURN v_id;
 END
 $$;
+
+-- `postdesk db migrate` ends with this (lib/store/pd-store-migrate.c): every
+-- table of the schema that has rows but no statistics (a restore without
+-- ANALYZE, an upgrade of a database autovacuum never reached) is analysed
+-- now, so no plan of the first deliveries is made on guesses.  An empty
+-- table is left alone: analysed empty, the planner would take it for the
+-- 0 pages it has and cache seq-scan plans at the first deliveries, where
+-- never analysed it counts at least 10 pages and picks the indexes
+-- (tests/bench/run --growth).  Returns the tables analysed.
+CREATE OR REPLACE FUNCTION pd_db_analyze_missing() RETURNS text[]
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_done text[] := '{}';
+	r record;
+BEGIN
+	FOR r IN SELECT c.oid::regclass AS rel
+		   FROM pg_class c
+		  WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+		    AND pg_relation_size(c.oid) > 0
+		    AND NOT EXISTS (SELECT 1 FROM pg_stats s
+				     WHERE s.schemaname = current_schema()
+				       AND s.tablename = c.relname)
+		  ORDER BY c.relname LOOP
+		EXECUTE format('ANALYZE %s', r.rel);
+		v_done := v_done || r.rel::text;
+	END LOOP;
+	RETURN v_done;
+END
+$$;

@@ -113,6 +113,20 @@ def main():
         p = env.postdesk("db", "status", check_rc=0)
         check("up to date" in p.stdout, p.stdout)
 
+        # statistics: migrate analyses a table with rows and none (a
+        # restore without ANALYZE), and leaves an empty one never analysed
+        # (pd_db_analyze_missing, sql/functions/admin.sql)
+        env.query("insert into queues (name) values ('restored')")
+        stats = ("select count(*) from pg_stats where schemaname = current_schema()"
+                 " and tablename = '%s'")
+        check_eq(env.scalar(stats % "queues"), "0", "queues' statistics before migrate")
+        env.postdesk("db", "migrate", check_rc=0)
+        check(int(env.scalar(stats % "queues")) > 0, "migrate analysed queues (it has rows)")
+        check_eq(env.scalar("select reltuples < 0 from pg_class"
+                            " where oid = 'tickets'::regclass"), "t",
+                 "tickets (empty) never analysed")
+        env.query("delete from queues where name = 'restored'")
+
         # a function that no file defines (a test's trigger, an operator's
         # own) is not one of ours: nothing is out of date
         env.query("create function pd_test_extra() returns integer language sql"
