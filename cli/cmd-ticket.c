@@ -1,9 +1,14 @@
 /* postdesk ticket: tickets and their messages, for people.
  *
- *   postdesk ticket list [--queue Q] [--status S] [--limit N]
+ *   postdesk ticket list [--queue Q] [--status S] [--category C] [--assignee AGENT]
+ *                        [--requester ADDRESS] [--account NAME] [--since DATE]
+ *                        [--until DATE] [--search WORDS] [--held] [--limit N] [--json]
  *   postdesk ticket show N
  *
- * Read-only.  Exit codes (sysexits): 0; 64 for bad arguments; 67
+ * Read-only (the changes, ticket set|note|reply|participant, are cmd-desk.c;
+ * release is here).  --since/--until: the ticket's creation, YYYY-MM-DD
+ * (local midnight) or ISO 8601; --search: PostgreSQL full-text search
+ * (websearch syntax) over the subject and text of the ticket's messages.  Exit codes (sysexits): 0; 64 for bad arguments; 67
  * (EX_NOUSER, PD_ERROR_NOTFOUND: "the named thing does not exist", as for
  * an unknown recipient) for an unknown ticket number; 75 when the database
  * cannot be reached; 78 when its schema is not the one this postdesk knows.
@@ -14,14 +19,19 @@
  */
 #include "pd-cli.h"
 #include "cmd-admin.h"
+#include "cmd-desk.h"
 #include "store/pd-store-identity.h"
 #include "pipeline/pd-pipeline.h"
+#include "core/pd-address.h"
+#include "core/pd-json.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define TICKET_USAGE "ticket list [--queue Q] [--status S] [--held] [--limit N] | ticket show N" \
-	" | ticket release N [--actor WHO] | ticket attachment SHA256"
+#define TICKET_USAGE "ticket list [--queue Q] [--status S] [--category C] [--assignee AGENT]" \
+	" [--requester ADDRESS] [--account NAME] [--since DATE] [--until DATE] [--search WORDS]" \
+	" [--held] [--limit N] [--json] | ticket show N | ticket release N [--actor WHO]" \
+	" | ticket attachment SHA256 | " PD_DESK_USAGE
 #define SUBJECT_WIDTH 50
 #define DEFAULT_LIMIT 50
 
@@ -107,12 +117,61 @@ ticket_store(PdCli *cli, int *rc_r)
 	return store;
 }
 
+/* --since/--until: YYYY-MM-DD (local midnight) or ISO 8601 with a time;
+ * the timestamptz text PostgreSQL reads, or NULL. */
+static char *
+list_time(const char *text)
+{
+	g_autoptr(GTimeZone) local = g_time_zone_new_local();
+	g_autoptr(GDateTime) dt = NULL;
+	g_autofree char *full = NULL;
+
+	if (strlen(text) == 10)
+		full = g_strdup_printf("%sT00:00:00", text);
+	dt = g_date_time_new_from_iso8601(full != NULL ? full : text, local);
+	return dt != NULL ? g_date_time_format_iso8601(dt) : NULL;
+}
+
+static void
+list_json(GPtrArray *tickets)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	PdJson json;
+
+	pd_json_init(&json, out);
+	pd_json_begin_array(&json, NULL);
+	for (guint i = 0; i < tickets->len; i++) {
+		const PdTicketSummary *t = tickets->pdata[i];
+		g_autofree char *created = local_time(t->created_at, "%FT%T%z");
+		g_autofree char *updated = local_time(t->updated_at, "%FT%T%z");
+
+		pd_json_begin_object(&json, NULL);
+		pd_json_add_int(&json, "number", t->number);
+		pd_json_add_string(&json, "status", t->status);
+		pd_json_add_string(&json, "priority", t->priority);
+		pd_json_add_string(&json, "queue", t->queue);
+		pd_json_add_string(&json, "category", t->category);
+		pd_json_add_string(&json, "assignee", t->assignee);
+		pd_json_add_string(&json, "requester", t->requester);
+		pd_json_add_string(&json, "account", t->account);
+		pd_json_add_string(&json, "subject", t->subject);
+		pd_json_add_int(&json, "messages", t->messages);
+		pd_json_add_string(&json, "created", created);
+		pd_json_add_string(&json, "updated", updated);
+		pd_json_end_object(&json);
+	}
+	pd_json_end_array(&json);
+	printf("%s\n", out->str);
+}
+
 static int
 ticket_list(PdCli *cli, int argc, char **argv)
 {
-	const char *queue = NULL, *status = NULL;
-	gboolean held_only = FALSE;
+	PdTicketFilter filter = { .limit = DEFAULT_LIMIT };
+	gboolean json = FALSE;
 	guint64 limit = DEFAULT_LIMIT;
+	g_autofree char *since = NULL, *until = NULL, *assignee = NULL;
+	const char *assignee_text = NULL;
 	g_autoptr(PdStore) store = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) tickets = NULL;
@@ -126,17 +185,43 @@ ticket_list(PdCli *cli, int argc, char **argv)
 		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(argv[i], "--held") == 0) {
-			held_only = TRUE;
+			filter.held_only = TRUE;
+			continue;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			json = TRUE;
 			continue;
 		}
 		if (strcmp(argv[i], "--queue") == 0 && value != NULL) {
-			queue = value;
+			filter.queue = value;
 		} else if (strcmp(argv[i], "--status") == 0 && value != NULL) {
-			status = value;
-			if (!g_strv_contains(statuses, status))
+			filter.status = value;
+			if (!g_strv_contains(statuses, value))
 				return pd_cli_usage(TICKET_USAGE, "ticket list: unknown status "
 						    "\"%s\" (new, open, pending, solved, closed)",
-						    status);
+						    value);
+		} else if (strcmp(argv[i], "--category") == 0 && value != NULL) {
+			filter.category = value;
+		} else if (strcmp(argv[i], "--assignee") == 0 && value != NULL) {
+			assignee_text = value;
+		} else if (strcmp(argv[i], "--requester") == 0 && value != NULL) {
+			filter.requester = value;
+		} else if (strcmp(argv[i], "--account") == 0 && value != NULL) {
+			filter.account = value;
+		} else if (strcmp(argv[i], "--search") == 0 && value != NULL) {
+			if (*value == '\0')
+				return pd_cli_usage(TICKET_USAGE, "ticket list: --search wants words");
+			filter.search = value;
+		} else if ((strcmp(argv[i], "--since") == 0 || strcmp(argv[i], "--until") == 0) &&
+			   value != NULL) {
+			char **slot = argv[i][2] == 's' ? &since : &until;
+			char *when = list_time(value);
+
+			if (when == NULL)
+				return pd_cli_usage(TICKET_USAGE, "ticket list: %s wants YYYY-MM-DD or "
+						    "an ISO 8601 time, not \"%s\"", argv[i], value);
+			g_free(*slot);
+			*slot = when;
 		} else if (strcmp(argv[i], "--limit") == 0 && value != NULL) {
 			if (!parse_count(value, 100000, &limit))
 				return pd_cli_usage(TICKET_USAGE, "ticket list: --limit wants a "
@@ -150,8 +235,22 @@ ticket_list(PdCli *cli, int argc, char **argv)
 	store = ticket_store(cli, &rc);
 	if (store == NULL)
 		return rc;
-	if (!pd_store_ticket_list(store, queue, status, held_only, (guint)limit, &tickets, &error))
+	if (assignee_text != NULL) {
+		assignee = pd_address_canonicalize(assignee_text, cli->config->recipient_delimiter);
+		if (assignee == NULL)
+			return pd_cli_usage(TICKET_USAGE, "ticket list: --assignee wants an agent's "
+					    "address, not \"%s\"", assignee_text);
+	}
+	filter.assignee = assignee;
+	filter.since = since;
+	filter.until = until;
+	filter.limit = (guint)limit;
+	if (!pd_store_ticket_list(store, &filter, &tickets, &error))
 		return pd_cli_fail(error);
+	if (json) {
+		list_json(tickets);
+		return PD_EX_OK;
+	}
 	if (tickets->len == 0) {
 		printf("no tickets\n");
 		return PD_EX_OK;
@@ -472,5 +571,7 @@ pd_cmd_ticket(PdCli *cli, int argc, char **argv)
 		return ticket_release(cli, argc, argv);
 	if (strcmp(argv[1], "attachment") == 0)
 		return ticket_attachment(cli, argc, argv);
+	if (pd_desk_verb(argv[1]))
+		return pd_cmd_ticket_desk(cli, argc, argv);
 	return pd_cli_usage(TICKET_USAGE, "ticket: unknown action \"%s\"", argv[1]);
 }

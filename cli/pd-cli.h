@@ -32,6 +32,7 @@ int pd_cli_usage(const char *usage, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 int pd_cmd_db(PdCli *cli, int argc, char **argv);
 int pd_cmd_ticket(PdCli *cli, int argc, char **argv);
+int pd_cmd_reply(PdCli *cli, int argc, char **argv);
 int pd_cmd_deliver(PdCli *cli, int argc, char **argv);
 int pd_cmd_test(PdCli *cli, int argc, char **argv);
 int pd_cmd_check_config(PdCli *cli, int argc, char **argv);

@@ -40,6 +40,7 @@ typedef struct {
 	PdConfig *config;		/* the configuration these were made from */
 	const PdOutboundConfig *outbound;	/* config's; NULL: disabled */
 	PdTemplateSet *templates;
+	PdTemplateSet *replies;		/* [outbound] replies; NULL: none or not loaded */
 	PdSmtpSender *smtp;
 	guint max_attempts;
 	const guint *delays;
@@ -65,6 +66,7 @@ settings_clear(SenderSettings *s)
 {
 	g_clear_pointer(&s->smtp, pd_smtp_sender_free);
 	g_clear_pointer(&s->templates, pd_template_set_unref);
+	g_clear_pointer(&s->replies, pd_template_set_unref);
 	s->outbound = NULL;
 	g_clear_pointer(&s->config, pd_config_unref);
 	s->n_delays = 0;
@@ -110,6 +112,12 @@ sender_refresh(PdSender *sender)
 				       "added", line);
 			g_clear_error(&error);
 		}
+		if (outbound->replies_dir != NULL &&
+		    (next.replies = pd_outbound_replies_load(config, &error)) == NULL) {
+			pd_log_error("outbound: %s; answers with a canned reply fail until the"
+				     " replies are fixed", error->message);
+			g_clear_error(&error);
+		}
 		next.smtp = pd_smtp_sender_new(&next.outbound->relay);
 		pd_log_info("outbound: sending through %s, %u templates, up to %u attempts",
 			    next.outbound->relay.url, pd_template_set_size(next.templates),
@@ -119,6 +127,37 @@ sender_refresh(PdSender *sender)
 	sender->settings = next;
 	if (sender->store != NULL && g_strcmp0(old_conninfo, config->conninfo) != 0)
 		g_clear_pointer(&sender->store, pd_store_free);
+}
+
+/* A relayed answer with a canned reply (reply.name, sql/functions/desk.sql
+ * and agent.sql): the reply rendered for the ticket becomes the start of
+ * {{message.text}}, the answer's own text (if any) follows it. */
+static gboolean
+sender_canned(const SenderSettings *s, PdOutboundRow *row, const char *name, GError **error)
+{
+	const PdTemplate *reply;
+	g_autofree char *text = NULL;
+	const char *own = g_hash_table_lookup(row->values, "message.text");
+
+	if (s->replies == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_PERMFAIL, "canned reply \"%s\": [outbound]"
+			    " replies %s", name, s->outbound->replies_dir != NULL ?
+			    "did not load" : "is not set");
+		return FALSE;
+	}
+	reply = pd_template_set_lookup(s->replies, name, row->queue, row->lang, error);
+	if (reply == NULL)
+		return FALSE;
+	text = pd_template_render_body(reply, row->values);
+	if (own != NULL && *own != '\0') {
+		char *both = g_strdup_printf("%s%s\n%s", text, g_str_has_suffix(text, "\n") ? ""
+					     : "\n", own);
+
+		g_free(text);
+		text = both;
+	}
+	g_hash_table_insert(row->values, g_strdup("message.text"), g_steal_pointer(&text));
+	return TRUE;
 }
 
 /* Render a claimed row once; its bytes are stored before the first try. */
@@ -143,6 +182,9 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 		return FALSE;
 	if (!g_hash_table_contains(row->values, "site.name"))
 		g_hash_table_insert(row->values, g_strdup("site.name"), g_strdup(site));
+	if (g_hash_table_contains(row->values, "reply.name") &&
+	    !sender_canned(s, row, g_hash_table_lookup(row->values, "reply.name"), error))
+		return FALSE;
 	for (guint i = 0; i < row->references->len; i++)
 		g_ptr_array_add(refs, row->references->pdata[i]);
 	g_ptr_array_add(refs, NULL);

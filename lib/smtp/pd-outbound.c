@@ -184,6 +184,7 @@ static const PdSetting outbound_settings[] = {
 	{ OUT("reply_address", PD_SETTING_STRING, reply_text) },
 	{ OUT("bounce_address", PD_SETTING_STRING, bounce_text) },
 	{ OUT("templates", PD_SETTING_STRING, templates_dir) },
+	{ OUT("replies", PD_SETTING_STRING, replies_dir) },
 	{ OUT("max_attempts", PD_SETTING_UINT, max_attempts), .def = "10", .min = 1,
 	  .max = 1000 },
 	{ OUT("retry_delays", PD_SETTING_LIST, retry_delays),
@@ -277,5 +278,64 @@ pd_outbound_check(const PdConfig *pdconfig, guint *templates_r, GError **error)
 	}
 	if (templates_r != NULL)
 		*templates_r = pd_template_set_size(set);
+	if (config->replies_dir != NULL) {
+		g_autoptr(PdTemplateSet) replies = pd_outbound_replies_load(pdconfig, error);
+
+		if (replies == NULL)
+			return FALSE;
+	}
 	return pd_outbound_check_needed(pdconfig, set, config->templates_dir, error);
+}
+
+PdTemplateSet *
+pd_outbound_replies_load(const PdConfig *pdconfig, GError **error)
+{
+	const PdOutboundConfig *config = pd_outbound_config(pdconfig);
+	g_autoptr(GError) local = NULL;
+	PdTemplateSet *set;
+
+	if (config == NULL || config->replies_dir == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "no canned replies: [outbound] replies is not set");
+		return NULL;
+	}
+	set = pd_template_set_load(config->replies_dir, &local);
+	if (set == NULL)
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "[outbound] replies = %s:\n%s",
+			    config->replies_dir, local->message);
+	return set;
+}
+
+gboolean
+pd_outbound_reply_name_valid(const char *name)
+{
+	return name != NULL && g_regex_match_simple("^[a-z0-9][a-z0-9_-]{0,63}$", name, 0, 0);
+}
+
+gboolean
+pd_outbound_reply_known(const PdConfig *config, const PdTemplateSet *replies, const char *name,
+			const char *queue, GError **error)
+{
+	guint queues = config->queues != NULL ? config->queues->len : 0;
+
+	if (!pd_outbound_reply_name_valid(name)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "\"%s\" is not a canned reply's name"
+			    " (lower-case letters, digits, - and _)", name != NULL ? name : "");
+		return FALSE;
+	}
+	if (pd_template_set_lookup(replies, name, queue, NULL, NULL) != NULL)
+		return TRUE;
+	for (guint q = 0; queue == NULL && q < queues; q++)
+		if (pd_template_set_lookup(replies, name,
+					   ((const PdQueueConfig *)config->queues->pdata[q])->name,
+					   NULL, NULL) != NULL)
+			return TRUE;
+	{
+		g_autofree char *known = pd_template_set_names(replies);
+
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND, "no canned reply \"%s\"%s%s"
+			    " (known: %s)", name, queue != NULL ? " for queue " : "",
+			    queue != NULL ? queue : "", *known != '\0' ? known : "none");
+	}
+	return FALSE;
 }

@@ -56,6 +56,10 @@ typedef struct {
 	char *bounce_address;	/* NULL: null sender for everything */
 	char *password_file;
 	char *templates_dir;	/* NULL: not configured */
+	/* the canned replies (issue 14 section 3): template files NAME.txt
+	 * (.html) under DIR[/QUEUE][/LANG], rendered for the ticket into the
+	 * relayed answer's {{message.text}}; NULL: none */
+	char *replies_dir;
 	const PdTokenKeys *token_keys;	/* pd_token_keys_of() */
 	/* the sender (postdeskd) */
 	guint max_attempts;	/* transient failures before a mail is failed */
@@ -82,6 +86,17 @@ gboolean pd_outbound_check(const PdConfig *config, guint *templates_r, GError **
  * misses in one PD_ERROR_USAGE. */
 gboolean pd_outbound_check_needed(const PdConfig *config, const PdTemplateSet *set,
 				  const char *dir, GError **error);
+
+/* The canned replies of [outbound] replies, or NULL: PD_ERROR_NOTFOUND
+ * when none are configured, PD_ERROR_USAGE with "path:line: problem"
+ * lines when the folder does not load. */
+PdTemplateSet *pd_outbound_replies_load(const PdConfig *config, GError **error);
+/* The reply name exists for queue (NULL: any configured queue or the
+ * folder's own); else FALSE with PD_ERROR_NOTFOUND naming the known ones. */
+gboolean pd_outbound_reply_known(const PdConfig *config, const PdTemplateSet *replies,
+				 const char *name, const char *queue, GError **error);
+/* A canned reply's name: what a template name may be. */
+gboolean pd_outbound_reply_name_valid(const char *name);
 
 /* [outbound] acknowledge: who gets an acknowledgement of a new ticket.
  * "all" (the default; "yes" too), "authenticated" (only senders whose From

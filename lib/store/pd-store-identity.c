@@ -18,10 +18,11 @@
 
 /* Run sql with params, unprepared: admin commands run once, and the facts
  * lookup calls a PL/pgSQL function whose own plan is cached per connection
- * (nothing left to plan but the call: ~0.2 ms in all). */
-static PGresult *
-identity_exec(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
-	      GError **error)
+ * (nothing left to plan but the call: ~0.2 ms in all).  Also the desk's
+ * (pd-store-desk.c). */
+PGresult *
+pd_store_exec_admin(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+		    GError **error)
 {
 	PGresult *result;
 	ExecStatusType status;
@@ -74,7 +75,7 @@ static gboolean
 identity_change(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
 		GError **error)
 {
-	PGresult *result = identity_exec(store, sql, params, what, error);
+	PGresult *result = pd_store_exec_admin(store, sql, params, what, error);
 
 	pd_store_params_clear(params);
 	if (result == NULL)
@@ -128,7 +129,7 @@ pd_store_identity_facts(PdStore *store, const char *canonical, PdIdentityFacts *
 	pd_store_params_init(&params);
 	pd_store_param_text(&params, canonical);
 	pd_store_param_text(&params, at != NULL ? at + 1 : "");
-	result = identity_exec(store,
+	result = pd_store_exec_admin(store,
 		"SELECT kind, id, account_id, account_name, role, permissions, status,"
 		" expired, active, name FROM pd_identity_facts($1, $2)",
 		&params, "identity facts", error);
@@ -187,7 +188,7 @@ pd_store_ticket_identity(PdStore *store, gint64 number, PdTicketIdentity *identi
 	memset(identity_r, 0, sizeof(*identity_r));
 	pd_store_params_init(&params);
 	pd_store_param_int(&params, number);
-	result = identity_exec(store,
+	result = pd_store_exec_admin(store,
 		"SELECT t.requester_kind, t.requester_authenticated, t.requester_authorized,"
 		" t.needs_authorization, t.authorization_reason, t.held, a.name,"
 		" c.address || ' (' || c.role || '; ' || array_to_string(c.permissions, ',')"
@@ -521,7 +522,7 @@ admin_query(PdStore *store, const char *sql, const char *key, GError **error)
 	pd_store_params_init(&params);
 	if (strstr(sql, "$1") != NULL)
 		pd_store_param_text(&params, key);
-	result = identity_exec(store, sql, &params, "admin read", error);
+	result = pd_store_exec_admin(store, sql, &params, "admin read", error);
 	pd_store_params_clear(&params);
 	return result;
 }

@@ -50,6 +50,13 @@ typedef struct {
 	GPtrArray *owned;		/* freed with the params */
 } PdStoreParams;
 
+/* An admin or desk statement (a pd_admin_* / pd_desk_* function), run
+ * unprepared: SQLSTATE P0002 becomes PD_ERROR_NOTFOUND, 22xxx, 23505 and
+ * 23514 PD_ERROR_USAGE with PostgreSQL's message (written for the
+ * operator), anything else the store's usual error.  NULL on error. */
+PGresult *pd_store_exec_admin(PdStore *store, const char *sql, PdStoreParams *params,
+			      const char *what, GError **error);
+
 /* An attachment that is a span of the raw bytes being stored: then its
  * decoded bytes are not sent.  raw_len is 0 when the bytes stored are not
  * the bytes parsed (a caller that added a header line): then no span is

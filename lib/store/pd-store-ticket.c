@@ -16,24 +16,35 @@ pd_ticket_summary_free(PdTicketSummary *summary)
 	g_free(summary->queue);
 	g_free(summary->requester);
 	g_free(summary->subject);
+	g_free(summary->priority);
+	g_free(summary->category);
+	g_free(summary->assignee);
+	g_free(summary->account);
 	g_free(summary);
 }
 
 gboolean
-pd_store_ticket_list(PdStore *store, const char *queue, const char *status, gboolean held_only,
-		     guint limit, GPtrArray **tickets_r, GError **error)
+pd_store_ticket_list(PdStore *store, const PdTicketFilter *filter, GPtrArray **tickets_r,
+		     GError **error)
 {
 	PdStoreParams params;
 	g_autoptr(PGresult) result = NULL;
 	GPtrArray *tickets;
 
-	g_return_val_if_fail(store != NULL && tickets_r != NULL, FALSE);
+	g_return_val_if_fail(store != NULL && filter != NULL && tickets_r != NULL, FALSE);
 
 	pd_store_params_init(&params);
-	pd_store_param_text(&params, queue);
-	pd_store_param_text(&params, status);
-	pd_store_param_int(&params, limit);
-	pd_store_param_bool(&params, held_only);
+	pd_store_param_text(&params, filter->queue);
+	pd_store_param_text(&params, filter->status);
+	pd_store_param_int(&params, filter->limit > 0 ? filter->limit : 50);
+	pd_store_param_bool(&params, filter->held_only);
+	pd_store_param_text(&params, filter->category);
+	pd_store_param_text(&params, filter->assignee);
+	pd_store_param_text(&params, filter->requester);
+	pd_store_param_text(&params, filter->account);
+	pd_store_param_text(&params, filter->since);
+	pd_store_param_text(&params, filter->until);
+	pd_store_param_text(&params, filter->search);
 	result = pd_store_exec(store, PD_STMT_TICKET_LIST, &params, NULL, NULL, error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -49,6 +60,11 @@ pd_store_ticket_list(PdStore *store, const char *queue, const char *status, gboo
 		t->subject = pd_store_dup(result, row, 4);
 		t->messages = pd_store_int(result, row, 5);
 		t->updated_at = pd_store_int(result, row, 6);
+		t->priority = pd_store_dup(result, row, 7);
+		t->category = pd_store_dup(result, row, 8);
+		t->assignee = pd_store_dup(result, row, 9);
+		t->account = pd_store_dup(result, row, 10);
+		t->created_at = pd_store_int(result, row, 11);
 		g_ptr_array_add(tickets, t);
 	}
 	*tickets_r = tickets;

@@ -42,13 +42,30 @@ static const struct {
 	[PD_STMT_AUTHORIZATION_EXPLAIN] = { "pd_authorization_explain",
 		"SELECT action, detail FROM pd_authorization_explain($1, $2::jsonb,"
 		" $3::jsonb, $4, $5::jsonb)" },
+	/* $11: the full-text search over each message's subject and text,
+	 * the expression of messages_search_idx (the first 100,000 characters
+	 * of the text: a tsvector holds at most 1 MB) */
 	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
 		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
 		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
-		" extract(epoch FROM t.updated_at)::bigint"
+		" extract(epoch FROM t.updated_at)::bigint, t.priority, t.category,"
+		" pd_agent_main_address(t.assignee_agent_id),"
+		" (SELECT a.name FROM accounts a WHERE a.id = t.account_id),"
+		" extract(epoch FROM t.created_at)::bigint"
 		" FROM tickets t JOIN queues q ON q.id = t.queue_id"
 		" WHERE ($1::text IS NULL OR q.name = $1) AND ($2::text IS NULL OR t.status = $2)"
 		" AND (NOT $4::bool OR t.held IS NOT NULL)"
+		" AND ($5::text IS NULL OR t.category = $5)"
+		" AND ($6::text IS NULL OR t.assignee_agent_id ="
+		"  (SELECT aa.agent_id FROM agent_addresses aa WHERE aa.address = $6))"
+		" AND ($7::text IS NULL OR lower(t.requester_address) = lower($7))"
+		" AND ($8::text IS NULL OR t.account_id = (SELECT a.id FROM accounts a WHERE a.name = $8))"
+		" AND ($9::timestamptz IS NULL OR t.created_at >= $9::timestamptz)"
+		" AND ($10::timestamptz IS NULL OR t.created_at < $10::timestamptz)"
+		" AND ($11::text IS NULL OR t.id IN (SELECT m.ticket_id FROM messages m"
+		"  WHERE to_tsvector('simple'::regconfig,"
+		"   m.subject || ' ' || left(coalesce(m.text_body, ''), 100000))"
+		"   @@ websearch_to_tsquery('simple'::regconfig, $11)))"
 		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
 	/* One statement: the hold is lifted, its event written and the
 	 * agents' notifications queued (sql/functions/notify.sql) together; no row = no such

@@ -178,14 +178,36 @@ typedef struct {
 	char *subject;
 	gint64 messages;
 	gint64 updated_at;	/* Unix time */
+	char *priority;
+	char *category;		/* NULL: none */
+	char *assignee;		/* the assigned agent's main address, NULL: none */
+	char *account;		/* account name, NULL: none */
+	gint64 created_at;	/* Unix time */
 } PdTicketSummary;
 
 void pd_ticket_summary_free(PdTicketSummary *summary);
 
-/* Tickets, most recently updated first.  queue/status NULL = any. */
-gboolean pd_store_ticket_list(PdStore *store, const char *queue, const char *status,
-			      gboolean held_only, guint limit, GPtrArray **tickets_r,
-			      GError **error);
+/* Which tickets `ticket list` shows; NULL / FALSE / 0: any. */
+typedef struct {
+	const char *queue;
+	const char *status;
+	const char *category;
+	const char *assignee;	/* canonical agent address (any of the agent's) */
+	const char *requester;	/* address, any case */
+	const char *account;	/* account name */
+	const char *since;	/* created at or after: a timestamptz text */
+	const char *until;	/* created before */
+	/* words a message of the ticket holds (subject and text): PostgreSQL
+	 * full text, 'simple' configuration, websearch syntax ("a b" both,
+	 * "a or b", "-a", quoted phrases) */
+	const char *search;
+	gboolean held_only;
+	guint limit;		/* 0: 50 */
+} PdTicketFilter;
+
+/* Tickets, most recently updated first. */
+gboolean pd_store_ticket_list(PdStore *store, const PdTicketFilter *filter,
+			      GPtrArray **tickets_r, GError **error);
 /* Lift the hold of a ticket held for moderation (or for an unknown sender
  * in a `known` queue), with a "ticket.released" event by actor.  No such
  * ticket: FALSE, PD_ERROR_NOTFOUND.  *held_r gets the hold that was lifted

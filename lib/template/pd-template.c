@@ -632,6 +632,55 @@ pd_template_set_load(const char *dir, GError **error)
 	return g_steal_pointer(&set);
 }
 
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+pd_template_set_keys(const PdTemplateSet *set)
+{
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, set->by_key);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_ptr_array_add(keys, g_strdup(key));
+	g_ptr_array_sort(keys, compare_strings);
+	return keys;
+}
+
+const PdTemplate *
+pd_template_set_get(const PdTemplateSet *set, const char *key)
+{
+	return g_hash_table_lookup(set->by_key, key);
+}
+
+char *
+pd_template_set_names(const PdTemplateSet *set)
+{
+	g_autoptr(GPtrArray) keys = pd_template_set_keys(set);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < keys->len; i++) {
+		const char *slash = strrchr(keys->pdata[i], '/');
+		const char *name = slash != NULL ? slash + 1 : keys->pdata[i];
+		guint n;
+
+		for (n = 0; n < names->len && strcmp(names->pdata[n], name) != 0; n++)
+			;
+		if (n == names->len)
+			g_ptr_array_add(names, g_strdup(name));
+	}
+	g_ptr_array_sort(names, compare_strings);
+	for (guint i = 0; i < names->len; i++)
+		g_string_append_printf(out, "%s%s", i > 0 ? ", " : "", (char *)names->pdata[i]);
+	return g_string_free(out, FALSE);
+}
+
 PdTemplateSet *
 pd_template_set_ref(PdTemplateSet *set)
 {

@@ -52,6 +52,12 @@ PdTemplateSet *pd_template_set_load(const char *dir, GError **error);
 PdTemplateSet *pd_template_set_ref(PdTemplateSet *set);
 void pd_template_set_unref(PdTemplateSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PdTemplateSet, pd_template_set_unref)
+/* The keys loaded ("support/de/ack", "ack"), sorted; free the array. */
+GPtrArray *pd_template_set_keys(const PdTemplateSet *set);
+/* The template of one key (no fallback), or NULL. */
+const PdTemplate *pd_template_set_get(const PdTemplateSet *set, const char *key);
+/* The distinct template names ("ack, welcome"), sorted, comma separated. */
+char *pd_template_set_names(const PdTemplateSet *set);
 /* Number of templates loaded (for the log line after a reload). */
 guint pd_template_set_size(const PdTemplateSet *set);
 

@@ -58,6 +58,101 @@ AS $$
 	 LIMIT 1
 $$;
 
+-- Who an answer on a ticket is relayed to: the requester and the other
+-- participants, not agents, not p_sender (lower case; NULL: nobody
+-- excluded).  [{address, name}] in the order they joined.
+CREATE OR REPLACE FUNCTION pd_relay_recipients(p_ticket_id bigint, p_sender text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+	SELECT coalesce(jsonb_agg(jsonb_build_object('address', p.address, 'name', p.name)
+				  ORDER BY p.id), '[]')
+	  FROM participants p
+	 WHERE p.ticket_id = p_ticket_id AND p.role IN ('requester', 'cc')
+	   AND lower(p.address) IS DISTINCT FROM p_sender
+	   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa WHERE aa.address = lower(p.address))
+$$;
+
+-- One 'relay' outbound row per recipient of p_recipients ([{address,
+-- name}], pd_relay_recipients), each with its outbound.queued event on
+-- p_message_row (the answer being relayed): from the support address,
+-- threaded to the customer's last message (not p_message_row), a person's
+-- mail (auto_reply false) with MAIL FROM p_envelope_from.  p_values: the
+-- template values (message.text, agent.name, ...); p_attachments: the
+-- outbound.attachments of each row (NULL: none).  Returns the addresses
+-- queued, as a jsonb array.  The answer of an agent by mail
+-- (pd_agent_answer) and of `postdesk ticket reply` (desk.sql) both go out
+-- this way.
+CREATE OR REPLACE FUNCTION pd_relay_queue(p_ticket_id bigint, p_message_row bigint,
+					  p_recipients jsonb, p_template text,
+					  p_envelope_from text, p_values jsonb,
+					  p_attachments jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_queue text;
+	v_parent bigint;
+	v_row record;
+	v_id bigint;
+	v_relayed jsonb := '[]';
+BEGIN
+	SELECT q.name INTO v_queue FROM tickets t JOIN queues q ON q.id = t.queue_id
+	 WHERE t.id = p_ticket_id;
+	-- the customer's last message: what the relay answers (threading)
+	SELECT m.id INTO v_parent FROM messages m
+	 WHERE m.ticket_id = p_ticket_id AND m.direction = 'in' AND m.kind = 'customer'
+	   AND m.id IS DISTINCT FROM p_message_row
+	   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa
+			    WHERE aa.address = lower(m.from_address))
+	 ORDER BY m.id DESC LIMIT 1;
+	FOR v_row IN
+		SELECT r->>'address' AS address, r->>'name' AS name
+		  FROM jsonb_array_elements(p_recipients) WITH ORDINALITY x (r, n)
+		 ORDER BY x.n
+	LOOP
+		INSERT INTO outbound (ticket_id, message_row, kind, template, queue,
+				      recipients, recipient_name, envelope_from, auto_reply,
+				      template_values, attachments)
+		VALUES (p_ticket_id, v_parent, 'relay', p_template, v_queue,
+			ARRAY[v_row.address], v_row.name, coalesce(p_envelope_from, ''), false,
+			coalesce(p_values, '{}'), p_attachments)
+		RETURNING id INTO v_id;
+		v_relayed := v_relayed || to_jsonb(v_row.address);
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'outbound.queued',
+			jsonb_build_object('id', v_id, 'kind', 'relay', 'template', p_template,
+					   'to', v_row.address));
+	END LOOP;
+	RETURN v_relayed;
+END
+$$;
+
+-- An answer reached a customer (p_relayed: the addresses it was relayed
+-- to, none: nothing happens): the ticket's first response when it has
+-- none yet (event ticket.first_response), and a ticket still 'new' becomes
+-- 'open' unless p_status_set (the answer set a status itself).
+CREATE OR REPLACE FUNCTION pd_relay_answered(p_ticket_id bigint, p_message_row bigint,
+					     p_agent bigint, p_relayed jsonb,
+					     p_status_set boolean)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	UPDATE tickets SET first_response_at = now()
+	 WHERE id = p_ticket_id AND first_response_at IS NULL
+	   AND jsonb_array_length(p_relayed) > 0;
+	IF FOUND THEN
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'ticket.first_response',
+			jsonb_strip_nulls(jsonb_build_object('agent_id', p_agent)));
+	END IF;
+	IF NOT p_status_set THEN
+		UPDATE tickets SET status = 'open' WHERE id = p_ticket_id AND status = 'new';
+	END IF;
+END
+$$;
+
 -- Whether one command of an answer would be obeyed: NULL, or why not (the
 -- parser's refusal, an #assign to no active agent, a command the store
 -- does not know).  pd_agent_command obeys by it; `postdesk test` shows it.
@@ -183,14 +278,7 @@ BEGIN
 		why := 'nothing but commands and quotes';
 		RETURN;
 	END IF;
-	-- the requester and the other participants: not agents, not the sender
-	SELECT coalesce(jsonb_agg(jsonb_build_object('address', p.address, 'name', p.name)
-				  ORDER BY p.id), '[]')
-	  INTO relay_to
-	  FROM participants p
-	 WHERE p.ticket_id = p_ticket_id AND p.role IN ('requester', 'cc')
-	   AND lower(p.address) IS DISTINCT FROM v_sender
-	   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa WHERE aa.address = lower(p.address));
+	relay_to := pd_relay_recipients(p_ticket_id, v_sender);
 	decision := 'answer';
 	IF jsonb_array_length(relay_to) = 0 THEN
 		why := 'no customer takes part';
@@ -218,8 +306,6 @@ DECLARE
 	v_name text;
 	v_signature text;
 	v_status text;
-	v_queue text;
-	v_parent bigint;
 	d record;
 	v_command jsonb;
 	v_detail jsonb;
@@ -231,16 +317,12 @@ DECLARE
 	v_left_names text[] := '{}';
 	v_left_out jsonb := '{}';
 	v_att record;
-	v_row record;
-	v_id bigint;
 BEGIN
 	IF p_answer IS NULL OR p_identity IS NULL OR p_duplicate OR p_ticket_id IS NULL THEN
 		RETURN NULL;
 	END IF;
 	-- decided on the locked ticket (its participants, its earlier copies)
-	SELECT t.status, q.name INTO v_status, v_queue
-	  FROM tickets t JOIN queues q ON q.id = t.queue_id
-	 WHERE t.id = p_ticket_id FOR UPDATE OF t;
+	SELECT t.status INTO v_status FROM tickets t WHERE t.id = p_ticket_id FOR UPDATE;
 	SELECT * INTO d FROM pd_agent_answer_decide(p_ticket_id, p_message_row,
 		(SELECT m.message_id FROM messages m WHERE m.id = p_message_row),
 		p_new_ticket, p_identity, p_answer);
@@ -304,50 +386,16 @@ BEGIN
 			v_left_out := jsonb_build_object('attachments.left_out',
 							 array_to_string(v_left_names, ', '));
 		END IF;
-		-- the customer's last message: what the relay answers (threading)
-		SELECT m.id INTO v_parent FROM messages m
-		 WHERE m.ticket_id = p_ticket_id AND m.direction = 'in' AND m.kind = 'customer'
-		   AND m.id <> p_message_row
-		   AND NOT EXISTS (SELECT 1 FROM agent_addresses aa
-				    WHERE aa.address = lower(m.from_address))
-		 ORDER BY m.id DESC LIMIT 1;
-		FOR v_row IN
-			SELECT r->>'address' AS address, r->>'name' AS name
-			  FROM jsonb_array_elements(d.relay_to) WITH ORDINALITY x (r, n)
-			 ORDER BY x.n
-		LOOP
-			INSERT INTO outbound (ticket_id, message_row, kind, template, queue,
-					      recipients, recipient_name, envelope_from, auto_reply,
-					      template_values, attachments)
-			VALUES (p_ticket_id, v_parent, 'relay',
-				coalesce(p_answer->>'template', 'agent-reply'), v_queue,
-				ARRAY[v_row.address], v_row.name,
-				coalesce(p_answer->>'envelope_from', ''), false,
-				jsonb_strip_nulls(jsonb_build_object('message.text', v_text,
-								     'agent.name', v_name,
-								     'agent.signature', v_signature))
-				|| v_left_out,
-				nullif(v_sent, '[]'))
-			RETURNING id INTO v_id;
-			v_relayed := v_relayed || to_jsonb(v_row.address);
-			INSERT INTO events (ticket_id, message_row, kind, detail)
-			VALUES (p_ticket_id, p_message_row, 'outbound.queued',
-				jsonb_build_object('id', v_id, 'kind', 'relay',
-						   'template', coalesce(p_answer->>'template',
-									'agent-reply'),
-						   'to', v_row.address));
-		END LOOP;
-		UPDATE tickets SET first_response_at = now()
-		 WHERE id = p_ticket_id AND first_response_at IS NULL
-		   AND jsonb_array_length(v_relayed) > 0;
-		IF FOUND THEN
-			INSERT INTO events (ticket_id, message_row, kind, detail)
-			VALUES (p_ticket_id, p_message_row, 'ticket.first_response',
-				jsonb_build_object('agent_id', v_agent));
-		END IF;
-		IF NOT v_status_set AND v_status = 'new' THEN
-			UPDATE tickets SET status = 'open' WHERE id = p_ticket_id;
-		END IF;
+		v_relayed := pd_relay_queue(p_ticket_id, p_message_row, d.relay_to,
+			coalesce(p_answer->>'template', 'agent-reply'),
+			p_answer->>'envelope_from',
+			jsonb_strip_nulls(jsonb_build_object('message.text', v_text,
+							     'agent.name', v_name,
+							     'agent.signature', v_signature))
+			|| v_left_out,
+			nullif(v_sent, '[]'));
+		PERFORM pd_relay_answered(p_ticket_id, p_message_row, v_agent, v_relayed,
+					  v_status_set OR v_status <> 'new');
 	END IF;
 	INSERT INTO events (ticket_id, message_row, actor, kind, detail)
 	VALUES (p_ticket_id, p_message_row, coalesce(v_sender, 'agent'), 'agent.answered',

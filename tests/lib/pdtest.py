@@ -514,6 +514,15 @@ def lmtp_xforward(port, sender, recipients, data, addr, helo="mail.sender.test")
     return replies[0] if isinstance(recipients, str) else replies
 
 
+def outbound_section(port, key, templates, extra=""):
+    """[outbound] sending to a sink on loopback port, quick to retry and poll."""
+    return ("[outbound]\nrelay = smtp://127.0.0.1:%d\n"
+            "from = Example Support <support@example.com>\n"
+            "token_keys = %s\ntemplates = %s\npoll_interval = 0.2\n"
+            "retry_delays = 1\nconnect_timeout = 5\nreply_timeout = 5\ntimeout = 5\n%s"
+            % (port, key, templates, extra))
+
+
 def outbound_settled(env, timeout=30):
     """Wait until no outbound row is queued or being sent: each one has had
     its last try (sent, failed, cancelled), and a sent one is at its relay

@@ -741,12 +741,20 @@ test_ticket_read(void **state)
 	g_clear_error(&error);
 	assert_true(pd_store_is_usable(store));
 
-	assert_true(pd_store_ticket_list(store, "support", "new", FALSE, 1, &list, &error));
+	{
+		PdTicketFilter filter = { .queue = "support", .status = "new", .limit = 1 };
+
+		assert_true(pd_store_ticket_list(store, &filter, &list, &error));
+	}
 	assert_int_equal(list->len, 1);
 	assert_int_equal(((PdTicketSummary *)list->pdata[0])->number, r.ticket_number);
 	assert_int_equal(((PdTicketSummary *)list->pdata[0])->messages, 2);
 	g_clear_pointer(&list, g_ptr_array_unref);
-	assert_true(pd_store_ticket_list(store, "no-such-queue", NULL, FALSE, 10, &list, &error));
+	{
+		PdTicketFilter filter = { .queue = "no-such-queue", .limit = 10 };
+
+		assert_true(pd_store_ticket_list(store, &filter, &list, &error));
+	}
 	assert_int_equal(list->len, 0);
 	pd_delivery_result_clear(&r);
 	test_mail_free(t);
