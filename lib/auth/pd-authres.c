@@ -6,7 +6,7 @@
  * configured, and of those only the topmost one for each id: a hop adds
  * its header above the ones the mail came with, so a lower header with
  * the same id is a forgery the MTA should have removed (RFC 8601 section
- * 5 makes that the MTA's job; the README says so) and is ignored and
+ * 5 makes that the MTA's job; postdesk.conf(5) says so) and is ignored and
  * noted, whatever it claims.  Within the headers counted, when several
  * results report one method the worst SPF and DMARC result wins.
  */

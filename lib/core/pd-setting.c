@@ -491,7 +491,7 @@ check_version(PdConfigLoad *load)
 	if (strcmp(g_strstrip(version), G_STRINGIFY(PD_CONFIG_VERSION)) != 0) {
 		pd_config_error(load, "postdesk", "config_version",
 				"[postdesk] config_version = %s: this release reads version %d "
-				"(see the README's notes on upgrading)", version, PD_CONFIG_VERSION);
+				"(see config_version in postdesk.conf(5))", version, PD_CONFIG_VERSION);
 		return FALSE;
 	}
 	return TRUE;

@@ -22,7 +22,7 @@
  * written in the file; a rule that spans keys or layers goes in the
  * table's finish hook (pd_config_error with the key, for its line), a
  * mail-path warning in review (pd_config_warning).  Document it in
- * contrib/postdesk.conf.example and the README's table.
+ * contrib/postdesk.conf.example and postdesk.conf(5) (doc/postdesk.conf.5).
  */
 #ifndef PD_SETTING_H
 #define PD_SETTING_H

@@ -3,7 +3,7 @@
  * Holds the shared PdAuth built from the [auth] section (reference counted,
  * so a SIGHUP swaps it while in-flight messages keep the old one) and runs
  * ONE check per message, before the per-recipient transactions.  Decisions
- * made here (documented in the README):
+ * made here (documented in postdesk.conf(5), [auth]):
  *   - no `mode` key in [auth] means mode off: nobody is ever authenticated,
  *     so nobody gets privileges (fail closed; a missing section must not
  *     start DNS traffic or trust anyone);

@@ -1,7 +1,7 @@
 """A real Postfix delivers through pipe(8) to `postdesk deliver`.
 
 The master.cf service is read from contrib/postfix/master.cf.pipe, the one
-the README shows (user, binary and config path replaced): pipe runs `postdesk deliver` as an unprivileged user
+postdeskd(8) shows (user, binary and config path replaced): pipe runs `postdesk deliver` as an unprivileged user
 (created if missing) with the envelope and the client's address, name and
 HELO as arguments, one recipient per run.  Proves:
   - a mail becomes a ticket; source 'pipe'; the client address and HELO of

@@ -1,7 +1,7 @@
 """Agent answer: when a mail counts as an agent's answer, and what it does
 (pd_agent_answer; its commands: table_agent_command.py).
 
-README "Agents working by mail": a mail is an agent answer when it threads
+postdeskd(8) "Agents working by mail": a mail is an agent answer when it threads
 into an existing ticket, its From is an active agent's address and its From
 domain is authenticated (the identity decision's agent_action).  Then it is
 the agent's message (kind agent, or note for #note), the agent takes part,

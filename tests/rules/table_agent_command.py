@@ -1,7 +1,7 @@
 """Agent commands: one command of an agent's answer, applied or refused and why
 (pd_agent_command).
 
-README "Agents working by mail": #close, #pending, #assign ADDRESS (an active
+postdeskd(8) "Agents working by mail": #close, #pending, #assign ADDRESS (an active
 agent), #priority low|normal|high|urgent, #note.  What the parser refused (an
 unknown command, a bad argument: lib/ticket pd-agent, tests/unit/agent) is
 refused here with the parser's reason and changes nothing.  Each command's

@@ -1,7 +1,7 @@
 """Who hears of a ticket: notifications and forwards (pd_notify_plan, with its
 audience pd_notify_audience).
 
-README "Who hears of a ticket": a new ticket and each later mail on it
+postdeskd(8) "Who hears of a ticket": a new ticket and each later mail on it
 notify, at each agent's main address, the ticket's active assignee, else the
 account's active dedicated manager, else the active agents of the queue's
 default_group (every active agent when unset).  A new ticket is also

@@ -1,6 +1,6 @@
 """Reopen or link: what a mail that joins a ticket does to it (pd_thread_reopen).
 
-README "Who joins a ticket": a reply to a solved/closed ticket reopens it
+postdeskd(8) "Who joins a ticket": a reply to a solved/closed ticket reopens it
 within reopen_days (14 when unset) of its closing (a solved ticket without a
 closing time: of its last update); later it opens a new ticket linked to the
 old one (linked_ticket_id).  A ticket that is not solved/closed is simply

@@ -1,7 +1,7 @@
 """Threading: which existing ticket a mail joins (pd_thread_decide), and who
 takes part in a ticket (pd_thread_takes_part).
 
-README "Who joins a ticket": a signed token the pipeline verified for this
+postdeskd(8) "Who joins a ticket": a signed token the pipeline verified for this
 very sender joins its ticket; else the nearest stored Message-ID (In-Reply-To,
 then References newest first; every cited ticket is tried) whose ticket the
 sender takes part in, else the subject's [#N] of such a ticket, else, same

@@ -134,8 +134,8 @@ static const struct {
 	  "config:21: [outbound] from = Example Support: \"Name <address>\" or an address "
 	  "is required" },
 	{ "config_version = 1", "config_version = 2",
-	  "config:2: [postdesk] config_version = 2: this release reads version 1 (see the "
-	  "README's notes on upgrading)" },
+	  "config:2: [postdesk] config_version = 2: this release reads version 1 (see "
+	  "config_version in postdesk.conf(5))" },
 	{ "config_version = 1\n", "",
 	  "config:1: [postdesk] config_version is missing (this release reads version 1)" },
 	{ "reminder = yes", "reminder\n",

@@ -192,7 +192,7 @@ test_tokens(void **state)
 	assert_string_equal(value(msgid_trick, "token_refused"), "issued to another recipient");
 }
 
-/* Who takes part in a new ticket besides its requester (README "Who joins a
+/* Who takes part in a new ticket besides its requester (postdeskd(8) "Who joins a
  * ticket"): the addresses in Cc of its first mail, canonical, unless
  * participants_from_cc = no; never one of ours (a queue's address, the
  * [outbound] from, reply_address or bounce_address) nor the sender. */
