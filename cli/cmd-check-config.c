@@ -29,15 +29,13 @@ pd_cmd_check_config(PdCli *cli, int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PdConfig) config = NULL;
 	g_autoptr(PdPipelineAuth) auth = NULL;
-	g_autoptr(PdFilterSet) filters = NULL;
 	g_autofree char *advice = NULL;
 
 	if (argc > 1)
 		return pd_cli_usage("check-config", "check-config takes no arguments");
 	config = pd_config_load(cli->config_path, pd_settings_tables, &error);
 	if (config == NULL || !pd_pipeline_check_config(config, &error) ||
-	    !pd_outbound_check(config, NULL, &error) || !pd_secrets_check(config, &error) ||
-	    (filters = pd_filter_set_load(config, &error)) == NULL) {
+	    !pd_outbound_check(config, NULL, &error) || !pd_secrets_check(config, &error)) {
 		fprintf(stderr, "%s\n", error->message);
 		return PD_EX_CONFIG;
 	}

@@ -43,5 +43,6 @@ int pd_cmd_queue(PdCli *cli, int argc, char **argv);
 int pd_cmd_outbound(PdCli *cli, int argc, char **argv);
 int pd_cmd_jobs(PdCli *cli, int argc, char **argv);
 int pd_cmd_status(PdCli *cli, int argc, char **argv);
+int pd_cmd_quarantine(PdCli *cli, int argc, char **argv);
 
 #endif

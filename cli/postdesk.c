@@ -28,6 +28,7 @@ static const struct {
 	{ "agent", pd_cmd_agent, "agent add|list|show|set|remove: agents and their addresses" },
 	{ "queue", pd_cmd_queue, "queue list|show NAME: queues, their policy and ticket counts" },
 	{ "outbound", pd_cmd_outbound, "outbound list|show|retry|cancel: the mail postdesk sends" },
+	{ "quarantine", pd_cmd_quarantine, "quarantine list|show|release|delete|purge: mail the rules kept out" },
 	{ "jobs", pd_cmd_jobs, "jobs run reminder|expiry [--now DATE]: run a scheduled job once" },
 };
 

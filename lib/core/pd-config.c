@@ -414,6 +414,18 @@ pd_config_has_section(const PdConfig *config, const char *section)
 }
 
 const PdQueueConfig *
+pd_config_queue_named(const PdConfig *config, const char *name)
+{
+	for (guint q = 0; config != NULL && name != NULL && q < config->queues->len; q++) {
+		const PdQueueConfig *queue = config->queues->pdata[q];
+
+		if (g_strcmp0(queue->name, name) == 0)
+			return queue;
+	}
+	return NULL;
+}
+
+const PdQueueConfig *
 pd_config_queue_for(const PdConfig *config, const char *recipient, char **subaddress_r)
 {
 	PdAddress address;

@@ -142,6 +142,8 @@ extern const PdConfigTable pd_config_queue_table;
  * subaddress_r (may be NULL) gets the "+tag" part, newly allocated. */
 const PdQueueConfig *pd_config_queue_for(const PdConfig *config, const char *recipient,
 					 char **subaddress_r);
+/* The queue called name, or NULL (config NULL too). */
+const PdQueueConfig *pd_config_queue_named(const PdConfig *config, const char *name);
 
 /* Contact permissions: support, technical, billing, records, contacts. */
 gboolean pd_config_permission_valid(const char *permission);

@@ -17,6 +17,8 @@ pd_error_to_sysexit(const GError *error)
 		return PD_EX_USAGE;
 	case PD_ERROR_NOTFOUND:
 		return PD_EX_NOUSER;
+	case PD_ERROR_REJECTED:
+		return PD_EX_NOPERM;
 	case PD_ERROR_TEMPFAIL:
 	case PD_ERROR_INTERNAL:
 		break;
@@ -45,6 +47,8 @@ pd_error_to_smtp_reply(const GError *error)
 			return g_strdup_printf("550 5.6.0 %s", msg);
 		case PD_ERROR_NOTFOUND:
 			return g_strdup_printf("550 5.1.1 %s", msg);
+		case PD_ERROR_REJECTED:
+			return g_strdup_printf("550 5.7.1 %s", msg);
 		case PD_ERROR_USAGE:
 		case PD_ERROR_TEMPFAIL:
 		case PD_ERROR_INTERNAL:

@@ -20,6 +20,7 @@ typedef enum {
 	PD_ERROR_INTERNAL,	/* bug; handled like TEMPFAIL on the mail path */
 	PD_ERROR_USAGE,		/* bad arguments or configuration (EX_USAGE/EX_CONFIG) */
 	PD_ERROR_NOTFOUND,	/* a named object does not exist */
+	PD_ERROR_REJECTED,	/* an operator's filter rule refused it (Sieve reject) */
 } PdErrorCode;
 
 GQuark pd_error_quark(void);
@@ -44,8 +45,8 @@ enum {
 int pd_error_to_sysexit(const GError *error);
 
 /* The LMTP/SMTP reply for an error, newly allocated, of the form
- * "550 5.6.0 text" (no CRLF).  A policy refusal (PERMFAIL, NOTFOUND)
- * carries the error's text; every other error is "451 4.3.0 Temporary
+ * "550 5.6.0 text" (no CRLF).  A policy refusal (PERMFAIL, NOTFOUND,
+ * REJECTED: "550 5.7.1", RFC 5429 section 2.1) carries the error's text; every other error is "451 4.3.0 Temporary
  * local problem, please try again later", never its text (which may quote
  * the database): the log has the detail. */
 char *pd_error_to_smtp_reply(const GError *error);

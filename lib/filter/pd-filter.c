@@ -444,18 +444,6 @@ replace(char **field, const char *value)
 	*field = g_strdup(value);
 }
 
-static const PdQueueConfig *
-queue_named(const PdConfig *config, const char *name)
-{
-	for (guint q = 0; config != NULL && name != NULL && q < config->queues->len; q++) {
-		const PdQueueConfig *queue = config->queues->pdata[q];
-
-		if (g_strcmp0(queue->name, name) == 0)
-			return queue;
-	}
-	return NULL;
-}
-
 /* The ticket's fields from the actions; unknown queues are errors. */
 static void
 outcome_fields(PdFilterOutcome *o, const PdConfig *config)
@@ -464,7 +452,7 @@ outcome_fields(PdFilterOutcome *o, const PdConfig *config)
 		const PdFilterAction *a = o->actions->pdata[i];
 
 		if (strcmp(a->action, "queue") == 0 || strcmp(a->action, "fileinto") == 0) {
-			if (config == NULL || queue_named(config, a->value) != NULL)
+			if (config == NULL || pd_config_queue_named(config, a->value) != NULL)
 				replace(&o->queue, a->value);
 			else
 				g_ptr_array_add(o->errors,
@@ -525,7 +513,7 @@ pd_filter_run(const PdFilterSet *set, const PdConfig *config, const PdFilterInpu
 	}
 	outcome_fields(outcome_r, config);
 	/* the thresholds of the queue the mail ends in */
-	final_queue = queue_named(config, outcome_r->queue);
+	final_queue = pd_config_queue_named(config, outcome_r->queue);
 	if (final_queue != NULL)
 		pd_filter_thresholds(config, final_queue, &hold, &quarantine);
 	pd_filter_decide(outcome_r, hold, quarantine, input->released);

@@ -553,7 +553,8 @@ explain_identity(ExplainRecipient *r, PdConfig *config, PdStore *store,
 		r->identity_text = g_strdup("unknown (no database)");
 		return;
 	}
-	if (!pd_pipeline_identify(store, config, queue, mail, from_authenticated, &d, &error)) {
+	if (!pd_pipeline_identify(store, config, queue, mail, from_authenticated, NULL, &d,
+				  &error)) {
 		r->identity_text = g_strdup_printf("unknown (database error: %s)", error->message);
 		return;
 	}
@@ -596,7 +597,7 @@ explain_thread(PdConfig *config, PdStore *store, const PdEnvelope *envelope, con
 		from = envelope->mail_from;
 	pd_pipeline_thread_facts(config, recipient, envelope, mail, candidates, &thread);
 	if (queue != NULL && pd_pipeline_identify(store, config, queue, mail, from_authenticated,
-						  &identity, NULL))
+						  NULL, &identity, NULL))
 		pd_pipeline_thread_contact(&identity, queue->name, &thread);
 	ok = pd_store_thread_decide(store, candidates, mail->in_reply_to, from, &thread,
 				    &r->ticket, &r->reason, error);

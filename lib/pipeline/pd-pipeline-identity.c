@@ -11,7 +11,7 @@
 
 gboolean
 pd_pipeline_identify(PdStore *store, const PdConfig *config, const PdQueueConfig *queue,
-		     const PdMail *mail, gboolean from_authenticated,
+		     const PdMail *mail, gboolean from_authenticated, PdIdentityFacts **facts_r,
 		     PdIdentityDecision *decision_r, GError **error)
 {
 	g_autoptr(PdIdentityFacts) facts = NULL;
@@ -22,5 +22,7 @@ pd_pipeline_identify(PdStore *store, const PdConfig *config, const PdQueueConfig
 	if (from != NULL && !pd_store_identity_facts(store, from, &facts, error))
 		return FALSE;
 	pd_identity_decide(facts, from_authenticated, queue, decision_r);
+	if (facts_r != NULL)
+		*facts_r = g_steal_pointer(&facts);
 	return TRUE;
 }

@@ -13,7 +13,7 @@ metrics_declare(PdMetrics *m)
 {
 	pd_metrics_declare(m, "postdesk_deliveries_total", PD_METRIC_COUNTER,
 			   "Recipients delivered, by queue and result (new, threaded, duplicate, "
-			   "deferred, rejected).", NULL, 0);
+			   "quarantined, discarded, deferred, rejected).", NULL, 0);
 	pd_metrics_declare(m, "postdesk_delivery_duration_seconds", PD_METRIC_HISTOGRAM,
 			   "Time from the end of DATA to a recipient's outcome (committed or not).",
 			   delivery_buckets, G_N_ELEMENTS(delivery_buckets));
@@ -68,11 +68,14 @@ pd_pipeline_metrics_delivery(const char *queue, const PdRecipientOutcome *outcom
 	PdMetrics *m = pd_pipeline_metrics();
 	const char *result;
 
-	if (outcome->error == NULL)
+	if (outcome->error == NULL && outcome->result.disposition != NULL)
+		result = outcome->result.disposition;	/* quarantined, discarded */
+	else if (outcome->error == NULL)
 		result = outcome->result.duplicate ? "duplicate"
 			 : outcome->result.new_ticket ? "new" : "threaded";
 	else if (g_error_matches(outcome->error, PD_ERROR, PD_ERROR_PERMFAIL) ||
-		 g_error_matches(outcome->error, PD_ERROR, PD_ERROR_NOTFOUND))
+		 g_error_matches(outcome->error, PD_ERROR, PD_ERROR_NOTFOUND) ||
+		 g_error_matches(outcome->error, PD_ERROR, PD_ERROR_REJECTED))
 		result = "rejected";	/* the 5xx of pd_error_to_smtp_reply */
 	else
 		result = "deferred";

@@ -12,6 +12,7 @@
 #include "store/pd-store.h"
 #include "ticket/pd-identity.h"
 #include "ticket/pd-agent.h"
+#include "filter/pd-filter.h"
 #include "auth/pd-auth.h"
 
 /* The identify step (pd-pipeline-identity.c): look up the From's facts on
@@ -19,8 +20,29 @@
  * (FALSE while authentication is off or not wired). */
 gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
 			      const PdQueueConfig *queue, const PdMail *mail,
-			      gboolean from_authenticated, PdIdentityDecision *decision_r,
-			      GError **error);
+			      gboolean from_authenticated, PdIdentityFacts **facts_r,
+			      PdIdentityDecision *decision_r, GError **error);
+
+/* The filter step (pd-pipeline-filter.c): run the operator's rules for
+ * one delivery, after identify and before the agent step, and fold what
+ * they decided into it: the queue (identity, ack and notify decided again
+ * for it), the hold (the identity's: no ack, no notification), noack,
+ * reply, group and forwards; delivery->filter gets the outcome's JSON
+ * (json_r owns it).  released: an operator released the mail from the
+ * quarantine.  Returns the disposition (outcome_r says why). */
+typedef struct {
+	const PdFilterSet *set;
+	const PdConfig *config;
+	const PdNotifySettings *notify;
+	const PdAuthResult *auth;
+	gboolean from_authenticated;
+	gboolean released;
+} PdPipelineFilterContext;
+
+PdDisposition pd_pipeline_filter(const PdPipelineFilterContext *context, PdStore *store,
+				 PdDelivery *delivery, const PdQueueConfig **queue_io,
+				 const PdIdentityFacts *facts, PdIdentityDecision *identity,
+				 PdFilterOutcome *outcome_r, char **json_r);
 
 /* The acknowledge step (pd-pipeline-autoreply.c): the request for
  * pd_outbound_ack (PdDelivery.ack; not wanted when no acknowledgement is

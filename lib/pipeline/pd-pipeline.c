@@ -25,6 +25,7 @@ typedef struct {
 	PdConfig *config;
 	PdPipelineAuth *auth;		/* built from config's [auth]; NULL: off */
 	PdNotifySettings *notify;	/* NULL: nobody is notified */
+	PdFilterSet *filters;		/* [filters] scripts, compiled (maybe none) */
 } PipelineState;
 
 struct _PdPipeline {
@@ -34,12 +35,37 @@ struct _PdPipeline {
 	gboolean schema_ok;
 };
 
+/* [auth]'s resources, and every filter script compiles: at start, a bad
+ * one is refused (exit 78); on reload the running configuration, rules
+ * included, stays. */
 gboolean
 pd_pipeline_check_config(const PdConfig *config, GError **error)
 {
 	g_autoptr(PdPipelineAuth) auth = pd_pipeline_auth_new(config, error);
+	g_autoptr(PdFilterSet) filters = NULL;
 
-	return auth != NULL;
+	if (auth == NULL)
+		return FALSE;
+	filters = pd_filter_set_load(config, error);
+	return filters != NULL;
+}
+
+/* The rules of config; pd_pipeline_check_config() refused a broken script
+ * before, so none is an error logged with no rule run. */
+static PdFilterSet *
+pipeline_filters_build(const PdConfig *config)
+{
+	g_autoptr(GError) error = NULL;
+	PdFilterSet *set = pd_filter_set_load(config, &error);
+
+	if (set == NULL) {
+		g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+		g_autofree char *line = g_strjoinv("; ", lines);
+
+		pd_log_error("[filters]: %s; no filter rule runs", line);
+		set = pd_filter_set_new(NULL, NULL, 0, NULL);
+	}
+	return set;
 }
 
 /* A configuration that pd_pipeline_check_config() refused still works:
@@ -72,6 +98,7 @@ pipeline_state_new(PdConfig *config)
 	state->config = pd_config_ref(config);
 	state->auth = pipeline_auth_build(config);
 	state->notify = pd_pipeline_notify_settings(config);
+	state->filters = pipeline_filters_build(config);
 	return state;
 }
 
@@ -90,6 +117,7 @@ pipeline_state_unref(PipelineState *state)
 	pd_config_unref(state->config);
 	pd_pipeline_auth_unref(state->auth);
 	pd_notify_settings_free(state->notify);
+	pd_filter_set_unref(state->filters);
 	g_free(state);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PipelineState, pipeline_state_unref)
@@ -201,6 +229,7 @@ pd_recipient_outcome_clear(PdRecipientOutcome *outcome)
 {
 	g_clear_error(&outcome->error);
 	pd_delivery_result_clear(&outcome->result);
+	g_clear_pointer(&outcome->filter, g_free);
 }
 
 /* Replies carry a policy refusal's reason (a temporary failure's is only
@@ -221,6 +250,12 @@ pd_recipient_outcome_reply(const PdRecipientOutcome *outcome)
 		valid = g_utf8_make_valid(cut, -1);	/* a cut character */
 		return g_strconcat(valid, "...", NULL);
 	}
+	if (g_strcmp0(outcome->result.disposition, "quarantined") == 0)
+		return g_strdup_printf("250 2.0.0 Ok: quarantined (%" G_GINT64_FORMAT ")%s",
+				       outcome->result.quarantine_id,
+				       outcome->result.duplicate ? ", already" : "");
+	if (g_strcmp0(outcome->result.disposition, "discarded") == 0)
+		return g_strdup("250 2.0.0 Ok: discarded by a filter rule");
 	if (outcome->result.duplicate)
 		return g_strdup_printf("250 2.0.0 Ok: already stored, ticket %" G_GINT64_FORMAT,
 				       outcome->result.ticket_number);
@@ -228,7 +263,7 @@ pd_recipient_outcome_reply(const PdRecipientOutcome *outcome)
 			       outcome->result.ticket_number);
 }
 
-/* Only a policy decision (PERMFAIL) is permanent on the mail path: a
+/* Only a policy decision (PERMFAIL, a rule's REJECTED) is permanent on the mail path: a
  * schema mismatch found mid-run, like an unreachable server, means "try
  * later"; INTERNAL stays INTERNAL (also answered 451). */
 static void
@@ -236,20 +271,64 @@ pipeline_store_error_tempfail(GError *error)
 {
 	if (error->domain != PD_ERROR || (error->code != PD_ERROR_TEMPFAIL &&
 					   error->code != PD_ERROR_PERMFAIL &&
+					   error->code != PD_ERROR_REJECTED &&
 					   error->code != PD_ERROR_INTERNAL)) {
 		error->domain = PD_ERROR;
 		error->code = PD_ERROR_TEMPFAIL;
 	}
 }
 
-/* The identify and agent steps need the store (the From's facts), so
- * they run here, on the connection the delivery then uses; the rest of
- * delivery was filled by pipeline_deliver_one. */
+/* The filter's disposition for one attempt: quarantine, discard or reject
+ * instead of a ticket; FALSE when the mail goes on to pd_store_deliver. */
 static gboolean
-pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueConfig *queue,
-		   PdDelivery *delivery, gboolean from_authenticated,
-		   PdDeliveryResult *result_r, GError **error)
+pipeline_disposition(PdStore *store, const PdConfig *config, const PdDelivery *delivery,
+		     PdDisposition disposition, const PdFilterOutcome *outcome,
+		     PdDeliveryResult *result_r, gboolean *ok_r, GError **error)
 {
+	const PdSpamSettings *spam = pd_spam_settings(config);
+
+	switch (disposition) {
+	case PD_DISPOSITION_REJECT:
+		g_set_error(error, PD_ERROR, PD_ERROR_REJECTED, "%s",
+			    outcome->reason != NULL ? outcome->reason : "rejected by a filter rule");
+		*ok_r = FALSE;
+		return TRUE;
+	case PD_DISPOSITION_DISCARD:
+		memset(result_r, 0, sizeof(*result_r));
+		result_r->disposition = "discarded";
+		*ok_r = TRUE;
+		return TRUE;
+	case PD_DISPOSITION_QUARANTINE:
+		*ok_r = pd_store_quarantine_add(store, delivery,
+						(guint)MAX(1, spam->quarantine_days / 86400),
+						result_r, error);
+		return TRUE;
+	case PD_DISPOSITION_TICKET:
+	case PD_DISPOSITION_HOLD:
+		break;
+	}
+	return FALSE;
+}
+
+/* The identify, filter and agent steps need the store (the From's facts,
+ * the thread test), so they run here, on the connection the delivery then
+ * uses; the rest of delivery was filled by pipeline_deliver_one.  The
+ * filter may move the delivery to another queue: each attempt starts from
+ * the recipient's. */
+static gboolean
+pipeline_store_one(PdPipeline *pipeline, const PipelineState *state, const PdQueueConfig *queue,
+		   PdDelivery *delivery, const PdPipelineAuthOutcome *auth,
+		   PdRecipientOutcome *outcome_r)
+{
+	const PdConfig *config = state->config;
+	PdPipelineFilterContext filter_context = {
+		state->filters, config, state->notify, auth->result, auth->from_authenticated,
+		g_strcmp0(delivery->envelope->source, "quarantine") == 0,
+	};
+	const char *ack_template = delivery->ack.template_name;
+	PdDeliveryResult *result_r = &outcome_r->result;
+	GError **error = &outcome_r->error;
+
 	/* Two tries: a pooled connection whose server restarted fails once
 	 * and is dropped; the retry gets a fresh one.  A retry after an
 	 * unknown COMMIT outcome is safe: the idempotency key makes it a
@@ -258,6 +337,10 @@ pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueCo
 		g_autoptr(GError) local_error = NULL;
 		PdStore *store = pd_store_pool_get(pipeline->pool, &local_error);
 		PdIdentityDecision identity = { 0 };
+		g_autoptr(PdIdentityFacts) facts = NULL;
+		g_auto(PdFilterOutcome) filter = { 0 };
+		g_autofree char *filter_json = NULL;
+		const PdQueueConfig *final_queue = queue;
 		gboolean ok, usable;
 
 		if (store == NULL) {
@@ -266,16 +349,44 @@ pipeline_store_one(PdPipeline *pipeline, const PdConfig *config, const PdQueueCo
 			pipeline_store_error_tempfail(*error);
 			return FALSE;
 		}
+		if (strcmp(delivery->queue, queue->name) != 0) {
+			/* the last attempt's rules moved it */
+			delivery->queue = queue->name;
+			pd_ack_request_clear(&delivery->ack);
+			pd_pipeline_autoreply_request(config, queue, delivery->envelope, delivery->mail,
+						      auth->result, &delivery->ack);
+			pd_notify_request_clear(&delivery->notify);
+			pd_pipeline_notify_request(config, queue, delivery->mail, state->notify,
+						   &delivery->notify);
+			ack_template = delivery->ack.template_name;
+		}
 		ok = pipeline_check_schema_on(pipeline, store, &local_error) &&
-		     pd_pipeline_identify(store, config, queue, delivery->mail, from_authenticated,
-					  &identity, &local_error);
+		     pd_pipeline_identify(store, config, queue, delivery->mail,
+					  auth->from_authenticated, &facts, &identity, &local_error);
 		if (ok) {
+			PdDisposition disposition;
+
+			disposition = pd_pipeline_filter(&filter_context, store, delivery, &final_queue,
+							 facts, &identity, &filter, &filter_json);
 			delivery->identity = &identity;
-			pd_pipeline_thread_contact(&identity, delivery->queue, &delivery->thread);
-			pd_pipeline_agent_answer(config, delivery->mail, &identity, &delivery->agent);
-			ok = pd_store_deliver(store, delivery, result_r, &local_error);
-			pd_agent_request_clear(&delivery->agent);
+			if (!pipeline_disposition(store, config, delivery, disposition, &filter,
+						  result_r, &ok, &local_error)) {
+				pd_pipeline_thread_contact(&identity, delivery->queue, &delivery->thread);
+				pd_pipeline_agent_answer(config, delivery->mail, &identity,
+							 &delivery->agent);
+				ok = pd_store_deliver(store, delivery, result_r, &local_error);
+				pd_agent_request_clear(&delivery->agent);
+			}
+			if (filter.ran) {
+				g_free(outcome_r->filter);
+				outcome_r->filter = pd_filter_outcome_summary(&filter);
+			}
+			/* what pointed into this attempt's outcome */
 			delivery->identity = NULL;
+			delivery->filter = NULL;
+			delivery->notify.group = NULL;
+			delivery->notify.forwards = NULL;
+			delivery->ack.template_name = ack_template;
 		}
 		pd_identity_decision_clear(&identity);
 		usable = pd_store_is_usable(store);
@@ -319,7 +430,14 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 	gint64 ms = usec / 1000;
 
 	pd_pipeline_metrics_delivery(queue, outcome, usec);
-	if (outcome->error == NULL) {
+	if (outcome->error == NULL && outcome->result.disposition != NULL) {
+		const PdDeliveryResult *r = &outcome->result;
+
+		if (r->quarantine_id != 0)
+			g_string_printf(ticket, ", quarantine=%" G_GINT64_FORMAT "%s",
+					r->quarantine_id, r->duplicate ? " (duplicate)" : "");
+		status = r->disposition;
+	} else if (outcome->error == NULL) {
 		const PdDeliveryResult *r = &outcome->result;
 
 		g_string_printf(ticket, ", ticket=%" G_GINT64_FORMAT, r->ticket_number);
@@ -339,8 +457,11 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 		reply = g_strdup_printf("451 4.3.0 %s", detail);
 		status = "deferred";
 	} else {
-		status = "bounced";
+		status = g_error_matches(outcome->error, PD_ERROR, PD_ERROR_REJECTED) ? "rejected"
+										      : "bounced";
 	}
+	if (outcome->filter != NULL)
+		g_string_append_printf(ticket, ", %s", outcome->filter);
 	pd_log_info("<%s>: from=<%s>, to=<%s>%s%s%s, status=%s (%s), %" G_GINT64_FORMAT " ms",
 		    *msgid != '\0' ? msgid : "no-message-id", from, to,
 		    queue != NULL ? ", queue=" : "", queue != NULL ? queue : "",
@@ -381,10 +502,9 @@ pipeline_deliver_one(PdPipeline *pipeline, const PipelineState *state,
 	pd_pipeline_autoreply_request(config, queue, envelope, mail, auth->result, &delivery.ack);
 	pd_pipeline_notify_request(config, queue, mail, state->notify, &delivery.notify);
 	delivery.approval_answer = pd_approval_answer_name(pd_approval_answer_parse(mail->text_body));
-	pipeline_store_one(pipeline, config, queue, &delivery, auth->from_authenticated,
-			   &outcome->result, &outcome->error);
+	pipeline_store_one(pipeline, state, queue, &delivery, auth, outcome);
+	pipeline_log(mail, envelope, recipient, delivery.queue, outcome, start);
 	pd_delivery_clear(&delivery);
-	pipeline_log(mail, envelope, recipient, queue->name, outcome, start);
 }
 
 void

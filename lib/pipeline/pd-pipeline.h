@@ -29,6 +29,7 @@ typedef struct _PdPipeline PdPipeline;
 typedef struct {
 	GError *error;			/* NULL on success; PD_ERROR code = disposition */
 	PdDeliveryResult result;	/* valid when error is NULL */
+	char *filter;			/* the rules' score for the log; NULL: no rule ran */
 } PdRecipientOutcome;
 
 /* The pipeline's keys of [outbound] (pd-pipeline-settings.c) and what it

@@ -77,7 +77,6 @@ pd_delivery_clear(PdDelivery *delivery)
 	pd_ack_request_clear(&delivery->ack);
 	pd_notify_request_clear(&delivery->notify);
 	pd_agent_request_clear(&delivery->agent);
-	g_clear_pointer(&delivery->filter.actions, g_ptr_array_unref);
 }
 
 /* An id, or null for 0 (none). */
@@ -300,6 +299,10 @@ notify_members(PdJson *json, gconstpointer data)
 	pd_json_add_string(json, "queue", notify->queue);
 	pd_json_add_string(json, "from", notify->from);
 	pd_json_add_string(json, "robot", notify->robot);
+	if (notify->group != NULL)
+		pd_json_add_string(json, "group", notify->group);
+	if (notify->forwards != NULL && notify->forwards->len > 0)
+		pd_json_add_strings(json, "forwards", (GPtrArray *)notify->forwards);
 }
 
 static void
@@ -373,7 +376,7 @@ pd_delivery_json_stored(const PdDelivery *d, const char *raw_sha256, gboolean bl
 	if (blank) {
 		/* what the peer wrote decides nothing more */
 		static const char *const steps[] = { "auth", "thread", "ack", "notify", "agent",
-						     "approval_answer" };
+						     "approval_answer", "filter" };
 
 		for (guint i = 0; i < G_N_ELEMENTS(steps); i++)
 			pd_json_add_null(&json, steps[i]);
@@ -384,6 +387,10 @@ pd_delivery_json_stored(const PdDelivery *d, const char *raw_sha256, gboolean bl
 		step_member(&json, "notify", d->notify.wanted, notify_members, &d->notify);
 		step_member(&json, "agent", d->agent.present, agent_members, &d->agent);
 		pd_json_add_string(&json, "approval_answer", d->approval_answer);
+		if (d->filter != NULL)
+			pd_json_add_raw(&json, "filter", d->filter);
+		else
+			pd_json_add_null(&json, "filter");
 	}
 	pd_json_end_object(&json);
 	return g_string_free(out, FALSE);

@@ -2,7 +2,7 @@
  *
  * The pipeline fills one PdDelivery per recipient, step by step (what
  * arrived, then authenticate, identify, thread, acknowledge, notify, the
- * agent step, the approval answer, and the filter's actions); the store
+ * agent step, the approval answer, and the filter's outcome); the store
  * turns it into ONE jsonb document (pd_delivery_json) plus the bulk bytes,
  * and one SQL entry point, pd_deliver (sql/functions/deliver.sql), runs
  * the steps in their order inside one transaction.  Every field has a
@@ -81,6 +81,9 @@ typedef struct {
 	const char *queue;		/* the recipient's queue */
 	char *from;			/* canonical From; NULL: none */
 	const char *robot;		/* why the mail is automatic; NULL: a person's */
+	/* a filter rule's (borrowed from the PdFilterOutcome) */
+	const char *group;		/* heard instead of the queue's group; NULL: none */
+	const GPtrArray *forwards;	/* char *: addresses that get a forward; NULL: none */
 } PdNotifyRequest;
 
 /* The agent step (pd_pipeline_agent_answer): present only when the From
@@ -93,12 +96,6 @@ typedef struct {
 	gsize attachments_max;		/* decoded bytes a relay may attach */
 	const char *template_name;	/* "agent-reply" */
 } PdAgentRequest;
-
-/* Room for the operator's filter rules (the next issue): what they
- * decided beyond the defaults.  Empty today; pd_deliver ignores it. */
-typedef struct {
-	GPtrArray *actions;		/* char *, reserved */
-} PdFilterActions;
 
 typedef struct {
 	/* what arrived */
@@ -119,7 +116,11 @@ typedef struct {
 	PdNotifyRequest notify;
 	PdAgentRequest agent;
 	const char *approval_answer;	/* pd_approval_answer_name(): "approve", "refuse"; NULL */
-	PdFilterActions filter;
+	/* the operator's filter rules (lib/filter): what they decided, as
+	 * pd_filter_outcome_json; NULL: no script configured.  The queue,
+	 * group, reply, noack, forwards and hold are already applied to the
+	 * steps above; pd_deliver's step 8 records the rest. */
+	const char *filter;
 } PdDelivery;
 
 void pd_thread_facts_clear(PdThreadFacts *facts);

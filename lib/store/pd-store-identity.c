@@ -131,7 +131,7 @@ pd_store_identity_facts(PdStore *store, const char *canonical, PdIdentityFacts *
 	pd_store_param_text(&params, at != NULL ? at + 1 : "");
 	result = pd_store_exec_admin(store,
 		"SELECT kind, id, account_id, account_name, role, permissions, status,"
-		" expired, active, name FROM pd_identity_facts($1, $2)",
+		" expired, active, name, plan FROM pd_identity_facts($1, $2)",
 		&params, "identity facts", error);
 	pd_store_params_clear(&params);
 	if (result == NULL)
@@ -152,14 +152,18 @@ pd_store_identity_facts(PdStore *store, const char *canonical, PdIdentityFacts *
 			PdContactStatus status = PD_CONTACT_REMOVED;
 
 			pd_contact_status_parse(pd_store_value(result, row, 6), &status);
-			pd_identity_facts_add_contact(facts, pd_store_int(result, row, 1),
+			PdContactFacts *contact = pd_identity_facts_add_contact(facts,
+				pd_store_int(result, row, 1),
 				pd_store_int(result, row, 2), pd_store_value(result, row, 3),
 				g_strcmp0(pd_store_value(result, row, 4), "primary") == 0,
 				(const char *const *)permissions, status,
 				pd_store_bool(result, row, 7));
+
+			contact->account_plan = pd_store_dup(result, row, 10);
 		} else if (g_strcmp0(kind, "member") == 0 && facts->member_account_id == 0) {
 			facts->member_account_id = pd_store_int(result, row, 2);
 			facts->member_account_name = pd_store_dup(result, row, 3);
+			facts->member_account_plan = pd_store_dup(result, row, 10);
 		}
 	}
 	*facts_r = g_steal_pointer(&facts);
@@ -448,6 +452,29 @@ static const AdminRead reads[] = {
 		" AND t.status NOT IN ('solved', 'closed')) AS held"
 		" FROM queues q LEFT JOIN tickets t ON t.queue_id = q.id"
 		" GROUP BY q.name ORDER BY q.name", NULL, NULL, { { NULL, NULL } } },
+	[PD_ADMIN_QUARANTINE_LIST] = {
+		"SELECT q.id, q.created_at::timestamp(0) AS received, q.queue, q.from_address"
+		" AS \"from\", left(q.subject, 60) AS subject, q.spam_score AS score, q.reason,"
+		" q.released_ticket AS released_as"
+		" FROM quarantine q WHERE q.released_at IS NULL OR $1::text IS NOT DISTINCT FROM 'all'"
+		" ORDER BY q.id", NULL, NULL, { { NULL, NULL } } },
+	[PD_ADMIN_QUARANTINE_SHOW] = {
+		"SELECT q.id, q.created_at::timestamp(0) AS received, q.queue, q.recipient,"
+		" q.envelope->>'mail_from' AS mail_from, q.from_address AS \"from\","
+		" q.message_id, q.subject, q.spam_score AS score, q.reason,"
+		" octet_length(q.raw) AS size, q.expires_at::timestamp(0) AS expires,"
+		" q.released_at::timestamp(0) AS released, q.released_ticket AS released_as"
+		" FROM quarantine q WHERE q.id::text = $1", "quarantined mail", NULL, {
+		{ "rule hits",
+		  "SELECT h->>'name' AS rule, h->>'points' AS points"
+		  " FROM quarantine q, jsonb_array_elements(q.rule_hits) WITH ORDINALITY AS r (h, n)"
+		  " WHERE q.id::text = $1 ORDER BY r.n" },
+		{ "actions",
+		  "SELECT a->>'script' AS script, a->>'line' AS line, a->>'action' AS action,"
+		  " a->>'value' AS value"
+		  " FROM quarantine q, jsonb_array_elements(coalesce(q.filter->'actions', '[]'))"
+		  " WITH ORDINALITY AS r (a, n)"
+		  " WHERE q.id::text = $1 ORDER BY r.n" } } },
 };
 
 void

@@ -104,6 +104,8 @@ typedef enum {
 	PD_ADMIN_AGENT_LIST,
 	PD_ADMIN_AGENT_SHOW,	/* key: canonical address */
 	PD_ADMIN_QUEUE_COUNTS,	/* tickets per queue and status */
+	PD_ADMIN_QUARANTINE_LIST,	/* key: NULL, or "all" with the released ones */
+	PD_ADMIN_QUARANTINE_SHOW,	/* key: the id */
 } PdAdminQuery;
 
 /* A list answers with one table; a show with a one-row record table

@@ -126,6 +126,11 @@ typedef struct {
 	gboolean new_ticket;
 	gboolean duplicate;		/* idempotency key seen before: nothing written */
 	char *thread_reason;		/* "new ticket", "In-Reply-To <id>", ... */
+	/* a filter rule kept the mail out of the tickets (lib/filter): NULL
+	 * for a ticket, "quarantined" (quarantine_id names the row) or
+	 * "discarded"; then the ticket and message fields are 0 */
+	const char *disposition;
+	gint64 quarantine_id;
 } PdDeliveryResult;
 
 void pd_delivery_result_clear(PdDeliveryResult *result);
@@ -134,6 +139,35 @@ void pd_delivery_result_clear(PdDeliveryResult *result);
  * nothing is written. */
 gboolean pd_store_deliver(PdStore *store, const PdDelivery *delivery,
 			  PdDeliveryResult *result_r, GError **error);
+
+/* --- the quarantine (sql/functions/filter.sql) -------------------------- */
+
+/* Keep delivery (its request document and raw bytes) in the quarantine
+ * for days instead of making a ticket.  The same delivery again (its
+ * idempotency key) is the same row: result_r->duplicate. */
+gboolean pd_store_quarantine_add(PdStore *store, const PdDelivery *delivery, guint days,
+				 PdDeliveryResult *result_r, GError **error);
+
+/* What `postdesk quarantine release` needs of row id: PD_ERROR_NOTFOUND
+ * when there is none, PD_ERROR_USAGE when it was released already. */
+typedef struct {
+	gint64 id;
+	char *recipient;		/* RCPT TO of the delivery */
+	char *mail_from;		/* the envelope as it arrived (NULL: unknown) */
+	char *client_address, *client_name, *client_helo, *protocol;
+	GBytes *raw;
+} PdQuarantined;
+
+void pd_quarantined_clear(PdQuarantined *q);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PdQuarantined, pd_quarantined_clear)
+gboolean pd_store_quarantine_get(PdStore *store, gint64 id, PdQuarantined *q_r, GError **error);
+/* Mark row id released as ticket_number (0: discarded by the rules again). */
+gboolean pd_store_quarantine_released(PdStore *store, gint64 id, gint64 ticket_number,
+				      GError **error);
+/* Delete row id (PD_ERROR_NOTFOUND: none). */
+gboolean pd_store_quarantine_delete(PdStore *store, gint64 id, GError **error);
+/* Delete what expired unreleased; *count_r rows. */
+gboolean pd_store_quarantine_purge(PdStore *store, guint *count_r, GError **error);
 
 /* The threading decision without writing (postdesk test): which ticket
  * the candidates name, if any.  ticket_number_r 0 = new ticket. */

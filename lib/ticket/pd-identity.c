@@ -91,6 +91,8 @@ pd_hold_name(PdHold hold)
 	switch (hold) {
 	case PD_HOLD_KNOWN: return "known";
 	case PD_HOLD_MODERATE: return "moderate";
+	case PD_HOLD_RULE: return "rule";
+	case PD_HOLD_SPAM: return "spam";
 	case PD_HOLD_NONE: break;
 	}
 	return NULL;

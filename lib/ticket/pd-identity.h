@@ -66,6 +66,8 @@ typedef enum {
 	PD_HOLD_KNOWN,		/* unknown sender, queue takes known people only:
 				 * ticket kept but held, a polite reply queued */
 	PD_HOLD_MODERATE,	/* unknown sender, held for an operator */
+	PD_HOLD_RULE,		/* a filter rule's hold (lib/filter): no reply, held */
+	PD_HOLD_SPAM,		/* the spam score reached the queue's hold threshold */
 } PdHold;
 
 typedef struct {

@@ -17,7 +17,7 @@
 -- [{sha256, size, filename, content_type, inline, content_id, raw_offset,
 -- raw_length, encoding}]}, thread_candidates[], and one member per step of
 -- the pipeline, each null when the step has nothing to say: auth,
--- identity, thread, ack, notify, agent, approval_answer.
+-- identity, thread, ack, notify, agent, approval_answer, filter.
 
 -- The steps, in this order; each sees what the ones before it wrote, and
 -- each writes nothing for a duplicate delivery.
@@ -56,6 +56,10 @@ BEGIN
 	-- 7. the primary holder's APPROVE/REFUSE (authorization.sql)
 	PERFORM pd_authorization_answer(ticket_id, message_row, new_ticket, duplicate,
 					v_identity, v_thread, request->>'approval_answer');
+	-- 8. what the operator's filter rules decided: score, hits, category,
+	--    priority, assignee, tags (filter.sql)
+	PERFORM pd_filter_apply(ticket_id, message_row, new_ticket, duplicate,
+				nullif(request->'filter', 'null'));
 END
 $$;
 

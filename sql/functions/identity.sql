@@ -14,22 +14,23 @@
 CREATE OR REPLACE FUNCTION pd_identity_facts(p_address text, p_domain text)
 RETURNS TABLE (kind text, id bigint, account_id bigint, account_name text,
 	       role text, permissions text[], status text, expired boolean,
-	       active boolean, name text)
+	       active boolean, name text, plan text)
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
 	RETURN QUERY
 	SELECT 'agent'::text, a.id, NULL::bigint, NULL::text, NULL::text, a.groups, NULL::text,
-	       false, a.active, a.name
+	       false, a.active, a.name, NULL::text
 	  FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
 	 WHERE aa.address = p_address
 	UNION ALL
 	SELECT 'contact', c.id, c.account_id, ac.name, c.role, c.permissions, c.status,
-	       c.expires_at IS NOT NULL AND c.expires_at <= now(), true, c.name
+	       c.expires_at IS NOT NULL AND c.expires_at <= now(), true, c.name, ac.plan
 	  FROM contacts c JOIN accounts ac ON ac.id = c.account_id
 	 WHERE c.address = p_address
 	UNION ALL
-	SELECT 'member', NULL, d.account_id, ac.name, NULL, NULL, NULL, false, true, NULL
+	SELECT 'member', NULL, d.account_id, ac.name, NULL, NULL, NULL, false, true, NULL,
+	       ac.plan
 	  FROM account_domains d JOIN accounts ac ON ac.id = d.account_id
 	 WHERE d.domain = p_domain;
 END

@@ -13,14 +13,16 @@
 --   forward       a new ticket, to its queue's forward_to and to the
 --                 account's active manager; not to the address that wrote
 --                 it, not for automatic mail (auto-submitted, bulk, list,
---                 bounce).
+--                 bounce); and to each address of a filter rule's
+--                 forward (new ticket or reply).
 --   notification  a new ticket, or a message threaded onto one: to the
 --                 audience of pd_notify_audience (the assignee, else the
 --                 manager, else the queue's group); an address that gets
 --                 the forward of this ticket gets no notification (one mail
 --                 per person and message).
 --   nobody        a duplicate delivery; a held ticket (unknown sender in a
---                 'known' or 'moderate' queue: an operator decides first);
+--                 'known' or 'moderate' queue, or a filter rule's or the
+--                 spam score's hold: an operator decides first);
 --                 mail whose From is an agent address (an agent's answer,
 --                 authenticated or not: agents never notify agents, so two
 --                 agents' autoresponders cannot talk to each other through
@@ -34,7 +36,9 @@
 -- forward_to}} (the default_group and forward_to of each configured queue:
 -- the ticket's queue decides, whatever address a reply came to), from (the
 -- canonical From), robot (why the mail is automatic), envelope_from (MAIL
--- FROM: the bounce address, or null).  NULL: outbound mail is not
+-- FROM: the bounce address, or null), group and forwards (a filter
+-- rule's: the group heard instead of the queue's, addresses that get a
+-- forward).  NULL: outbound mail is not
 -- configured or [outbound] notify_agents = no; nothing is written.
 
 -- The agents who hear of a ticket's mail, each at its main address:
@@ -115,8 +119,15 @@ BEGIN
 	ELSE
 		SELECT t.held, t.account_id, q.name INTO v_held, v_account, v_queue
 		  FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.id = p_ticket_id;
+		-- a reply a filter rule holds (or scored as spam) tells nobody,
+		-- the ticket itself stays as it is
+		IF v_held IS NULL AND p_identity->>'held' IN ('rule', 'spam') THEN
+			v_held := p_identity->>'held';
+		END IF;
 	END IF;
-	v_group := nullif(p_request->'queues'->v_queue->>'group', '');
+	-- a filter rule's group wins over the queue's
+	v_group := coalesce(nullif(p_request->>'group', ''),
+			    nullif(p_request->'queues'->v_queue->>'group', ''));
 	v_forward_to := lower(nullif(p_request->'queues'->v_queue->>'forward_to', ''));
 	IF v_held IS NOT NULL THEN
 		RETURN QUERY SELECT 'none'::text, NULL::text, NULL::text, NULL::bigint,
@@ -149,8 +160,27 @@ BEGIN
 	  FROM accounts ac JOIN agents a ON a.id = ac.manager_agent_id
 	 WHERE ac.id = v_account AND a.active;
 
+	-- a filter rule's forwards (vnd.postdesk forward, redirect), new
+	-- ticket or reply, each address once
+	RETURN QUERY
+	SELECT 'forward'::text, f.address,
+	       (SELECT a.name FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
+		 WHERE aa.address = f.address),
+	       (SELECT aa.agent_id FROM agent_addresses aa WHERE aa.address = f.address),
+	       'a filter rule''s forward'
+	  FROM (SELECT DISTINCT lower(x) AS address
+		  FROM jsonb_array_elements_text(coalesce(p_request->'forwards', '[]')) AS x
+		 WHERE x <> '') f
+	 WHERE f.address IS DISTINCT FROM v_from
+	 ORDER BY f.address;
+	v_forwarded := v_forwarded || ARRAY(
+		SELECT DISTINCT lower(x)
+		  FROM jsonb_array_elements_text(coalesce(p_request->'forwards', '[]')) AS x
+		 WHERE x <> '' AND lower(x) IS DISTINCT FROM v_from);
+
 	IF p_new_ticket AND v_robot IS NULL THEN
-		IF v_forward_to IS NOT NULL AND v_forward_to IS DISTINCT FROM v_from THEN
+		IF v_forward_to IS NOT NULL AND v_forward_to IS DISTINCT FROM v_from
+		   AND NOT v_forward_to = ANY (v_forwarded) THEN
 			v_forwarded := v_forwarded || v_forward_to;
 			RETURN QUERY SELECT 'forward'::text, v_forward_to,
 				(SELECT a.name FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id

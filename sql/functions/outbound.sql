@@ -52,13 +52,15 @@ $$;
 -- Only a new ticket is answered.  p_identity is the identity decision
 -- (identity.sql pd_ticket_identify): a ticket held because its queue takes
 -- known senders only gets the polite "held" reply instead (never a
--- bounce); one held for moderation gets nothing until an operator decides.
+-- bounce); one held for moderation, by a filter rule ('rule') or by its
+-- spam score ('spam') gets nothing until an operator decides.
 -- A contact whose request needs the holder's approval: the holder is asked
 -- (authorization.sql pd_authorization_holder, and the holder's own cap)
 -- and the contact gets the authorization-notice.  Then the sender's cap.
 --   template   ack | held | authorization-notice, NULL: no acknowledgement
 --   reason     why none (the loop rules' reason, 'no recipient', 'held for
---              moderation', 'rate limit', 'a reply on an existing ticket')
+--              moderation', 'held by a filter rule', 'rate limit', 'a reply
+--              on an existing ticket', a filter's noack)
 --   count      the automatic mails that reached the cap (reason 'rate limit')
 --   holder     the primary holder asked (holder_why NULL), or not asked
 --   holder_why why the holder is not asked; both NULL: nothing to ask
@@ -86,6 +88,10 @@ BEGIN
 	END IF;
 	IF reason IS NULL AND p_identity->>'held' = 'moderate' THEN
 		reason := 'held for moderation';
+	ELSIF reason IS NULL AND p_identity->>'held' = 'rule' THEN
+		reason := 'held by a filter rule';
+	ELSIF reason IS NULL AND p_identity->>'held' = 'spam' THEN
+		reason := 'held: the spam score reached the hold threshold';
 	ELSIF p_identity->>'held' = 'known' THEN
 		v_base := 'held';
 	END IF;

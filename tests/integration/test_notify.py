@@ -31,7 +31,6 @@ import pdtest
 from pdtest import check, check_eq
 from smtpsink import Sink, header
 
-TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
 KEY = "notify-test-key-0123456789abcdef"
 MARKER = "##- Reply above this line -##"
 ALICE = "alice@customer.test"
@@ -55,12 +54,7 @@ unknown_senders = moderate
 
 
 def outbound_config(port):
-    return ("[outbound]\nrelay = smtp://127.0.0.1:%d\n"
-            "from = Example Support <support@example.com>\n"
-            "bounce_address = bounces@example.com\n"
-            "token_keys = %s\ntemplates = %s\npoll_interval = 0.2\n"
-            "retry_delays = 1\nconnect_timeout = 5\nreply_timeout = 5\ntimeout = 5\n"
-            % (port, KEY, TEMPLATES))
+    return pdtest.outbound_config(port, KEY)
 
 
 def mint_reply(ticket_id, recipient):

@@ -535,6 +535,17 @@ def outbound_settled(env, timeout=30):
         timeout=timeout)
 
 
+def outbound_config(port, key, bounce_address="bounces@example.com", extra=""):
+    """An [outbound] section: the relay on loopback port, the shipped
+    templates, token key, short timeouts and retries for tests."""
+    return ("[outbound]\nrelay = smtp://127.0.0.1:%d\n"
+            "from = Example Support <support@example.com>\n"
+            "%stoken_keys = %s\ntemplates = %s\npoll_interval = 0.2\n"
+            "retry_delays = 1\nconnect_timeout = 5\nreply_timeout = 5\ntimeout = 5\n%s"
+            % (port, "bounce_address = %s\n" % bounce_address if bounce_address else "",
+               key, os.path.join(SOURCE_DIR, "filters", "templates"), extra))
+
+
 def wait_for(what, cond, timeout=30):
     """Poll cond() until it returns something true (returned), or fail."""
     end = time.time() + timeout

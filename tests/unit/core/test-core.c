@@ -296,6 +296,15 @@ test_error_mapping(void **state)
 	assert_int_equal(pd_error_to_sysexit(temp), 75);
 	assert_int_equal(pd_error_to_sysexit(perm), 65);
 	assert_int_equal(pd_error_to_sysexit(NULL), 0);
+
+	/* a filter rule's reject (RFC 5429 2.1): 5.7.1 with its reason */
+	{
+		g_autoptr(GError) rej = g_error_new(PD_ERROR, PD_ERROR_REJECTED, "no thanks");
+		g_autofree char *r3 = pd_error_to_smtp_reply(rej);
+
+		assert_string_equal(r3, "550 5.7.1 no thanks");
+		assert_int_equal(pd_error_to_sysexit(rej), 77);
+	}
 }
 
 int
