@@ -16,6 +16,7 @@ static const struct {
 	int (*run)(PdCli *cli, int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "report", pd_cmd_report, "report [--since DATE] [--until DATE] [--by day|week|month] [--format text|csv|json]: figures" },
 	{ "status", pd_cmd_status, "status [--json]: daemon, database, schema, queues, outbound (exit 0/1/2)" },
 	{ "db", pd_cmd_db, "db migrate | db status: database schema" },
 	{ "deliver", pd_cmd_deliver, "deliver -f SENDER RECIPIENT...: one message from stdin (pipe(8))" },

@@ -1,0 +1,190 @@
+-- report.sql: the reporting layer (issue 15 section 1; DESIGN.md "Data").
+--
+-- Two views an operator's own tools (psql, Grafana, Metabase) can read, and
+-- the functions `postdesk report` calls; they read only tickets, queues,
+-- accounts and agent addresses (never events), so the CLI and a dashboard
+-- show the same figures.
+--
+--   report_tickets   one row per ticket: queue, status, category, requester,
+--                    account, assignee (the agent's main address), created,
+--                    first response, closed, and the two durations in seconds
+--   report_daily     per UTC day and queue: tickets opened, tickets closed
+--
+-- The functions take a range of whole days in a time zone: p_since and
+-- p_until are both included (p_until's day runs to midnight in p_tz), and
+-- the filters p_queue, p_category, p_agent (the assignee's address), NULL:
+-- any.  "Closed" is tickets.closed_at (#close; a reopened ticket has none
+-- until it is closed again).  A ticket is in the backlog at a time when it
+-- was created before and not closed by then.  Durations are whole seconds;
+-- p50/p90 are percentile_cont (interpolated), rounded.
+--
+-- The views are replaced on every migrate like the functions: columns are
+-- only ever appended, so an operator's view on top of them survives.
+
+CREATE OR REPLACE VIEW report_tickets AS
+SELECT t.id, t.number, q.name AS queue, t.status, t.priority, t.category,
+       lower(t.requester_address) AS requester, acc.name AS account,
+       (SELECT aa.address FROM agent_addresses aa
+	 WHERE aa.agent_id = t.assignee_agent_id
+	 ORDER BY aa.position, aa.address LIMIT 1) AS assignee,
+       t.created_at, t.first_response_at, t.closed_at,
+       round(extract(epoch FROM t.first_response_at - t.created_at))::bigint
+	       AS first_response_seconds,
+       round(extract(epoch FROM t.closed_at - t.created_at))::bigint AS resolution_seconds
+  FROM tickets t
+  JOIN queues q ON q.id = t.queue_id
+  LEFT JOIN accounts acc ON acc.id = t.account_id;
+
+CREATE OR REPLACE VIEW report_daily AS
+SELECT d.day, d.queue, sum(d.opened)::bigint AS opened, sum(d.closed)::bigint AS closed
+  FROM (SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, r.queue, 1 AS opened,
+	       0 AS closed
+	  FROM report_tickets r
+	UNION ALL
+	SELECT (r.closed_at AT TIME ZONE 'UTC')::date, r.queue, 0, 1
+	  FROM report_tickets r WHERE r.closed_at IS NOT NULL) d
+ GROUP BY d.day, d.queue;
+
+-- The tickets a report looks at: in scope, and open at some time of the
+-- range (created before its end, not closed before its start); lo and hi
+-- are the range's bounds.
+CREATE OR REPLACE FUNCTION pd_report_tickets(p_since date, p_until date, p_tz text,
+					      p_queue text, p_category text, p_agent text)
+RETURNS TABLE (queue text, requester text, account text, created_at timestamptz,
+	       first_response_at timestamptz, closed_at timestamptz,
+	       first_response_seconds bigint, resolution_seconds bigint,
+	       lo timestamptz, hi timestamptz)
+LANGUAGE sql STABLE
+AS $$
+	SELECT r.queue, r.requester, r.account, r.created_at, r.first_response_at,
+	       r.closed_at, r.first_response_seconds, r.resolution_seconds, b.lo, b.hi
+	  FROM (SELECT p_since::timestamp AT TIME ZONE p_tz AS lo,
+		       (p_until + 1)::timestamp AT TIME ZONE p_tz AS hi) b
+	  JOIN report_tickets r ON r.created_at < b.hi
+	   AND (r.closed_at IS NULL OR r.closed_at >= b.lo)
+	 WHERE (p_queue IS NULL OR r.queue = p_queue)
+	   AND (p_category IS NULL OR r.category = p_category)
+	   AND (p_agent IS NULL OR r.assignee = lower(p_agent))
+$$;
+
+-- Per period (day, week: ISO, from Monday; month) and queue: opened,
+-- closed, and the backlog at the period's end.  Every period of the range
+-- is listed for every queue with a ticket open in the range, zeros
+-- included; a period is named by its first day (a week or month may begin
+-- before p_since: only the range's days are counted).
+CREATE OR REPLACE FUNCTION pd_report_volume(p_since date, p_until date, p_by text, p_tz text,
+					     p_queue text, p_category text, p_agent text)
+RETURNS TABLE (period date, queue text, opened bigint, closed bigint, backlog bigint)
+LANGUAGE sql STABLE
+AS $$
+	WITH s AS (SELECT * FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category,
+						   p_agent)),
+	moves AS (
+		SELECT date_trunc(p_by, s.created_at AT TIME ZONE p_tz)::date AS period, s.queue,
+		       1 AS opened, 0 AS closed
+		  FROM s WHERE s.created_at >= s.lo
+		UNION ALL
+		SELECT date_trunc(p_by, s.closed_at AT TIME ZONE p_tz)::date, s.queue, 0, 1
+		  FROM s WHERE s.closed_at >= s.lo AND s.closed_at < s.hi),
+	carried AS (SELECT s.queue, count(*) AS n FROM s WHERE s.created_at < s.lo
+		     GROUP BY s.queue),
+	grid AS (
+		SELECT p.period::date AS period, q.queue,
+		       coalesce(sum(m.opened), 0)::bigint AS opened,
+		       coalesce(sum(m.closed), 0)::bigint AS closed
+		  FROM generate_series(date_trunc(p_by, p_since::timestamp), p_until::timestamp,
+				       ('1 ' || p_by)::interval) p(period)
+		 CROSS JOIN (SELECT DISTINCT s.queue FROM s) q
+		  LEFT JOIN moves m ON m.period = p.period::date AND m.queue = q.queue
+		 GROUP BY 1, 2)
+	SELECT g.period, g.queue, g.opened, g.closed,
+	       (coalesce(c.n, 0) + sum(g.opened - g.closed)
+			OVER (PARTITION BY g.queue ORDER BY g.period))::bigint
+	  FROM grid g LEFT JOIN carried c ON c.queue = g.queue
+	 ORDER BY g.period, g.queue
+$$;
+
+-- Per queue, then all queues (queue NULL): opened and closed in the range,
+-- the backlog at its end, how many of the tickets opened in the range had
+-- a first response by its end, and their first-response time; the
+-- resolution time of the tickets closed in the range.
+CREATE OR REPLACE FUNCTION pd_report_queues(p_since date, p_until date, p_tz text,
+					     p_queue text, p_category text, p_agent text)
+RETURNS TABLE (queue text, opened bigint, closed bigint, backlog bigint, responded bigint,
+	       first_response_p50 bigint, first_response_p90 bigint,
+	       resolution_p50 bigint, resolution_p90 bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT s.queue,
+	       count(*) FILTER (WHERE s.created_at >= s.lo),
+	       count(*) FILTER (WHERE s.closed_at >= s.lo AND s.closed_at < s.hi),
+	       count(*) FILTER (WHERE s.closed_at IS NULL OR s.closed_at >= s.hi),
+	       count(*) FILTER (WHERE s.created_at >= s.lo AND s.first_response_at < s.hi),
+	       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s.first_response_seconds)
+		     FILTER (WHERE s.created_at >= s.lo AND s.first_response_at < s.hi))::bigint,
+	       round(percentile_cont(0.9) WITHIN GROUP (ORDER BY s.first_response_seconds)
+		     FILTER (WHERE s.created_at >= s.lo AND s.first_response_at < s.hi))::bigint,
+	       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY s.resolution_seconds)
+		     FILTER (WHERE s.closed_at >= s.lo AND s.closed_at < s.hi))::bigint,
+	       round(percentile_cont(0.9) WITHIN GROUP (ORDER BY s.resolution_seconds)
+		     FILTER (WHERE s.closed_at >= s.lo AND s.closed_at < s.hi))::bigint
+	  FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category, p_agent) s
+	 GROUP BY GROUPING SETS ((s.queue), ())
+	 ORDER BY s.queue NULLS LAST
+$$;
+
+-- The backlog at the range's end by age (time since the ticket was
+-- created): every bucket, zeros included.
+CREATE OR REPLACE FUNCTION pd_report_backlog(p_since date, p_until date, p_tz text,
+					      p_queue text, p_category text, p_agent text)
+RETURNS TABLE (age text, tickets bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT b.age, count(o.age)
+	  FROM (VALUES (1, 'under 1 day', interval '0', interval '1 day'),
+		       (2, '1 to 3 days', interval '1 day', interval '3 days'),
+		       (3, '3 to 7 days', interval '3 days', interval '7 days'),
+		       (4, '7 to 30 days', interval '7 days', interval '30 days'),
+		       (5, '30 days or more', interval '30 days', NULL)) b(n, age, lo, hi)
+	  LEFT JOIN (SELECT s.hi - s.created_at AS age
+		       FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category,
+					      p_agent) s
+		      WHERE s.closed_at IS NULL OR s.closed_at >= s.hi) o
+	    ON o.age >= b.lo AND (b.hi IS NULL OR o.age < b.hi)
+	 GROUP BY b.n, b.age
+	 ORDER BY b.n
+$$;
+
+-- Who opened the most tickets in the range (p_limit of them; ties by
+-- address), with their account and how many of those are still open.
+CREATE OR REPLACE FUNCTION pd_report_requesters(p_since date, p_until date, p_tz text,
+						 p_queue text, p_category text, p_agent text,
+						 p_limit integer)
+RETURNS TABLE (requester text, account text, tickets bigint, open bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT s.requester, min(s.account), count(*),
+	       count(*) FILTER (WHERE s.closed_at IS NULL OR s.closed_at >= s.hi)
+	  FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category, p_agent) s
+	 WHERE s.created_at >= s.lo AND s.requester IS NOT NULL
+	 GROUP BY s.requester
+	 ORDER BY count(*) DESC, s.requester
+	 LIMIT p_limit
+$$;
+
+-- The same per account (tickets of no account are left out).
+CREATE OR REPLACE FUNCTION pd_report_accounts(p_since date, p_until date, p_tz text,
+					       p_queue text, p_category text, p_agent text,
+					       p_limit integer)
+RETURNS TABLE (account text, tickets bigint, open bigint, requesters bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT s.account, count(*),
+	       count(*) FILTER (WHERE s.closed_at IS NULL OR s.closed_at >= s.hi),
+	       count(DISTINCT s.requester)
+	  FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category, p_agent) s
+	 WHERE s.created_at >= s.lo AND s.account IS NOT NULL
+	 GROUP BY s.account
+	 ORDER BY count(*) DESC, s.account
+	 LIMIT p_limit
+$$;
