@@ -22,6 +22,7 @@
 #include "pipeline/pd-pipeline-metrics.h"
 #include "smtp/pd-outbound.h"
 #include "smtp/pd-smtp.h"
+#include "store/pd-store-bounce.h"
 #include "store/pd-store-outbound.h"
 #include "template/pd-template.h"
 
@@ -376,7 +377,7 @@ sender_pass(PdSender *sender, GError **error)
 {
 	SenderSettings *s = &sender->settings;
 	g_autoptr(GPtrArray) rows = NULL;
-	guint recovered = 0;
+	guint recovered = 0, held = 0;
 
 	if (sender->store == NULL || !pd_store_is_usable(sender->store)) {
 		g_clear_pointer(&sender->store, pd_store_free);
@@ -398,6 +399,12 @@ sender_pass(PdSender *sender, GError **error)
 	if (recovered > 0)
 		pd_log_warning("outbound: %u mails were being sent when a sender stopped; marked "
 			       "failed (outcome unknown), see postdesk outbound list", recovered);
+	/* no automatic mail to an address that hard-bounced (sql/functions/bounce.sql) */
+	if (!pd_store_bounce_hold_failing(sender->store, &held, error))
+		return FALSE;
+	if (held > 0)
+		pd_log_info("outbound: %u automatic mails not sent: their address is failing "
+			    "(a hard bounce), see postdesk outbound list", held);
 	if (!pd_store_outbound_claim(sender->store, sender->instance,
 				     s->outbound->relay.total_timeout +
 				     MIN(LEASE_MARGIN, s->outbound->relay.total_timeout), BATCH, &rows,

@@ -38,7 +38,8 @@ session_rcpt_to(PdLmtpSession *lmtp, const PdEnvelope *envelope, const char *rec
 	PdSession *session = user_data;
 	g_autoptr(PdConfig) config = pd_pipeline_get_config(session->daemon->pipeline);
 
-	if (pd_config_queue_for(config, recipient, NULL) != NULL)
+	if (pd_config_queue_for(config, recipient, NULL) != NULL ||
+	    pd_pipeline_is_bounce_address(config, recipient))
 		return TRUE;
 	pd_lmtp_reply_set(reply_r, 550, "5.1.1 Recipient address rejected: unknown queue");
 	return FALSE;

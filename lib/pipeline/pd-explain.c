@@ -7,6 +7,7 @@
  */
 #include "pd-pipeline.h"
 #include "filter/pd-filter.h"
+#include "pd-pipeline-bounce.h"
 #include "pd-pipeline-private.h"
 #include "core/pd-json.h"
 #include "pd-pipeline-auth.h"
@@ -152,9 +153,10 @@ explain_date(gint64 date)
 static char *
 explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
 	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients,
-	     const PdFilterOutcome *filter)
+	     const PdFilterOutcome *filter, const PdBounceMatch *bounce)
 {
 	g_autofree char *filter_json = pd_filter_outcome_json(filter);
+	g_autofree char *bounce_json = pd_pipeline_bounce_json(bounce);
 	GString *out = g_string_new("{");
 	g_autofree char *date = explain_date(mail->date);
 
@@ -210,6 +212,9 @@ explain_json(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	json_member_bool(out, "bounce", mail->class.bounce);
 	json_member_bool(out, "auto_reply_suppressed", mail->class.auto_reply_suppressed);
 	g_string_append_c(out, '}');
+	/* the bounce step (pd-pipeline-bounce.h): null, or what came back */
+	json_key(out, "bounce");
+	g_string_append(out, bounce_json);
 
 	json_member_string(out, "body_sha256", mail->body_sha256);
 	json_member_string(out, "raw_sha256", mail->raw_sha256);
@@ -360,8 +365,9 @@ explain_text_notify(GString *out, const ExplainRecipient *r)
 static char *
 explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidates,
 	     const PdPipelineAuthOutcome *auth, GPtrArray *recipients,
-	     const PdFilterOutcome *filter)
+	     const PdFilterOutcome *filter, const PdBounceMatch *bounce)
 {
+	g_autofree char *bounce_summary = pd_pipeline_bounce_summary(bounce);
 	g_autofree char *auth_summary = pd_pipeline_auth_summary(auth);
 	g_autofree char *client = g_strdup_printf("%s (helo %s; %s)",
 		auth->client_address != NULL ? auth->client_address : "unknown",
@@ -402,6 +408,8 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 	if (mail->class.auto_reply_suppressed)
 		g_string_append(class, " auto-reply-suppressed");
 	text_field(out, "Class:", class->len > 0 ? class->str + 1 : "personal");
+	text_field(out, "Bounce:", bounce_summary);
+	pd_pipeline_bounce_text(out, bounce);
 	text_field(out, "Client:", client);
 	text_field(out, "Authentication:", auth_summary);
 	if (auth->result != NULL) {
@@ -716,6 +724,9 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	g_auto(PdPipelineAuthOutcome) auth_outcome = { 0 };
 	g_autoptr(PdFilterSet) filters = NULL;
 	g_auto(PdFilterOutcome) filter = { 0 };
+	PdBounceMatch bounce = { 0 };
+	gboolean is_bounce;
+	char *report;
 
 	if (auth == NULL)
 		return NULL;
@@ -770,7 +781,15 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 	} else {
 		pd_filter_outcome_init(&filter);
 	}
+	/* the bounce step, as the first recipient's delivery would run it */
+	is_bounce = pd_pipeline_bounce_match(config, envelope, names->len > 0 ? names->pdata[0] : "",
+					     mail, raw, &bounce);
 	if (as_json)
-		return explain_json(envelope, mail, candidates, &auth_outcome, recipients, &filter);
-	return explain_text(envelope, mail, candidates, &auth_outcome, recipients, &filter);
+		report = explain_json(envelope, mail, candidates, &auth_outcome, recipients, &filter,
+				      is_bounce ? &bounce : NULL);
+	else
+		report = explain_text(envelope, mail, candidates, &auth_outcome, recipients, &filter,
+				      is_bounce ? &bounce : NULL);
+	pd_bounce_match_clear(&bounce);
+	return report;
 }

@@ -68,7 +68,9 @@ pd_pipeline_metrics_delivery(const char *queue, const PdRecipientOutcome *outcom
 	PdMetrics *m = pd_pipeline_metrics();
 	const char *result;
 
-	if (outcome->error == NULL && outcome->result.disposition != NULL)
+	if (outcome->error == NULL && outcome->bounce_id > 0)
+		result = "bounce";	/* recorded by the bounce step, no ticket */
+	else if (outcome->error == NULL && outcome->result.disposition != NULL)
 		result = outcome->result.disposition;	/* quarantined, discarded */
 	else if (outcome->error == NULL)
 		result = outcome->result.duplicate ? "duplicate"

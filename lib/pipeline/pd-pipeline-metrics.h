@@ -2,7 +2,8 @@
  * declared in one place, with the calls that update them.
  *
  *   postdesk_deliveries_total{queue,result}     one per recipient: result
- *       new | threaded | duplicate (stored) | deferred (4xx) | rejected (5xx)
+ *       new | threaded | duplicate (stored) | bounce (recorded, no ticket) |
+ *       deferred (4xx) | rejected (5xx)
  *   postdesk_delivery_duration_seconds          DATA received -> recipient's outcome
  *   postdesk_auth_results_total{method,result}  spf, dkim (each signature; none
  *       when unsigned), dmarc: once per message when [auth] mode is not off

@@ -14,6 +14,8 @@
  *                                ; within this many days, later links a new one
  *   relay_attachments_max = 7000000   ; decoded bytes a relayed agent answer
  *                                ; may attach (0: none)
+ *   failing_days = 30            ; after a hard bounce, no automatic mail to the
+ *                                ; address for this many days (pd-pipeline-bounce.h)
  */
 #include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
@@ -224,6 +226,8 @@ static const PdSetting pipeline_settings[] = {
 	{ PIPE("notify_agents", PD_SETTING_BOOL, notify_agents), .def = "yes" },
 	{ PIPE("participants_from_cc", PD_SETTING_BOOL, participants_from_cc), .def = "yes" },
 	{ PIPE("reopen_days", PD_SETTING_UINT, reopen_days), .def = "14", .max = 3650 },
+	{ PIPE("failing_days", PD_SETTING_UINT, failing_days), .def = "30", .min = 1,
+	  .max = 3650 },
 	/* 7 MB of files are about 9.6 MB in base64: under Postfix's default
 	 * message_size_limit (10240000) with the text beside them */
 	{ PIPE("relay_attachments_max", PD_SETTING_SIZE, relay_attachments_max),

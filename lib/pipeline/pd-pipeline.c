@@ -8,6 +8,7 @@
 #include "pd-pipeline.h"
 #include "pd-pipeline-private.h"
 #include "pd-pipeline-auth.h"
+#include "pd-pipeline-bounce.h"
 #include "pd-pipeline-metrics.h"
 #include "core/pd-address.h"
 #include "core/pd-error.h"
@@ -250,6 +251,8 @@ pd_recipient_outcome_reply(const PdRecipientOutcome *outcome)
 		valid = g_utf8_make_valid(cut, -1);	/* a cut character */
 		return g_strconcat(valid, "...", NULL);
 	}
+	if (outcome->bounce_id > 0)
+		return g_strdup("250 2.0.0 Ok: bounce recorded");
 	if (g_strcmp0(outcome->result.disposition, "quarantined") == 0)
 		return g_strdup_printf("250 2.0.0 Ok: quarantined (%" G_GINT64_FORMAT ")%s",
 				       outcome->result.quarantine_id,
@@ -468,6 +471,35 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 		    ticket->str, status, reply, ms);
 }
 
+/* The bounce step (pd-pipeline-bounce.h), before everything else: TRUE
+ * when recipient's copy was a bounce (recorded, or outcome's error). */
+static gboolean
+pipeline_bounce_one(PdPipeline *pipeline, const PdConfig *config, const PdEnvelope *envelope,
+		    GBytes *raw, const PdMail *mail, const char *recipient,
+		    PdRecipientOutcome *outcome, gint64 start)
+{
+	PdBounceMatch match;
+	PdStore *store;
+
+	if (!pd_pipeline_bounce_match(config, envelope, recipient, mail, raw, &match))
+		return FALSE;
+	store = pd_store_pool_get(pipeline->pool, &outcome->error);
+	if (store != NULL) {
+		if (pipeline_check_schema_on(pipeline, store, &outcome->error))
+			pd_pipeline_bounce_deliver(store, config, envelope, recipient, mail, raw,
+						   &match, &outcome->bounce_id, &outcome->error);
+		pd_store_pool_put(pipeline->pool, store);
+	}
+	if (outcome->error != NULL) {
+		pipeline_store_error_tempfail(outcome->error);
+		pipeline_log(mail, envelope, recipient, NULL, outcome, start);
+	} else {
+		pd_pipeline_metrics_delivery(NULL, outcome, g_get_monotonic_time() - start);
+	}
+	pd_bounce_match_clear(&match);
+	return TRUE;
+}
+
 /* One recipient: its queue and key, then the steps that need no store,
  * in pipeline order, into one PdDelivery. */
 static void
@@ -482,6 +514,8 @@ pipeline_deliver_one(PdPipeline *pipeline, const PipelineState *state,
 	const PdQueueConfig *queue;
 	PdDelivery delivery = { 0 };
 
+	if (pipeline_bounce_one(pipeline, config, envelope, raw, mail, recipient, outcome, start))
+		return;
 	queue = pd_config_queue_for(config, recipient, &subaddress);
 	if (queue == NULL) {
 		pd_pipeline_set_unknown_recipient(&outcome->error);

@@ -1,7 +1,8 @@
 /* pd-pipeline: one message through the stages, for every ingest path.
  *
  *   parse -> authenticate (once per message, pd-pipeline-auth.h)
- *         -> (score -> filter: later issues) -> per recipient: identify
+ *         -> per recipient: bounce? (pd-pipeline-bounce.h: recorded, no
+ *            ticket) -> (score -> filter: later issues) -> identify
  *         -> thread -> store+queue
  *
  * The LMTP listener, `postdesk deliver` and `postdesk test` all call this,
@@ -30,6 +31,7 @@ typedef struct {
 	GError *error;			/* NULL on success; PD_ERROR code = disposition */
 	PdDeliveryResult result;	/* valid when error is NULL */
 	char *filter;			/* the rules' score for the log; NULL: no rule ran */
+	gint64 bounce_id;		/* > 0: recorded as a bounce (no ticket) */
 } PdRecipientOutcome;
 
 /* The pipeline's keys of [outbound] (pd-pipeline-settings.c) and what it
@@ -42,6 +44,7 @@ typedef struct {
 	gboolean notify_agents;
 	gboolean participants_from_cc;
 	guint reopen_days;
+	guint failing_days;		/* a hard-bounced address gets no automatic mail */
 	gsize relay_attachments_max;	/* bytes, decoded (sql/functions/agent.sql) */
 	/* derived */
 	gboolean acknowledge_on;	/* [outbound] and acknowledge != none */
@@ -94,6 +97,11 @@ void pd_recipient_outcome_clear(PdRecipientOutcome *outcome);
  * "451 4.3.0 ...", "550 5.1.1 ..." (no CRLF). */
 char *pd_recipient_outcome_reply(const PdRecipientOutcome *outcome);
 
+/* recipient is [outbound] bounce_address (with any +tag): what arrives
+ * there goes to the bounce step (pd-pipeline-bounce.h), never to a queue;
+ * the LMTP listener accepts it at RCPT like a queue's address. */
+gboolean pd_pipeline_is_bounce_address(const PdConfig *config, const char *recipient);
+
 /* The error for a recipient that no queue has (550 5.1.1 / EX_NOUSER). */
 void pd_pipeline_set_unknown_recipient(GError **error);
 
@@ -110,7 +118,8 @@ void pd_pipeline_set_unknown_recipient(GError **error);
  * message_id, in_reply_to, references [], date (RFC 3339 UTC or null),
  * text_body, text_from_html, html_body_size, attachments [{filename,
  * content_type, content_id, inline, size, sha256}], warnings [], class
- * {auto_submitted, bulk, list, bounce, auto_reply_suppressed}, body_sha256,
+ * {auto_submitted, bulk, list, bounce, auto_reply_suppressed}, bounce (null,
+ * or the bounce step's reading: pd_pipeline_bounce_json()), body_sha256,
  * raw_sha256, raw_size, thread_candidates [], recipients [{recipient,
  * canonical, queue (null: unknown), subaddress, idempotency_key, thread
  * {decision "new"|"existing"|"unknown", ticket, reason}, identity (null
