@@ -6,7 +6,8 @@
  * reachable); the database answers; its schema is the one this postdesk
  * knows (migrations and functions current); then reads the open and held
  * tickets per queue, the outbound queue (queued, sending, failed, the age
- * of the oldest queued mail) and the sender's latest errors.
+ * of the oldest queued mail), the quarantined mail waiting and the
+ * sender's latest errors.
  *
  * Exit status, the Nagios/Icinga convention: 0 ok, 1 warning (outbound
  * mail failed, the oldest queued mail is older than --max-age (default
@@ -273,6 +274,8 @@ status_print_text(const Status *status)
 	       status->counts.sending, status->counts.failed);
 	printf("held        %" G_GINT64_FORMAT " open tickets held for an operator\n",
 	       status->counts.held);
+	printf("quarantine  %" G_GINT64_FORMAT " mails waiting (postdesk quarantine list)\n",
+	       status->counts.quarantined);
 	for (guint i = 0; i < status->errors->len; i++) {
 		const PdStatusError *e = status->errors->pdata[i];
 		g_autofree char *at = status_when(e->at);
@@ -318,6 +321,7 @@ status_json_members(PdJson *json, gconstpointer data)
 		pd_json_add_null(json, "queues");
 		pd_json_add_null(json, "outbound");
 		pd_json_add_null(json, "held");
+		pd_json_add_null(json, "quarantined");
 		pd_json_add_null(json, "last_errors");
 		return;
 	}
@@ -342,6 +346,7 @@ status_json_members(PdJson *json, gconstpointer data)
 		pd_json_add_null(json, "oldest_queued_seconds");
 	pd_json_end_object(json);
 	pd_json_add_int(json, "held", status->counts.held);
+	pd_json_add_int(json, "quarantined", status->counts.quarantined);
 	pd_json_begin_array(json, "last_errors");
 	for (guint i = 0; i < status->errors->len; i++) {
 		const PdStatusError *e = status->errors->pdata[i];

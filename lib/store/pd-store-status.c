@@ -13,7 +13,8 @@ pd_store_status_counts(PdStore *store, PdStatusCounts *counts_r, GError **error)
 		" coalesce(extract(epoch FROM now() - min(created_at)"
 		" FILTER (WHERE status = 'queued'))::bigint, -1),"
 		" (SELECT count(*) FROM tickets WHERE held IS NOT NULL"
-		" AND status NOT IN ('solved', 'closed'))"
+		" AND status NOT IN ('solved', 'closed')),"
+		" (SELECT count(*) FROM quarantine WHERE released_at IS NULL)"
 		" FROM outbound WHERE status IN ('queued', 'sending', 'failed')",
 		NULL, "status counts", error);
 
@@ -24,6 +25,7 @@ pd_store_status_counts(PdStore *store, PdStatusCounts *counts_r, GError **error)
 	counts_r->failed = pd_store_int(result, 0, 2);
 	counts_r->oldest_queued_age = pd_store_int(result, 0, 3);
 	counts_r->held = pd_store_int(result, 0, 4);
+	counts_r->quarantined = pd_store_int(result, 0, 5);
 	return TRUE;
 }
 

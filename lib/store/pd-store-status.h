@@ -1,6 +1,7 @@
 /* pd-store-status: what `postdesk status` reads from the database.
  *
- * The outbound queue's depth and age, the tickets held for an operator, and
+ * The outbound queue's depth and age, the tickets held for an operator, the
+ * quarantined mail waiting for a decision, and
  * the latest errors the sender recorded.  Reading only; every value is a
  * bound parameter.  The schema's state comes from pd-store.h
  * (pd_store_schema_version, pd_store_functions_status), ticket counts per
@@ -17,7 +18,8 @@ typedef struct {
 	gint64 sending;			/* claimed by a sender now */
 	gint64 failed;			/* given up: an operator retries or cancels */
 	gint64 oldest_queued_age;	/* seconds since the oldest queued row was made, -1: none */
-	gint64 held;			/* open tickets held (unknown sender, moderate queue) */
+	gint64 held;			/* open tickets held (unknown sender, moderate queue, a rule, spam) */
+	gint64 quarantined;		/* quarantined mail not released (nor purged yet) */
 } PdStatusCounts;
 
 typedef struct {

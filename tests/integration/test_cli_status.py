@@ -58,6 +58,7 @@ def main():
         check_eq(queues["billing"]["open"], 0, "billing")
         check_eq(doc["outbound"], {"queued": 0, "sending": 0, "failed": 0,
                                    "oldest_queued_seconds": None}, "outbound")
+        check_eq((doc["held"], doc["quarantined"]), (0, 0), "held, quarantined")
 
         # warnings: a failed mail, an old queued one
         env.query("insert into outbound (kind, template, recipients, status, last_error)"
