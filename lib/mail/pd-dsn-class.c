@@ -5,10 +5,14 @@
  * it for a while.  Everything else that failed (full mailbox, spam filter,
  * policy, blocklist, expired in the queue, a 4xx) is soft: recorded, and
  * the sender's retry goes on.  This follows sisimai's hardbounce flag
- * (userunknown, hostunknown, hasmoved, notaccept).  Order: success and
- * delay; a 4xx; a full mailbox in the text; a status about the address
- * (X.1.1, X.1.2, X.1.3, X.1.6, X.1.10, X.4.4); any other specific status;
- * for a generic one (X.0.0, X.1.0, none) the text's words.  Table: tests/unit/mail/test-dsn.c. */
+ * (userunknown, hostunknown, hasmoved, notaccept).  When in doubt, soft:
+ * a live address marked failing loses mail, a dead one kept costs a bounce.
+ * Order: success and delay; a 4xx; a full mailbox in the text; words that
+ * say the address exists (a blocklist, a rate, spam); a status about the
+ * sender (X.1.7, X.1.8); a status about the address (X.1.1, X.1.2, X.1.3,
+ * X.1.6, X.1.10, X.4.4); any other specific status (X.2.x: the mailbox
+ * exists; X.7.x: policy; ...); for a generic one ("other" X.Y.0 but X.2.0,
+ * or none) the text's words.  Table: tests/unit/mail/test-dsn.c. */
 #include <string.h>
 
 #include "mail/pd-dsn.h"
@@ -21,7 +25,18 @@ static const char *const soft_phrases[] = {
 	"relaying denied", "not permitted to relay", "message too large", "size limit",
 	"virus", "timed out", "timeout", "connection refused", "expired", "authenticat",
 	"dmarc", "dkim", "spf", "reverse dns", "ptr record", "suspended", "disabled",
-	"inactive", "starttls",
+	"inactive", "starttls", "sender address rejected",
+};
+
+/* Words that say the address exists whatever the status says (sendmail
+ * writes Status: 5.1.1 over "5.7.1 IP address blacklisted"); a refusal
+ * of our MAIL FROM (our sender, not the recipient); and an "unknown user"
+ * answered only after the content was sent (end of DATA: a carrier's
+ * content filter speaking, the address took RCPT). */
+static const char *const exists_phrases[] = {
+	"spam", "blacklist", "block list", "blocklist", "spamhaus", "reputation", "rate limit",
+	"too many", "recipient preferences", "virus", "open relay",
+	"after mail from", ">>> mail from", "after end of data", "end of data command",
 };
 
 /* A full mailbox says "does not accept" too: read before the hard ones. */
@@ -39,7 +54,10 @@ static const char *const hard_phrases[] = {
 	"host unknown", "host not found", "domain not found", "no such domain",
 	"name or service not known", "domain name not found", "unknown host",
 	"has moved", "null mx", "does not accept mail", "not accept any mail",
-	"recipient address rejected",
+	"not listed in domino directory", "not listed in public name",
+	"recipient name is not recognized", "invalid final delivery userid",
+	"no valid recipients", "mailbox unavailable", "domain is not reachable",
+	"dns lookup failure", "address rejected.",
 };
 
 static gboolean
@@ -66,6 +84,23 @@ status_is_hard(const char *status)
 	return FALSE;
 }
 
+/* "Other or undefined" in its subject (RFC 3463: X.Y.0), where servers put
+ * any reason and only the words tell: X.0.0, X.1.0, X.3.0, X.4.0, X.5.0,
+ * X.6.0, X.7.0 is policy and X.2.0 the mailbox's state (it exists: the
+ * carriers' filters answer "550 Unknown user" with it). */
+static gboolean
+status_is_generic(const char *status)
+{
+	static const char *const generic[] = { "0.0", "1.0", "3.0", "4.0", "5.0", "6.0" };
+
+	if (status[0] == '\0' || status[1] != '.')
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(generic); i++)
+		if (strcmp(status + 2, generic[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
 PdDsnKind
 pd_dsn_classify(const char *action, const char *status, int reply_code, const char *text)
 {
@@ -83,10 +118,15 @@ pd_dsn_classify(const char *action, const char *status, int reply_code, const ch
 		return PD_DSN_SOFT;
 	if (text_has(lower, full_phrases, G_N_ELEMENTS(full_phrases)))
 		return PD_DSN_SOFT;
+	if (text_has(lower, exists_phrases, G_N_ELEMENTS(exists_phrases)))
+		return PD_DSN_SOFT;
+	/* X.1.7, X.1.8: our sender address was refused, not the recipient */
+	if (status != NULL && (strcmp(status + 1, ".1.7") == 0 || strcmp(status + 1, ".1.8") == 0))
+		return PD_DSN_SOFT;
 	if (status_is_hard(status))
 		return PD_DSN_HARD;
 	/* a specific status that is not about the address decides alone */
-	if (status != NULL && strcmp(status + 1, ".0.0") != 0 && strcmp(status + 1, ".1.0") != 0)
+	if (status != NULL && !status_is_generic(status))
 		return PD_DSN_SOFT;
 	if (text_has(lower, soft_phrases, G_N_ELEMENTS(soft_phrases)))
 		return PD_DSN_SOFT;
