@@ -15,6 +15,7 @@ delivered mail, as durable as PostgreSQL with fsync and synchronous_commit.
 Needs root and Debian's dovecot-core + dovecot-lmtpd; available() says why not.
 """
 import os
+import re
 import pwd
 import shutil
 import signal
@@ -110,6 +111,10 @@ class Dovecot:
             f.write(CONFIG.format(dir=self.dir, name=self.name, uid=uid, gid=gid,
                                   port=self.port, process_limit=process_limit,
                                   min_avail=min(process_limit, 4)))
+        self._start()
+
+    def _start(self):
+        """Run dovecot -c config_path and wait for self.port."""
         # dovecot forks into the background; its children keep stdout and
         # stderr, so they go to a file, not to a pipe we would wait on.
         out_path = os.path.join(self.dir, "dovecot.out")
@@ -200,3 +205,196 @@ def _ppid(pid):
         return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
+
+
+IMAP_CONFIG = """\
+# private Dovecot IMAP for postdesk tests (generated)
+base_dir = {dir}/run
+state_dir = {dir}/state
+instance_name = {name}
+log_path = {dir}/dovecot.log
+info_log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{dir}/tls/server.pem
+ssl_key = <{dir}/tls/server.key
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+hostname = dovecot.test
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_location = maildir:{dir}/mail/%n/Maildir
+mail_fsync = optimized
+mail_uid = {uid}
+mail_gid = {gid}
+first_valid_uid = 1
+auth_username_format = %Ln
+auth_failure_delay = 0
+{capability}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n {dir}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={dir}/mail/%n
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
+  }}
+}}
+service auth {{
+  unix_listener auth-userdb {{
+    mode = 0600
+  }}
+}}
+"""
+
+# What Dovecot 2.3 offers after login, less MOVE (and less UIDPLUS): the
+# fetcher must take the COPY+EXPUNGE path (or the \Seen path).
+CAPS_NO_MOVE = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY "
+                "THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL "
+                "CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 "
+                "CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH "
+                "LIST-STATUS BINARY")
+CAPS_NO_MOVE_NO_UIDPLUS = CAPS_NO_MOVE.replace(" UIDPLUS", "")
+
+
+def make_tls(directory, names=("localhost",), ips=("127.0.0.1",)):
+    """A CA and a server certificate it signed (for names and ips) in
+    directory: ca.pem, server.pem, server.key.  Returns the CA's path."""
+    os.makedirs(directory, 0o755, exist_ok=True)
+    def ssl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, cwd=directory,
+                       capture_output=True, timeout=60)
+    ssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
+        "/CN=postdesk test CA")
+    ssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=%s" % names[0])
+    san = ",".join(["DNS:%s" % n for n in names] + ["IP:%s" % i for i in ips])
+    with open(os.path.join(directory, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n" % san)
+    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+    return os.path.join(directory, "ca.pem")
+
+
+class DovecotImap(Dovecot):
+    """A private Dovecot IMAP server: plain IMAP (STARTTLS offered) on
+    .port, IMAPS on .tls_port, certificate for localhost/127.0.0.1 signed by
+    .ca_file; users from users {name: password}.  capability: an
+    imap_capability value (CAPS_NO_MOVE...) or None for Dovecot's own."""
+
+    def __init__(self, users, capability=None, parent=None):
+        why = available()
+        if why:
+            pdtest.skip(why)
+        if not os.path.exists("/usr/lib/dovecot/imap"):
+            pdtest.skip("Dovecot IMAP missing (Debian package dovecot-imapd)")
+        uid, gid = mail_user_ids()
+        self.dir = tempfile.mkdtemp(prefix="pd-dovecot-imap-", dir=parent)
+        os.chmod(self.dir, 0o755)
+        for sub in ("run", "state", "mail"):
+            os.makedirs(os.path.join(self.dir, sub), 0o755)
+        shutil.chown(os.path.join(self.dir, "mail"), uid, gid)
+        self.ca_file = make_tls(os.path.join(self.dir, "tls"))
+        self.users = dict(users)
+        with open(os.path.join(self.dir, "passwd"), "w") as f:
+            for user, password in self.users.items():
+                f.write("%s:{PLAIN}%s\n" % (user, password))
+        self.port = pdtest.free_port()
+        self.tls_port = pdtest.free_port()
+        self.name = "pd-dovecot-imap-%d-%d" % (os.getpid(), self.port)
+        self.config_path = os.path.join(self.dir, "dovecot.conf")
+        with open(self.config_path, "w") as f:
+            f.write(IMAP_CONFIG.format(
+                dir=self.dir, name=self.name, uid=uid, gid=gid, port=self.port,
+                tls_port=self.tls_port,
+                capability="imap_capability = %s" % capability if capability else ""))
+        self._start()
+        pdtest.wait_port(self.tls_port, timeout=30)
+
+    def imap(self, user):
+        """A logged-in imaplib client (plain, loopback) for the test's own
+        looks and changes."""
+        import imaplib
+        c = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        c.login(user, self.users[user])
+        return c
+
+    def append(self, user, raw, folder="INBOX"):
+        c = self.imap(user)
+        try:
+            typ, data = c.append(folder, None, None, raw)
+            pdtest.check(typ == "OK", "APPEND: %r %r" % (typ, data))
+        finally:
+            c.logout()
+
+    def uids(self, user, folder="INBOX"):
+        """The UIDs in folder (empty when the folder does not exist)."""
+        c = self.imap(user)
+        try:
+            typ, _ = c.select('"%s"' % folder)
+            if typ != "OK":
+                return []
+            typ, data = c.uid("SEARCH", None, "ALL")
+            return [int(u) for u in data[0].split()]
+        finally:
+            c.logout()
+
+    def flags(self, user, folder="INBOX"):
+        """{uid: flags text} of folder."""
+        c = self.imap(user)
+        try:
+            c.select('"%s"' % folder)
+            typ, data = c.uid("FETCH", "1:*", "(FLAGS)")
+            out = {}
+            for item in data:
+                if not item:
+                    continue
+                text = item.decode() if isinstance(item, bytes) else item[0].decode()
+                m = re.search(r"UID (\d+)", text)
+                f = re.search(r"FLAGS \(([^)]*)\)", text)
+                if m:
+                    out[int(m.group(1))] = " ".join(x for x in (f.group(1) if f else "").split() if x != "\\Recent")
+            return out
+        finally:
+            c.logout()
+
+
+def imap_section(dc, directory, name="support", user="support", password=None, tls="implicit",
+                 queue="support", **keys):
+    """An [imap NAME] section of postdesk.conf for dc (a DovecotImap): the
+    password in directory/imap-NAME.secret (0600), the test CA trusted,
+    polling every 0.2 s; keys add or override settings."""
+    secret = os.path.join(directory, "imap-%s.secret" % name)
+    with open(secret, "w") as f:
+        f.write((password if password is not None else dc.users[user]) + "\n")
+    os.chmod(secret, 0o600)
+    settings = {
+        "host": "127.0.0.1",
+        "port": dc.tls_port if tls == "implicit" else dc.port,
+        "tls": tls,
+        "tls_ca_file": dc.ca_file,
+        "user": user,
+        "password_file": secret,
+        "queue": queue,
+        "poll_interval": "0.2",
+        "timeout": "10",
+    }
+    settings.update(keys)
+    return "\n[imap %s]\n%s\n" % (name, "".join("%s = %s\n" % (k, v)
+                                                for k, v in settings.items() if v is not None))
