@@ -137,15 +137,6 @@ read_text(const PdAdminArgs *args, int *rc_r)
 	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
-static gboolean
-queue_known(const PdConfig *config, const char *name)
-{
-	for (guint i = 0; config->queues != NULL && i < config->queues->len; i++)
-		if (strcmp(((const PdQueueConfig *)config->queues->pdata[i])->name, name) == 0)
-			return TRUE;
-	return FALSE;
-}
-
 static const GOptionEntry set_entries[] = {
 	{ "status", 0, 0, G_OPTION_ARG_STRING, &opt_status, "new|open|pending|solved|closed", "S" },
 	{ "priority", 0, 0, G_OPTION_ARG_STRING, &opt_priority, "low|normal|high|urgent", "P" },
@@ -206,7 +197,7 @@ desk_set(PdCli *cli, PdAdminArgs *args)
 	store = desk_store(cli, &rc);
 	if (store == NULL)
 		return rc;
-	if (opt_queue != NULL && !queue_known(cli->config, opt_queue))
+	if (opt_queue != NULL && pd_config_queue_named(cli->config, opt_queue) == NULL)
 		return pd_admin_bad(args, "no [queue %s] in the configuration", opt_queue);
 	if (opt_assign != NULL && *opt_assign != '\0' &&
 	    (assign = agent_address(args, cli, opt_assign, &rc)) == NULL)

@@ -17,11 +17,46 @@
 #include "pd-pipeline-private.h"
 #include "core/pd-address.h"
 #include "core/pd-json.h"
+#include "smtp/pd-outbound.h"
 #include "store/pd-store-outbound.h"
 
 #include <string.h>
 
 #define TEMPLATE "agent-reply"
+
+/* What the parser cannot know: a #queue names a configured queue, a
+ * #reply a canned reply of [outbound] replies; otherwise the command
+ * carries the reason and is not obeyed (sql/functions/agent.sql). */
+static void
+agent_check_names(const PdConfig *config, PdAgentAnswer *answer)
+{
+	g_autoptr(PdTemplateSet) replies = NULL;
+	g_autoptr(GError) replies_error = NULL;
+	gboolean replies_loaded = FALSE;
+
+	answer->canned = NULL;
+	for (guint i = 0; i < answer->commands->len; i++) {
+		PdAgentCommand *c = answer->commands->pdata[i];
+		g_autoptr(GError) error = NULL;
+
+		if (c->error != NULL)
+			continue;
+		if (c->kind == PD_AGENT_CMD_QUEUE && pd_config_queue_named(config, c->argument) == NULL)
+			c->error = g_strdup("no such queue in the configuration");
+		if (c->kind != PD_AGENT_CMD_REPLY)
+			continue;
+		if (!replies_loaded) {
+			replies = pd_outbound_replies_load(config, &replies_error);
+			replies_loaded = TRUE;
+		}
+		if (replies == NULL)
+			c->error = g_strdup(replies_error->message);
+		else if (!pd_outbound_reply_known(config, replies, c->argument, NULL, &error))
+			c->error = g_strdup(error->message);
+		else
+			answer->canned = c->argument;
+	}
+}
 
 void
 pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
@@ -32,6 +67,7 @@ pd_pipeline_agent_answer(const PdConfig *config, const PdMail *mail,
 		return;
 	agent_r->present = TRUE;
 	pd_agent_answer_parse(mail->text_body, config->recipient_delimiter, &agent_r->answer);
+	agent_check_names(config, &agent_r->answer);
 	if (mail->from.address != NULL)
 		agent_r->from = pd_address_canonicalize(mail->from.address,
 							config->recipient_delimiter);

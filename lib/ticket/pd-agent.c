@@ -17,7 +17,15 @@ static const struct {
 	{ "assign", PD_AGENT_CMD_ASSIGN },
 	{ "priority", PD_AGENT_CMD_PRIORITY },
 	{ "note", PD_AGENT_CMD_NOTE },
+	{ "solved", PD_AGENT_CMD_SOLVED },
+	{ "open", PD_AGENT_CMD_OPEN },
+	{ "queue", PD_AGENT_CMD_QUEUE },
+	{ "category", PD_AGENT_CMD_CATEGORY },
+	{ "cc", PD_AGENT_CMD_CC },
+	{ "reply", PD_AGENT_CMD_REPLY },
 };
+
+#define NAME_ARG_MAX 64	/* a queue, category or canned reply name */
 
 static const char *const priorities[] = { "low", "normal", "high", "urgent" };
 
@@ -38,6 +46,7 @@ pd_agent_answer_clear(PdAgentAnswer *answer)
 	g_clear_pointer(&answer->commands, g_ptr_array_unref);
 	g_clear_pointer(&answer->reply, g_free);
 	answer->note = FALSE;
+	answer->canned = NULL;
 }
 
 static const char *
@@ -61,6 +70,29 @@ command_line(const char *line, const char *end)
 	const char *p = skip_blanks(line, end);
 
 	return end - p >= 2 && p[0] == '#' && g_ascii_isalpha(p[1]);
+}
+
+/* The NAME of #queue, #category, #reply: one word, lower-cased; NULL with
+ * *error_r set when it is missing or not a name. */
+static char *
+name_argument(PdAgentCommandKind kind, const char *rest, char **words, gboolean missing,
+	      char **error_r)
+{
+	const char *pattern = kind == PD_AGENT_CMD_CATEGORY ? "^[a-z0-9][a-z0-9_.-]*$"
+							     : "^[a-z0-9][a-z0-9_-]*$";
+	g_autofree char *lower = g_ascii_strdown(rest, -1);
+
+	if (missing || g_strv_length(words) != 1) {
+		*error_r = g_strdup("takes one name");
+		return NULL;
+	}
+	if (strlen(lower) > NAME_ARG_MAX || !g_regex_match_simple(pattern, lower, 0, 0)) {
+		*error_r = g_strdup(kind == PD_AGENT_CMD_CATEGORY
+				    ? "not a name (letters, digits, - _ .)"
+				    : "not a name (letters, digits, - _)");
+		return NULL;
+	}
+	return g_steal_pointer(&lower);
 }
 
 static PdAgentCommand *
@@ -92,12 +124,16 @@ command_parse(const char *line, const char *end, guint number, const char *delim
 	case PD_AGENT_CMD_CLOSE:
 	case PD_AGENT_CMD_PENDING:
 	case PD_AGENT_CMD_NOTE:
+	case PD_AGENT_CMD_SOLVED:
+	case PD_AGENT_CMD_OPEN:
 		if (arg != arg_end)
 			command->error = g_strdup("takes no argument");
 		break;
 	case PD_AGENT_CMD_ASSIGN:
+	case PD_AGENT_CMD_CC:
 		if (arg == arg_end) {
-			command->error = g_strdup("needs an agent's address");
+			command->error = g_strdup(command->kind == PD_AGENT_CMD_CC
+						  ? "needs an address" : "needs an agent's address");
 		} else if (arg_end - arg > ARGUMENT_MAX || g_strv_length(words) != 1) {
 			command->error = g_strdup("takes one address");
 		} else {
@@ -105,6 +141,12 @@ command_parse(const char *line, const char *end, guint number, const char *delim
 			if (command->argument == NULL)
 				command->error = g_strdup("not an address");
 		}
+		break;
+	case PD_AGENT_CMD_QUEUE:
+	case PD_AGENT_CMD_CATEGORY:
+	case PD_AGENT_CMD_REPLY:
+		command->argument = name_argument(command->kind, rest, words, arg == arg_end,
+						  &command->error);
 		break;
 	case PD_AGENT_CMD_PRIORITY:
 		if (arg == arg_end || g_strv_length(words) != 1) {
@@ -302,6 +344,8 @@ pd_agent_answer_parse(const char *text, const char *delimiter, PdAgentAnswer *an
 		command = command_parse(l->start, l->end, i + 1, delimiter);
 		if (command->kind == PD_AGENT_CMD_NOTE && command->error == NULL)
 			answer_r->note = TRUE;
+		if (command->kind == PD_AGENT_CMD_REPLY && command->error == NULL)
+			answer_r->canned = command->argument;
 		g_ptr_array_add(answer_r->commands, command);
 	}
 	answer_r->reply = relay_text(lines, i);

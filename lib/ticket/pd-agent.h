@@ -11,8 +11,15 @@
  * allowed) that starts with "#" and a letter is a command line, whether or
  * not the command is known; the first other non-blank line ends them.
  *   #close  #pending  #note           no argument
+ *   #solved  #open                    no argument (issue 14 section 2)
  *   #assign ADDRESS                   an agent's address (canonicalized)
  *   #priority low|normal|high|urgent
+ *   #queue NAME  #category NAME       a name: lower-case letters, digits,
+ *                                     "-", "_", "." (a queue: no ".")
+ *   #cc ADDRESS                       a participant to add (canonicalized):
+ *                                     this answer is relayed to it too
+ *   #reply NAME                       a canned reply (filters/replies) sent
+ *                                     before the answer's own text
  * A command with a missing, extra or bad argument, and an unknown one,
  * carries an error and is not obeyed; every command line is removed from
  * the relayed text.  At most PD_AGENT_MAX_COMMANDS are read; later lines
@@ -48,13 +55,20 @@ typedef enum {
 	PD_AGENT_CMD_ASSIGN,
 	PD_AGENT_CMD_PRIORITY,
 	PD_AGENT_CMD_NOTE,
+	PD_AGENT_CMD_SOLVED,
+	PD_AGENT_CMD_OPEN,
+	PD_AGENT_CMD_QUEUE,
+	PD_AGENT_CMD_CATEGORY,
+	PD_AGENT_CMD_CC,
+	PD_AGENT_CMD_REPLY,
 } PdAgentCommandKind;
 
 typedef struct {
 	PdAgentCommandKind kind;
 	char *name;		/* as written, lower case, at most 32 characters */
-	char *argument;		/* NULL: none; assign: canonical address; priority: lower
-				 * case; with an error: as written (cut) */
+	char *argument;		/* NULL: none; assign, cc: canonical address; priority,
+				 * queue, category, reply: lower case; with an error: as
+				 * written (cut) */
 	char *error;		/* NULL: valid; else why it is not obeyed */
 	guint line;		/* 1-based line of the text */
 } PdAgentCommand;
@@ -63,6 +77,7 @@ typedef struct {
 	GPtrArray *commands;	/* PdAgentCommand *, in order */
 	gboolean note;		/* a valid #note: the whole mail stays internal */
 	char *reply;		/* the text to relay ("" when nothing is left) */
+	const char *canned;	/* the valid #reply's name (the last), NULL: none */
 } PdAgentAnswer;
 
 /* Parse text (NULL = empty; any bytes, made valid UTF-8) into answer_r,

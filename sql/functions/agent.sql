@@ -162,12 +162,18 @@ LANGUAGE sql STABLE
 AS $$
 	SELECT CASE
 		WHEN p_command->>'error' IS NOT NULL THEN p_command->>'error'
-		WHEN p_command->>'command' IN ('close', 'pending', 'priority', 'note') THEN NULL
+		WHEN p_command->>'command' IN ('close', 'pending', 'priority', 'note', 'solved',
+					       'open', 'queue', 'category', 'reply') THEN NULL
 		WHEN p_command->>'command' = 'assign' THEN
 			CASE WHEN EXISTS (SELECT 1 FROM agent_addresses aa
 					    JOIN agents a ON a.id = aa.agent_id
 					   WHERE aa.address = p_command->>'argument' AND a.active)
 			     THEN NULL ELSE 'not an active agent' END
+		-- agents hear of a ticket by notification, never by relay
+		WHEN p_command->>'command' = 'cc' THEN
+			CASE WHEN EXISTS (SELECT 1 FROM agent_addresses aa
+					   WHERE aa.address = p_command->>'argument')
+			     THEN 'an agent''s address (#assign, or a notification, reaches agents)' END
 		ELSE 'unknown command' END
 $$;
 
@@ -184,20 +190,39 @@ DECLARE
 					     'line', (p_command->>'line')::integer);
 	v_refused text := pd_agent_command_check(p_command);
 	v_old text;
+	v_new text;
 	v_agent bigint;
 BEGIN
 	IF v_refused IS NOT NULL THEN
 		RETURN v_detail || jsonb_build_object('result', 'refused', 'reason', v_refused);
 	END IF;
 	CASE v_name
-	WHEN 'close', 'pending' THEN
+	WHEN 'close', 'pending', 'solved', 'open' THEN
+		v_new := CASE v_name WHEN 'close' THEN 'closed' ELSE v_name END;
 		SELECT status INTO v_old FROM tickets WHERE id = p_ticket_id;
 		UPDATE tickets
-		   SET status = CASE v_name WHEN 'close' THEN 'closed' ELSE 'pending' END,
-		       closed_at = CASE v_name WHEN 'close' THEN now() END
+		   SET status = v_new,
+		       closed_at = CASE WHEN v_new IN ('closed', 'solved') THEN now() END
 		 WHERE id = p_ticket_id;
+		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old, 'new', v_new);
+	WHEN 'queue' THEN
+		INSERT INTO queues (name) VALUES (v_arg) ON CONFLICT (name) DO NOTHING;
+		SELECT q.name INTO v_old FROM tickets t JOIN queues q ON q.id = t.queue_id
+		 WHERE t.id = p_ticket_id;
+		UPDATE tickets SET queue_id = (SELECT q.id FROM queues q WHERE q.name = v_arg)
+		 WHERE id = p_ticket_id;
+		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old, 'new', v_arg);
+	WHEN 'category' THEN
+		SELECT category INTO v_old FROM tickets WHERE id = p_ticket_id;
+		UPDATE tickets SET category = v_arg WHERE id = p_ticket_id;
+		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old, 'new', v_arg);
+	WHEN 'cc' THEN
+		SELECT role INTO v_old FROM participants
+		 WHERE ticket_id = p_ticket_id AND lower(address) = v_arg;
+		INSERT INTO participants (ticket_id, address, role) VALUES (p_ticket_id, v_arg, 'cc')
+		ON CONFLICT (ticket_id, lower(address)) DO NOTHING;
 		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old,
-			'new', CASE v_name WHEN 'close' THEN 'closed' ELSE 'pending' END);
+						      'new', coalesce(v_old, 'cc'));
 	WHEN 'priority' THEN
 		SELECT priority INTO v_old FROM tickets WHERE id = p_ticket_id;
 		UPDATE tickets SET priority = v_arg WHERE id = p_ticket_id;
@@ -210,10 +235,23 @@ BEGIN
 		UPDATE tickets SET assignee_agent_id = v_agent WHERE id = p_ticket_id;
 		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old,
 						      'new', v_arg, 'agent_id', v_agent);
-	ELSE	-- note
+	ELSE	-- note; reply (the relay carries it: pd_agent_answer)
 		RETURN v_detail || jsonb_build_object('result', 'applied');
 	END CASE;
 END
+$$;
+
+-- The canned reply an answer sends: the argument of its last #reply that
+-- is obeyed (commands as pd_agent_answer_decide checks them: a "refused"
+-- member, NULL when obeyed), or NULL.
+CREATE OR REPLACE FUNCTION pd_agent_canned(p_commands jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+	SELECT c->>'argument'
+	  FROM jsonb_array_elements(coalesce(p_commands, '[]')) WITH ORDINALITY x (c, n)
+	 WHERE c->>'command' = 'reply' AND c->>'refused' IS NULL AND c->>'error' IS NULL
+	 ORDER BY n DESC LIMIT 1
 $$;
 
 -- Whether a mail is an agent's answer and what it does, without writing:
@@ -273,12 +311,20 @@ BEGIN
 		why := 'internal note';
 		RETURN;
 	END IF;
-	IF coalesce(p_answer->>'text', '') = '' THEN
+	IF coalesce(p_answer->>'text', '') = '' AND pd_agent_canned(commands) IS NULL THEN
 		decision := 'commands';
 		why := 'nothing but commands and quotes';
 		RETURN;
 	END IF;
-	relay_to := pd_relay_recipients(p_ticket_id, v_sender);
+	-- and whom its #cc adds (not yet participants: the commands come after)
+	SELECT pd_relay_recipients(p_ticket_id, v_sender) || coalesce(jsonb_agg(
+			jsonb_build_object('address', c->>'argument', 'name', NULL) ORDER BY n), '[]')
+	  INTO relay_to
+	  FROM jsonb_array_elements(commands) WITH ORDINALITY x (c, n)
+	 WHERE c->>'command' = 'cc' AND c->>'refused' IS NULL
+	   AND c->>'argument' IS DISTINCT FROM v_sender
+	   AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.ticket_id = p_ticket_id
+			    AND lower(p.address) = c->>'argument');
 	decision := 'answer';
 	IF jsonb_array_length(relay_to) = 0 THEN
 		why := 'no customer takes part';
@@ -354,7 +400,8 @@ BEGIN
 	FOR v_command IN SELECT c FROM jsonb_array_elements(v_commands) AS c LOOP
 		v_detail := pd_agent_command(p_ticket_id, v_command);
 		v_status_set := v_status_set OR (v_detail->>'result' = 'applied' AND
-						 v_detail->>'command' IN ('close', 'pending'));
+						 v_detail->>'command' IN ('close', 'pending', 'solved',
+									  'open'));
 		INSERT INTO events (ticket_id, message_row, actor, kind, detail)
 		VALUES (p_ticket_id, p_message_row, coalesce(v_sender, 'agent'), 'agent.command',
 			v_detail);
@@ -391,7 +438,8 @@ BEGIN
 			p_answer->>'envelope_from',
 			jsonb_strip_nulls(jsonb_build_object('message.text', v_text,
 							     'agent.name', v_name,
-							     'agent.signature', v_signature))
+							     'agent.signature', v_signature,
+							     'reply.name', pd_agent_canned(d.commands)))
 			|| v_left_out,
 			nullif(v_sent, '[]'));
 		PERFORM pd_relay_answered(p_ticket_id, p_message_row, v_agent, v_relayed,

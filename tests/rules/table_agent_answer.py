@@ -91,6 +91,9 @@ DELIVERED = """(SELECT jsonb_build_object(
                AND e.kind = 'agent.command'),
   'agent_takes_part', EXISTS (SELECT 1 FROM participants p WHERE p.ticket_id = m.ticket_id
                               AND p.address = %s AND p.role = 'agent'),
+  'reply', (SELECT o.template_values->>'reply.name' FROM outbound o
+            WHERE o.id = (SELECT min(id) FROM outbound WHERE ticket_id = m.ticket_id
+                          AND kind = 'relay')),
   'status', t.status,
   'first_response', t.first_response_at IS NOT NULL)
  FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.idempotency_key = 'this')""" % lit(ANN)
@@ -122,7 +125,7 @@ CASES = [
     case("an authenticated active agent's answer is relayed to the requester and the Cc "
          "participant, not to agents", [this()],
          expect=relayed(ALICE, BOB, result=2, kind="agent", not_relayed=None,
-                        agent_takes_part=True)),
+                        agent_takes_part=True, reply=None)),
     case("the relay answers the customer's last message", [this()],
          expect=relayed(ALICE, BOB, in_reply_to="q2@customer.test")),
     case("the first relayed answer sets first_response_at and opens a new ticket", [this()],
@@ -141,6 +144,17 @@ CASES = [
          answer=answer(text="", commands=[("priority", "high")]),
          expect=dict(result=0, kind="agent", relayed=[], commands=1,
                      not_relayed="nothing but commands and quotes", first_response=False)),
+    case("#cc ADDRESS: the new participant gets this answer too", [this()],
+         answer=answer(commands=[("cc", "dora@customer.test")]),
+         expect=relayed(ALICE, BOB, "dora@customer.test", commands=1)),
+    case("#cc of someone already taking part relays once", [this()],
+         answer=answer(commands=[("cc", BOB)]), expect=relayed(ALICE, BOB)),
+    case("#reply NAME alone: relayed, the relay names the canned reply", [this()],
+         answer=answer(text="", commands=[("reply", "password-reset")]),
+         expect=relayed(ALICE, BOB, kind="agent", reply="password-reset", not_relayed=None)),
+    case("#reply NAME with a text: the last obeyed #reply counts", [this()],
+         answer=answer(commands=[("reply", "solved"), ("reply", "password-reset")]),
+         expect=relayed(ALICE, BOB, reply="password-reset")),
     case("no customer takes part: nothing is relayed, and why", [this(10002)], ticket=10002,
          expect=dict(result=0, kind="agent", relayed=[], not_relayed="no customer takes part")),
     case("an agent's address among the Cc participants gets no relay",

@@ -2,7 +2,9 @@
 (pd_agent_command).
 
 postdeskd(8) "Agents working by mail": #close, #pending, #assign ADDRESS (an active
-agent), #priority low|normal|high|urgent, #note.  What the parser refused (an
+agent), #priority low|normal|high|urgent, #note; and (issue 14) #solved,
+#open, #queue NAME, #category NAME, #cc ADDRESS (not an agent's), #reply NAME
+(the relay carries the canned reply: table_agent_answer).  What the parser refused (an
 unknown command, a bad argument: lib/ticket pd-agent, tests/unit/agent) is
 refused here with the parser's reason and changes nothing.  Each command's
 result is its agent.command event.
@@ -13,13 +15,13 @@ priority, assignee, closed: closed_at set).  Every case also asks `postdesk
 test`'s function (pd_agent_command_check, by which pd_agent_command obeys)
 and expects the same verdict: explain_agrees.
 """
-from rules import Table, agent, case, lit, ticket, ticket_id
+from rules import Table, agent, case, lit, participant, ticket, ticket_id
 
 ANN, BEN, DAN = "ann@example.com", "ben@example.com", "dan@example.com"
 
 FACTS = [agent(ANN), agent(BEN, also=["ben@old.example.com"]), agent(DAN, active=False),
          ticket(10001, status="open"), ticket(10002, status="closed", closed_days_ago=1),
-         ticket(10003, assignee=ANN)]
+         ticket(10003, assignee=ANN), participant(10001, "alice@customer.test")]
 
 
 def command(name, argument=None, error=None, line=1):
@@ -39,7 +41,10 @@ def explain(c):
 OBSERVE = ("(SELECT jsonb_build_object('result', r->>'result', 'reason', r->>'reason',"
            " 'old', r->>'old', 'new', r->>'new', 'status', t.status, 'priority', t.priority,"
            " 'assignee', pd_agent_main_address(t.assignee_agent_id),"
-           " 'closed', t.closed_at IS NOT NULL,"
+           " 'closed', t.closed_at IS NOT NULL, 'category', t.category,"
+           " 'queue', (SELECT q.name FROM queues q WHERE q.id = t.queue_id),"
+           " 'participants', (SELECT string_agg(p.address || ':' || p.role, ',' ORDER BY p.id)"
+           "  FROM participants p WHERE p.ticket_id = t.id),"
            " 'explain_agrees', (r->>'result' = 'applied') = (e #>> '{}' IS NULL)"
            "  AND (r->>'reason' IS NOT DISTINCT FROM e #>> '{}'))"
            " FROM tickets t, (SELECT current_setting('rules.result')::jsonb AS r,"
@@ -86,6 +91,30 @@ CASES = [
     case("a bad priority refused by the parser changes nothing",
          command=command("priority", "asap", error="needs one of low, normal, high, urgent"),
          expect=refused("needs one of low, normal, high, urgent", priority="normal")),
+    case("#solved solves the ticket and stamps closed_at", command=command("solved"),
+         expect=applied("open", "solved", status="solved", closed=True)),
+    case("#open reopens a closed ticket and clears closed_at", ticket=10002,
+         command=command("open"), expect=applied("closed", "open", status="open", closed=False)),
+    case("#queue moves the ticket (a queue never used before is created)",
+         command=command("queue", "billing"), expect=applied("support", "billing",
+                                                              queue="billing")),
+    case("#category sets the category", command=command("category", "hardware"),
+         expect=applied(None, "hardware", category="hardware")),
+    case("#cc adds a participant", command=command("cc", "dora@customer.test"),
+         expect=applied(None, "cc", participants="alice@customer.test:requester,"
+                                                  "dora@customer.test:cc")),
+    case("#cc of the requester keeps its role", command=command("cc", "alice@customer.test"),
+         expect=applied("requester", "requester",
+                        participants="alice@customer.test:requester")),
+    case("#cc of an agent's address is refused", command=command("cc", BEN),
+         expect=refused("an agent's address (#assign, or a notification, reaches agents)",
+                        participants="alice@customer.test:requester")),
+    case("#reply is applied by the relay and changes no field",
+         command=command("reply", "password-reset"),
+         expect=applied(status="open", category=None)),
+    case("a #queue the pipeline found unconfigured is refused with its reason",
+         command=command("queue", "nowhere", error="no such queue in the configuration"),
+         expect=refused("no such queue in the configuration", queue="support")),
     case("a command the store does not know is refused",
          command=command("escalate"), expect=refused("unknown command", status="open")),
 ]

@@ -50,6 +50,25 @@ static const Case cases[] = {
 	  "assign=!needs an agent's address;assign=a@b c@d!takes one address;"
 	  "note=x!takes no argument;",
 	  FALSE, "ok\n" },
+	{ "solved and open take no argument", "#solved\n#open now\nok\n",
+	  "solved=;open=now!takes no argument;", FALSE, "ok\n" },
+	{ "queue and category lower-cased", "#queue Billing\n#category Hardware.Printer\nx\n",
+	  "queue=billing;category=hardware.printer;", FALSE, "x\n" },
+	{ "queue names have no dot", "#queue bill.ing\n", "queue=bill.ing!not a name (letters,"
+	  " digits, - _);", FALSE, "" },
+	{ "category wants one name", "#category\n#category a b\n",
+	  "category=!takes one name;category=a b!takes one name;", FALSE, "" },
+	{ "cc canonicalizes", "#cc Dora+x@Customer.TEST\nHi\n", "cc=dora@customer.test;", FALSE,
+	  "Hi\n" },
+	{ "cc needs an address", "#cc\n#cc nobody\n", "cc=!needs an address;cc=nobody!not an"
+	  " address;", FALSE, "" },
+	{ "reply names a canned reply", "#reply Password-Reset\n", "reply=password-reset;", FALSE,
+	  "" },
+	{ "reply with a path is refused", "#reply ../etc/passwd\n",
+	  "reply=../etc/passwd!not a name (letters, digits, - _);", FALSE, "" },
+	{ "an overlong name is refused", "#queue aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaa\n", "queue=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!not a"
+	  " name (letters, digits, - _);", FALSE, "" },
 	{ "assign not an address", "#assign nobody\n", "assign=nobody!not an address;", FALSE, "" },
 	{ "glued punctuation is unknown", "#close.\nx\n", "close=.!unknown command;", FALSE, "x\n" },
 	{ "commands only at the top", "Hi\n#close\n", "", FALSE, "Hi\n#close\n" },
@@ -93,6 +112,8 @@ test_table(void **state)
 
 		pd_agent_answer_parse(c->text, "+", &a);
 		commands = commands_text(&a);
+		if (a.canned != NULL && !g_str_has_prefix(c->commands, "reply="))
+			fail_msg("%s: canned %s", c->what, a.canned);
 		if (strcmp(commands, c->commands) != 0 || a.note != c->note ||
 		    strcmp(a.reply, c->reply) != 0)
 			fail_msg("%s: commands %s note %d reply \"%s\"", c->what, commands, a.note,
