@@ -66,6 +66,16 @@ def main():
         check("disposition: quarantine" in text, "text output names the disposition")
         check_eq(env.scalar("select count(*) from tickets"), "0", "postdesk test stores nothing")
 
+        # the shipped scripts compile, and score GTUBE into the quarantine
+        shipped = env.write_config(extra="[filters]\ndir = %s\nscripts = score.sieve, route.sieve\n"
+                                         % os.path.join(pdtest.SOURCE_DIR, "filters"),
+                                   name="shipped.conf")
+        p = env.postdesk("check-config", config=shipped, check_rc=0)
+        check("ok" in p.stdout, "the shipped scripts compile: %r" % p.stdout)
+        p = env.postdesk("test", "--json", "--to", "support@example.com", "-", input=spam,
+                         config=shipped, check_rc=0)
+        check_eq(json.loads(p.stdout)["disposition"], "quarantine", "shipped score.sieve: GTUBE")
+
         write(os.path.join(filters, "route.sieve"),
               'require "vnd.postdesk";\nqueue;\nif identity :kind "contact" { hold; }\n'
               'priority "high" "low";\n')
