@@ -44,6 +44,7 @@ int pd_cmd_outbound(PdCli *cli, int argc, char **argv);
 int pd_cmd_jobs(PdCli *cli, int argc, char **argv);
 int pd_cmd_status(PdCli *cli, int argc, char **argv);
 int pd_cmd_quarantine(PdCli *cli, int argc, char **argv);
+int pd_cmd_address(PdCli *cli, int argc, char **argv);
 int pd_cmd_report(PdCli *cli, int argc, char **argv);
 int pd_cmd_imap(PdCli *cli, int argc, char **argv);
 

@@ -129,3 +129,24 @@ pd_store_bounce_hold_failing(PdStore *store, guint *count_r, GError **error)
 		*count_r = PQntuples(result) == 1 ? (guint)pd_store_int(result, 0, 0) : 0;
 	return TRUE;
 }
+
+gboolean
+pd_store_bounce_clear(PdStore *store, const char *address, const char *actor, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	PdStoreParams params;
+
+	pd_store_params_init(&params);
+	pd_store_param_text(&params, address);
+	pd_store_param_text(&params, actor);
+	result = pd_store_exec_sql(store, "SELECT pd_bounce_clear($1, $2)", &params,
+				   "address clear", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (!pd_store_bool(result, 0, 0)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND, "%s is not failing", address);
+		return FALSE;
+	}
+	return TRUE;
+}

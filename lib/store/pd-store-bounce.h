@@ -54,4 +54,9 @@ void pd_store_bounce_recipients_json(PdJson *json, const char *key, const PdDsn 
  * sent (pd_bounce_hold_failing); count_r: rows so held. */
 gboolean pd_store_bounce_hold_failing(PdStore *store, guint *count_r, GError **error);
 
+/* `postdesk address clear`: address (canonical) is not failing any more.
+ * PD_ERROR_NOTFOUND when it was not failing. */
+gboolean pd_store_bounce_clear(PdStore *store, const char *address, const char *actor,
+			       GError **error);
+
 #endif

@@ -425,7 +425,12 @@ static const AdminRead reads[] = {
 		    " c.confirmed_at, c.created_at, c.updated_at"
 		    " FROM contacts c JOIN accounts a ON a.id = c.account_id"
 		    " WHERE c.address = $1 ORDER BY c.status = 'removed', a.name, c.id" },
-		  { NULL, NULL } } },
+		  /* what came back (sql/functions/bounce.sql) */
+		  { "bounces",
+		    "SELECT coalesce(b.failing_until > now(), false) AS failing, b.failing_since,"
+		    " b.failing_until, concat_ws(' ', b.reply_code::text, b.status) AS status,"
+		    " left(b.diagnostic, 80) AS diagnostic, b.hard_bounces, b.soft_bounces"
+		    " FROM bounced_addresses b WHERE b.address = lower($1)" } } },
 	[PD_ADMIN_AGENT_LIST] = {
 		"SELECT " AGENT_MAIN_ADDRESS("g.id") " AS address, g.name, g.groups, g.active,"
 		" ARRAY(SELECT aa.address FROM agent_addresses aa WHERE aa.agent_id = g.id"
@@ -475,6 +480,16 @@ static const AdminRead reads[] = {
 		  " FROM quarantine q, jsonb_array_elements(coalesce(q.filter->'actions', '[]'))"
 		  " WITH ORDINALITY AS r (a, n)"
 		  " WHERE q.id::text = $1 ORDER BY r.n" } } },
+	[PD_ADMIN_ADDRESS_LIST] = {
+		"SELECT b.address, coalesce(b.failing_until > now(), false) AS failing,"
+		" b.failing_since, b.failing_until,"
+		" concat_ws(' ', b.reply_code::text, b.status) AS status,"
+		" left(b.diagnostic, 60) AS diagnostic, b.hard_bounces AS hard,"
+		" b.soft_bounces AS soft, b.outbound_id AS outbound"
+		" FROM bounced_addresses b"
+		" WHERE $1::text IS NULL OR b.failing_until > now()"
+		" ORDER BY b.failing_until > now() DESC NULLS LAST, b.last_bounce_at DESC,"
+		" b.address", NULL, NULL, { { NULL, NULL } } },
 };
 
 void

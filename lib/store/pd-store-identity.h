@@ -106,6 +106,7 @@ typedef enum {
 	PD_ADMIN_QUEUE_COUNTS,	/* tickets per queue and status */
 	PD_ADMIN_QUARANTINE_LIST,	/* key: NULL, or "all" with the released ones */
 	PD_ADMIN_QUARANTINE_SHOW,	/* key: the id */
+	PD_ADMIN_ADDRESS_LIST,	/* key: NULL, or "failing" for the failing ones only */
 } PdAdminQuery;
 
 /* A list answers with one table; a show with a one-row record table

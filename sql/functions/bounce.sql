@@ -173,3 +173,22 @@ LANGUAGE sql STABLE AS $$
 		'soft_bounces', soft_bounces)
 	FROM bounced_addresses WHERE address = lower(p_address);
 $$;
+
+-- pd_bounce_clear(p_address, p_actor): the operator says the address works
+-- again (`postdesk address clear`): not failing any more, automatic mail
+-- goes to it; the counts stay.  Event bounce.cleared.  FALSE when it was
+-- not failing.
+CREATE OR REPLACE FUNCTION pd_bounce_clear(p_address text, p_actor text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE bounced_addresses SET failing_since = NULL, failing_until = NULL
+	WHERE address = lower(p_address) AND failing_until > now();
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	INSERT INTO events (actor, kind, detail)
+	VALUES (coalesce(p_actor, 'postdesk'), 'bounce.cleared',
+		jsonb_build_object('address', lower(p_address)));
+	RETURN true;
+END;
+$$;

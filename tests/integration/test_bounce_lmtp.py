@@ -16,8 +16,11 @@ addresses (minted here for each row).  Then, over LMTP:
   - a DSN naming another recipient than the row's (a token held by one
     recipient cannot fail someone else's address): recorded, nobody failing;
   - a vacation auto-reply to a bounce address: recorded as auto-reply;
-  - a redelivery of a DSN: duplicate, counted once.
+  - a redelivery of a DSN: duplicate, counted once;
+  - `postdesk address list [--failing]` shows the counts and who is
+    failing; `postdesk address clear` lets mail go to bob again.
 """
+import json
 import os
 
 import pdtest
@@ -160,6 +163,22 @@ def main():
             check_eq(env.scalar("select count(*) from messages"), "2", "messages")
             check_eq(env.scalar("select count(*) from outbound"), "2", "outbound rows")
             check_eq(env.scalar("select count(*) from bounces"), "7", "bounces kept, raw")
+
+            # the operator's view: postdesk address list [--failing], clear
+            rows = json.loads(env.postdesk("address", "list", "--json", check_rc=0).stdout)
+            check_eq(sorted((r["address"], r["failing"], r["hard"], r["soft"]) for r in rows),
+                     [(ALICE, False, 0, 1), (BOB, True, 1, 0)], "address list")
+            rows = json.loads(env.postdesk("address", "list", "--failing", "--json",
+                                           check_rc=0).stdout)
+            check_eq([(r["address"], r["status"]) for r in rows], [(BOB, "550 5.1.1")],
+                     "address list --failing")
+            out = env.postdesk("address", "list", check_rc=0).stdout
+            check(BOB in out and "no such user" in out, "the table: %s" % out)
+            env.postdesk("address", "clear", BOB, check_rc=0)
+            check_eq(failing(), [], "cleared: automatic mail goes to bob again")
+            check_eq(env.postdesk("address", "clear", BOB).returncode, 67, "not failing: 67")
+            check_eq(env.scalar("select count(*) from events where kind = 'bounce.cleared'"),
+                     "1", "the clear's event")
             check_eq(d.stop(), 0, "postdeskd exit")
     finally:
         sink.stop()
