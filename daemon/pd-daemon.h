@@ -76,6 +76,10 @@ struct _PdDaemon {
 	gint shutting_down;		/* atomic */
 	gint64 shutdown_deadline;	/* monotonic, sessions give up then */
 	gboolean forced_exit;
+	/* STATUS= for the service manager (pd-notify.h): the listeners, and
+	 * the open sessions when they were last told */
+	char *status_listening;
+	gint status_sessions;
 };
 
 /* pd-worker.c: how the main thread stops a worker thread (the sender,

@@ -5,7 +5,8 @@
  * is one datagram of newline-separated VAR=value lines (sd_notify(3)):
  * READY=1 once the listeners are open and the database has been checked,
  * RELOADING=1 (with MONOTONIC_USEC) and READY=1 around a reload, STOPPING=1
- * at the stop signal, STATUS= a line for `systemctl status`, WATCHDOG=1
+ * at the stop signal, STATUS= a line for `systemctl status` (the
+ * listeners and the open sessions, from postdeskd.c), WATCHDOG=1
  * every half of $WATCHDOG_USEC when the unit sets WatchdogSec (and
  * $WATCHDOG_PID, if given, is this process).
  *
@@ -94,6 +95,12 @@ pd_notify_open(void)
 		return;
 	}
 	notify_fd = fd;
+}
+
+gboolean
+pd_notify_enabled(void)
+{
+	return notify_fd >= 0;
 }
 
 void

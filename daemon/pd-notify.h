@@ -8,6 +8,8 @@
 
 /* Open and connect $NOTIFY_SOCKET (before the privilege drop). */
 void pd_notify_open(void);
+/* TRUE when there is a service manager to tell. */
+gboolean pd_notify_enabled(void);
 /* One datagram: "VAR=value" lines. */
 void pd_notify(const char *state);
 void pd_notifyf(const char *format, ...) G_GNUC_PRINTF(1, 2);

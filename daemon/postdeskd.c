@@ -203,6 +203,22 @@ daemon_reload(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* STATUS= says how many sessions are open (`systemctl status`), once a
+ * second at most and only when the number changed. */
+static gboolean
+daemon_status_tick(gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	gint open = g_atomic_int_get(&daemon->open_sessions);
+
+	if (open != daemon->status_sessions && !g_atomic_int_get(&daemon->shutting_down)) {
+		daemon->status_sessions = open;
+		pd_notifyf("STATUS=%s; %d session%s open", daemon->status_listening, open,
+			   open == 1 ? "" : "s");
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 daemon_force_exit(gpointer user_data)
 {
@@ -280,6 +296,7 @@ daemon_free(PdDaemon *daemon)
 	g_mutex_clear(&daemon->clients_lock);
 	pd_budget_clear(&daemon->memory);
 	g_free(daemon->config_path);
+	g_free(daemon->status_listening);
 }
 
 static int
@@ -288,7 +305,7 @@ daemon_run(PdDaemon *daemon)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) names = g_string_new("");
 	g_autofree char *status = NULL;
-	guint sources[3];
+	guint sources[3], status_tick = 0;
 	gboolean database_ok = TRUE;
 
 	daemon->config = daemon_load_config(daemon->config_path, &error);
@@ -347,6 +364,9 @@ daemon_run(PdDaemon *daemon)
 	status = g_strdup_printf("listening on %s%s", names->str, database_ok ? "" :
 				 "; database unreachable, deliveries deferred (451) until it is back");
 	pd_notify_ready(status);
+	daemon->status_listening = g_strdup_printf("listening on %s", names->str);
+	if (pd_notify_enabled())
+		status_tick = g_timeout_add_seconds(1, daemon_status_tick, daemon);
 	pd_sender_start(daemon);
 	pd_scheduler_start(daemon);
 
@@ -354,6 +374,8 @@ daemon_run(PdDaemon *daemon)
 
 	for (guint i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
+	if (status_tick != 0)
+		g_source_remove(status_tick);
 	/* The stop is under way: a repeated SIGTERM or SIGINT (an impatient
 	 * supervisor) must not kill the teardown half-way now that GLib has
 	 * put the default actions back; the forced exits below bound how long

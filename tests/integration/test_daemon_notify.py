@@ -4,7 +4,8 @@ plays the service manager, a unix datagram socket named by NOTIFY_SOCKET
 
   1. READY=1 (with STATUS=listening on ...) comes from postdeskd's own pid,
      after the "ready" log line, with the listener answering 220;
-     WATCHDOG_USEC=400000 brings WATCHDOG=1 about every 200 ms.
+     WATCHDOG_USEC=400000 brings WATCHDOG=1 about every 200 ms; a session
+     opened and closed shows in STATUS= ("; 1 session open", then "0").
   2. SIGHUP: RELOADING=1 (with MONOTONIC_USEC), then READY=1; a broken file
      too (STATUS= says it was refused), and the daemon still serves.
   3. SIGTERM: STOPPING=1, exit 0.
@@ -51,8 +52,9 @@ class Manager:
         self.seen.append((pid, state))
         return pid, state
 
-    def expect(self, var, timeout=30):
-        """The next datagram that sets var (WATCHDOG=1 pings in between are kept)."""
+    def expect(self, var, timeout=30, value=None):
+        """The next datagram that sets var (to value, if given; WATCHDOG=1 pings
+        and other datagrams in between are kept in seen)."""
         end = time.time() + timeout
         while True:
             left = end - time.time()
@@ -61,7 +63,7 @@ class Manager:
                 pid, state = self.receive(left)
             except socket.timeout:
                 continue
-            if var in state:
+            if var in state and (value is None or state[var] == value):
                 return pid, state
 
     def close(self):
@@ -108,6 +110,13 @@ def main():
               "STATUS: %r" % state)
         check("ready: postdeskd" in d.log_text(), "READY=1 after the ready line")
         serves(d.port)
+        # STATUS= follows the open sessions
+        w = pdtest.Wire(d.port)
+        w.expect("220 ")
+        listening = "listening on 127.0.0.1:%d" % d.port
+        m.expect("STATUS", value=listening + "; 1 session open", timeout=10)
+        w.close()
+        m.expect("STATUS", value=listening + "; 0 sessions open", timeout=10)
         pings = lambda: sum(1 for _, s in m.seen if s.get("WATCHDOG") == "1")
         while pings() < 3:
             m.expect("WATCHDOG", timeout=10)
