@@ -2,14 +2,21 @@
  *
  *   /metrics   the Prometheus text format (pd-pipeline-metrics.h lists the
  *              families); open on loopback, the operator token otherwise
+ *   /report    `postdesk report` as HTML with its charts (or ?format=json,
+ *              csv, text), with the CLI's options as query parameters
+ *              (since, until, by, timezone, queue, category, agent, top);
+ *              the operator token always.  400 for a bad parameter, 404 for
+ *              an unknown queue, 503 when the database fails.
  *
  * Bound with the LMTP listeners, before the privilege drop; serves after it;
  * stopped before the pipeline and the pool are freed.
  */
 #include "pd-daemon.h"
+#include "core/pd-error.h"
 #include "core/pd-log.h"
 #include "http/pd-http.h"
 #include "pipeline/pd-pipeline-metrics.h"
+#include "report/pd-report.h"
 
 static PdConfig *
 http_config(gpointer user_data)
@@ -28,8 +35,57 @@ http_metrics(const PdHttpRequest *request, PdHttpResponse *response, gpointer us
 	response->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+static void
+http_report(const PdHttpRequest *request, PdHttpResponse *response, gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	g_autoptr(PdConfig) config = pd_daemon_config(daemon);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdReport) report = NULL;
+	const char *format_name = pd_http_request_arg(request, "format");
+	PdReportArgs args = {
+		.since = pd_http_request_arg(request, "since"),
+		.until = pd_http_request_arg(request, "until"),
+		.by = pd_http_request_arg(request, "by"),
+		.timezone = pd_http_request_arg(request, "timezone"),
+		.queue = pd_http_request_arg(request, "queue"),
+		.category = pd_http_request_arg(request, "category"),
+		.agent = pd_http_request_arg(request, "agent"),
+		.top = pd_http_request_arg(request, "top"),
+	};
+	PdReportFormat format = PD_REPORT_FORMAT_HTML;
+	PdReportQuery query = { 0 };
+	PdStore *store;
+
+	if (format_name != NULL && !pd_report_format_parse(format_name, &format)) {
+		response->status = 400;
+		g_string_append(response->body, "format: text, csv, json or html\n");
+		return;
+	}
+	if (!pd_report_query_parse(&args, config, &query, &error)) {
+		response->status = error->code == PD_ERROR_NOTFOUND ? 404 : 400;
+		g_string_append_printf(response->body, "%s\n", error->message);
+		return;
+	}
+	store = pd_store_pool_get(daemon->pool, &error);
+	if (store != NULL) {
+		report = pd_store_report(store, &query, &error);
+		pd_store_pool_put(daemon->pool, store);
+	}
+	pd_report_query_clear(&query);
+	if (report == NULL) {
+		pd_log_warning("http: /report: %s", error->message);
+		response->status = 503;
+		g_string_append(response->body, "the database is not available; try again later\n");
+		return;
+	}
+	pd_report_render(report, format, response->body);
+	response->content_type = pd_report_content_type(format);
+}
+
 static const PdHttpRoute http_routes[] = {
 	{ "/metrics", PD_HTTP_LOCAL, http_metrics },
+	{ "/report", PD_HTTP_OPERATOR, http_report },
 	{ NULL }
 };
 

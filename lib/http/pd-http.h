@@ -13,7 +13,8 @@
  * operator_token_file, and then every page, /metrics included, asks for
  * the token.  On loopback /metrics is open (a local Prometheus scrapes it
  * as it scrapes node_exporter) and the operator pages ask for the token;
- * without operator_token_file they answer 403.  The token comes as
+ * without operator_token_file they answer 403.  Pages (daemon/pd-http.c):
+ * /metrics, and the operator page /report.  The token comes as
  * `Authorization: Bearer TOKEN` (or the cookie `postdesk_operator=TOKEN`),
  * compared in constant time.
  *

@@ -3,7 +3,8 @@
  *
  *   postdesk_deliveries_total{queue,result}     one per recipient: result
  *       new | threaded | duplicate (stored) | bounce (recorded, no ticket) |
- *       deferred (4xx) | rejected (5xx)
+ *       quarantined | discarded (the filter rules) | deferred (4xx) |
+ *       rejected (5xx: policy, a rule's reject)
  *   postdesk_delivery_duration_seconds          DATA received -> recipient's outcome
  *   postdesk_auth_results_total{method,result}  spf, dkim (each signature; none
  *       when unsigned), dmarc: once per message when [auth] mode is not off

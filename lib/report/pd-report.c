@@ -19,7 +19,7 @@ static const struct {
 gboolean
 pd_report_format_parse(const char *name, PdReportFormat *format_r)
 {
-	static const char *const names[] = { "text", "csv", "json" };
+	static const char *const names[] = { "text", "csv", "json", "html" };
 
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (g_strcmp0(name, names[i]) == 0) {
@@ -54,8 +54,8 @@ column_is_duration(const char *name)
 	return g_str_has_suffix(name, "_p50") || g_str_has_suffix(name, "_p90");
 }
 
-static const char *
-section_title(const char *section)
+const char *
+pd_report_section_title(const char *section)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(report_titles); i++)
 		if (strcmp(report_titles[i].section, section) == 0)
@@ -81,8 +81,8 @@ text_printable(const char *text)
 	return g_string_free(out, FALSE);
 }
 
-static char *
-text_cell(const PdReportTable *t, guint column, const char *value)
+char *
+pd_report_cell_text(const PdReportTable *t, guint column, const char *value)
 {
 	const char *name = t->columns->pdata[column];
 
@@ -100,7 +100,7 @@ render_text_table(const PdReportTable *t, GString *out)
 	g_autofree guint *width = g_new0(guint, n);
 	g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
 
-	g_string_append_printf(out, "\n%s\n", section_title(t->name));
+	g_string_append_printf(out, "\n%s\n", pd_report_section_title(t->name));
 	for (guint j = 0; j < n; j++) {
 		char *head = g_strdelimit(g_strdup(t->columns->pdata[j]), "_", ' ');
 
@@ -111,7 +111,7 @@ render_text_table(const PdReportTable *t, GString *out)
 		char **row = t->rows->pdata[i];
 
 		for (guint j = 0; j < n; j++) {
-			char *cell = text_cell(t, j, row[j]);
+			char *cell = pd_report_cell_text(t, j, row[j]);
 
 			width[j] = MAX(width[j], (guint)g_utf8_strlen(cell, -1));
 			g_ptr_array_add(cells, cell);
@@ -135,8 +135,8 @@ render_text_table(const PdReportTable *t, GString *out)
 		g_string_append(out, "(none)\n");
 }
 
-static void
-render_text(const PdReport *report, GString *out)
+void
+pd_report_heading(const PdReport *report, GString *out)
 {
 	const PdReportQuery *q = &report->query;
 
@@ -148,7 +148,17 @@ render_text(const PdReport *report, GString *out)
 		g_string_append_printf(out, ", category %s", q->category);
 	if (q->agent != NULL)
 		g_string_append_printf(out, ", agent %s", q->agent);
-	g_string_append_c(out, '\n');
+}
+
+static void
+render_text(const PdReport *report, GString *out)
+{
+	g_autoptr(GString) heading = g_string_new(NULL);
+	g_autofree char *safe = NULL;
+
+	pd_report_heading(report, heading);
+	safe = text_printable(heading->str);
+	g_string_append_printf(out, "%s\n", safe);
 	for (guint i = 0; i < report->tables->len; i++)
 		render_text_table(report->tables->pdata[i], out);
 }
@@ -252,5 +262,24 @@ pd_report_render(const PdReport *report, PdReportFormat format, GString *out)
 	case PD_REPORT_FORMAT_JSON:
 		render_json(report, out);
 		break;
+	case PD_REPORT_FORMAT_HTML:
+		pd_report_render_html(report, out);
+		break;
 	}
+}
+
+const char *
+pd_report_content_type(PdReportFormat format)
+{
+	switch (format) {
+	case PD_REPORT_FORMAT_CSV:
+		return "text/csv; charset=utf-8";
+	case PD_REPORT_FORMAT_JSON:
+		return "application/json";
+	case PD_REPORT_FORMAT_HTML:
+		return "text/html; charset=utf-8";
+	case PD_REPORT_FORMAT_TEXT:
+		break;
+	}
+	return "text/plain; charset=utf-8";
 }

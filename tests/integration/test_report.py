@@ -26,6 +26,10 @@ import csv
 import io
 import json
 import os
+import urllib.error
+import urllib.request
+import re
+import xml.etree.ElementTree as ET
 
 import pdtest
 from pdtest import check, check_eq
@@ -33,6 +37,7 @@ from smtpsink import SINK, Sink
 
 TEMPLATES = os.path.join(pdtest.SOURCE_DIR, "filters", "templates")
 KEY = "report-test-key-0123456789abcdef"
+TOKEN = "report-operator-token-0123456789"
 AGENT = "bob@agents.test"
 QUEUES = """
 [queue support]
@@ -203,10 +208,17 @@ def main():
             env.postdesk("account", "add", "Acme", "--domain", "acme.test", check_rc=0)
             env.postdesk("contact", "add", "Acme", "bill@acme.test", "--permissions",
                          "support,billing", check_rc=0)
-            d = env.daemon()
+            token_file = os.path.join(env.dir, "operator.token")
+            with open(token_file, "w") as f:
+                f.write(TOKEN + "\n")
+            os.chmod(token_file, 0o600)
+            http_port = pdtest.free_port()
+            d = env.daemon(extra="\n[http]\nlisten = 127.0.0.1:%d\noperator_token_file = %s\n"
+                           % (http_port, token_file))
             build_fixture(env, d)
-            d.stop()
             run_checks(env)
+            check_http(env, http_port)
+            check_eq(d.stop(), 0, "postdeskd stops")
     finally:
         sink.stop()
     print("ok")
@@ -269,19 +281,103 @@ def run_checks(env):
     check_eq(env.query("select count(*), sum(first_response_seconds), sum(resolution_seconds)"
                        " from report_tickets"), [["7", "111600", "259200"]], "report_tickets")
 
+    check_html(env, week)
+
     # bad arguments
     for args, rc, text in ((("--since", "2026-13-01"), 64, "not a date"),
                            (("--since", "2026-11-09", "--until", "2026-11-08"), 64, "empty"),
                            (("--since", "2000-01-01", "--until", "2026-11-08"), 64,
                             "longer than 3660 days"),
                            (("--by", "year"), 64, "day, week or month"),
-                           (("--format", "xml"), 64, "text, csv or json"),
+                           (("--format", "xml"), 64, "text, csv, json or html"),
                            (("--timezone", "Mars/Olympus"), 64, "not a time zone"),
-                           (("--top", "0"), 64, "--top"),
+                           (("--top", "0"), 64, "--top 0: a number from 1 to 1000"),
                            (("--frobnicate",), 64, "unknown argument"),
                            (("--queue", "nope"), 67, 'unknown queue "nope"')):
         p = report(env, *args, rc=rc)
         check(text in p.stderr and p.stdout == "", "%s: %r" % (args, p.stderr))
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def check_html(env, week):
+    """The HTML report is one well-formed XML document (parsed by expat), with
+    no script or external reference, three inline SVG charts drawn from the
+    same figures, and every value escaped."""
+    html = report(env, *week, "--format", "html").stdout
+    root = ET.fromstring(html)
+    check_eq(root.tag, XHTML + "html", "an XHTML document")
+    check(root.find(".//" + XHTML + "script") is None and "<script" not in html,
+          "no script")
+    check(not re.search(r'(src|href)=', html), "no external resource")
+    charts = root.findall(".//" + SVG + "svg")
+    check_eq(len(charts), 3, "three charts")
+    volume, backlog, response = charts
+    tips = sorted(t.text for t in volume.iter(SVG + "title") if t.text and ":" in t.text)
+    check_eq(tips, ["2026-11-02 support: 2 opened", "2026-11-03 billing: 1 opened",
+                    "2026-11-03 support: 1 closed", "2026-11-05 billing: 1 closed",
+                    "2026-11-05 billing: 1 opened", "2026-11-08 support: 1 opened"],
+             "volume: one bar per queue and period that moved")
+    check_eq(len(volume.findall(SVG + "rect")), 6 + 2, "bars and the legend's two keys")
+    lines = backlog.findall(SVG + "polyline")
+    check_eq([len(p.get("points").split()) for p in lines], [7, 7], "backlog: 7 days x 2")
+    # backlog 3 for support on the 2nd and 8th, 2 between: the same height
+    ys = [float(pt.split(",")[1]) for pt in lines[1].get("points").split()]
+    check(ys[0] == ys[6] and ys[1] == ys[5] and ys[0] < ys[1], "support's line: %r" % ys)
+    tips = [t.text for t in response.findall(SVG + "rect/" + SVG + "title")]
+    check_eq(tips, ["billing p90: 22h 00m", "billing p50: 14h 00m", "support p90: 1h 54m",
+                    "support p50: 1h 30m", "all p90: 18h 00m", "all p50: 3h 00m"],
+             "response: p90 and p50 per queue")
+    cells = [td.text for td in root.iter(XHTML + "td")]
+    check("22h 00m" in cells and "Acme" in cells, "the tables' figures")
+    # a hostile account name is text, never markup
+    env.query("update accounts set name = '<script>alert(1)</script> & \"Co\"'"
+              " where name = 'Acme' returning 1")
+    html = report(env, *week, "--format", "html").stdout
+    root = ET.fromstring(html)
+    check("<script>" not in html and "&lt;script&gt;" in html, "escaped")
+    check('<script>alert(1)</script> & "Co"' in [td.text for td in root.iter(XHTML + "td")],
+          "the name reads as written")
+    env.query("update accounts set name = 'Acme' returning 1")
+
+
+def get(port, path, token=TOKEN):
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+
+def check_http(env, port):
+    """/report on the daemon's listener: the operator token always (even on
+    loopback), the CLI's options as query parameters, the same figures."""
+    week = "since=2026-11-02&until=2026-11-08"
+    check_eq(get(port, "/report?" + week, token=None)[0], 401, "no token")
+    check_eq(get(port, "/report?" + week, token="not-the-token-0000")[0], 401, "wrong token")
+    status, ctype, body = get(port, "/report?%s&format=json" % week)
+    check_eq((status, ctype), (200, "application/json"), "json")
+    check_eq(json.loads(body), EXPECTED, "/report json: the CLI's figures")
+    status, ctype, body = get(port, "/report?" + week)
+    check_eq((status, ctype), (200, "text/html; charset=utf-8"), "html by default")
+    root = ET.fromstring(body)
+    check_eq(len(root.findall(".//" + SVG + "svg")), 3, "three charts")
+    cli = report(env, "--since", "2026-11-02", "--until", "2026-11-08", "--format",
+                 "html").stdout
+    check_eq(body, cli, "the page is the CLI's HTML")
+    status, _, body = get(port, "/report?%s&queue=billing&format=text" % week)
+    check_eq((status, body), (200, TEXT), "text, one queue")
+    for query, want in (("since=2026-02-30", 400), ("by=year", 400), ("top=x", 400),
+                        ("format=pdf", 400), ("timezone=%27%3Bdrop", 400),
+                        ("queue=nope", 404), ("queue=%3Cb%3E", 404)):
+        status, ctype, body = get(port, "/report?" + query)
+        check_eq(status, want, "/report?%s: %s" % (query, body))
+        # the reason as plain text (and nosniff): an echoed "<b>" is no markup
+        check_eq(ctype, "text/plain; charset=utf-8", "/report?%s: content type" % query)
 
 
 if __name__ == "__main__":
