@@ -755,8 +755,8 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 					      &r->ack);
 		explain_authorization(r, config, store, envelope, mail, candidates);
 	}
-	/* the rules, as the first recipient's delivery would run them; the
-	 * identity is not given to them here yet (the delivery will) */
+	/* the rules, as the first recipient's delivery would run them: with
+	 * the sender's identity when there is a database (identity tests) */
 	filters = pd_filter_set_load(config, error);
 	if (filters == NULL)
 		return NULL;
@@ -764,13 +764,23 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 		ExplainRecipient *first = recipients->pdata[0];
 		PdFilterInput input = { 0 };
 		gboolean reply = g_strcmp0(first->decision, "existing") == 0;
+		g_autoptr(PdIdentityFacts) facts = NULL;
+		PdIdentityDecision identity = { 0 };
+		const PdQueueConfig *queue = first->queue != NULL
+			? pd_config_queue_for(config, first->recipient, NULL) : NULL;
+
+		if (store != NULL && queue != NULL &&
+		    pd_pipeline_identify(store, config, queue, mail, auth_outcome.from_authenticated,
+					 &facts, &identity, NULL)) {
+			input.facts = facts;
+			input.identity = &identity;
+		}
 
 		input.mail = mail;
 		input.raw = raw;
 		input.envelope = envelope;
 		input.recipient = first->recipient;
-		input.queue = first->queue != NULL ? pd_config_queue_for(config, first->recipient,
-									 NULL) : NULL;
+		input.queue = queue;
 		input.auth = auth_outcome.result;
 		input.from_authenticated = auth_outcome.from_authenticated;
 		if (g_strcmp0(first->decision, "unknown") != 0) {
@@ -778,6 +788,7 @@ pd_pipeline_explain(PdConfig *config, PdStore *store, const PdEnvelope *envelope
 			input.thread_user_data = &reply;
 		}
 		pd_filter_run(filters, config, &input, &filter);
+		pd_identity_decision_clear(&identity);
 	} else {
 		pd_filter_outcome_init(&filter);
 	}

@@ -76,6 +76,30 @@ def main():
                          config=shipped, check_rc=0)
         check_eq(json.loads(p.stdout)["disposition"], "quarantine", "shipped score.sieve: GTUBE")
 
+        # identity tests see the sender once it is authenticated (trust-ar:
+        # the MTA's Authentication-Results), with the account's plan
+        write(os.path.join(filters, "who.sieve"),
+              'require "vnd.postdesk";\n'
+              'if identity :plan "premium" { tag "premium"; }\n'
+              'if identity :kind "contact" { category "from-a-contact"; }\n')
+        who = env.write_config(extra="[filters]\ndir = filters\nscripts = who.sieve\n"
+                                     "[auth]\nmode = trust-ar\nauthserv_id = mx.postdesk.test\n",
+                               name="who.conf")
+        env.postdesk("account", "add", "Acme", "--plan", "premium", "--domain", "acme.test",
+                     config=who, check_rc=0)
+        env.postdesk("contact", "add", "Acme", "bill@acme.test", "--permissions", "support",
+                     config=who, check_rc=0)
+        passed = ("Authentication-Results: mx.postdesk.test; spf=pass smtp.mailfrom=acme.test;"
+                  " dkim=none; dmarc=pass header.from=acme.test")
+        for headers, tags, category in (((passed,), ["premium"], "from-a-contact"),
+                                        ((), [], None)):
+            m = pdtest.message(frm="Bill <bill@acme.test>", headers=headers)
+            p = env.postdesk("test", "--json", "--to", "support@example.com", "-", input=m,
+                             config=who, check_rc=0)
+            out = json.loads(p.stdout)
+            check_eq((out["tags"], out["category"]), (tags, category),
+                     "identity seen only when authenticated (%s)" % (headers or "none"))
+
         write(os.path.join(filters, "route.sieve"),
               'require "vnd.postdesk";\nqueue;\nif identity :kind "contact" { hold; }\n'
               'priority "high" "low";\n')
