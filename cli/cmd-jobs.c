@@ -1,4 +1,4 @@
-/* postdesk jobs run reminder|expiry [--now DATE]: one run of a scheduled job.
+/* postdesk jobs run reminder|expiry|quarantine [--now DATE]: one run of a scheduled job.
  *
  * The same code postdeskd's scheduler runs (lib/jobs), under the same
  * advisory lock, so cron may call it on any machine of a cluster while the
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define JOBS_USAGE "jobs run reminder|expiry [--now YYYY-MM-DD|ISO-8601]"
+#define JOBS_USAGE "jobs run reminder|expiry|quarantine [--now YYYY-MM-DD|ISO-8601]"
 
 static char *opt_now;
 
@@ -67,7 +67,7 @@ pd_cmd_jobs(PdCli *cli, int argc, char **argv)
 	}
 	job = args.argv[0];
 	if (!g_strv_contains(pd_jobs_names, job)) {
-		rc = pd_admin_bad(&args, "unknown job \"%s\" (reminder, expiry)", job);
+		rc = pd_admin_bad(&args, "unknown job \"%s\" (reminder, expiry, quarantine)", job);
 		goto out;
 	}
 	if (opt_now != NULL && !jobs_parse_now(opt_now, &now)) {
@@ -89,6 +89,8 @@ pd_cmd_jobs(PdCli *cli, int argc, char **argv)
 		printf("%s: skipped, another instance is running it\n", job);
 	else if (strcmp(job, "reminder") == 0)
 		printf("reminder: %" G_GINT64_FORMAT " mails queued\n", count);
+	else if (strcmp(job, "quarantine") == 0)
+		printf("quarantine: %" G_GINT64_FORMAT " quarantined mails purged\n", count);
 	else
 		printf("expiry: %" G_GINT64_FORMAT " expired contacts recorded\n", count);
 out:

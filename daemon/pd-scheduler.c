@@ -40,6 +40,8 @@ scheduler_wanted(const PdJobsConfig *jobs, const char *job)
 {
 	if (strcmp(job, "reminder") == 0)
 		return jobs->reminder_enabled && jobs->outbound;
+	if (strcmp(job, "quarantine") == 0)
+		return jobs->quarantine_enabled;
 	return jobs->expiry_enabled;
 }
 
@@ -73,6 +75,7 @@ scheduler_tick(PdScheduler *s)
 		else if (count > 0)
 			pd_log_info("jobs: %s: %" G_GINT64_FORMAT " %s", job, count,
 				    strcmp(job, "reminder") == 0 ? "reminders queued"
+				    : strcmp(job, "quarantine") == 0 ? "quarantined mails purged"
 				    : "expired contacts recorded");
 		else	/* once per run_every (1h): the mark that a run found nothing */
 			pd_log_info("jobs: %s: nothing due", job);

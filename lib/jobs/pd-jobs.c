@@ -7,7 +7,7 @@
 
 #define SECTION "jobs"
 
-const char *const pd_jobs_names[] = { "expiry", "reminder", NULL };
+const char *const pd_jobs_names[] = { "expiry", "reminder", "quarantine", NULL };
 
 gboolean
 pd_jobs_parse_duration(const char *text, gint64 *seconds_r)
@@ -85,6 +85,7 @@ static const PdSetting jobs_settings[] = {
 	  .min = 1, .max = G_MAXINT64 },
 	{ JOBS("reminder", PD_SETTING_BOOL, reminder_enabled), .def = "yes" },
 	{ JOBS("expiry", PD_SETTING_BOOL, expiry_enabled), .def = "yes" },
+	{ JOBS("quarantine", PD_SETTING_BOOL, quarantine_enabled), .def = "yes" },
 	{ NULL }
 };
 
@@ -111,7 +112,7 @@ pd_jobs_run(PdStore *store, const PdJobsConfig *jc, const char *job, const char 
 {
 	if (!g_strv_contains(pd_jobs_names, job)) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "unknown job \"%s\" (%s)", job,
-			    "reminder, expiry");
+			    "reminder, expiry, quarantine");
 		return FALSE;
 	}
 	if (strcmp(job, "reminder") == 0 && !jc->outbound) {

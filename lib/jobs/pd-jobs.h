@@ -6,12 +6,14 @@
  *   reminder_interval = 30d    ; between two reminders to an account holder
  *   reminder = yes             ; no: postdeskd never sends reminders
  *   expiry = yes               ; no: postdeskd never notes expired contacts
+ *   quarantine = yes           ; no: postdeskd never purges the quarantine
  * Durations: a number with s, m, h, d or w (seconds without a unit).
  *
  * Jobs: "reminder" queues, for every account whose primary holder is due,
  * one mail listing the account's contacts (needs [outbound]); "expiry"
  * records a "contact.expired" event once for each contact whose expiry
- * date passed.  Each run holds the job's PostgreSQL advisory lock, so of
+ * date passed; "quarantine" deletes quarantined mail whose time ([spam]
+ * quarantine_days) is up and that nobody released.  Each run holds the job's PostgreSQL advisory lock, so of
  * several daemons on one database one runs it (sql/functions/jobs.sql).
  * No I/O here but the store calls.
  */
@@ -28,6 +30,7 @@ typedef struct {
 	gint64 reminder_interval;	/* seconds */
 	gboolean reminder_enabled;	/* in postdeskd */
 	gboolean expiry_enabled;	/* in postdeskd */
+	gboolean quarantine_enabled;	/* in postdeskd */
 	gboolean outbound;		/* [outbound] is configured: mail can be queued */
 	char *envelope_from;		/* MAIL FROM of welcome and reminder mails */
 	char *write_to;			/* the address a welcome mail names */

@@ -106,14 +106,10 @@ BEGIN
 END
 $$;
 
--- The purge job: quarantined mail past its expires_at that nobody
--- released goes; returns how many rows.
+-- `postdesk quarantine purge`: the "quarantine" job (jobs.sql
+-- pd_job_quarantine) as of now; returns how many rows went.
 CREATE OR REPLACE FUNCTION pd_quarantine_purge() RETURNS integer
 LANGUAGE sql
 AS $$
-	WITH gone AS (
-		DELETE FROM quarantine
-		 WHERE released_at IS NULL AND expires_at <= now()
-		RETURNING 1)
-	SELECT count(*)::integer FROM gone
+	SELECT pd_job_quarantine(now())
 $$;

@@ -20,6 +20,8 @@
 --             pd_identity_facts "expired"); contacts.expiry_noted_at makes
 --             it once per expiry date (a new, later date is noted again
 --             when it passes).
+--   quarantine quarantined mail past its expires_at that nobody released
+--             is deleted (pd_job_quarantine).
 
 -- A contact's placeholder values (lib/template names), for templates
 -- rendered without a ticket.
@@ -159,6 +161,19 @@ BEGIN
 END
 $$;
 
+-- The quarantine job: quarantined mail (filter.sql) whose expires_at
+-- ([spam] quarantine_days after it came) passed by p_now and that nobody
+-- released is deleted; returns how many.
+CREATE OR REPLACE FUNCTION pd_job_quarantine(p_now timestamptz) RETURNS integer
+LANGUAGE sql
+AS $$
+	WITH gone AS (
+		DELETE FROM quarantine
+		 WHERE released_at IS NULL AND expires_at <= p_now
+		RETURNING 1)
+	SELECT count(*)::integer FROM gone
+$$;
+
 -- Run one job under its advisory lock (held until this statement's
 -- transaction ends).  p_params: {"interval": seconds, "envelope_from"}.
 -- Returns how many things it did, or NULL when another session holds the
@@ -179,6 +194,8 @@ BEGIN
 			p_params->>'envelope_from');
 	ELSIF p_job = 'expiry' THEN
 		v_count := pd_job_expiry(p_now);
+	ELSIF p_job = 'quarantine' THEN
+		v_count := pd_job_quarantine(p_now);
 	ELSE
 		RAISE EXCEPTION 'unknown job "%"', p_job USING ERRCODE = 'invalid_parameter_value';
 	END IF;

@@ -18,8 +18,10 @@ Postfix's smtp-sink as the relay.
   - noack: a ticket without acknowledgement (the reason recorded);
     reply "held": the acknowledgement uses that template;
   - `postdesk quarantine list/show/release/delete`: release makes the
-    ticket the rules would have made without the score, once.
+    ticket the rules would have made without the score, once;
+  - the quarantine job purges what nobody released after quarantine_days.
 """
+import datetime
 import json
 import os
 
@@ -206,6 +208,19 @@ def run(env, sink):
     check_eq(p.returncode, 67, "deleted: not found (%s)" % p.stderr)
     p = env.postdesk("quarantine", "release", "x1")
     check_eq(p.returncode, 64, "a bad id is a usage error")
+
+    # the purge job: kept quarantine_days (30d), then gone unless released
+    later = one(d.port, mail("hello again", body="%s\n" % GTUBE))
+    check(later.startswith("250 2.0.0 Ok: quarantined ("), later)
+    p = env.postdesk("jobs", "run", "quarantine", check_rc=0)
+    check_eq(p.stdout.strip(), "quarantine: 0 quarantined mails purged", "nothing due yet")
+    soon = (datetime.date.today() + datetime.timedelta(days=29)).isoformat()
+    p = env.postdesk("jobs", "run", "quarantine", "--now", soon, check_rc=0)
+    check_eq(p.stdout.strip(), "quarantine: 0 quarantined mails purged", "29 days: kept")
+    due = (datetime.date.today() + datetime.timedelta(days=31)).isoformat()
+    p = env.postdesk("jobs", "run", "quarantine", "--now", due, check_rc=0)
+    check_eq(p.stdout.strip(), "quarantine: 1 quarantined mails purged", "31 days: purged")
+    check_eq(env.scalar("select count(*) from quarantine"), "0", "the quarantine is empty")
     d.stop()
 
 
