@@ -6,7 +6,10 @@
     `"key", PD_SETTING_...` row) is named in postdesk.conf(5), so a new key
     without its documentation fails here;
   - postdesk(1) names every subcommand that `postdesk --help` lists, and
-    postdeskd(8) every option that `postdeskd --help` prints.
+    postdeskd(8) every option that `postdeskd --help` prints;
+  - every whole script (a literal block that starts with `require`) in
+    postdesk-rules(7) compiles: `postdesk check-config` with it in
+    [filters] scripts says ok.
 """
 import glob
 import os
@@ -30,7 +33,7 @@ def main():
         pdtest.skip("mandoc is missing (contrib/debian-packages lists it)")
     pages = sorted(glob.glob(os.path.join(DOC, "*.[1-8]")))
     check_eq([os.path.basename(p) for p in pages],
-             ["postdesk.1", "postdesk.conf.5", "postdeskd.8"], "the pages")
+             ["postdesk-rules.7", "postdesk.1", "postdesk.conf.5", "postdeskd.8"], "the pages")
     for page in pages:
         p = pdtest.run(["mandoc", "-T", "lint", "-W", "warning", page])
         check_eq((p.returncode, p.stdout + p.stderr), (0, ""), "mandoc -T lint " + page)
@@ -60,6 +63,19 @@ def main():
     options = re.findall(r"^  (-[-a-z]+)", usage, re.M)
     check(len(options) >= 3, usage)
     check_eq([o for o in options if o not in daemon], [], "options not in postdeskd(8)")
+    rules = open(os.path.join(DOC, "postdesk-rules.7")).read()
+    scripts = [b.replace("\\e", "\\") for b in
+               re.findall(r"^\.Bd -literal[^\n]*\n(require .*?)^\.Ed$", rules, re.M | re.S)]
+    check(len(scripts) >= 1, "a whole script in postdesk-rules(7)")
+    with pdtest.Env(migrate=False, queues=pdtest.QUEUES_DEFAULT) as env:
+        for i, script in enumerate(scripts):
+            with open(os.path.join(env.dir, "example%d.sieve" % i), "w") as f:
+                f.write(script)
+        config = env.write_config(extra="\n[filters]\ndir = %s\nscripts = %s\n" % (
+            env.dir, ", ".join("example%d.sieve" % i for i in range(len(scripts)))))
+        p = env.postdesk("check-config", config=config)
+        check_eq((p.returncode, p.stdout.strip()), (0, "ok"),
+                 "the examples of postdesk-rules(7) compile: " + p.stderr)
     print("ok: %d pages, %d keys, %d commands" % (len(pages), len(keys), len(commands)))
 
 
