@@ -1,4 +1,4 @@
-/* postdesk imap check NAME: an [imap NAME] mailbox, as postdeskd would see it.
+/* postdesk imap check NAME | imap status: the [imap NAME] mailboxes.
  *
  * check connects to the mailbox's server exactly as postdeskd would (TLS,
  * certificate and host name verified), logs in, lists the folders, selects
@@ -8,16 +8,21 @@
  * many messages wait.  It changes nothing on the server.  Exit 0 when the
  * fetcher could work; 75 for a network problem or a refused command; 64
  * for a refused login or an unknown NAME.
+ *
+ * status prints, per mailbox, what the database holds (sql/functions/
+ * imap.sql): UIDVALIDITY and the last UID taken, the last error, and which
+ * daemon holds the mailbox's lock now.
  */
 #include "cmd-admin.h"
 #include "imap/pd-imap-ack.h"
 #include "imap/pd-imap-client.h"
 #include "imap/pd-imap-config.h"
+#include "store/pd-store-imap.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define IMAP_USAGE "imap check NAME"
+#define IMAP_USAGE "imap check NAME | imap status [--json]"
 
 static const char *const tls_names[] = { "implicit", "starttls", "none" };
 
@@ -113,10 +118,72 @@ imap_check(PdCli *cli, const char *name)
 	return 0;
 }
 
+static int
+imap_status(PdCli *cli, int argc, char **argv)
+{
+	PdAdminArgs args;
+	g_autoptr(PdStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	GPtrArray *configs;
+	PdConfig *config;
+	int rc;
+
+	rc = pd_admin_args_parse(&args, "imap", IMAP_USAGE, NULL, 0, 0, argc, argv);
+	if (rc != 0)
+		return rc;
+	if ((config = pd_cli_config(cli, &rc)) == NULL)
+		goto out;
+	if ((store = pd_cli_store(cli, &rc)) == NULL)
+		goto out;
+	if (!pd_store_imap_status(store, &rows, &error)) {
+		rc = pd_admin_fail(&args, error);
+		goto out;
+	}
+	configs = pd_imap_configs(config);
+	if (args.json) {
+		printf("[");
+		for (guint i = 0; i < rows->len; i++)
+			printf("%s%s", i ? "," : "", ((PdImapStatus *)rows->pdata[i])->json);
+		printf("]\n");
+		goto out;
+	}
+	if (configs->len == 0 && rows->len == 0)
+		printf("no [imap NAME] mailboxes\n");
+	for (guint i = 0; i < configs->len; i++) {
+		const PdImapConfig *ic = configs->pdata[i];
+		const PdImapStatus *st = NULL;
+
+		for (guint j = 0; j < rows->len; j++)
+			if (strcmp(((PdImapStatus *)rows->pdata[j])->mailbox, ic->name) == 0)
+				st = rows->pdata[j];
+		if (st == NULL) {
+			printf("%s: %s@%s %s: never fetched\n", ic->name, ic->user, ic->host,
+			       ic->folder);
+			continue;
+		}
+		if (*st->uidvalidity == '\0')
+			printf("%s: %s@%s %s: not selected yet", ic->name, ic->user, ic->host,
+			       ic->folder);
+		else
+			printf("%s: %s@%s %s: UIDVALIDITY %s, last UID %s", ic->name, ic->user,
+			       ic->host, ic->folder, st->uidvalidity, st->last_uid);
+		printf(", %s%s, updated %s\n", st->holder != NULL ? "held by " : "held by nobody",
+		       st->holder != NULL ? st->holder : "", st->updated_at);
+		if (st->last_error != NULL)
+			printf("  last error (%s): %s\n", st->last_error_at, st->last_error);
+	}
+out:
+	pd_admin_args_clear(&args);
+	return rc;
+}
+
 int
 pd_cmd_imap(PdCli *cli, int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return imap_check(cli, argv[2]);
-	return pd_cli_usage(IMAP_USAGE, "imap: check NAME?");
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return imap_status(cli, argc - 1, argv + 1);
+	return pd_cli_usage(IMAP_USAGE, "imap: check NAME or status?");
 }

@@ -30,7 +30,7 @@ static const struct {
 	{ "queue", pd_cmd_queue, "queue list|show NAME: queues, their policy and ticket counts" },
 	{ "outbound", pd_cmd_outbound, "outbound list|show|retry|cancel: the mail postdesk sends" },
 	{ "quarantine", pd_cmd_quarantine, "quarantine list|show|release|delete|purge: mail the rules kept out" },
-	{ "imap", pd_cmd_imap, "imap check NAME: an IMAP mailbox as postdeskd would read it" },
+	{ "imap", pd_cmd_imap, "imap check NAME | imap status [--json]: the IMAP mailboxes postdeskd reads" },
 	{ "address", pd_cmd_address, "address list [--failing] | clear ADDRESS: addresses our mail bounced from" },
 	{ "jobs", pd_cmd_jobs, "jobs run reminder|expiry [--now DATE]: run a scheduled job once" },
 };

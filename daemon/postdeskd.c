@@ -20,6 +20,7 @@
 #include "pd-notify.h"
 #include "pd-sender.h"
 #include "pd-scheduler.h"
+#include "pd-fetcher.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 #include "core/pd-secrets.h"
@@ -369,6 +370,7 @@ daemon_run(PdDaemon *daemon)
 		status_tick = g_timeout_add_seconds(1, daemon_status_tick, daemon);
 	pd_sender_start(daemon);
 	pd_scheduler_start(daemon);
+	pd_fetchers_start(daemon);
 
 	g_main_loop_run(daemon->loop);
 
@@ -385,6 +387,8 @@ daemon_run(PdDaemon *daemon)
 	if (daemon->forced_exit)
 		_exit(PD_EX_OK);	/* threads still run: freeing under them would crash */
 	pd_http_stop(daemon);
+	if (!pd_fetchers_stop())
+		_exit(PD_EX_OK);	/* a fetcher still waits for its server */
 	pd_scheduler_stop();
 	if (!pd_sender_stop())
 		_exit(PD_EX_OK);	/* the sender still waits for its relay */

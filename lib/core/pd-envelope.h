@@ -22,6 +22,9 @@ typedef struct {
 	 * configuration).  When FALSE, no Received header is believed to name
 	 * the SMTP client either: anyone can write one (issue 8). */
 	gboolean client_trusted;
+	/* Where the message came from besides the client, for the pipeline's
+	 * log line ("imap=support uid=42"); not owned, NULL: nothing. */
+	const char *log_origin;
 	gint64 size_hint;	/* MAIL SIZE=, -1 if not given */
 	gboolean body_8bit;	/* MAIL BODY=8BITMIME */
 } PdEnvelope;

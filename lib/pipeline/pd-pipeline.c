@@ -465,8 +465,10 @@ pipeline_log(const PdMail *mail, const PdEnvelope *envelope, const char *recipie
 	}
 	if (outcome->filter != NULL)
 		g_string_append_printf(ticket, ", %s", outcome->filter);
-	pd_log_info("<%s>: from=<%s>, to=<%s>%s%s%s, status=%s (%s), %" G_GINT64_FORMAT " ms",
+	pd_log_info("<%s>: from=<%s>, to=<%s>%s%s%s%s%s, status=%s (%s), %" G_GINT64_FORMAT " ms",
 		    *msgid != '\0' ? msgid : "no-message-id", from, to,
+		    envelope->log_origin != NULL ? ", " : "",
+		    envelope->log_origin != NULL ? envelope->log_origin : "",
 		    queue != NULL ? ", queue=" : "", queue != NULL ? queue : "",
 		    ticket->str, status, reply, ms);
 }
@@ -552,6 +554,7 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PdMail) mail = NULL;
 	g_autoptr(GPtrArray) candidates = NULL;
+	PdEnvelope assumed;
 
 	mail = pd_mail_parse(raw, &config->mail_limits, &error);
 	if (mail == NULL) {
@@ -562,6 +565,15 @@ pd_pipeline_deliver(PdPipeline *pipeline, const PdEnvelope *envelope,
 				     &outcomes_r[i], start);
 		}
 		return;
+	}
+	/* a mailbox has no SMTP envelope: without a Return-Path the IMAP
+	 * fetcher knows no sender, and the author stands for it (never the
+	 * null sender, which would silence the acknowledgement) */
+	if (envelope->mail_from == NULL && mail->from.address != NULL &&
+	    g_strcmp0(envelope->source, "imap") == 0) {
+		assumed = *envelope;
+		assumed.mail_from = mail->from.address;
+		envelope = &assumed;
 	}
 	candidates = pd_ticket_thread_candidates(mail, PD_PIPELINE_MAX_THREAD_CANDIDATES);
 	/* once per message, in the session's thread (blocking DNS is fine) */

@@ -6,22 +6,6 @@
 #include "store/pd-store-jobs.h"
 #include "core/pd-error.h"
 
-/* One row or NULL with error: TEMPFAIL (the arguments were checked by the
- * caller, in the same transaction: what is left is database trouble). */
-static PGresult *
-jobs_exec(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
-	  GError **error)
-{
-	PGresult *result = pd_store_exec_sql(store, sql, params, what, error);
-
-	pd_store_params_clear(params);
-	if (result != NULL && PQntuples(result) != 1) {
-		pd_store_set_error(store, result, what, error);
-		g_clear_pointer(&result, PQclear);
-	}
-	return result;
-}
-
 gboolean
 pd_store_contact_add_welcome(PdStore *store, const char *actor, const char *account,
 			     const char *address, const char *name, gboolean primary,
@@ -46,7 +30,7 @@ pd_store_contact_add_welcome(PdStore *store, const char *actor, const char *acco
 		pd_store_param_text(&params, address);
 		pd_store_param_text(&params, welcome->envelope_from);
 		pd_store_param_text(&params, welcome->write_to);
-		result = jobs_exec(store, "SELECT pd_contact_welcome($1, $2, $3, $4, $5)",
+		result = pd_store_exec_row(store, "SELECT pd_contact_welcome($1, $2, $3, $4, $5)",
 				   &params, "welcome", error);
 	}
 	if (result == NULL || !pd_store_exec_simple(store, "COMMIT", "contact add", error)) {
@@ -73,7 +57,7 @@ pd_store_job_run(PdStore *store, const char *job, const char *instance, gint64 n
 	pd_store_param_int(&params, now);
 	pd_store_param_int(&params, interval);
 	pd_store_param_text(&params, envelope_from != NULL ? envelope_from : "");
-	result = jobs_exec(store,
+	result = pd_store_exec_row(store,
 			   "SELECT pd_job_run($1, $2, to_timestamp($3::bigint),"
 			   " jsonb_build_object('interval', $4::bigint, 'envelope_from', $5::text))",
 			   &params, job, error);

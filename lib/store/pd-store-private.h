@@ -116,6 +116,11 @@ PGresult *pd_store_run(PdStore *store, const char *sql, PdStoreParams *params, c
  * or per command, not per mail received); results as pd_store_exec. */
 PGresult *pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params,
 			    const char *what, GError **error);
+/* pd_store_exec_sql for a statement that returns one row; params are
+ * cleared; another number of rows is an error (TEMPFAIL: the arguments
+ * were checked by the caller, what is left is database trouble). */
+PGresult *pd_store_exec_row(PdStore *store, const char *sql, PdStoreParams *params,
+			    const char *what, GError **error);
 /* A plain (unprepared) command without parameters, for transaction control
  * and migrations; may hold several statements. */
 gboolean pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error);

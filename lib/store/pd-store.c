@@ -472,6 +472,20 @@ pd_store_exec_sql(PdStore *store, const char *sql, PdStoreParams *params, const 
 	return NULL;
 }
 
+PGresult *
+pd_store_exec_row(PdStore *store, const char *sql, PdStoreParams *params, const char *what,
+		  GError **error)
+{
+	PGresult *result = pd_store_exec_sql(store, sql, params, what, error);
+
+	pd_store_params_clear(params);
+	if (result != NULL && PQntuples(result) != 1) {
+		pd_store_set_error(store, result, what, error);
+		g_clear_pointer(&result, PQclear);
+	}
+	return result;
+}
+
 gboolean
 pd_store_exec_simple(PdStore *store, const char *sql, const char *what, GError **error)
 {
