@@ -203,6 +203,9 @@ pipeline_review(gconstpointer values, const PdConfig *config, PdConfigLoad *load
 	}
 	if (auth->mode != PD_AUTH_MODE_OFF)
 		pd_config_need_template(load, "agent-reply", "agents answering by mail ([auth] mode)");
+	if (pd_outbound_config(config)->bounce_address != NULL)
+		pd_config_need_template(load, "bounce-notice", "[outbound] bounce_address (an "
+					"agent hears of an answer that bounced)");
 }
 
 static void

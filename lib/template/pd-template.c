@@ -23,12 +23,13 @@ static const char *const placeholders[] = {
 	"request.permission", "request.summary", "approval.address",
 	"message.from", "message.subject", "message.text",
 	"attachments.left_out",
+	"bounce.address", "bounce.reason",
 	NULL
 };
 
 static const char *const groups[] = {
 	"site", "ticket", "requester", "contact", "account", "queue", "agent", "request",
-	"approval", "message", "attachments", NULL
+	"approval", "message", "attachments", "bounce", NULL
 };
 
 const char *const *

@@ -17,13 +17,52 @@
 -- recipient.  Per counted recipient:
 --   hard  the address fails until now() + failing_days
 --         (bounced_addresses), a sent row becomes failed with the status
---         and diagnostic in last_error, event bounce.hard;
+--         and diagnostic in last_error, event bounce.hard; for a relayed
+--         answer the agent who wrote it hears of it (pd_bounce_notice);
 --   soft  counted on the address and the row, event bounce.soft (the
 --         relay's retry goes on: nothing is failed).
 -- Auto-replies, feedback reports and success reports only get their event.
 -- A redelivery (same idempotency key) does nothing: {duplicate: true}.
 -- Returns {bounce_id, duplicate, outbound_id (null: unmatched), ticket_id,
 -- failing [addresses], counted [addresses]}.
+-- pd_bounce_notice(p_out, p_address, p_reason): the agent whose answer
+-- (relay row p_out) bounced hard from p_address hears of it: one
+-- 'notification' row, template bounce-notice, to the agent's main address,
+-- with bounce.address and bounce.reason.  The agent is the author of the
+-- ticket's latest agent message when the relay was queued (the answer it
+-- relays: both are written in one transaction); nobody when there is none,
+-- or when that is the failing address itself.
+CREATE OR REPLACE FUNCTION pd_bounce_notice(p_out outbound, p_address text, p_reason text)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_agent	text;
+	v_id	bigint;
+BEGIN
+	-- the relay is queued in the transaction that stores the agent's
+	-- message (pd_relay_queue): the ticket's latest agent message by then
+	SELECT pd_agent_main_address(m.agent_id) INTO v_agent
+	  FROM messages m
+	 WHERE m.ticket_id = p_out.ticket_id AND m.agent_id IS NOT NULL
+	   AND m.received_at <= p_out.created_at
+	 ORDER BY m.received_at DESC, m.id DESC LIMIT 1;
+	IF v_agent IS NULL OR v_agent = lower(p_address) THEN
+		RETURN NULL;
+	END IF;
+	INSERT INTO outbound (ticket_id, kind, template, queue, recipients, auto_reply,
+			      template_values)
+	VALUES (p_out.ticket_id, 'notification', 'bounce-notice', p_out.queue, ARRAY[v_agent],
+		true, jsonb_build_object('bounce.address', p_address,
+					 'bounce.reason', left(p_reason, 500)))
+	RETURNING id INTO v_id;
+	INSERT INTO events (ticket_id, kind, detail)
+	VALUES (p_out.ticket_id, 'outbound.queued', jsonb_build_object('id', v_id,
+		'kind', 'notification', 'template', 'bounce-notice', 'to', v_agent,
+		'bounced', p_address));
+	RETURN v_id;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION pd_bounce_record(p jsonb, p_raw bytea) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -38,6 +77,7 @@ DECLARE
 	v_counted	text[] := '{}';
 	v_days		integer := greatest(coalesce((p->>'failing_days')::integer, 30), 1);
 	v_error		text;
+	v_reason	text;
 BEGIN
 	IF p->>'outbound_id' IS NOT NULL THEN
 		SELECT * INTO v_out FROM outbound WHERE id = (p->>'outbound_id')::bigint FOR UPDATE;
@@ -87,8 +127,8 @@ BEGIN
 		  AND e->>'kind' IN ('hard', 'soft')
 	LOOP
 		IF v_r.kind = 'hard' THEN
-			v_error := 'bounced: ' || concat_ws(' ', v_r.reply_code::text, v_r.status,
-							   v_r.diagnostic);
+			v_reason := concat_ws(' ', v_r.reply_code::text, v_r.status, v_r.diagnostic);
+			v_error := 'bounced: ' || v_reason;
 			INSERT INTO bounced_addresses AS b (address, failing_since, failing_until,
 				status, reply_code, diagnostic, outbound_id, bounce_id, hard_bounces)
 			VALUES (v_r.address, now(), now() + make_interval(days => v_days), v_r.status,
@@ -105,6 +145,9 @@ BEGIN
 				bounced_at = now(), updated_at = now()
 			WHERE id = v_out.id;
 			v_failing := v_failing || v_r.address;
+			IF v_out.kind = 'relay' THEN
+				PERFORM pd_bounce_notice(v_out, v_r.address, v_reason);
+			END IF;
 		ELSE
 			INSERT INTO bounced_addresses AS b (address, soft_bounces, outbound_id,
 							    bounce_id)

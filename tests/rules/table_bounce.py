@@ -15,10 +15,12 @@ failing (addresses failing afterwards), soft (soft bounces on the address
 rows), row (the acknowledgement's status, bounce_status, soft_bounces),
 events (bounce.* kinds), unmatched, duplicate.
 """
-from rules import Table, case, lit, ticket, ticket_id
+from rules import Table, agent, case, lit, message, ticket, ticket_id
 
 ALICE = "alice@customer.test"
 ROW = "(SELECT id FROM outbound WHERE kind = 'ack')"
+RELAY = "(SELECT id FROM outbound WHERE kind = 'relay')"
+ANN = "ann@example.com"
 
 FACTS = [ticket(10001, status="new", requester=ALICE),
          "INSERT INTO outbound (ticket_id, kind, template, recipients, status, sent_at)"
@@ -37,9 +39,20 @@ def call(c):
            "failing_days": c.args.get("days", 30),
            "report": {"standard": True, "recipients": c.args.get("recipients", [rcpt()])}}
     outbound = c.args.get("outbound", True)
-    row = ROW if outbound is True else lit(outbound)
+    row = ROW if outbound is True else outbound if str(outbound).startswith("(") \
+        else lit(outbound)
     return "pd_bounce_record(%s || jsonb_build_object('outbound_id', %s), '\\x00'::bytea)" % (
         lit(doc), row if outbound is not None else "NULL")
+
+
+# an agent's answer relayed to alice: the agent's message and the relay row
+# written with it (sql/functions/agent.sql, pd_relay_queue)
+def relayed(author=ANN):
+    return [agent(ANN, also=["ann.alias@example.com"]),
+            message(10001, "answer@example.com", author, kind="agent", direction="in"),
+            "INSERT INTO outbound (ticket_id, kind, template, recipients, status, sent_at,"
+            " auto_reply) VALUES (%s, 'relay', 'agent-reply', ARRAY['%s'], 'sent', now(),"
+            " false);" % (ticket_id(10001), ALICE)]
 
 
 OBSERVE = """(SELECT jsonb_build_object(
@@ -54,7 +67,11 @@ OBSERVE = """(SELECT jsonb_build_object(
           WHERE kind = 'ack'),
   'events', (SELECT coalesce(jsonb_agg(kind ORDER BY id), '[]') FROM events
              WHERE kind LIKE 'bounce%'),
-  'unmatched', (SELECT unmatched FROM bounces ORDER BY id DESC LIMIT 1)))"""
+  'unmatched', (SELECT unmatched FROM bounces ORDER BY id DESC LIMIT 1),
+  'relay', (SELECT concat_ws(' ', status, bounce_status) FROM outbound WHERE kind = 'relay'),
+  'notice', (SELECT o.recipients[1] || ': ' || (o.template_values->>'bounce.address') || ' '
+                    || (o.template_values->>'bounce.reason')
+             FROM outbound o WHERE o.template = 'bounce-notice')))"""
 
 HARD = dict(failing=[ALICE], row="failed 5.1.1 0", events=["bounce.hard"], unmatched=None)
 NOTHING = dict(failing=[], soft=0, row="sent 0", events=[])
@@ -94,6 +111,18 @@ CASES = [
     case("a row that no longer exists: unmatched, nothing failed", outbound=999999,
          expect=dict(NOTHING, events=["bounce.unmatched"],
                      unmatched="outbound 999999 no longer exists")),
+    case("a relayed answer that bounces hard: the agent hears of it, at the main address",
+         relayed("ann.alias@example.com"), outbound=RELAY,
+         expect=dict(failing=[ALICE], relay="failed 5.1.1", row="sent 0",
+                     notice="%s: %s 550 5.1.1 user unknown" % (ANN, ALICE))),
+    case("a relayed answer that bounces soft: counted, nobody told", relayed(),
+         outbound=RELAY, kind="soft", recipients=[rcpt(kind="soft", status="4.2.2", code=452)],
+         expect=dict(failing=[], relay="sent", notice=None)),
+    case("a relay queued for a message that is not an agent's: nobody to tell",
+         relayed("someone@customer.test"), outbound=RELAY,
+         expect=dict(failing=[ALICE], relay="failed 5.1.1", notice=None)),
+    case("an acknowledgement that bounces: no notice (nobody wrote it)",
+         relayed(), expect=dict(HARD, notice=None)),
     case("a redelivery (same idempotency key): nothing again", [DUPLICATE],
          expect=dict(NOTHING, duplicate=True)),
 ]
