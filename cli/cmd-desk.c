@@ -2,10 +2,12 @@
  * command line (issue 14 section 1).
  *
  *   postdesk ticket set N [--status S] [--priority P] [--category C]
- *                         [--queue Q] [--assign AGENT]   (or FIELD VALUE pairs)
+ *                         [--queue Q] [--assign AGENT] [--tag T] [--untag T]
+ *                         (or FIELD VALUE pairs)
  *   postdesk ticket note N [--file F] [--agent AGENT]
  *   postdesk ticket reply N [--file F] [--template NAME] [--agent AGENT]
  *   postdesk ticket participant add|remove N ADDRESS
+ *   postdesk ticket merge FROM INTO
  *
  * Each takes --actor WHO (the audit trail; default: the Unix user) and
  * --json.  A text (note, reply) comes from --file or stdin; a reply with
@@ -28,7 +30,7 @@
 
 #define TEXT_MAX (1024 * 1024)	/* a note or reply typed or piped in */
 
-static const char *const desk_verbs[] = { "set", "note", "reply", "participant", NULL };
+static const char *const desk_verbs[] = { "set", "note", "reply", "participant", "merge", NULL };
 
 gboolean
 pd_desk_verb(const char *verb)
@@ -49,6 +51,7 @@ pd_desk_canned_check(const PdAdminArgs *args, const PdConfig *config, const char
 
 static char *opt_status, *opt_priority, *opt_category, *opt_queue, *opt_assign;
 static char *opt_file, *opt_agent, *opt_template;
+static char **opt_tags, **opt_untags;
 
 static void
 options_clear(void)
@@ -58,6 +61,8 @@ options_clear(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(all); i++)
 		g_clear_pointer(all[i], g_free);
+	g_clear_pointer(&opt_tags, g_strfreev);
+	g_clear_pointer(&opt_untags, g_strfreev);
 }
 
 static gboolean
@@ -144,6 +149,8 @@ static const GOptionEntry set_entries[] = {
 	{ "queue", 0, 0, G_OPTION_ARG_STRING, &opt_queue, "A configured queue", "Q" },
 	{ "assign", 0, 0, G_OPTION_ARG_STRING, &opt_assign, "An agent's address (\"\" unassigns)",
 	  "AGENT" },
+	{ "tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_tags, "Add a tag (repeatable)", "T" },
+	{ "untag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_untags, "Remove a tag (repeatable)", "T" },
 	G_OPTION_ENTRY_NULL
 };
 
@@ -174,6 +181,23 @@ set_pairs(const PdAdminArgs *args, int *rc_r)
 	return TRUE;
 }
 
+/* ticket_tags.tag: 1 to 64 characters, no white space or control. */
+static gboolean
+tag_valid(const char *tag)
+{
+	glong n = g_utf8_strlen(tag, -1);
+
+	if (!g_utf8_validate(tag, -1, NULL) || n < 1 || n > 64)
+		return FALSE;
+	for (const char *p = tag; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_isspace(c) || g_unichar_iscntrl(c))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static int
 desk_set(PdCli *cli, PdAdminArgs *args)
 {
@@ -187,9 +211,13 @@ desk_set(PdCli *cli, PdAdminArgs *args)
 	if (!ticket_number(args, args->argv[0], &number, &rc) || !set_pairs(args, &rc))
 		return rc;
 	if (opt_status == NULL && opt_priority == NULL && opt_category == NULL &&
-	    opt_queue == NULL && opt_assign == NULL)
+	    opt_queue == NULL && opt_assign == NULL && opt_tags == NULL && opt_untags == NULL)
 		return pd_admin_bad(args, "nothing to change (--status, --priority, --category,"
-				    " --queue, --assign)");
+				    " --queue, --assign, --tag, --untag)");
+	for (char **t = opt_tags; t != NULL && *t != NULL; t++)
+		if (!tag_valid(*t))
+			return pd_admin_bad(args, "tag \"%s\": 1 to 64 characters, no spaces or"
+					    " control characters", *t);
 	if (opt_category != NULL && *opt_category != '\0' &&
 	    !g_regex_match_simple("^[a-z0-9][a-z0-9_.-]{0,63}$", opt_category, 0, 0))
 		return pd_admin_bad(args, "category \"%s\": lower-case letters, digits, . _ -"
@@ -207,6 +235,8 @@ desk_set(PdCli *cli, PdAdminArgs *args)
 	changes.category = opt_category;
 	changes.queue = opt_queue;
 	changes.assign = opt_assign != NULL ? (assign != NULL ? assign : "") : NULL;
+	changes.tags = (const char *const *)opt_tags;
+	changes.untags = (const char *const *)opt_untags;
 	if (!pd_store_ticket_set(store, args->actor, number, &changes, &result, &error))
 		return pd_admin_fail(args, error);
 	if (args->json) {
@@ -215,6 +245,7 @@ desk_set(PdCli *cli, PdAdminArgs *args)
 	}
 	{
 		g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+		g_autofree char *joined = NULL;
 		static const char *const fields[] = { "status", "priority", "category", "queue",
 						      "assign" };
 		const char *values[] = { changes.status, changes.priority, changes.category,
@@ -224,9 +255,12 @@ desk_set(PdCli *cli, PdAdminArgs *args)
 			if (values[i] != NULL)
 				g_ptr_array_add(lines, g_strdup_printf("%s %s", fields[i],
 					*values[i] != '\0' ? values[i] : "(none)"));
+		for (char **t = opt_tags; t != NULL && *t != NULL; t++)
+			g_ptr_array_add(lines, g_strdup_printf("tag %s", *t));
+		for (char **t = opt_untags; t != NULL && *t != NULL; t++)
+			g_ptr_array_add(lines, g_strdup_printf("untag %s", *t));
 		g_ptr_array_add(lines, NULL);
-		g_autofree char *joined = g_strjoinv(", ", (char **)lines->pdata);
-
+		joined = g_strjoinv(", ", (char **)lines->pdata);
 		printf("ticket %" G_GINT64_FORMAT ": %s\n", number, joined);
 	}
 	return PD_EX_OK;
@@ -336,6 +370,30 @@ desk_participant(PdCli *cli, PdAdminArgs *args)
 	return PD_EX_OK;
 }
 
+static int
+desk_merge(PdCli *cli, PdAdminArgs *args)
+{
+	g_autoptr(PdStore) store = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *result = NULL;
+	gint64 from, into;
+	int rc = 0;
+
+	if (!ticket_number(args, args->argv[0], &from, &rc) ||
+	    !ticket_number(args, args->argv[1], &into, &rc))
+		return rc;
+	store = desk_store(cli, &rc);
+	if (store == NULL)
+		return rc;
+	if (!pd_store_ticket_merge(store, args->actor, from, into, &result, &error))
+		return pd_admin_fail(args, error);
+	if (args->json)
+		printf("%s\n", result);
+	else
+		printf("ticket %" G_GINT64_FORMAT " merged into %" G_GINT64_FORMAT "\n", from, into);
+	return PD_EX_OK;
+}
+
 int
 pd_cmd_ticket_desk(PdCli *cli, int argc, char **argv)
 {
@@ -359,6 +417,11 @@ pd_cmd_ticket_desk(PdCli *cli, int argc, char **argv)
 					 text_entries, 1, 1, argc - 1, argv + 1);
 		if (rc == 0)
 			rc = desk_text(cli, &args, reply);
+	} else if (strcmp(verb, "merge") == 0) {
+		rc = pd_admin_args_parse(&args, "ticket", "ticket merge FROM INTO", NULL, 2, 2,
+					 argc - 1, argv + 1);
+		if (rc == 0)
+			rc = desk_merge(cli, &args);
 	} else {
 		rc = pd_admin_args_parse(&args, "ticket", "ticket participant add|remove N ADDRESS",
 					 NULL, 3, 3, argc - 1, argv + 1);

@@ -7,8 +7,8 @@
 #include "cmd-admin.h"
 
 #define PD_DESK_USAGE "ticket set N [--status S] [--priority P] [--category C] [--queue Q]" \
-	" [--assign AGENT] | ticket note N [--file F] | ticket reply N [--file F]" \
-	" [--template NAME] | ticket participant add|remove N ADDRESS"
+	" [--assign AGENT] [--tag T] [--untag T] | ticket note N [--file F] | ticket reply N [--file F]" \
+	" [--template NAME] | ticket participant add|remove N ADDRESS | ticket merge FROM INTO"
 
 /* One of the verbs pd_cmd_ticket_desk takes. */
 gboolean pd_desk_verb(const char *verb);

@@ -439,6 +439,15 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	print_field("Priority:", t->priority);
 	print_field("Queue:", t->queue);
 	print_field("Category:", t->category);
+	if (t->tags != NULL)
+		print_field("Tags:", t->tags);
+	if (t->merged_into != 0) {
+		g_autofree char *into = g_strdup_printf("%" G_GINT64_FORMAT " (its messages are"
+							" there; mail to this ticket joins it)",
+							t->merged_into);
+
+		print_field("Merged into:", into);
+	}
 	print_field("Requester:", requester);
 	assignee = mailbox(t->assignee_address, t->assignee_name);
 	print_field("Assignee:", t->assignee_address != NULL ? assignee : "(none)");

@@ -21,7 +21,7 @@ static const struct {
 	{ "db", pd_cmd_db, "db migrate | db status: database schema" },
 	{ "deliver", pd_cmd_deliver, "deliver -f SENDER RECIPIENT...: one message from stdin (pipe(8))" },
 	{ "test", pd_cmd_test, "test [--json] FILE: what the pipeline decides, nothing stored" },
-	{ "ticket", pd_cmd_ticket, "ticket list | show N | release N | set | note | reply | participant: tickets and working them" },
+	{ "ticket", pd_cmd_ticket, "ticket list | show N | release N | set | note | reply | merge | participant: tickets and working them" },
 	{ "reply", pd_cmd_reply, "reply list | show NAME: the canned replies" },
 	{ "check-config", pd_cmd_check_config, "check-config: validate the configuration" },
 	{ "account", pd_cmd_account, "account add|list|show|set: customer accounts" },

@@ -5,6 +5,17 @@
 #include "core/pd-json.h"
 
 static void
+add_list(PdJson *json, const char *key, const char *const *strings)
+{
+	if (strings == NULL)
+		return;
+	pd_json_begin_array(json, key);
+	for (guint i = 0; strings[i] != NULL; i++)
+		pd_json_add_string(json, NULL, strings[i]);
+	pd_json_end_array(json);
+}
+
+static void
 changes_members(PdJson *json, gconstpointer data)
 {
 	const PdTicketChanges *c = data;
@@ -19,6 +30,8 @@ changes_members(PdJson *json, gconstpointer data)
 		pd_json_add_string(json, "queue", c->queue);
 	if (c->assign != NULL)
 		pd_json_add_string(json, "assign", c->assign);
+	add_list(json, "tag", c->tags);
+	add_list(json, "untag", c->untags);
 }
 
 /* One pd_desk_* call; its first value in *value_r (may be NULL). */
@@ -95,6 +108,22 @@ pd_store_ticket_reply(PdStore *store, const char *actor, gint64 number,
 			 "SELECT (SELECT string_agg(a, ', ') FROM jsonb_array_elements_text("
 			 " pd_desk_ticket_reply($1, $2, $3, $4, $5, $6, $7)->'relayed_to') a)",
 			 &params, "ticket reply", relayed_r, error);
+}
+
+gboolean
+pd_store_ticket_merge(PdStore *store, const char *actor, gint64 from, gint64 into,
+		      char **result_r, GError **error)
+{
+	PdStoreParams params;
+
+	g_return_val_if_fail(store != NULL && actor != NULL, FALSE);
+
+	pd_store_params_init(&params);
+	pd_store_param_text(&params, actor);
+	pd_store_param_int(&params, from);
+	pd_store_param_int(&params, into);
+	return desk_call(store, "SELECT pd_desk_ticket_merge($1, $2, $3)", &params,
+			 "ticket merge", result_r, error);
 }
 
 gboolean

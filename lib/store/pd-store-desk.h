@@ -23,6 +23,8 @@ typedef struct {
 	const char *category;
 	const char *queue;
 	const char *assign;	/* an agent's address */
+	const char *const *tags;	/* added (NULL: none) */
+	const char *const *untags;	/* removed */
 } PdTicketChanges;
 
 /* changes_r (may be NULL): [{field, old, new, changed}] as JSON text. */
@@ -48,6 +50,11 @@ typedef struct {
 /* relayed_r (may be NULL): the addresses, comma separated. */
 gboolean pd_store_ticket_reply(PdStore *store, const char *actor, gint64 number,
 			       const PdTicketReply *reply, char **relayed_r, GError **error);
+/* Merge ticket from into ticket into (sql/functions/desk.sql
+ * pd_desk_ticket_merge); result_r (may be NULL): {messages,
+ * participants_added} as JSON text. */
+gboolean pd_store_ticket_merge(PdStore *store, const char *actor, gint64 from, gint64 into,
+			       char **result_r, GError **error);
 /* add: as a 'cc' participant (PD_ERROR_USAGE when already one); else
  * removed (never the requester). */
 gboolean pd_store_ticket_participant(PdStore *store, const char *actor, gint64 number,

@@ -133,6 +133,7 @@ pd_ticket_view_free(PdTicketView *t)
 	g_free(t->requester_name);
 	g_free(t->assignee_address);
 	g_free(t->assignee_name);
+	g_free(t->tags);
 	g_clear_pointer(&t->participants, g_ptr_array_unref);
 	g_clear_pointer(&t->messages, g_ptr_array_unref);
 	g_clear_pointer(&t->events, g_ptr_array_unref);
@@ -185,6 +186,8 @@ read_ticket(PdStore *store, gint64 number, PdTicketView **ticket_r, GError **err
 	t->closed_at = pd_store_int(r, 0, 13);
 	t->assignee_address = pd_store_dup(r, 0, 14);
 	t->assignee_name = pd_store_dup(r, 0, 15);
+	t->merged_into = pd_store_int(r, 0, 16);
+	t->tags = pd_store_dup(r, 0, 17);
 	t->participants = g_ptr_array_new_with_free_func((GDestroyNotify)participant_free);
 	t->messages = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
 	t->events = g_ptr_array_new_with_free_func((GDestroyNotify)event_free);

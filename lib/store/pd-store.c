@@ -42,9 +42,9 @@ static const struct {
 	[PD_STMT_AUTHORIZATION_EXPLAIN] = { "pd_authorization_explain",
 		"SELECT action, detail FROM pd_authorization_explain($1, $2::jsonb,"
 		" $3::jsonb, $4, $5::jsonb)" },
-	/* $11: the full-text search over each message's subject and text,
-	 * the expression of messages_search_idx (the first 100,000 characters
-	 * of the text: a tsvector holds at most 1 MB) */
+	/* $11: the full-text search over each message's subject and the
+	 * first 4,000 characters of its text: the expression of
+	 * messages_search_idx (sql/0007_desk.sql), so the index serves it */
 	[PD_STMT_TICKET_LIST] = { "pd_ticket_list",
 		"SELECT t.number, t.status, q.name, t.requester_address, t.subject,"
 		" (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
@@ -64,7 +64,7 @@ static const struct {
 		" AND ($10::timestamptz IS NULL OR t.created_at < $10::timestamptz)"
 		" AND ($11::text IS NULL OR t.id IN (SELECT m.ticket_id FROM messages m"
 		"  WHERE to_tsvector('simple'::regconfig,"
-		"   m.subject || ' ' || left(coalesce(m.text_body, ''), 100000))"
+		"   m.subject || ' ' || left(coalesce(m.text_body, ''), 4000))"
 		"   @@ websearch_to_tsquery('simple'::regconfig, $11)))"
 		" ORDER BY t.updated_at DESC, t.id DESC LIMIT $3" },
 	/* One statement: the hold is lifted, its event written and the
@@ -90,7 +90,11 @@ static const struct {
 		" extract(epoch FROM t.closed_at)::bigint,"
 		/* the assignee's main address (sql/functions/agent.sql) */
 		" pd_agent_main_address(t.assignee_agent_id),"
-		" (SELECT a.name FROM agents a WHERE a.id = t.assignee_agent_id)"
+		" (SELECT a.name FROM agents a WHERE a.id = t.assignee_agent_id),"
+		/* postdesk ticket merge (sql/functions/desk.sql), the tags */
+		" (SELECT m.number FROM tickets m WHERE m.id = t.merged_into),"
+		" (SELECT string_agg(g.tag, ', ' ORDER BY g.tag) FROM ticket_tags g"
+		"  WHERE g.ticket_id = t.id)"
 		" FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.number = $1" },
 	[PD_STMT_PARTICIPANTS] = { "pd_participants",
 		"SELECT address, name, role, extract(epoch FROM added_at)::bigint"

@@ -311,6 +311,8 @@ typedef struct {
 	gboolean needs_authorization;
 	char *assignee_address;		/* the assigned agent's main address, NULL: none */
 	char *assignee_name;
+	gint64 merged_into;		/* the ticket number it was merged into, 0: none */
+	char *tags;			/* "a, b", NULL: none */
 	gint64 created_at, updated_at, first_response_at, closed_at;	/* 0 = none */
 	GPtrArray *participants;	/* PdParticipantView * */
 	GPtrArray *messages;		/* PdMessageView *, oldest first */

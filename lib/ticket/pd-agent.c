@@ -23,6 +23,7 @@ static const struct {
 	{ "category", PD_AGENT_CMD_CATEGORY },
 	{ "cc", PD_AGENT_CMD_CC },
 	{ "reply", PD_AGENT_CMD_REPLY },
+	{ "tag", PD_AGENT_CMD_TAG },
 };
 
 #define NAME_ARG_MAX 64	/* a queue, category or canned reply name */
@@ -78,8 +79,8 @@ static char *
 name_argument(PdAgentCommandKind kind, const char *rest, char **words, gboolean missing,
 	      char **error_r)
 {
-	const char *pattern = kind == PD_AGENT_CMD_CATEGORY ? "^[a-z0-9][a-z0-9_.-]*$"
-							     : "^[a-z0-9][a-z0-9_-]*$";
+	gboolean dots = kind == PD_AGENT_CMD_CATEGORY || kind == PD_AGENT_CMD_TAG;
+	const char *pattern = dots ? "^[a-z0-9][a-z0-9_.-]*$" : "^[a-z0-9][a-z0-9_-]*$";
 	g_autofree char *lower = g_ascii_strdown(rest, -1);
 
 	if (missing || g_strv_length(words) != 1) {
@@ -87,7 +88,7 @@ name_argument(PdAgentCommandKind kind, const char *rest, char **words, gboolean 
 		return NULL;
 	}
 	if (strlen(lower) > NAME_ARG_MAX || !g_regex_match_simple(pattern, lower, 0, 0)) {
-		*error_r = g_strdup(kind == PD_AGENT_CMD_CATEGORY
+		*error_r = g_strdup(dots
 				    ? "not a name (letters, digits, - _ .)"
 				    : "not a name (letters, digits, - _)");
 		return NULL;
@@ -144,6 +145,7 @@ command_parse(const char *line, const char *end, guint number, const char *delim
 		break;
 	case PD_AGENT_CMD_QUEUE:
 	case PD_AGENT_CMD_CATEGORY:
+	case PD_AGENT_CMD_TAG:
 	case PD_AGENT_CMD_REPLY:
 		command->argument = name_argument(command->kind, rest, words, arg == arg_end,
 						  &command->error);

@@ -15,7 +15,7 @@
  *   #assign ADDRESS                   an agent's address (canonicalized)
  *   #priority low|normal|high|urgent
  *   #queue NAME  #category NAME       a name: lower-case letters, digits,
- *                                     "-", "_", "." (a queue: no ".")
+ *   #tag NAME                         "-", "_", "." (a queue: no ".")
  *   #cc ADDRESS                       a participant to add (canonicalized):
  *                                     this answer is relayed to it too
  *   #reply NAME                       a canned reply (filters/replies) sent
@@ -61,13 +61,14 @@ typedef enum {
 	PD_AGENT_CMD_CATEGORY,
 	PD_AGENT_CMD_CC,
 	PD_AGENT_CMD_REPLY,
+	PD_AGENT_CMD_TAG,
 } PdAgentCommandKind;
 
 typedef struct {
 	PdAgentCommandKind kind;
 	char *name;		/* as written, lower case, at most 32 characters */
 	char *argument;		/* NULL: none; assign, cc: canonical address; priority,
-				 * queue, category, reply: lower case; with an error: as
+				 * queue, category, tag, reply: lower case; with an error: as
 				 * written (cut) */
 	char *error;		/* NULL: valid; else why it is not obeyed */
 	guint line;		/* 1-based line of the text */

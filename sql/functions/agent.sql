@@ -163,7 +163,7 @@ AS $$
 	SELECT CASE
 		WHEN p_command->>'error' IS NOT NULL THEN p_command->>'error'
 		WHEN p_command->>'command' IN ('close', 'pending', 'priority', 'note', 'solved',
-					       'open', 'queue', 'category', 'reply') THEN NULL
+					       'open', 'queue', 'category', 'tag', 'reply') THEN NULL
 		WHEN p_command->>'command' = 'assign' THEN
 			CASE WHEN EXISTS (SELECT 1 FROM agent_addresses aa
 					    JOIN agents a ON a.id = aa.agent_id
@@ -216,6 +216,11 @@ BEGIN
 		SELECT category INTO v_old FROM tickets WHERE id = p_ticket_id;
 		UPDATE tickets SET category = v_arg WHERE id = p_ticket_id;
 		RETURN v_detail || jsonb_build_object('result', 'applied', 'old', v_old, 'new', v_arg);
+	WHEN 'tag' THEN
+		INSERT INTO ticket_tags (ticket_id, tag) VALUES (p_ticket_id, v_arg)
+		ON CONFLICT DO NOTHING;
+		RETURN v_detail || jsonb_build_object('result', 'applied',
+			'old', CASE WHEN NOT FOUND THEN v_arg END, 'new', v_arg);
 	WHEN 'cc' THEN
 		SELECT role INTO v_old FROM participants
 		 WHERE ticket_id = p_ticket_id AND lower(address) = v_arg;

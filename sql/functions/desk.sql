@@ -13,6 +13,9 @@
 --
 -- Events:
 --   ticket.set           {field, old, new}, one per field that changed
+--                        (field "tag": a tag added, new, or removed, old)
+--   ticket.merged        {into} on the merged ticket, {from, messages,
+--                        participants_added} on the one it went into
 --   ticket.note          {message_row}: an internal note (messages.kind
 --                        'note'), never sent to anyone
 --   ticket.replied       {message_row, relayed_to, template, reply}: an
@@ -54,8 +57,8 @@ END
 $$;
 
 -- Change fields of ticket p_number.  p_changes: {"status", "priority",
--- "category", "queue", "assign"}, any of them; "" clears category and
--- assign.  Status solved/closed sets closed_at (kept when it already was),
+-- "category", "queue", "assign", "tag": [..], "untag": [..]}, any of them;
+-- "" clears category and assign.  Status solved/closed sets closed_at (kept when it already was),
 -- any other status clears it.  Returns [{field, old, new, changed}] in
 -- the order above; an unchanged field writes no event.
 CREATE OR REPLACE FUNCTION pd_desk_ticket_set(p_actor text, p_number bigint, p_changes jsonb)
@@ -69,6 +72,7 @@ DECLARE
 	v_old text;
 	v_queue_id bigint;
 	v_agent bigint;
+	v_changed boolean;
 	v_result jsonb := '[]';
 BEGIN
 	FOREACH v_field IN ARRAY ARRAY['status', 'priority', 'category', 'queue', 'assign'] LOOP
@@ -120,6 +124,28 @@ BEGIN
 			INSERT INTO events (ticket_id, actor, kind, detail)
 			VALUES (v_id, p_actor, 'ticket.set',
 				jsonb_build_object('field', v_field, 'old', v_old, 'new', v_new));
+		END IF;
+	END LOOP;
+	-- tags (ticket_tags, shared with the filter rules' tag action): a
+	-- tag added is {new}, one removed {old}
+	FOR v_old, v_new IN
+		SELECT NULL, x FROM jsonb_array_elements_text(coalesce(p_changes->'tag', '[]')) x
+		UNION ALL
+		SELECT x, NULL FROM jsonb_array_elements_text(coalesce(p_changes->'untag', '[]')) x
+	LOOP
+		IF v_new IS NOT NULL THEN
+			INSERT INTO ticket_tags (ticket_id, tag) VALUES (v_id, v_new)
+			ON CONFLICT DO NOTHING;
+		ELSE
+			DELETE FROM ticket_tags WHERE ticket_id = v_id AND tag = v_old;
+		END IF;
+		v_changed := FOUND;
+		v_result := v_result || jsonb_build_object('field', 'tag', 'old', v_old, 'new', v_new,
+							   'changed', v_changed);
+		IF v_changed THEN
+			INSERT INTO events (ticket_id, actor, kind, detail)
+			VALUES (v_id, p_actor, 'ticket.set',
+				jsonb_build_object('field', 'tag', 'old', v_old, 'new', v_new));
 		END IF;
 	END LOOP;
 	UPDATE tickets SET updated_at = now() WHERE id = v_id;
@@ -252,5 +278,75 @@ BEGIN
 			jsonb_build_object('address', p_address, 'role', v_role));
 	END IF;
 	UPDATE tickets SET updated_at = now() WHERE id = v_id;
+END
+$$;
+
+-- Merge ticket p_from into p_into (`postdesk ticket merge FROM INTO`):
+-- FROM's messages and tags move to INTO (its outbound mail stays: the
+-- record of what was sent for FROM, one acknowledgement each); its participants
+-- join INTO (the requester as 'cc') and stay on FROM too, so a reply that
+-- cites FROM ([#FROM], its reply token) still passes the participant check
+-- and then joins INTO (pd_thread_decide follows tickets.merged_into).
+-- FROM is closed with merged_into set: `ticket show FROM` points at INTO.
+-- Refused: a ticket into itself, FROM already merged, INTO merged itself
+-- (merge into the ticket it points at).  Events ticket.merged on both.
+CREATE OR REPLACE FUNCTION pd_desk_ticket_merge(p_actor text, p_from bigint, p_into bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_from bigint;
+	v_into bigint;
+	v_merged bigint;
+	v_which bigint;
+	v_messages integer;
+	v_participants integer;
+BEGIN
+	IF p_from = p_into THEN
+		RAISE EXCEPTION 'a ticket cannot be merged into itself'
+		      USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- both locked, in number order (two merges never wait on each other)
+	IF p_from < p_into THEN
+		v_from := pd_desk_ticket(p_from);
+		v_into := pd_desk_ticket(p_into);
+	ELSE
+		v_into := pd_desk_ticket(p_into);
+		v_from := pd_desk_ticket(p_from);
+	END IF;
+	-- neither may point elsewhere already (so a merge never makes a cycle)
+	SELECT t.number, m.number INTO v_which, v_merged
+	  FROM tickets t JOIN tickets m ON m.id = t.merged_into
+	 WHERE t.id IN (v_from, v_into) ORDER BY t.id = v_from DESC LIMIT 1;
+	IF v_merged IS NOT NULL THEN
+		RAISE EXCEPTION '%', format('ticket %s was already merged into %s%s', v_which, v_merged,
+			CASE WHEN v_which = p_into THEN ': merge into that one' ELSE '' END)
+		      USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE messages SET ticket_id = v_into WHERE ticket_id = v_from;
+	GET DIAGNOSTICS v_messages = ROW_COUNT;
+	INSERT INTO ticket_tags (ticket_id, tag)
+	SELECT v_into, tag FROM ticket_tags WHERE ticket_id = v_from
+	ON CONFLICT DO NOTHING;
+	DELETE FROM ticket_tags WHERE ticket_id = v_from;
+	INSERT INTO participants (ticket_id, address, name, role)
+	SELECT v_into, p.address, p.name, CASE p.role WHEN 'requester' THEN 'cc' ELSE p.role END
+	  FROM participants p WHERE p.ticket_id = v_from ORDER BY p.id
+	ON CONFLICT (ticket_id, lower(address)) DO NOTHING;
+	GET DIAGNOSTICS v_participants = ROW_COUNT;
+	UPDATE tickets SET merged_into = v_into, status = 'closed',
+			   closed_at = coalesce(closed_at, now()), updated_at = now()
+	 WHERE id = v_from;
+	UPDATE tickets
+	   SET updated_at = now(),
+	       first_response_at = least(first_response_at,
+					 (SELECT f.first_response_at FROM tickets f WHERE f.id = v_from))
+	 WHERE id = v_into;
+	INSERT INTO events (ticket_id, actor, kind, detail)
+	VALUES (v_from, p_actor, 'ticket.merged', jsonb_build_object('into', p_into)),
+	       (v_into, p_actor, 'ticket.merged',
+		jsonb_build_object('from', p_from, 'messages', v_messages,
+				   'participants_added', v_participants));
+	RETURN jsonb_build_object('messages', v_messages, 'participants_added', v_participants);
 END
 $$;

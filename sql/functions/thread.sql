@@ -113,6 +113,7 @@ DECLARE
 	v_cited_number bigint;
 	v_tried bigint[] := '{}';
 	v_how text;
+	v_hop integer;
 BEGIN
 	p_thread := coalesce(p_thread, '{}');
 	refused := '[]';
@@ -193,6 +194,16 @@ BEGIN
 	IF v_how = 'contact' AND ticket_id IS NOT NULL THEN
 		reason := reason || ' (a contact of the ticket''s account)';
 	END IF;
+	-- 5. a ticket merged into another (`postdesk ticket merge`): its mail
+	--    joins that one (a merge never makes a cycle: desk.sql)
+	FOR v_hop IN 1..8 LOOP
+		SELECT t.id, t.number INTO v_cited_id, v_cited_number
+		  FROM tickets f JOIN tickets t ON t.id = f.merged_into WHERE f.id = ticket_id;
+		EXIT WHEN NOT FOUND;
+		reason := reason || '; ticket ' || ticket_number || ' was merged into ' || v_cited_number;
+		ticket_id := v_cited_id;
+		ticket_number := v_cited_number;
+	END LOOP;
 END
 $$;
 

@@ -247,6 +247,49 @@ def scenario(env, d, sink):
     bad(64, "--since wants", "ticket", "list", "--since", "yesterday")
     bad(64, "--search wants", "ticket", "list", "--search", "")
 
+    # --- tags ------------------------------------------------------------------
+    out = ok("ticket", "set", number, "--tag", "vip", "--tag", "hardware", "--actor", "op")
+    check("tag vip" in out, out)
+    ok("ticket", "set", number, "--untag", "hardware", "--tag", "vip")
+    check_eq(env.query("select g.tag from ticket_tags g join tickets t on t.id = g.ticket_id"
+                       " where t.number = :'p1'", number), [["vip"]], "tags")
+    check_eq([(e[1]["field"], e[1]["old"], e[1]["new"]) for e in events("ticket.set")
+              if e[1]["field"] == "tag"],
+             [("tag", None, "vip"), ("tag", None, "hardware"), ("tag", "hardware", None)],
+             "a tag event per change, none for a tag already there")
+    bad(64, "tag \"a b\"", "ticket", "set", number, "--tag", "a b")
+    check("Tags:            vip" in ok("ticket", "show", number), "ticket show: tags")
+
+    # --- merge ------------------------------------------------------------------
+    third = str(pdtest.deliver_ticket(d.port, pdtest.message(
+        frm="Alice Example <%s>" % ALICE, msgid="<fire.2@customer.test>",
+        subject="Printer STILL on fire", body="It is still burning.\n"), ALICE))
+    ok("ticket", "set", third, "--tag", "urgent-fire")
+    out = ok("ticket", "merge", third, number, "--actor", "op@example.com")
+    check_eq(out.strip(), "ticket %s merged into %s" % (third, number), "merge")
+    check_eq(env.query("select status, (select number from tickets m where m.id = t.merged_into)"
+                       " from tickets t where number = :'p1'", third),
+             [["closed", number]], "the merged ticket is closed and points at the other")
+    check_eq(env.scalar("select count(*) from messages m join tickets t on t.id = m.ticket_id"
+                        " where t.number = :'p1'", third), "0", "its messages moved")
+    check_eq(env.scalar("select count(*) from ticket_tags g join tickets t on t.id = g.ticket_id"
+                        " where t.number = :'p1' and g.tag = 'urgent-fire'", number), "1",
+             "its tags moved")
+    check("Merged into:     %s" % number in ok("ticket", "show", third), "show points at it")
+    check_eq(sorted(e[1].get("into", e[1].get("from")) for e in events("ticket.merged")),
+             sorted([int(number), int(third)]), "an event on each ticket")
+    # mail citing the merged ticket joins the one it went into
+    n = pdtest.deliver_ticket(d.port, pdtest.message(
+        frm="Alice Example <%s>" % ALICE, msgid="<fire.3@customer.test>",
+        subject="Re: [#%s] Printer STILL on fire" % third, body="Any news?\n"), ALICE)
+    check_eq(str(n), number, "[#merged] threads into the ticket it was merged into")
+    bad(64, "already merged", "ticket", "merge", third, number)
+    bad(64, "into itself", "ticket", "merge", number, number)
+    bad(64, "merge into that one", "ticket", "merge", other, third)
+    bad(67, "no ticket", "ticket", "merge", "999999", number)
+    check_eq(listed("--search", "burning"), [number], "the moved message is found in its new "
+             "ticket")
+
     # --- the history shows it all, with the actors -------------------------
     out = ok("ticket", "show", number)
     for want in ("op@example.com", "ticket.set", "ticket.note", "ticket.replied",

@@ -3,7 +3,7 @@
 
 postdeskd(8) "Agents working by mail": #close, #pending, #assign ADDRESS (an active
 agent), #priority low|normal|high|urgent, #note; and (issue 14) #solved,
-#open, #queue NAME, #category NAME, #cc ADDRESS (not an agent's), #reply NAME
+#open, #queue NAME, #category NAME, #tag NAME, #cc ADDRESS (not an agent's), #reply NAME
 (the relay carries the canned reply: table_agent_answer).  What the parser refused (an
 unknown command, a bad argument: lib/ticket pd-agent, tests/unit/agent) is
 refused here with the parser's reason and changes nothing.  Each command's
@@ -21,7 +21,9 @@ ANN, BEN, DAN = "ann@example.com", "ben@example.com", "dan@example.com"
 
 FACTS = [agent(ANN), agent(BEN, also=["ben@old.example.com"]), agent(DAN, active=False),
          ticket(10001, status="open"), ticket(10002, status="closed", closed_days_ago=1),
-         ticket(10003, assignee=ANN), participant(10001, "alice@customer.test")]
+         ticket(10003, assignee=ANN), participant(10001, "alice@customer.test"),
+         "INSERT INTO ticket_tags (ticket_id, tag) SELECT id, 'vip' FROM tickets"
+         " WHERE number = 10003;"]
 
 
 def command(name, argument=None, error=None, line=1):
@@ -43,6 +45,8 @@ OBSERVE = ("(SELECT jsonb_build_object('result', r->>'result', 'reason', r->>'re
            " 'assignee', pd_agent_main_address(t.assignee_agent_id),"
            " 'closed', t.closed_at IS NOT NULL, 'category', t.category,"
            " 'queue', (SELECT q.name FROM queues q WHERE q.id = t.queue_id),"
+           " 'tags', (SELECT string_agg(g.tag, ',' ORDER BY g.tag) FROM ticket_tags g"
+           "  WHERE g.ticket_id = t.id),"
            " 'participants', (SELECT string_agg(p.address || ':' || p.role, ',' ORDER BY p.id)"
            "  FROM participants p WHERE p.ticket_id = t.id),"
            " 'explain_agrees', (r->>'result' = 'applied') = (e #>> '{}' IS NULL)"
@@ -109,6 +113,10 @@ CASES = [
     case("#cc of an agent's address is refused", command=command("cc", BEN),
          expect=refused("an agent's address (#assign, or a notification, reaches agents)",
                         participants="alice@customer.test:requester")),
+    case("#tag adds a tag", command=command("tag", "printer.fire"),
+         expect=applied(None, "printer.fire", tags="printer.fire")),
+    case("#tag of a tag the ticket has changes nothing and says so", ticket=10003,
+         command=command("tag", "vip"), expect=applied("vip", "vip", tags="vip")),
     case("#reply is applied by the relay and changes no field",
          command=command("reply", "password-reset"),
          expect=applied(status="open", category=None)),

@@ -58,6 +58,8 @@ static const Case cases[] = {
 	  " digits, - _);", FALSE, "" },
 	{ "category wants one name", "#category\n#category a b\n",
 	  "category=!takes one name;category=a b!takes one name;", FALSE, "" },
+	{ "tag lower-cased, dots allowed", "#tag Printer.Fire\n#tag a b\n",
+	  "tag=printer.fire;tag=a b!takes one name;", FALSE, "" },
 	{ "cc canonicalizes", "#cc Dora+x@Customer.TEST\nHi\n", "cc=dora@customer.test;", FALSE,
 	  "Hi\n" },
 	{ "cc needs an address", "#cc\n#cc nobody\n", "cc=!needs an address;cc=nobody!not an"
