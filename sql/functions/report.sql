@@ -56,15 +56,22 @@ RETURNS TABLE (queue text, requester text, account text, created_at timestamptz,
 	       lo timestamptz, hi timestamptz)
 LANGUAGE sql STABLE
 AS $$
-	SELECT r.queue, r.requester, r.account, r.created_at, r.first_response_at,
-	       r.closed_at, r.first_response_seconds, r.resolution_seconds, b.lo, b.hi
+	-- report_tickets' columns, straight from the tables: the assignee is
+	-- matched by agent id, not looked up for every ticket
+	SELECT q.name, lower(t.requester_address), acc.name, t.created_at,
+	       t.first_response_at, t.closed_at,
+	       round(extract(epoch FROM t.first_response_at - t.created_at))::bigint,
+	       round(extract(epoch FROM t.closed_at - t.created_at))::bigint, b.lo, b.hi
 	  FROM (SELECT p_since::timestamp AT TIME ZONE p_tz AS lo,
 		       (p_until + 1)::timestamp AT TIME ZONE p_tz AS hi) b
-	  JOIN report_tickets r ON r.created_at < b.hi
-	   AND (r.closed_at IS NULL OR r.closed_at >= b.lo)
-	 WHERE (p_queue IS NULL OR r.queue = p_queue)
-	   AND (p_category IS NULL OR r.category = p_category)
-	   AND (p_agent IS NULL OR r.assignee = lower(p_agent))
+	  JOIN tickets t ON t.created_at < b.hi
+	   AND (t.closed_at IS NULL OR t.closed_at >= b.lo)
+	  JOIN queues q ON q.id = t.queue_id
+	  LEFT JOIN accounts acc ON acc.id = t.account_id
+	 WHERE (p_queue IS NULL OR q.name = p_queue)
+	   AND (p_category IS NULL OR t.category = p_category)
+	   AND (p_agent IS NULL OR t.assignee_agent_id IN
+		(SELECT aa.agent_id FROM agent_addresses aa WHERE aa.address = lower(p_agent)))
 $$;
 
 -- Per period (day, week: ISO, from Monday; month) and queue: opened,
@@ -80,23 +87,24 @@ AS $$
 	WITH s AS (SELECT * FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category,
 						   p_agent)),
 	moves AS (
-		SELECT date_trunc(p_by, s.created_at AT TIME ZONE p_tz)::date AS period, s.queue,
-		       1 AS opened, 0 AS closed
-		  FROM s WHERE s.created_at >= s.lo
-		UNION ALL
-		SELECT date_trunc(p_by, s.closed_at AT TIME ZONE p_tz)::date, s.queue, 0, 1
-		  FROM s WHERE s.closed_at >= s.lo AND s.closed_at < s.hi),
+		SELECT m.period, m.queue, sum(m.opened) AS opened, sum(m.closed) AS closed
+		  FROM (SELECT date_trunc(p_by, s.created_at AT TIME ZONE p_tz)::date AS period,
+			       s.queue, 1 AS opened, 0 AS closed
+			  FROM s WHERE s.created_at >= s.lo
+			UNION ALL
+			SELECT date_trunc(p_by, s.closed_at AT TIME ZONE p_tz)::date, s.queue, 0, 1
+			  FROM s WHERE s.closed_at >= s.lo AND s.closed_at < s.hi) m
+		 GROUP BY m.period, m.queue),
 	carried AS (SELECT s.queue, count(*) AS n FROM s WHERE s.created_at < s.lo
 		     GROUP BY s.queue),
 	grid AS (
 		SELECT p.period::date AS period, q.queue,
-		       coalesce(sum(m.opened), 0)::bigint AS opened,
-		       coalesce(sum(m.closed), 0)::bigint AS closed
+		       coalesce(m.opened, 0)::bigint AS opened,
+		       coalesce(m.closed, 0)::bigint AS closed
 		  FROM generate_series(date_trunc(p_by, p_since::timestamp), p_until::timestamp,
 				       ('1 ' || p_by)::interval) p(period)
 		 CROSS JOIN (SELECT DISTINCT s.queue FROM s) q
-		  LEFT JOIN moves m ON m.period = p.period::date AND m.queue = q.queue
-		 GROUP BY 1, 2)
+		  LEFT JOIN moves m ON m.period = p.period::date AND m.queue = q.queue)
 	SELECT g.period, g.queue, g.opened, g.closed,
 	       (coalesce(c.n, 0) + sum(g.opened - g.closed)
 			OVER (PARTITION BY g.queue ORDER BY g.period))::bigint
@@ -140,18 +148,19 @@ CREATE OR REPLACE FUNCTION pd_report_backlog(p_since date, p_until date, p_tz te
 RETURNS TABLE (age text, tickets bigint)
 LANGUAGE sql STABLE
 AS $$
-	SELECT b.age, count(o.age)
-	  FROM (VALUES (1, 'under 1 day', interval '0', interval '1 day'),
-		       (2, '1 to 3 days', interval '1 day', interval '3 days'),
-		       (3, '3 to 7 days', interval '3 days', interval '7 days'),
-		       (4, '7 to 30 days', interval '7 days', interval '30 days'),
-		       (5, '30 days or more', interval '30 days', NULL)) b(n, age, lo, hi)
-	  LEFT JOIN (SELECT s.hi - s.created_at AS age
-		       FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category,
-					      p_agent) s
-		      WHERE s.closed_at IS NULL OR s.closed_at >= s.hi) o
-	    ON o.age >= b.lo AND (b.hi IS NULL OR o.age < b.hi)
-	 GROUP BY b.n, b.age
+	WITH open AS (
+		SELECT CASE WHEN a < interval '1 day' THEN 1 WHEN a < interval '3 days' THEN 2
+			    WHEN a < interval '7 days' THEN 3 WHEN a < interval '30 days' THEN 4
+			    ELSE 5 END AS n, count(*) AS tickets
+		  FROM (SELECT s.hi - s.created_at AS a
+			  FROM pd_report_tickets(p_since, p_until, p_tz, p_queue, p_category,
+						 p_agent) s
+			 WHERE s.closed_at IS NULL OR s.closed_at >= s.hi) o
+		 GROUP BY 1)
+	SELECT b.age, coalesce(o.tickets, 0)
+	  FROM (VALUES (1, 'under 1 day'), (2, '1 to 3 days'), (3, '3 to 7 days'),
+		       (4, '7 to 30 days'), (5, '30 days or more')) b(n, age)
+	  LEFT JOIN open o ON o.n = b.n
 	 ORDER BY b.n
 $$;
 
