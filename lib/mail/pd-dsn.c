@@ -313,7 +313,7 @@ is_auto_reply(GMimeMessage *message, const char *subject)
 	const char *as = g_mime_object_get_header(GMIME_OBJECT(message), "Auto-Submitted");
 	static const char *const headers[] = { "X-Autoreply", "X-Autorespond", "X-Vacation" };
 	static const char *const subjects[] = { "out of office", "out of the office", "auto:",
-		"autoreply", "auto-reply", "automatic reply", "auto response", "vacation",
+		"autoreply", "auto-reply", "auto reply", "automatic reply", "auto response", "vacation",
 		"abwesenheit", "absence", "away from", "réponse automatique" };
 	g_autofree char *lower = g_ascii_strdown(subject != NULL ? subject : "", -1);
 
@@ -414,17 +414,45 @@ read_heuristic(PdDsn *dsn, const char *text)
 	g_ptr_array_add(dsn->recipients, r);
 }
 
+/* text in lower case with every run of white space one space (Postfix
+ * folds its lines anywhere) */
+static char *
+words_lower(const char *text)
+{
+	GString *out = g_string_sized_new(MIN(strlen(text), DSN_MAX_TEXT));
+
+	for (const char *p = text; *p != '\0' && out->len < DSN_MAX_TEXT; p++) {
+		if (g_ascii_isspace(*p)) {
+			if (out->len > 0 && out->str[out->len - 1] != ' ')
+				g_string_append_c(out, ' ');
+		} else {
+			g_string_append_c(out, g_ascii_tolower(*p));
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
 static void
 classify(PdDsn *dsn, const char *text)
 {
 	gboolean any_failed = FALSE, any_delivered = FALSE;
 
 	dsn->kind = PD_DSN_NONE;
+	g_autofree char *lower = text != NULL ? words_lower(text) : NULL;
+	/* Postfix writes the SMTP stage in the text part, not in the
+	 * Diagnostic-Code ("(in reply to end of DATA command)"); with one
+	 * recipient it is that recipient's, and the rule reads it too */
+	gboolean after_data = dsn->recipients->len == 1 && lower != NULL &&
+			      strstr(lower, "in reply to end of data command") != NULL;
+
 	for (guint i = 0; i < dsn->recipients->len; i++) {
 		PdDsnRecipient *r = dsn->recipients->pdata[i];
 		const char *t = r->diagnostic != NULL && *r->diagnostic ? r->diagnostic : text;
+		g_autofree char *staged = after_data && t != text
+			? g_strconcat(t, " (in reply to end of DATA command)", NULL) : NULL;
 
-		r->kind = pd_dsn_classify(r->action, r->status, r->reply_code, t);
+		r->kind = pd_dsn_classify(r->action, r->status, r->reply_code,
+					  staged != NULL ? staged : t);
 		if (r->kind == PD_DSN_DELIVERED && dsn->standard && r->diagnostic == NULL && text != NULL &&
 		    r->action == NULL)
 			r->kind = pd_dsn_classify(NULL, r->status, r->reply_code, text);

@@ -119,6 +119,28 @@ test_rfc3464(void **state)
 	assert_int_equal(r->kind, PD_DSN_SOFT);
 }
 
+/* Postfix writes the SMTP stage in the text part, folded anywhere: an
+ * unknown user answered only after DATA is a content filter (soft). */
+static void
+test_after_data(void **state)
+{
+	g_autoptr(PdDsn) dsn = parse(
+		"From: MAILER-DAEMON@mx.example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
+		"\r\n--B\r\nContent-Type: text/plain\r\n\r\n"
+		"<a@docomo.example>: host mx[192.0.2.1] said:\r\n"
+		"    550 Unknown user a@docomo.example (in reply to end of DATA\r\n    command)\r\n"
+		"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+		"Reporting-MTA: dns; mx.example.org\r\n\r\n"
+		"Final-Recipient: rfc822; a@docomo.example\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+		"Diagnostic-Code: smtp; 550 Unknown user a@docomo.example\r\n\r\n--B--\r\n");
+
+	(void)state;
+	assert_non_null(dsn);
+	assert_int_equal(dsn->kind, PD_DSN_SOFT);
+}
+
 static void
 test_arf_autoreply_plain(void **state)
 {
@@ -157,6 +179,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_rfc3464),
+		cmocka_unit_test(test_after_data),
 		cmocka_unit_test(test_arf_autoreply_plain),
 	};
 
