@@ -7,6 +7,9 @@
  *              (since, until, by, timezone, queue, category, agent, top);
  *              the operator token always.  400 for a bad parameter, 404 for
  *              an unknown queue, 503 when the database fails.
+ *   /tickets   the latest tickets (?queue=, status=, search=, held), as
+ *              `postdesk ticket list`; /tickets/N one ticket's history, as
+ *              `ticket show` (404 for none); the operator token always
  *
  * Bound with the LMTP listeners, before the privilege drop; serves after it;
  * stopped before the pipeline and the pool are freed.
@@ -17,6 +20,9 @@
 #include "http/pd-http.h"
 #include "pipeline/pd-pipeline-metrics.h"
 #include "report/pd-report.h"
+#include "report/pd-ticket-page.h"
+
+#include <string.h>
 
 static PdConfig *
 http_config(gpointer user_data)
@@ -33,6 +39,14 @@ http_metrics(const PdHttpRequest *request, PdHttpResponse *response, gpointer us
 	pd_pipeline_metrics_scrape(daemon->pool, (guint)g_atomic_int_get(&daemon->open_sessions));
 	pd_metrics_render(pd_pipeline_metrics(), response->body);
 	response->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void
+http_unavailable(const char *page, const GError *error, PdHttpResponse *response)
+{
+	pd_log_warning("http: %s: %s", page, error->message);
+	response->status = 503;
+	g_string_append(response->body, "the database is not available; try again later\n");
 }
 
 static void
@@ -74,18 +88,102 @@ http_report(const PdHttpRequest *request, PdHttpResponse *response, gpointer use
 	}
 	pd_report_query_clear(&query);
 	if (report == NULL) {
-		pd_log_warning("http: /report: %s", error->message);
-		response->status = 503;
-		g_string_append(response->body, "the database is not available; try again later\n");
+		http_unavailable("/report", error, response);
 		return;
 	}
 	pd_report_render(report, format, response->body);
 	response->content_type = pd_report_content_type(format);
 }
 
+/* A store from the pool for a page, or NULL with a 503 answered. */
+static PdStore *
+http_store(PdDaemon *daemon, const char *page, PdHttpResponse *response)
+{
+	g_autoptr(GError) error = NULL;
+	PdStore *store = pd_store_pool_get(daemon->pool, &error);
+
+	if (store == NULL)
+		http_unavailable(page, error, response);
+	return store;
+}
+
+/* What /tickets says it shows. */
+static const char *const ticket_args[] = { "queue", "status", "search" };
+
+static void
+http_tickets(const PdHttpRequest *request, PdHttpResponse *response, gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) tickets = NULL;
+	g_autoptr(GString) asked = g_string_new(NULL);
+	PdTicketFilter filter = {
+		.queue = pd_http_request_arg(request, "queue"),
+		.status = pd_http_request_arg(request, "status"),
+		.search = pd_http_request_arg(request, "search"),
+		.held_only = pd_http_request_arg(request, "held") != NULL,
+		.limit = 100,
+	};
+	PdStore *store;
+	gboolean ok;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ticket_args); i++)
+		if (pd_http_request_arg(request, ticket_args[i]) != NULL)
+			g_string_append_printf(asked, "%s%s: %s", asked->len > 0 ? ", " : "",
+					       ticket_args[i],
+					       pd_http_request_arg(request, ticket_args[i]));
+	store = http_store(daemon, "/tickets", response);
+	if (store == NULL)
+		return;
+	ok = pd_store_ticket_list(store, &filter, &tickets, &error);
+	pd_store_pool_put(daemon->pool, store);
+	if (!ok) {
+		http_unavailable("/tickets", error, response);
+		return;
+	}
+	pd_ticket_page_list(tickets, asked->str, response->body);
+	response->content_type = "text/html; charset=utf-8";
+}
+
+static void
+http_ticket(const PdHttpRequest *request, PdHttpResponse *response, gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	const char *number_text = pd_http_request_path(request) + strlen("/tickets/");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdTicketView) ticket = NULL;
+	guint64 number;
+	PdStore *store;
+	gboolean ok;
+
+	if (!g_ascii_string_to_unsigned(number_text, 10, 1, G_MAXINT64, &number, NULL)) {
+		response->status = 404;
+		g_string_append(response->body, "no such ticket\n");
+		return;
+	}
+	store = http_store(daemon, "/tickets/N", response);
+	if (store == NULL)
+		return;
+	ok = pd_store_ticket_get(store, (gint64)number, &ticket, &error);
+	pd_store_pool_put(daemon->pool, store);
+	if (!ok && g_error_matches(error, PD_ERROR, PD_ERROR_NOTFOUND)) {
+		response->status = 404;
+		g_string_append(response->body, "no such ticket\n");
+		return;
+	}
+	if (!ok) {
+		http_unavailable("/tickets/N", error, response);
+		return;
+	}
+	pd_ticket_page_show(ticket, response->body);
+	response->content_type = "text/html; charset=utf-8";
+}
+
 static const PdHttpRoute http_routes[] = {
-	{ "/metrics", PD_HTTP_LOCAL, http_metrics },
-	{ "/report", PD_HTTP_OPERATOR, http_report },
+	{ "/metrics", PD_HTTP_LOCAL, http_metrics, FALSE },
+	{ "/report", PD_HTTP_OPERATOR, http_report, FALSE },
+	{ "/tickets", PD_HTTP_OPERATOR, http_tickets, FALSE },
+	{ "/tickets/", PD_HTTP_OPERATOR, http_ticket, TRUE },
 	{ NULL }
 };
 

@@ -195,8 +195,11 @@ http_answer(void *cls, struct MHD_Connection *connection, const char *url, const
 	if (*upload_data_size != 0)
 		return http_error(connection, MHD_HTTP_CONTENT_TOO_LARGE,
 				  "a GET request has no body", NULL);
-	for (const PdHttpRoute *r = server->routes; r->path != NULL; r++)
-		if (strcmp(r->path, url) == 0)
+	for (const PdHttpRoute *r = server->routes; route == NULL && r->path != NULL; r++)
+		if (!r->prefix && strcmp(r->path, url) == 0)
+			route = r;
+	for (const PdHttpRoute *r = server->routes; route == NULL && r->path != NULL; r++)
+		if (r->prefix && g_str_has_prefix(url, r->path))
 			route = r;
 	if (route == NULL)
 		return http_error(connection, MHD_HTTP_NOT_FOUND, "not found", NULL);

@@ -14,7 +14,7 @@
  * the token.  On loopback /metrics is open (a local Prometheus scrapes it
  * as it scrapes node_exporter) and the operator pages ask for the token;
  * without operator_token_file they answer 403.  Pages (daemon/pd-http.c):
- * /metrics, and the operator page /report.  The token comes as
+ * /metrics, and the operator pages /report, /tickets and /tickets/N.  The token comes as
  * `Authorization: Bearer TOKEN` (or the cookie `postdesk_operator=TOKEN`),
  * compared in constant time.
  *
@@ -72,9 +72,10 @@ typedef void (*PdHttpHandler)(const PdHttpRequest *request, PdHttpResponse *resp
 			      gpointer user_data);
 
 typedef struct {
-	const char *path;	/* exact: "/metrics" */
+	const char *path;	/* exact: "/metrics"; with prefix, "/tickets/" */
 	PdHttpAccess access;
 	PdHttpHandler handler;
+	gboolean prefix;	/* every path starting with path (after the exact ones) */
 } PdHttpRoute;
 
 /* The current settings, referenced through their config (a reload swaps

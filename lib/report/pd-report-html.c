@@ -321,20 +321,34 @@ html_table(const PdReportTable *t, GString *out)
 }
 
 void
+pd_html_begin(GString *out, const char *title)
+{
+	g_string_append(out, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+			"lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
+	pd_xml_escape(out, title);
+	g_string_append(out, "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}"
+			"table{border-collapse:collapse;margin:.5em 0 1.5em}"
+			"th,td{border:1px solid #ccc;padding:2px 8px;vertical-align:top}"
+			"td.n{text-align:right}svg{display:block;margin:.5em 0}"
+			"pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em}</style>\n"
+			"</head>\n<body>\n<h1>");
+	pd_xml_escape(out, title);
+	g_string_append(out, "</h1>\n");
+}
+
+void
+pd_html_end(GString *out)
+{
+	g_string_append(out, "</body>\n</html>\n");
+}
+
+void
 pd_report_render_html(const PdReport *report, GString *out)
 {
 	g_autoptr(GString) heading = g_string_new(NULL);
 
 	pd_report_heading(report, heading);
-	g_string_append(out, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
-			"lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
-	pd_xml_escape(out, heading->str);
-	g_string_append(out, "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}"
-			"table{border-collapse:collapse;margin:.5em 0 1.5em}"
-			"th,td{border:1px solid #ccc;padding:2px 8px}td.n{text-align:right}"
-			"svg{display:block;margin:.5em 0}</style>\n</head>\n<body>\n<h1>");
-	pd_xml_escape(out, heading->str);
-	g_string_append(out, "</h1>\n");
+	pd_html_begin(out, heading->str);
 	for (guint i = 0; i < report->tables->len; i++) {
 		const PdReportTable *t = report->tables->pdata[i];
 
@@ -349,5 +363,5 @@ pd_report_render_html(const PdReport *report, GString *out)
 		}
 		html_table(t, out);
 	}
-	g_string_append(out, "</body>\n</html>\n");
+	pd_html_end(out);
 }

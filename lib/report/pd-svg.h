@@ -32,6 +32,12 @@ void pd_svg_polyline(GString *out, const double *xy, guint n, const char *stroke
 void pd_svg_text(GString *out, double x, double y, const char *anchor, double size,
 		 const char *fill, const char *text);
 
+/* The start of an operator page (an XHTML document, well-formed XML, no
+ * script, no external resource; its own small style sheet) with its title
+ * as <title> and <h1>, and its end. */
+void pd_html_begin(GString *out, const char *title);
+void pd_html_end(GString *out);
+
 /* The top of an axis for values up to max: 1, 2 or 5 times a power of
  * ten, at least max (1 for max <= 0). */
 double pd_svg_axis_top(double max);

@@ -218,6 +218,7 @@ def main():
             build_fixture(env, d)
             run_checks(env)
             check_http(env, http_port)
+            check_ticket_pages(env, d, http_port)
             check_eq(d.stop(), 0, "postdeskd stops")
     finally:
         sink.stop()
@@ -378,6 +379,53 @@ def check_http(env, port):
         check_eq(status, want, "/report?%s: %s" % (query, body))
         # the reason as plain text (and nosniff): an echoed "<b>" is no markup
         check_eq(ctype, "text/plain; charset=utf-8", "/report?%s: content type" % query)
+
+
+def check_ticket_pages(env, d, port):
+    """/tickets and /tickets/N: the operator token always; the facts of
+    `ticket list` and `ticket show`; everything from mail escaped, so a
+    hostile mail's markup stays text (the page parses as XML with no
+    script, img or link but ours)."""
+    check_eq(get(port, "/tickets", token=None)[0], 401, "/tickets without the token")
+    status, ctype, body = get(port, "/tickets")
+    check_eq((status, ctype), (200, "text/html; charset=utf-8"), "/tickets")
+    rows = ET.fromstring(body).findall(".//" + XHTML + "tr")[1:]
+    check_eq(len(rows), 7, "seven tickets listed")
+    links = [r.find(".//" + XHTML + "a").get("href") for r in rows]
+    number = env.scalar("select number from tickets where subject = 'Question T2'")
+    check("/tickets/%s" % number in links, "a link to each ticket: %r" % links)
+    status, _, body = get(port, "/tickets?queue=billing")
+    check_eq(len(ET.fromstring(body).findall(".//" + XHTML + "tr")) - 1, 2, "queue billing")
+    status, _, body = get(port, "/tickets/%s" % number)
+    check_eq(status, 200, "/tickets/N")
+    root = ET.fromstring(body)
+    texts = [e.text for e in root.iter() if e.text]
+    check("Question T2" in texts and "closed" in texts, "subject and status")
+    pres = [p.text for p in root.iter(XHTML + "pre")]
+    check_eq(len(pres), 2, "the customer's mail and the agent's answer")
+    check("#close\nHello, here is the answer." in pres[1], "the answer as written: %r" % pres)
+    check("agent.command" in texts, "the events")
+    for path in ("/tickets/999999", "/tickets/abc", "/tickets/-1", "/tickets/"):
+        check_eq(get(port, path)[0], 404, path)
+    # a hostile mail
+    evil = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
+    n = pdtest.deliver_ticket(d.port, pdtest.message(
+        subject=evil, frm='"</td><b>Eve</b>" <eve@customer.test>',
+        body="</pre>%s\n<a href=\"http://evil.test/\">click</a>\n" % evil,
+        msgid="<evil@customer.test>"), "eve@customer.test")
+    for path in ("/tickets", "/tickets/%d" % n):
+        status, _, body = get(port, path)
+        check_eq(status, 200, path)
+        root = ET.fromstring(body)
+        for tag in ("script", "img", "b"):
+            check(root.find(".//" + XHTML + tag) is None, "%s: no <%s> element" % (path, tag))
+        hrefs = [a.get("href") for a in root.iter(XHTML + "a")]
+        check(all(h.startswith("/tickets") for h in hrefs), "%s: only our links: %r"
+              % (path, hrefs))
+        check(evil in [e.text for e in root.iter() if e.text], "%s: the subject as text"
+              % path)
+    pres = [p.text for p in ET.fromstring(get(port, "/tickets/%d" % n)[2]).iter(XHTML + "pre")]
+    check(pres[0].startswith("</pre><script>"), "the body as text: %r" % pres)
 
 
 if __name__ == "__main__":

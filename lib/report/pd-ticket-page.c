@@ -1,0 +1,174 @@
+/* pd-ticket-page: /tickets and /tickets/N as XHTML (pd-ticket-page.h). */
+#include "report/pd-ticket-page.h"
+#include "report/pd-svg.h"
+
+static void
+page_text(GString *out, const char *element, const char *text)
+{
+	g_string_append_printf(out, "<%s>", element);
+	pd_xml_escape(out, text != NULL ? text : "-");
+	g_string_append_printf(out, "</%s>", element);
+}
+
+/* Unix time as "2026-11-02 09:00 UTC", "-" for 0. */
+static char *
+page_time(gint64 unix_time)
+{
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (unix_time == 0)
+		return g_strdup("-");
+	dt = g_date_time_new_from_unix_utc(unix_time);
+	return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("-");
+}
+
+static void
+page_time_cell(GString *out, gint64 unix_time)
+{
+	g_autofree char *text = page_time(unix_time);
+
+	page_text(out, "td", text);
+}
+
+void
+pd_ticket_page_list(GPtrArray *tickets, const char *filter, GString *out)
+{
+	static const char *const head[] = { "number", "status", "priority", "queue",
+					    "requester", "account", "assignee", "subject",
+					    "messages", "updated" };
+
+	pd_html_begin(out, "Tickets");
+	page_text(out, "p", filter != NULL && *filter != '\0' ? filter
+			    : "the most recently updated");
+	g_string_append(out, "\n<table>\n<tr>");
+	for (guint j = 0; j < G_N_ELEMENTS(head); j++)
+		page_text(out, "th", head[j]);
+	g_string_append(out, "</tr>\n");
+	for (guint i = 0; i < tickets->len; i++) {
+		const PdTicketSummary *t = tickets->pdata[i];
+		g_autofree char *messages = g_strdup_printf("%" G_GINT64_FORMAT, t->messages);
+
+		g_string_append_printf(out, "<tr><td class=\"n\"><a href=\"/tickets/%" G_GINT64_FORMAT
+				       "\">%" G_GINT64_FORMAT "</a></td>", t->number, t->number);
+		page_text(out, "td", t->status);
+		page_text(out, "td", t->priority);
+		page_text(out, "td", t->queue);
+		page_text(out, "td", t->requester);
+		page_text(out, "td", t->account);
+		page_text(out, "td", t->assignee);
+		page_text(out, "td", t->subject);
+		g_string_append(out, "<td class=\"n\">");
+		pd_xml_escape(out, messages);
+		g_string_append(out, "</td>");
+		page_time_cell(out, t->updated_at);
+		g_string_append(out, "</tr>\n");
+	}
+	g_string_append(out, "</table>\n");
+	if (tickets->len == 0)
+		page_text(out, "p", "No ticket.");
+	pd_html_end(out);
+}
+
+static void
+page_row(GString *out, const char *name, const char *value)
+{
+	g_string_append(out, "<tr>");
+	page_text(out, "th", name);
+	page_text(out, "td", value);
+	g_string_append(out, "</tr>\n");
+}
+
+static void
+page_row_time(GString *out, const char *name, gint64 unix_time)
+{
+	g_autofree char *text = page_time(unix_time);
+
+	page_row(out, name, text);
+}
+
+static void
+page_message(GString *out, const PdMessageView *m)
+{
+	g_autofree char *heading = g_strdup_printf("%s, %s (%s)", m->kind, m->direction,
+						   m->from_address != NULL ? m->from_address : "-");
+
+	page_text(out, "h3", heading);
+	g_string_append(out, "<table>\n");
+	page_row(out, "from", m->from_name != NULL && *m->from_name != '\0' ? m->from_name
+			      : m->from_address);
+	page_row(out, "to", m->to);
+	if (m->cc != NULL && *m->cc != '\0')
+		page_row(out, "cc", m->cc);
+	page_row(out, "subject", m->subject);
+	page_row_time(out, "received", m->received_at);
+	page_row(out, "authenticated", m->from_authenticated ? "yes" : "no");
+	if (m->warnings != NULL && *m->warnings != '\0')
+		page_row(out, "warnings", m->warnings);
+	for (guint i = 0; m->attachments != NULL && i < m->attachments->len; i++) {
+		const PdAttachmentView *a = m->attachments->pdata[i];
+		g_autofree char *line = g_strdup_printf("%s (%s, %" G_GINT64_FORMAT " bytes, sha256 %s)",
+							a->filename != NULL ? a->filename : "unnamed",
+							a->content_type, a->size, a->sha256);
+
+		page_row(out, "attachment", line);
+	}
+	g_string_append(out, "</table>\n");
+	page_text(out, "pre", m->text_body != NULL ? m->text_body : "");
+	g_string_append_c(out, '\n');
+}
+
+void
+pd_ticket_page_show(const PdTicketView *t, GString *out)
+{
+	g_autofree char *title = g_strdup_printf("Ticket %" G_GINT64_FORMAT, t->number);
+	g_autofree char *requester = g_strdup_printf("%s%s%s%s",
+		t->requester_name != NULL ? t->requester_name : "",
+		t->requester_name != NULL ? " <" : "",
+		t->requester_address != NULL ? t->requester_address : "-",
+		t->requester_name != NULL ? ">" : "");
+
+	pd_html_begin(out, title);
+	g_string_append(out, "<p><a href=\"/tickets\">all tickets</a></p>\n<table>\n");
+	page_row(out, "subject", t->subject);
+	page_row(out, "queue", t->queue);
+	page_row(out, "status", t->status);
+	page_row(out, "priority", t->priority);
+	page_row(out, "category", t->category);
+	page_row(out, "requester", requester);
+	page_row(out, "assignee", t->assignee_address);
+	page_row(out, "needs authorization", t->needs_authorization ? "yes" : "no");
+	page_row_time(out, "created", t->created_at);
+	page_row_time(out, "first response", t->first_response_at);
+	page_row_time(out, "closed", t->closed_at);
+	g_string_append(out, "</table>\n");
+	page_text(out, "h2", "Participants");
+	g_string_append(out, "\n<table>\n");
+	for (guint i = 0; i < t->participants->len; i++) {
+		const PdParticipantView *p = t->participants->pdata[i];
+
+		g_string_append(out, "<tr>");
+		page_text(out, "td", p->address);
+		page_text(out, "td", p->name);
+		page_text(out, "td", p->role);
+		g_string_append(out, "</tr>\n");
+	}
+	g_string_append(out, "</table>\n");
+	page_text(out, "h2", "Messages");
+	g_string_append_c(out, '\n');
+	for (guint i = 0; i < t->messages->len; i++)
+		page_message(out, t->messages->pdata[i]);
+	page_text(out, "h2", "Events");
+	g_string_append(out, "\n<table>\n");
+	for (guint i = 0; i < t->events->len; i++) {
+		const PdEventView *e = t->events->pdata[i];
+
+		g_string_append(out, "<tr>");
+		page_time_cell(out, e->at);
+		page_text(out, "td", e->actor);
+		page_text(out, "td", e->kind);
+		page_text(out, "td", e->detail);
+		g_string_append(out, "</tr>\n");
+	}
+	g_string_append(out, "</table>\n");
+	pd_html_end(out);
+}
