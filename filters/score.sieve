@@ -121,6 +121,14 @@ if body :text :regex "\\$[0-9]{1,3}(,[0-9]{3})+|[0-9]+ (million|thousand) dollar
     score :add 1 "DOLLAR_AMOUNTS";
 }
 if body :text :regex "!!!" { score :add 1 "EXCLAMATIONS"; }
+# Promises a seller makes and a customer asking for help does not.
+if body :text :regex "(satisfaction|100%|money[- ]back|results) guarantee|guaranteed (results|income|approval|to (lose|make|earn))" {
+    score :add 2 "GUARANTEE";
+}
+if body :text :regex "toll[- ]free|call 1-?8(00|88|77|66)" { score :add 1 "TOLL_FREE_NUMBER"; }
+if body :text :regex "you (are receiving|received) this (because|e-?mail|message)|this (e-?mail|message) (is|was) sent to you because" {
+    score :add 1 "RECEIVING_BECAUSE";
+}
 
 # --- signs of a real conversation -------------------------------------------
 # A reply cites the mail it answers; spam rarely builds a References chain.
