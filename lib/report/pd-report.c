@@ -12,6 +12,8 @@ static const struct {
 	{ "queues", "Per queue (first response: tickets opened in the range; resolution: "
 		    "closed in it)" },
 	{ "backlog", "Backlog at the end of the range, by age" },
+	{ "requests", "Authorizations, held and quarantined (tickets opened in the range; "
+		      "mail quarantined in it)" },
 	{ "requesters", "Top requesters (tickets opened in the range)" },
 	{ "accounts", "Top accounts (tickets opened in the range)" },
 };

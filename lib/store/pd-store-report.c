@@ -20,6 +20,7 @@ static const struct {
 	{ "volume", "pd_report_volume", "subzqca" },
 	{ "queues", "pd_report_queues", "suzqca" },
 	{ "backlog", "pd_report_backlog", "suzqca" },
+	{ "requests", "pd_report_requests", "suzqca" },
 	{ "requesters", "pd_report_requesters", "suzqcal" },
 	{ "accounts", "pd_report_accounts", "suzqcal" },
 };

@@ -8,6 +8,9 @@
  *   queues      queue (NULL: all queues), opened, closed, backlog, responded,
  *               first_response_p50/p90, resolution_p50/p90 (seconds)
  *   backlog     age, tickets (at the end of the range)
+ *   requests    queue (NULL: all), needs_authorization, authorization_asked,
+ *               approved, refused, waiting, held (tickets opened in the
+ *               range), quarantined, released (mail kept out by the rules)
  *   requesters  requester, account, tickets, open (the top N)
  *   accounts    account, tickets, open, requesters (the top N)
  * lib/report renders it (text, CSV, JSON, SVG); nothing here formats.

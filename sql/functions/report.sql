@@ -197,3 +197,45 @@ AS $$
 	 ORDER BY count(*) DESC, s.account
 	 LIMIT p_limit
 $$;
+
+-- Per queue, then all queues (queue NULL): of the tickets opened in the
+-- range, how many needed an authorization (a contact's permission, or an
+-- unverified requester), how many asked the account's primary holder and
+-- what became of it (approved, refused, still waiting), how many are
+-- held now; and the mail the filter rules kept out of the tickets in the
+-- range (quarantined, and released since).  Quarantined mail has no
+-- ticket: it is counted only without the category and agent filters.
+CREATE OR REPLACE FUNCTION pd_report_requests(p_since date, p_until date, p_tz text,
+					       p_queue text, p_category text, p_agent text)
+RETURNS TABLE (queue text, needs_authorization bigint, authorization_asked bigint,
+	       approved bigint, refused bigint, waiting bigint, held bigint,
+	       quarantined bigint, released bigint)
+LANGUAGE sql STABLE
+AS $$
+	WITH b AS (SELECT p_since::timestamp AT TIME ZONE p_tz AS lo,
+			  (p_until + 1)::timestamp AT TIME ZONE p_tz AS hi)
+	SELECT x.queue, coalesce(sum(x.needs), 0)::bigint, coalesce(sum(x.asked), 0)::bigint,
+	       coalesce(sum(x.approved), 0)::bigint, coalesce(sum(x.refused), 0)::bigint,
+	       coalesce(sum(x.waiting), 0)::bigint, coalesce(sum(x.held), 0)::bigint,
+	       coalesce(sum(x.quarantined), 0)::bigint, coalesce(sum(x.released), 0)::bigint
+	  FROM (SELECT q.name AS queue, t.needs_authorization::int AS needs,
+		       (t.authorization_state IS NOT NULL)::int AS asked,
+		       (t.authorization_state = 'approved')::int AS approved,
+		       (t.authorization_state = 'refused')::int AS refused,
+		       (t.authorization_state = 'requested')::int AS waiting,
+		       (t.held IS NOT NULL)::int AS held, 0 AS quarantined, 0 AS released
+		  FROM b JOIN tickets t ON t.created_at >= b.lo AND t.created_at < b.hi
+		  JOIN queues q ON q.id = t.queue_id
+		 WHERE (p_queue IS NULL OR q.name = p_queue)
+		   AND (p_category IS NULL OR t.category = p_category)
+		   AND (p_agent IS NULL OR t.assignee_agent_id IN
+			(SELECT aa.agent_id FROM agent_addresses aa
+			  WHERE aa.address = lower(p_agent)))
+		UNION ALL
+		SELECT qr.queue, 0, 0, 0, 0, 0, 0, 1, (qr.released_at IS NOT NULL)::int
+		  FROM b JOIN quarantine qr ON qr.created_at >= b.lo AND qr.created_at < b.hi
+		 WHERE (p_queue IS NULL OR qr.queue = p_queue)
+		   AND p_category IS NULL AND p_agent IS NULL) x
+	 GROUP BY GROUPING SETS ((x.queue), ())
+	 ORDER BY x.queue NULLS LAST
+$$;

@@ -1,7 +1,8 @@
 """postdesk report (issue 15 section 1) on a fixture made through the real
 mail path, every figure of the JSON, CSV and text output checked.
 
-Seven customer mails go to postdeskd over LMTP (trust-ar authentication,
+Seven customer mails go to postdeskd over LMTP (an eighth is quarantined by
+a filter rule) (trust-ar authentication,
 so the agent's mail counts as the agent's), and the agent answers four of
 them from "their mail client" through a signed reply address, closing two
 with #close; the answers are relayed to the customers through smtp-sink.
@@ -45,6 +46,7 @@ addresses = support@example.com
 
 [queue billing]
 addresses = billing@example.com
+permission = billing
 """
 
 
@@ -103,6 +105,18 @@ EXPECTED = {
     "backlog": [{"age": "under 1 day", "tickets": 1}, {"age": "1 to 3 days", "tickets": 0},
                 {"age": "3 to 7 days", "tickets": 2}, {"age": "7 to 30 days", "tickets": 1},
                 {"age": "30 days or more", "tickets": 0}],
+    # T4: carl, a stranger, writes to billing@, which needs the billing
+    # permission; bill (Acme's contact, authenticated) has it
+    "requests": [
+        {"queue": "billing", "needs_authorization": 1, "authorization_asked": 0,
+         "approved": 0, "refused": 0, "waiting": 0, "held": 0, "quarantined": 0,
+         "released": 0},
+        {"queue": "support", "needs_authorization": 0, "authorization_asked": 0,
+         "approved": 0, "refused": 0, "waiting": 0, "held": 0, "quarantined": 1,
+         "released": 0},
+        {"queue": None, "needs_authorization": 1, "authorization_asked": 0,
+         "approved": 0, "refused": 0, "waiting": 0, "held": 0, "quarantined": 1,
+         "released": 0}],
     "requesters": [
         {"requester": "alice@customer.test", "account": None, "tickets": 2, "open": 2},
         {"requester": "bill@acme.test", "account": "Acme", "tickets": 2, "open": 0},
@@ -136,6 +150,11 @@ under 1 day            0
 7 to 30 days           0
 30 days or more        0
 
+Authorizations, held and quarantined (tickets opened in the range; mail quarantined in it)
+queue    needs authorization  authorization asked  approved  refused  waiting  held  quarantined  released
+billing                    1                    0         0        0        0     0            0         0
+all                        1                    0         0        0        0     0            0         0
+
 Top requesters (tickets opened in the range)
 requester           account  tickets  open
 bill@acme.test      Acme           1     0
@@ -164,6 +183,14 @@ def build_fixture(env, d):
                                    msgid="<%s@report.test>" % key, headers=headers),
             frm, rcpt="%s@example.com" % queue)
     check_eq(len(set(numbers.values())), 7, "seven tickets")
+    # the rules keep one mail out of the tickets (quarantined on the 4th)
+    replies = pdtest.lmtp_deliver(d.port, "spam@customer.test", ["support@example.com"],
+                                  pdtest.message(subject="QUARANTINE ME", msgid="<q@report.test>",
+                                                 frm="spam@customer.test"))
+    check(replies and replies[0].startswith("250") and "quarantine" in replies[0],
+          "quarantined: %r" % replies)
+    check_eq(env.scalar("select count(*) from quarantine"), "1", "one quarantined mail")
+    env.query("update quarantine set created_at = '2026-11-04 10:00+00' returning 1")
     for key, close in (("T1", False), ("T2", True), ("T3", True), ("T4", False)):
         queue = FIXTURE[key][0]
         tid = env.scalar("select id from tickets where number = :'p1'", numbers[key])
@@ -213,8 +240,14 @@ def main():
                 f.write(TOKEN + "\n")
             os.chmod(token_file, 0o600)
             http_port = pdtest.free_port()
+            filters = os.path.join(env.dir, "filters")
+            os.mkdir(filters)
+            with open(os.path.join(filters, "keep-out.sieve"), "w") as f:
+                f.write('require ["vnd.postdesk"];\n'
+                        'if header :contains "subject" "QUARANTINE ME" { quarantine "test"; }\n')
             d = env.daemon(extra="\n[http]\nlisten = 127.0.0.1:%d\noperator_token_file = %s\n"
-                           % (http_port, token_file))
+                           "\n[filters]\ndir = %s\nscripts = keep-out.sieve\n"
+                           % (http_port, token_file, filters))
             build_fixture(env, d)
             run_checks(env)
             check_http(env, http_port)
@@ -239,9 +272,9 @@ def run_checks(env):
         raw = f.read().decode()
     check("\n" not in raw.replace("\r\n", ""), "CRLF line ends (RFC 4180)")
     blocks = raw.split("\r\n\r\n")
-    check_eq(len(blocks), 5, "five CSV blocks")
-    for block, section in zip(blocks, ("volume", "queues", "backlog", "requesters",
-                                       "accounts")):
+    check_eq(len(blocks), 6, "six CSV blocks")
+    for block, section in zip(blocks, ("volume", "queues", "backlog", "requests",
+                                       "requesters", "accounts")):
         rows = list(csv.reader(io.StringIO(block)))
         check_eq(rows[0][0], "section", "csv header")
         want = [[section] + ["" if v is None else str(v) for v in r.values()]
