@@ -21,7 +21,7 @@
  * before the hard ones (a full mailbox "does not accept" mail too). */
 static const char *const soft_phrases[] = {
 	"spam", "blocked", "blacklist", "block list", "blocklist", "policy", "reputation",
-	"rate limit", "too many", "try again", "temporar", "greylist", "relay access denied",
+	"rate limit", "too many", "try again later", "temporar", "greylist", "relay access denied",
 	"relaying denied", "not permitted to relay", "message too large", "size limit",
 	"virus", "timed out", "timeout", "connection refused", "expired", "authenticat",
 	"dmarc", "dkim", "spf", "reverse dns", "ptr record", "suspended", "disabled",

@@ -40,6 +40,8 @@ static const struct {
 	{ "failed", "5.1.0", 553, "SMTP error from remote mail server after MAIL FROM:<us@x> SIZE=1022: 553 5.1.0 us@x does not exist", PD_DSN_SOFT, "refused at MAIL FROM: our sender, not the recipient" },
 	{ NULL, NULL, 550, "SMTP error from remote mail server after end of data: 550 : User unknown", PD_DSN_SOFT, "unknown only after DATA: a content filter, the address took RCPT" },
 	{ NULL, NULL, 550, "Requested action not taken: mailbox unavailable", PD_DSN_HARD, "RFC 5321's 550 text, no status" },
+	{ "failed", "5.0.0", 550, "** Address not found ** ... because the address couldn't be found. Check for typos or unnecessary spaces and try again.", PD_DSN_HARD, "Gmail's advice to try again is no temporary failure" },
+	{ "failed", "5.0.0", 550, "no such user; try again later", PD_DSN_SOFT, "\"try again later\" is" },
 	{ "failed", "5.0.0", 550, "No such user here", PD_DSN_HARD, "generic status: the words decide" },
 	{ "failed", "5.0.0", 550, "blocked by policy", PD_DSN_SOFT, "generic status, policy words" },
 	{ "failed", NULL, 550, "sorry, no mailbox here by that name", PD_DSN_HARD, "no status, qmail's words" },
