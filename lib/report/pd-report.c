@@ -14,6 +14,8 @@ static const struct {
 	{ "backlog", "Backlog at the end of the range, by age" },
 	{ "requests", "Authorizations, held and quarantined (tickets opened in the range; "
 		      "mail quarantined in it)" },
+	{ "agents", "Agents (answers and notes received in the range; open tickets assigned "
+		    "at its end)" },
 	{ "requesters", "Top requesters (tickets opened in the range)" },
 	{ "accounts", "Top accounts (tickets opened in the range)" },
 };

@@ -21,6 +21,7 @@ static const struct {
 	{ "queues", "pd_report_queues", "suzqca" },
 	{ "backlog", "pd_report_backlog", "suzqca" },
 	{ "requests", "pd_report_requests", "suzqca" },
+	{ "agents", "pd_report_agents", "suzqca" },
 	{ "requesters", "pd_report_requesters", "suzqcal" },
 	{ "accounts", "pd_report_accounts", "suzqcal" },
 };

@@ -11,6 +11,7 @@
  *   requests    queue (NULL: all), needs_authorization, authorization_asked,
  *               approved, refused, waiting, held (tickets opened in the
  *               range), quarantined, released (mail kept out by the rules)
+ *   agents      agent, name, answers, notes, tickets (answered), assigned_open
  *   requesters  requester, account, tickets, open (the top N)
  *   accounts    account, tickets, open, requesters (the top N)
  * lib/report renders it (text, CSV, JSON, SVG); nothing here formats.

@@ -239,3 +239,45 @@ AS $$
 	 GROUP BY GROUPING SETS ((x.queue), ())
 	 ORDER BY x.queue NULLS LAST
 $$;
+
+-- Per agent (the main address), of the tickets in scope: the answers
+-- (mail from the agent relayed to the ticket) and notes received in the
+-- range, how many tickets those answers went to, and how many open tickets
+-- are assigned to the agent at the range's end.  Agents with none of them
+-- are left out; the most answers first.
+CREATE OR REPLACE FUNCTION pd_report_agents(p_since date, p_until date, p_tz text,
+					     p_queue text, p_category text, p_agent text)
+RETURNS TABLE (agent text, name text, answers bigint, notes bigint, tickets bigint,
+	       assigned_open bigint)
+LANGUAGE sql STABLE
+AS $$
+	WITH b AS (SELECT p_since::timestamp AT TIME ZONE p_tz AS lo,
+			  (p_until + 1)::timestamp AT TIME ZONE p_tz AS hi),
+	scope AS (
+		SELECT t.id, t.assignee_agent_id, t.created_at, t.closed_at
+		  FROM tickets t JOIN queues q ON q.id = t.queue_id
+		 WHERE (p_queue IS NULL OR q.name = p_queue)
+		   AND (p_category IS NULL OR t.category = p_category)),
+	work AS (
+		SELECT aa.agent_id, (m.kind = 'agent')::int AS answer, (m.kind = 'note')::int AS note,
+		       CASE WHEN m.kind = 'agent' THEN m.ticket_id END AS ticket, 0 AS assigned
+		  FROM b JOIN messages m ON m.received_at >= b.lo AND m.received_at < b.hi
+		  JOIN scope s ON s.id = m.ticket_id
+		  JOIN agent_addresses aa ON aa.address = lower(m.from_address)
+		 WHERE m.direction = 'in' AND m.kind IN ('agent', 'note')
+		UNION ALL
+		SELECT s.assignee_agent_id, 0, 0, NULL, 1
+		  FROM b JOIN scope s ON s.created_at < b.hi
+		   AND (s.closed_at IS NULL OR s.closed_at >= b.hi)
+		 WHERE s.assignee_agent_id IS NOT NULL),
+	main AS (SELECT DISTINCT ON (aa.agent_id) aa.agent_id, aa.address
+		   FROM agent_addresses aa ORDER BY aa.agent_id, aa.position, aa.address)
+	SELECT main.address, a.name, sum(w.answer)::bigint, sum(w.note)::bigint,
+	       count(DISTINCT w.ticket), sum(w.assigned)::bigint
+	  FROM work w JOIN agents a ON a.id = w.agent_id
+	  JOIN main ON main.agent_id = w.agent_id
+	 WHERE p_agent IS NULL OR main.agent_id IN
+		(SELECT x.agent_id FROM agent_addresses x WHERE x.address = lower(p_agent))
+	 GROUP BY main.address, a.name
+	 ORDER BY sum(w.answer) DESC, main.address
+$$;

@@ -117,6 +117,8 @@ EXPECTED = {
         {"queue": None, "needs_authorization": 1, "authorization_asked": 0,
          "approved": 0, "refused": 0, "waiting": 0, "held": 0, "quarantined": 1,
          "released": 0}],
+    "agents": [{"agent": AGENT, "name": "Bob Agent", "answers": 4, "notes": 0, "tickets": 4,
+                "assigned_open": 0}],
     "requesters": [
         {"requester": "alice@customer.test", "account": None, "tickets": 2, "open": 2},
         {"requester": "bill@acme.test", "account": "Acme", "tickets": 2, "open": 0},
@@ -154,6 +156,10 @@ Authorizations, held and quarantined (tickets opened in the range; mail quaranti
 queue    needs authorization  authorization asked  approved  refused  waiting  held  quarantined  released
 billing                    1                    0         0        0        0     0            0         0
 all                        1                    0         0        0        0     0            0         0
+
+Agents (answers and notes received in the range; open tickets assigned at its end)
+agent            name       answers  notes  tickets  assigned open
+bob@agents.test  Bob Agent        2      0        2              0
 
 Top requesters (tickets opened in the range)
 requester           account  tickets  open
@@ -218,6 +224,11 @@ def build_fixture(env, d):
                   " closed_at = nullif(:'p4', '')::timestamptz where number = :'p1'"
                   " returning 1", numbers[key], created + "+00", (responded or "") and
                   responded + "+00", (closed or "") and closed + "+00")
+    for key, (_, _, _, responded, _) in FIXTURE.items():
+        if responded:
+            env.query("update messages set received_at = :'p1'::timestamptz"
+                      " where message_id = :'p2' returning 1", responded + "+00",
+                      "answer-%s@agents.test" % key)
     return numbers
 
 
@@ -272,8 +283,8 @@ def run_checks(env):
         raw = f.read().decode()
     check("\n" not in raw.replace("\r\n", ""), "CRLF line ends (RFC 4180)")
     blocks = raw.split("\r\n\r\n")
-    check_eq(len(blocks), 6, "six CSV blocks")
-    for block, section in zip(blocks, ("volume", "queues", "backlog", "requests",
+    check_eq(len(blocks), 7, "seven CSV blocks")
+    for block, section in zip(blocks, ("volume", "queues", "backlog", "requests", "agents",
                                        "requesters", "accounts")):
         rows = list(csv.reader(io.StringIO(block)))
         check_eq(rows[0][0], "section", "csv header")
