@@ -9,6 +9,7 @@
  * one transaction with an event row (account.created, account.changed).
  */
 #include "cmd-admin.h"
+#include "ticket/pd-plan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,13 @@ account_change(PdCli *cli, const PdAdminArgs *args, gboolean add)
 		return pd_admin_bad(args, "nothing to change");
 	if ((config = pd_cli_config(cli, &rc)) == NULL)
 		return rc;
+	if (opt.plan != NULL && *opt.plan != '\0' && pd_plan_named(config, opt.plan) == NULL) {
+		g_autofree char *known = pd_plan_names(config);
+
+		if (*known != '\0')
+			return pd_admin_bad(args, "unknown plan \"%s\" (configured: %s)", opt.plan,
+					    known);
+	}
 	domains = pd_admin_canonical_list(args, config, opt.domains, TRUE, &rc);
 	if (rc != 0)
 		return rc;

@@ -25,6 +25,7 @@
 #include "store/pd-store-bounce.h"
 #include "store/pd-store-outbound.h"
 #include "template/pd-template.h"
+#include "ticket/pd-plan.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -183,6 +184,16 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 		return FALSE;
 	if (!g_hash_table_contains(row->values, "site.name"))
 		g_hash_table_insert(row->values, g_strdup("site.name"), g_strdup(site));
+	/* the account's [plan] promise (ticket/pd-plan.h) */
+	if (!g_hash_table_contains(row->values, "ticket.response_time")) {
+		const PdPlanConfig *plan = pd_plan_named(s->config,
+							 g_hash_table_lookup(row->values,
+									     "account.plan"));
+
+		if (plan != NULL && plan->response_time != NULL)
+			g_hash_table_insert(row->values, g_strdup("ticket.response_time"),
+					    g_strdup(plan->response_time));
+	}
 	if (g_hash_table_contains(row->values, "reply.name") &&
 	    !sender_canned(s, row, g_hash_table_lookup(row->values, "reply.name"), error))
 		return FALSE;

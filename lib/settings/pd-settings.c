@@ -7,6 +7,7 @@
 #include "imap/pd-imap-config.h"
 #include "pipeline/pd-pipeline.h"
 #include "smtp/pd-outbound.h"
+#include "ticket/pd-plan.h"
 #include "ticket/pd-token.h"
 
 const PdConfigTable *const pd_settings_tables[] = {
@@ -19,5 +20,6 @@ const PdConfigTable *const pd_settings_tables[] = {
 	&pd_jobs_table,
 	&pd_imap_table,
 	&pd_http_table,
+	&pd_plan_table,
 	NULL,
 };

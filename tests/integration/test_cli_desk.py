@@ -39,6 +39,11 @@ addresses = support@example.com
 
 [queue billing]
 addresses = billing@example.com
+
+[plan premium]
+response_time = 4 business hours
+
+[plan basic]
 """
 
 
@@ -90,7 +95,9 @@ def scenario(env, d, sink):
                                         " where kind = 'relay' order by id")]
 
     ok("agent", "add", ANN, "--name", "Ann Agent", "--signature", "Ann\nBilling team")
-    ok("account", "add", "acme", "--domain", "customer.test")
+    bad(64, "unknown plan \"gold\" (configured: premium, basic)", "account", "add", "acme",
+        "--plan", "gold")
+    ok("account", "add", "acme", "--domain", "customer.test", "--plan", "premium")
     number = str(pdtest.deliver_ticket(d.port, pdtest.message(
         frm="Alice Example <%s>" % ALICE, msgid="<fire.1@customer.test>",
         subject="Printer on fire", body="Hello,\nthe printer is on fire, smoke everywhere.\n",
@@ -100,6 +107,15 @@ def scenario(env, d, sink):
         body="Why is the invoice so high?\n"), "bob@other.test", "billing@example.com"))
     pdtest.outbound_settled(env)
     acks = len(sink.dumps())
+    ack = body_of(mail_of(env, sink, env.scalar(
+        "select o.id from outbound o join tickets t on t.id = o.ticket_id"
+        " where o.kind = 'ack' and t.number = :'p1'", number)))
+    check("For acme we aim to answer within 4 business hours." in ack.replace("\n", " "),
+          "the acknowledgement names the plan's response time:\n" + ack)
+    ack = body_of(mail_of(env, sink, env.scalar(
+        "select o.id from outbound o join tickets t on t.id = o.ticket_id"
+        " where o.kind = 'ack' and t.number = :'p1'", other)))
+    check("aim to answer" not in ack, "no plan, no promise:\n" + ack)
 
     # --- ticket set ----------------------------------------------------------
     out = ok("ticket", "set", number, "--status", "pending", "--priority", "high",
