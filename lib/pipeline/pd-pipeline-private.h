@@ -87,7 +87,8 @@ void pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 			      GPtrArray *candidates, PdThreadFacts *facts_r);
 /* After identify: a sender who is an authenticated contact in good standing
  * holding the queue's permission (identity->authorized) takes part in the
- * tickets of its account in that queue (pd_thread_takes_part). */
+ * tickets of its account in that queue (pd_thread_takes_part); the queue and
+ * its permission go along for pd_thread_rethread. */
 void pd_pipeline_thread_contact(const PdIdentityDecision *identity, const char *queue,
 				PdThreadFacts *facts);
 

@@ -150,6 +150,8 @@ pd_pipeline_thread_contact(const PdIdentityDecision *identity, const char *queue
 {
 	facts->contact_account = 0;
 	facts->contact_queue = NULL;
+	facts->queue = queue;
+	facts->queue_permission = identity != NULL ? identity->permission : NULL;
 	if (identity == NULL || identity->kind != PD_REQUESTER_CONTACT || !identity->privileged ||
 	    !identity->authorized || identity->account_id == 0 || queue == NULL)
 		return;

@@ -112,6 +112,8 @@ thread_members(PdJson *json, gconstpointer data)
 	} else {
 		pd_json_add_null(json, "contact");
 	}
+	pd_json_add_string(json, "queue", t->queue);
+	pd_json_add_string(json, "queue_permission", t->queue_permission);
 }
 
 char *

@@ -38,6 +38,11 @@ typedef struct {
 	 * in that account's tickets of that queue (pd_pipeline_thread_contact) */
 	gint64 contact_account;		/* 0: the sender is no such contact */
 	const char *contact_queue;
+	/* The delivery's queue and the permission it needs (NULL: none), so
+	 * replies stored before this mail are decided again with the contacts
+	 * this queue admits (pd_thread_rethread) */
+	const char *queue;
+	const char *queue_permission;
 } PdThreadFacts;
 
 /* The acknowledge step (pd_pipeline_autoreply_request): queued only for a

@@ -40,6 +40,8 @@ BEGIN
 	  FROM pd_deliver_message(request, raw, text_body, html_body, attachment_data) d;
 	-- 2. who the requester is and what that allows (identity.sql)
 	PERFORM pd_ticket_identify(ticket_id, message_row, new_ticket, duplicate, v_identity);
+	-- 2b. replies stored before this mail follow it (thread.sql)
+	PERFORM pd_thread_rethread(message_row, v_thread) WHERE NOT duplicate AND message_row IS NOT NULL;
 	-- 3. the sender's authentication on the message
 	PERFORM pd_message_auth(ticket_id, message_row, duplicate,
 				nullif(request->'auth', 'null'));

@@ -207,6 +207,137 @@ BEGIN
 END
 $$;
 
+-- Replies that arrived before the mail they answer (8 sessions, a slow
+-- relay, a retry): when mail p_message_row is stored, each stored mail
+-- below it in the In-Reply-To tree (its replies, their replies, ... in
+-- that order) is decided again by pd_thread_decide, now that it is there:
+-- the mail's candidates from its In-Reply-To and References, its sender,
+-- and whether it is an authenticated contact holding its queue's
+-- permission (p_thread: this delivery's thread facts, for the queue and
+-- the permission it needs).  When the rule now names another open ticket, the
+-- mail moves there (event "message.moved" on both tickets); a ticket left
+-- without messages is closed (event "ticket.merged").  A conversation
+-- delivered in any order thus ends in the tickets of date order.
+-- Never moved: a mail carrying a reply token or a [#N] (either may have
+-- placed it), a mail the rule would now give a ticket of its own (it stays
+-- where it is), a move into a solved/closed ticket.  No lock is taken: a
+-- reply still in flight below a mail that moves also cites this mail (its
+-- References), so it waits for this mail's Message-ID lock
+-- (pd_deliver_message) and then sees the move; only a reply whose
+-- References were cut short of this mail can still join the old ticket
+-- (taking the moved mail's lock here made 8 sessions wait on each other
+-- for seconds).  A mail that arrives in order has no stored replies: one
+-- indexed lookup (messages_in_reply_to_idx).  At most 500 mails are
+-- decided again per delivery.  Returns how many moved.
+CREATE OR REPLACE FUNCTION pd_thread_rethread(p_message_row bigint, p_thread jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_parents bigint[] := ARRAY[p_message_row];
+	v_seen bigint[] := ARRAY[p_message_row];
+	v_parent record;
+	v_child record;
+	v_candidates text[];
+	v_facts jsonb;
+	v_decided record;
+	v_old_number bigint;
+	v_moved integer := 0;
+BEGIN
+	WHILE cardinality(v_parents) > 0 AND cardinality(v_seen) <= 500 LOOP
+		SELECT m.id, m.message_id, m.ticket_id INTO v_parent
+		  FROM messages m WHERE m.id = v_parents[1];
+		v_parents := v_parents[2:];
+		CONTINUE WHEN v_parent.message_id IS NULL;
+		FOR v_child IN
+			SELECT m.id, m.message_id, m.in_reply_to, m.reference_ids, m.from_address,
+			       m.subaddress, m.subject
+			  FROM messages m
+			 WHERE m.in_reply_to = v_parent.message_id AND m.direction = 'in'
+			   AND m.id <> ALL (v_seen)
+			 ORDER BY m.id
+		LOOP
+			v_seen := v_seen || v_child.id;
+			v_parents := v_parents || v_child.id;
+			EXIT WHEN cardinality(v_seen) > 500;
+			-- a reply token (support+t-TOKEN@, pd.TOKEN@) or a [#N] may
+			-- have placed it: not the Message-IDs' business
+			CONTINUE WHEN v_child.subaddress LIKE 't-%'
+				   OR v_child.subject ~ '\[#[0-9]+\]'
+				   OR EXISTS (SELECT 1 FROM unnest(v_child.in_reply_to
+								   || v_child.reference_ids) r
+					       WHERE r LIKE 'pd.%');
+			SELECT array_agg(c.id ORDER BY c.ord) INTO v_candidates
+			  FROM (SELECT DISTINCT ON (u.id) u.id, u.ord
+				  FROM unnest(v_child.in_reply_to
+					      || ARRAY(SELECT r FROM unnest(v_child.reference_ids)
+							 WITH ORDINALITY AS x (r, n) ORDER BY x.n DESC))
+				       WITH ORDINALITY AS u (id, ord)
+				 WHERE u.id IS DISTINCT FROM v_child.message_id
+				 ORDER BY u.id, u.ord) c;
+			-- who it is: an authenticated contact holding the permission
+			-- of its ticket's queue, as the ticket it opened recorded
+			-- (pd_ticket_identify), or, in this delivery's queue, by the
+			-- contact rows and the mail's authentication verdict (the
+			-- facts pd_identity_decide reads: no agent has the address,
+			-- an active, unexpired contact with the queue's permission)
+			SELECT jsonb_build_object('sender', lower(v_child.from_address),
+				'contact', CASE
+				WHEN t.requester_kind = 'contact' AND t.requester_authenticated
+				     AND t.requester_authorized
+				     AND lower(t.requester_address) = lower(v_child.from_address)
+				THEN jsonb_build_object('account_id', t.account_id, 'queue', q.name)
+				WHEN q.name = p_thread->>'queue' AND m.from_authenticated
+				     AND NOT EXISTS (SELECT 1 FROM agent_addresses aa JOIN agents ag
+							   ON ag.id = aa.agent_id
+						      WHERE aa.address = lower(m.from_address) AND ag.active)
+				THEN (SELECT jsonb_build_object('account_id', c.account_id, 'queue', q.name)
+					FROM contacts c
+				       WHERE c.address = lower(m.from_address) AND c.status = 'active'
+					 AND (c.expires_at IS NULL OR c.expires_at > now())
+					 AND (p_thread->>'queue_permission' IS NULL
+					      OR p_thread->>'queue_permission' = ANY (c.permissions))
+				       ORDER BY c.account_id = t.account_id DESC, c.id LIMIT 1)
+				END)
+			  INTO v_facts
+			  FROM messages m JOIN tickets t ON t.id = m.ticket_id
+			       JOIN queues q ON q.id = t.queue_id
+			 WHERE m.id = v_child.id;
+			SELECT d.ticket_id, d.ticket_number, d.reason INTO v_decided
+			  FROM pd_thread_decide(coalesce(v_candidates, '{}'), v_child.in_reply_to,
+						v_child.from_address, v_facts) d;
+			CONTINUE WHEN v_decided.ticket_id IS NULL;
+			SELECT t.number INTO v_old_number
+			  FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.id = v_child.id;
+			UPDATE tickets t SET updated_at = now()
+			 WHERE t.id = v_decided.ticket_id AND t.status NOT IN ('solved', 'closed')
+			   AND t.number <> v_old_number;
+			CONTINUE WHEN NOT FOUND;
+			UPDATE messages SET ticket_id = v_decided.ticket_id WHERE id = v_child.id;
+			INSERT INTO events (ticket_id, message_row, kind, detail)
+			SELECT t.id, v_child.id, 'message.moved',
+			       jsonb_build_object('from', v_old_number, 'to', v_decided.ticket_number,
+						  'reason', v_decided.reason,
+						  'why', 'the mail it answers, <' || v_parent.message_id
+							 || '>, arrived after it')
+			  FROM tickets t WHERE t.number IN (v_old_number, v_decided.ticket_number);
+			UPDATE tickets t SET status = 'closed', closed_at = now(), updated_at = now()
+			 WHERE t.number = v_old_number
+			   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id);
+			IF FOUND THEN
+				INSERT INTO events (ticket_id, message_row, kind, detail)
+				SELECT t.id, v_child.id, 'ticket.merged',
+				       jsonb_build_object('into', v_decided.ticket_number,
+							  'why', 'its messages moved there')
+				  FROM tickets t WHERE t.number = v_old_number;
+			END IF;
+			v_moved := v_moved + 1;
+		END LOOP;
+	END LOOP;
+	RETURN v_moved;
+END
+$$;
+
 -- What a mail that joins ticket p_ticket_id does to it (README "Who joins a
 -- ticket"): 'join' a ticket that is not solved/closed; 'reopen' one closed
 -- (or solved: its last update) at most p_reopen_days (NULL: 14) days ago;
