@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #define BACKOFF_MAX_SECONDS 300
+/* RFC 2177: re-issue IDLE before 29 minutes (servers may drop it at 30). */
+#define IDLE_MAX_SECONDS (25 * 60)
 
 typedef struct {
 	PdDaemon *daemon;
@@ -26,6 +28,8 @@ typedef struct {
 	PdImapClient *client;
 	PdImapFolder folder;		/* of the last SELECT */
 	guint failures;			/* passes in a row that failed */
+	guint32 unrecorded_uid;		/* moved out of the folder, last UID not
+					 * stored yet (fetcher_record) */
 	gboolean hold_after_commit;	/* the test hook */
 } PdFetcher;
 
@@ -108,13 +112,14 @@ fetcher_session(PdFetcher *f, const PdImapConfig *ic)
 			fetcher_failed(f, "connect", error);
 			return FALSE;
 		}
-		pd_log_info("imap=%s: logged in to %s:%u as %s%s%s (MOVE %s, UIDPLUS %s)",
+		pd_log_info("imap=%s: logged in to %s:%u as %s%s%s (MOVE %s, UIDPLUS %s, IDLE %s)",
 			    f->name, ic->host, ic->port, ic->user,
 			    pd_imap_client_tls(f->client) != NULL ? " over " : " without TLS",
 			    pd_imap_client_tls(f->client) != NULL ? pd_imap_client_tls(f->client)
 								   : "",
 			    pd_imap_client_caps(f->client).move ? "yes" : "no",
-			    pd_imap_client_caps(f->client).uidplus ? "yes" : "no");
+			    pd_imap_client_caps(f->client).uidplus ? "yes" : "no",
+			    pd_imap_client_can_idle(f->client) ? "yes" : "no");
 	}
 	if (!pd_imap_client_select(f->client, ic->folder, &f->folder, &error)) {
 		fetcher_failed(f, "select", error);
@@ -197,9 +202,15 @@ fetcher_act(PdFetcher *f, const PdImapConfig *ic, guint32 uid, PdImapOutcome out
 		fetcher_failed(f, what, error);
 		return ONE_STOP;
 	}
-	if (outcome == PD_IMAP_OUTCOME_PERMANENT ?
-	    !pd_store_imap_refused(f->store, f->name, f->folder.uidvalidity, uid, reason, &error) :
-	    !pd_store_imap_advance(f->store, f->name, f->folder.uidvalidity, uid, &error)) {
+	if (outcome == PD_IMAP_OUTCOME_DELIVERED && action != PD_IMAP_SEEN) {
+		/* gone from the folder: a search cannot find it again, so the
+		 * last UID may wait for the end of the pass (one statement and
+		 * commit fewer per mail) */
+		f->unrecorded_uid = uid;
+	} else if (outcome == PD_IMAP_OUTCOME_PERMANENT ?
+		   !pd_store_imap_refused(f->store, f->name, f->folder.uidvalidity, uid, reason,
+					  &error) :
+		   !pd_store_imap_advance(f->store, f->name, f->folder.uidvalidity, uid, &error)) {
 		what = g_strdup_printf("uid=%u recording the last UID", uid);
 		fetcher_failed(f, what, error);
 		return ONE_STOP;
@@ -264,6 +275,22 @@ fetcher_one(PdFetcher *f, const PdImapConfig *ic, guint32 uid)
 	return fetcher_act(f, ic, uid, outcome, reason, ticket);
 }
 
+/* Store the last UID of the mail moved out of the folder in this pass. */
+static void
+fetcher_record(PdFetcher *f)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (f->unrecorded_uid == 0)
+		return;
+	if (f->store != NULL && f->locked &&
+	    !pd_store_imap_advance(f->store, f->name, f->folder.uidvalidity, f->unrecorded_uid,
+				   &error))
+		pd_log_info("imap=%s: recording the last UID: %s (the mail is out of the "
+			    "folder; nothing is fetched twice)", f->name, error->message);
+	f->unrecorded_uid = 0;
+}
+
 /* One look at the mailbox: every new message, in UID order, until one
  * fails. */
 static void
@@ -285,17 +312,47 @@ fetcher_pass(PdFetcher *f, const PdImapConfig *ic)
 		return;
 	}
 	for (guint i = 0; i < uids->len; i++) {
+		OneResult one;
+
 		if (pd_worker_stopping(&f->stop))
-			return;
-		if (fetcher_one(f, ic, g_array_index(uids, guint32, i)) == ONE_STOP)
-			return;
+			break;
+		one = fetcher_one(f, ic, g_array_index(uids, guint32, i));
+		if (one == ONE_STOP)
+			break;
 		done++;
 	}
+	fetcher_record(f);
+	if (done < uids->len)
+		return;
 	if (f->failures > 0)
 		pd_log_info("imap=%s: working again after %u failed passes", f->name, f->failures);
 	f->failures = 0;
 	if (done > 0)
 		pd_log_debug("imap=%s: %u messages taken", f->name, done);
+}
+
+/* After a good pass, wait in IDLE (when offered) instead of sleeping:
+ * until the server announces a message, or poll_interval (at least 1 s,
+ * at most IDLE_MAX_SECONDS) has passed.  FALSE: not idled (sleep then). */
+static gboolean
+fetcher_idle(PdFetcher *f, const PdImapConfig *ic)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean news = FALSE;
+	guint seconds;
+
+	if (ic == NULL || f->failures > 0 || f->client == NULL ||
+	    pd_imap_client_broken(f->client) || !pd_imap_client_can_idle(f->client))
+		return FALSE;
+	seconds = CLAMP(ic->poll_ms / 1000, 1u, (guint)IDLE_MAX_SECONDS);
+	if (!pd_imap_client_idle(f->client, seconds, &news, &error)) {
+		if (!pd_worker_stopping(&f->stop))
+			pd_log_info("imap=%s: %s; reconnecting", f->name, error->message);
+		return FALSE;
+	}
+	if (news)
+		pd_log_debug("imap=%s: new mail announced in IDLE", f->name);
+	return TRUE;
 }
 
 /* Microseconds to the next pass. */
@@ -339,9 +396,11 @@ fetcher_thread(gpointer data)
 		} else {
 			fetcher_pass(f, ic);
 		}
-		if (pd_worker_wait(&f->stop, fetcher_delay(f, ic)))
+		if (pd_worker_stopping(&f->stop))
 			break;
-	} while (TRUE);
+		if (!fetcher_idle(f, ic) && pd_worker_wait(&f->stop, fetcher_delay(f, ic)))
+			break;
+	} while (!pd_worker_stopping(&f->stop));
 	g_clear_pointer(&f->client, pd_imap_client_free);
 	g_clear_pointer(&f->store, pd_store_free);	/* the lock goes with it */
 	pd_worker_finished(&f->stop);

@@ -30,16 +30,24 @@ client_begin(PdImapClient *c, guint64 budget)
 	pd_imap_stream_begin(c->stream, c->timeout * PD_IMAP_COMMAND_WAITS, budget);
 }
 
-/* The server's text of its last tagged answer, printable and cut. */
+/* text (the server's), printable and cut, for messages and the log. */
 static char *
-client_server_text(PdImapClient *c)
+printable(const char *text)
 {
-	const char *text = c->session->imap_response;
 	GString *out = g_string_new(NULL);
 
 	for (const char *p = text != NULL ? text : ""; *p != '\0' && out->len < 200; p++)
 		g_string_append_c(out, (guchar)*p >= 0x20 && (guchar)*p < 0x7f ? *p : '?');
+	while (out->len > 0 && out->str[out->len - 1] == '?')	/* CRLF */
+		g_string_truncate(out, out->len - 1);
 	return g_string_free(out, FALSE);
+}
+
+/* The server's text of its last tagged answer, printable and cut. */
+static char *
+client_server_text(PdImapClient *c)
+{
+	return printable(c->session->imap_response);
 }
 
 /* Set error for libetpan result r of what (a command); marks the session
@@ -598,6 +606,164 @@ pd_imap_client_apply(PdImapClient *c, guint32 uid, PdImapAction action, const ch
 				       "UID STORE +FLAGS (\\Seen)", error);
 	}
 	mailimap_set_free(set);
+	return ok;
+}
+
+gboolean
+pd_imap_client_can_idle(PdImapClient *c)
+{
+	return client_has(c, "IDLE");
+}
+
+#define IDLE_TAG "pdidle"
+
+/* The stream failed in IDLE: the session is broken; FALSE. */
+static gboolean
+idle_broken(PdImapClient *c, GError **error)
+{
+	c->broken = TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "%s: IDLE: %s", c->host,
+		    pd_imap_stream_error(c->stream) != NULL ? pd_imap_stream_error(c->stream)
+							    : "the connection failed");
+	return FALSE;
+}
+
+/* One line of the IDLE exchange into line; FALSE (broken, error set) when
+ * the stream fails. */
+static gboolean
+idle_line(PdImapClient *c, MMAPString *line, GError **error)
+{
+	if (mailstream_read_line(c->session->imap_stream, line) != NULL)
+		return TRUE;
+	return idle_broken(c, error);
+}
+
+/* What an IDLE line says: 'e' a new message (* N EXISTS), 'b' BYE, 't' our
+ * tag's answer (ok_r), '+' the continuation, 0 anything else. */
+static int
+idle_kind(const char *text, gboolean *ok_r)
+{
+	const char *p;
+
+	if (text[0] == '+')
+		return '+';
+	if (g_str_has_prefix(text, IDLE_TAG " ")) {
+		*ok_r = g_ascii_strncasecmp(text + strlen(IDLE_TAG " "), "OK", 2) == 0;
+		return 't';
+	}
+	if (!g_str_has_prefix(text, "* "))
+		return 0;
+	if (g_ascii_strncasecmp(text + 2, "BYE", 3) == 0)
+		return 'b';
+	for (p = text + 2; g_ascii_isdigit(*p); p++)
+		;
+	if (p > text + 2 && g_ascii_strncasecmp(p, " EXISTS", 7) == 0)
+		return 'e';
+	return 0;
+}
+
+static void
+idle_refused(PdImapClient *c, const char *what, const char *text, GError **error)
+{
+	g_autofree char *shown = printable(text);
+
+	g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "%s: %s: %s", c->host, what, shown);
+}
+
+static gboolean
+idle_send(PdImapClient *c, const char *text, GError **error)
+{
+	mailstream *s = c->session->imap_stream;
+
+	if (mailstream_write(s, text, strlen(text)) >= 0 && mailstream_flush(s) != -1)
+		return TRUE;
+	return idle_broken(c, error);
+}
+
+/* Read one IDLE line: its kind (idle_kind), -1 after a failure or a BYE
+ * (error set, the session broken); *news_r on EXISTS. */
+static int
+idle_step(PdImapClient *c, MMAPString *line, gboolean *news_r, gboolean *tag_ok_r,
+	  GError **error)
+{
+	int kind;
+
+	if (!idle_line(c, line, error))
+		return -1;
+	kind = idle_kind(line->str, tag_ok_r);
+	if (kind == 'e')
+		*news_r = TRUE;
+	if (kind == 'b') {
+		c->broken = TRUE;
+		idle_refused(c, "the server said goodbye in IDLE", line->str, error);
+		return -1;
+	}
+	return kind;
+}
+
+/* idle_step until a line of a kind in until ("+t": the continuation or
+ * our tag's answer); that kind, or -1. */
+static int
+idle_read_until(PdImapClient *c, MMAPString *line, const char *until, gboolean *news_r,
+		gboolean *tag_ok_r, GError **error)
+{
+	for (;;) {
+		int kind = idle_step(c, line, news_r, tag_ok_r, error);
+
+		if (kind < 0 || (kind != 0 && strchr(until, kind) != NULL))
+			return kind;
+	}
+}
+
+gboolean
+pd_imap_client_idle(PdImapClient *c, guint seconds, gboolean *news_r, GError **error)
+{
+	MMAPString *line = mmap_string_new("");
+	gint64 end = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+	gboolean ok = FALSE, tag_ok = FALSE;
+	int kind = 0;
+
+	*news_r = FALSE;
+	if (!client_usable(c, error))
+		goto out;
+	client_begin(c, CLIENT_BUDGET);
+	if (!idle_send(c, IDLE_TAG " IDLE\r\n", error))
+		goto out;
+	/* up to the continuation: untagged updates may come first (issue 393) */
+	kind = idle_read_until(c, line, "+t", news_r, &tag_ok, error);
+	if (kind < 0)
+		goto out;
+	while (kind == '+' && !*news_r) {
+		gint64 left = (end - g_get_monotonic_time()) / 1000;
+		int ready;
+
+		if (left <= 0)
+			break;
+		ready = c->session->imap_stream->read_buffer_len > 0 ? 1
+			: pd_imap_stream_wait_readable(c->stream, (guint)MIN(left, G_MAXINT));
+		if (ready < 0) {
+			idle_broken(c, error);
+			goto out;
+		}
+		if (ready == 0)
+			break;
+		client_begin(c, CLIENT_BUDGET);
+		if (idle_step(c, line, news_r, &tag_ok, error) == 't')
+			kind = 't';	/* the server ended it: no DONE */
+		else if (c->broken)
+			goto out;
+	}
+	if (kind != 't') {
+		client_begin(c, CLIENT_BUDGET);
+		if (!idle_send(c, "DONE\r\n", error) ||
+		    idle_read_until(c, line, "t", news_r, &tag_ok, error) < 0)
+			goto out;
+	}
+	if (!tag_ok)
+		idle_refused(c, "IDLE refused", line->str, error);
+	ok = tag_ok;
+out:
+	mmap_string_free(line);
 	return ok;
 }
 

@@ -78,6 +78,17 @@ gboolean pd_imap_client_fetch(PdImapClient *client, guint32 uid, gsize max, GByt
  * target folder the server says is missing ([TRYCREATE]) is created once. */
 gboolean pd_imap_client_apply(PdImapClient *client, guint32 uid, PdImapAction action,
 			      const char *folder, GError **error);
+/* The server offers IDLE (RFC 2177). */
+gboolean pd_imap_client_can_idle(PdImapClient *client);
+/* IDLE in the selected folder for up to seconds, or until the server
+ * announces a message (* N EXISTS: *news_r) or ends the IDLE itself; then
+ * DONE and its answer.  Our own reading, not mailimap_idle(): libetpan
+ * 1.9.4's blocks for ever when an untagged response comes before the
+ * "+ idling" continuation (upstream issue 393); here every line up to the
+ * continuation is read with the timeout, and any untagged line is fine.
+ * The cancel fd ends it at once (an error; the session is broken). */
+gboolean pd_imap_client_idle(PdImapClient *client, guint seconds, gboolean *news_r,
+			     GError **error);
 /* NOOP: is the session still answering? */
 gboolean pd_imap_client_noop(PdImapClient *client, GError **error);
 

@@ -447,6 +447,31 @@ pd_imap_stream_error(PdImapStream *st)
 	return st->error;
 }
 
+int
+pd_imap_stream_wait_readable(PdImapStream *st, guint ms)
+{
+	guint saved = st->timeout_ms;
+	gint64 deadline = st->deadline;
+	gboolean ready;
+
+	if (st->fd < 0)
+		return st->pos < st->len ? 1 : 0;
+	if (st->ssl != NULL && SSL_pending(st->ssl) > 0)
+		return 1;
+	st->timeout_ms = ms;
+	st->deadline = 0;
+	ready = stream_wait(st, POLLIN);
+	st->timeout_ms = saved;
+	st->deadline = deadline;
+	if (ready)
+		return 1;
+	if (g_str_has_prefix(st->error, "no answer within")) {
+		g_clear_pointer(&st->error, g_free);
+		return 0;
+	}
+	return -1;
+}
+
 const char *
 pd_imap_stream_tls_version(PdImapStream *st)
 {

@@ -46,6 +46,9 @@ void pd_imap_stream_begin(PdImapStream *stream, guint seconds, guint64 budget);
 /* Why the last read or write failed ("no answer within 60 s",
  * "connection closed by the server", a TLS error), or NULL. */
 const char *pd_imap_stream_error(PdImapStream *stream);
+/* Wait up to ms for bytes to read (TLS-buffered ones count): 1 ready, 0
+ * none came, -1 the cancel fd or a poll error (error set). */
+int pd_imap_stream_wait_readable(PdImapStream *stream, guint ms);
 /* "TLSv1.3", or NULL for a plain stream. */
 const char *pd_imap_stream_tls_version(PdImapStream *stream);
 

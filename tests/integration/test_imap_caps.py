@@ -29,8 +29,8 @@ def main():
                             len(dc.uids("support", "Processed")) == 3)
             check_eq(count(env, "uidplus-%"), 3, "stored once each")
             check("MOVE no, UIDPLUS yes" in d.log_text(), d.log_text())
-            check("delivered (ticket 10001), copy-expunge to Processed" in d.log_text(),
-                  d.log_text())
+            pdtest.wait_for("the action logged", lambda: "delivered (ticket 10001), "
+                            "copy-expunge to Processed" in d.log_text())
             d.stop()
 
         with dovecot.DovecotImap({"support": "s3cret"},
@@ -51,6 +51,8 @@ def main():
             dc.append("support", pdtest.message(msgid="<seen-2@customer.test>"),
                       folder="Support")
             pdtest.wait_for("the third", lambda: count(env, "seen-%") == 3)
+            pdtest.wait_for("the third's action logged", lambda: len(re.findall(
+                r"imap=support uid=\d+: delivered", d.log_text())) >= 3)
             check_eq(len(re.findall(r"imap=support uid=\d+: delivered", d.log_text())), 3,
                      "each fetched once (the last UID, not \\Seen, decides)")
 
@@ -73,8 +75,8 @@ def main():
             check_eq(int(env.scalar("select count(*) from events "
                                     "where kind = 'imap.uidvalidity'")), events + 1,
                      "the change is recorded")
-            check_eq(len(re.findall(r"<seen-\d@customer\.test>: .*\(duplicate\)",
-                                    d.log_text())), 3, "the old mails absorbed")
+            pdtest.wait_for("the old mails absorbed", lambda: len(re.findall(
+                r"<seen-\d@customer\.test>: .*\(duplicate\)", d.log_text())) == 3)
             d.stop()
 
 

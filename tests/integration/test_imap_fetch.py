@@ -55,7 +55,8 @@ def main():
                             r"to=<support@example\.com>, imap=support uid=%d, queue=support, "
                             r"ticket=\d+ \(new\), status=delivered" % i, log),
                   "LMTP-style log line for uid %d:\n%s" % (i, log))
-            check("imap=support uid=%d: delivered (ticket" % i in log, "action logged")
+            pdtest.wait_for("uid %d's action logged" % i, lambda: "imap=support uid=%d: "
+                            "delivered (ticket" % i in d.log_text())
         pdtest.wait_for("the wrong password logged", lambda: re.search(
             r"error: imap=sales: connect: .*login as sales refused", d.log_text()))
         check_eq(len(dc.uids("sales")), 1, "sales' mail stays where it is")

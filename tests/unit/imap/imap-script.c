@@ -9,6 +9,7 @@ imap_script_result_clear(ImapScriptResult *r)
 {
 	g_clear_pointer(&r->raw, g_free);
 	g_clear_error(&r->error);
+	g_clear_error(&r->idle_error);
 }
 
 void
@@ -54,4 +55,5 @@ imap_script_run(const guint8 *server, gsize len, gsize max, ImapScriptResult *r)
 	if (!pd_imap_client_apply(c, r->first_uid, action, folder, &r->error))
 		return;
 	r->applied = TRUE;
+	r->idled = pd_imap_client_idle(c, 1, &r->news, &r->idle_error);
 }

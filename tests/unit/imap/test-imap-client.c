@@ -135,11 +135,48 @@ test_table(void **state)
 	printf("rule imap-session: %zu cases\n", G_N_ELEMENTS(cases));
 }
 
+/* IDLE as libetpan issue 393 has it: an untagged update before the
+ * continuation.  mailimap_idle() blocks there; ours takes the update as
+ * news, sends DONE and reads its answer. */
+static void
+test_idle_393(void **state)
+{
+	static const char server[] = LOGIN SELECT SEARCH SIZE BODY MOVE
+		"* 3 EXISTS\r\n+ idling\r\npdidle OK idle done\r\n";
+	static const char plain[] = LOGIN SELECT SEARCH SIZE BODY MOVE
+		"+ idling\r\n* 1 RECENT\r\npdidle OK idle done\r\n";
+	static const char refused[] = LOGIN SELECT SEARCH SIZE BODY MOVE
+		"pdidle BAD no IDLE here\r\n";
+	static const char bye[] = LOGIN SELECT SEARCH SIZE BODY MOVE
+		"+ idling\r\n* BYE shutting down\r\n";
+	ImapScriptResult r;
+
+	(void)state;
+	imap_script_run((const guint8 *)server, strlen(server), 100, &r);
+	assert_true(r.applied);
+	assert_true(r.idled);
+	assert_true(r.news);
+	imap_script_result_clear(&r);
+	imap_script_run((const guint8 *)plain, strlen(plain), 100, &r);
+	assert_true(r.idled);
+	assert_false(r.news);
+	imap_script_result_clear(&r);
+	imap_script_run((const guint8 *)refused, strlen(refused), 100, &r);
+	assert_false(r.idled);
+	assert_non_null(strstr(r.idle_error->message, "IDLE refused: pdidle BAD no IDLE here"));
+	imap_script_result_clear(&r);
+	imap_script_run((const guint8 *)bye, strlen(bye), 100, &r);
+	assert_false(r.idled);
+	assert_non_null(strstr(r.idle_error->message, "goodbye in IDLE"));
+	imap_script_result_clear(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_idle_393),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
