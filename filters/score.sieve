@@ -67,9 +67,6 @@ if header :regex "subject" "([[:space:]][0-9]{2,}[.-][0-9]+|[[:space:]]{4,}[a-z0
 if header :regex "content-type" "charset=\"?(ks_c_5601|euc-kr|gb2312|big5|windows-1251)" {
     score :add 2 "FOREIGN_CHARSET";
 }
-if body :raw :regex "charset=\"?(ks_c_5601|euc-kr|gb2312|big5)" {
-    score :add 1 "FOREIGN_CHARSET_PART";
-}
 
 # --- the body's shape ---------------------------------------------------
 # HTML without a plain-text part: rarely what a person's mail program
@@ -77,10 +74,11 @@ if body :raw :regex "charset=\"?(ks_c_5601|euc-kr|gb2312|big5)" {
 if fact "html-only" "yes" { score :add 1 "HTML_ONLY"; }
 # Text styled so the reader does not see it (but a filter does).
 if fact "hidden-text" "yes" { score :add 2 "HTML_HIDDEN_TEXT"; }
-# Large or coloured shouting in HTML.
-if body :raw :regex "<font[^>]*size=\"?(\\+[2-9]|[5-7])" { score :add 1 "HTML_BIG_FONT"; }
+# Large or coloured shouting in HTML.  (The HTML parts only: :raw would
+# search every attachment's base64 too, the costliest test there is.)
+if body :content "text/html" :regex "<font[^>]*size=\"?(\\+[2-9]|[5-7])" { score :add 1 "HTML_BIG_FONT"; }
 # Script that rewrites the status bar hides where a link goes.
-if body :raw :contains "window.status" { score :add 2 "HTML_STATUS_HIDE"; }
+if body :content "text/html" :contains "window.status" { score :add 2 "HTML_STATUS_HIDE"; }
 # Links to a bare IP address hide who runs the site.
 if fact "link-host" :regex "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$" { score :add 3 "LINK_TO_IP"; }
 

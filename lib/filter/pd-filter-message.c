@@ -96,7 +96,7 @@ message_type_matches(const char *type, const char *item)
 }
 
 static void
-message_raw_body(const PdFilterRun *run, GPtrArray *values)
+message_raw_body(PdFilterRun *run, GPtrArray *values)
 {
 	gsize size = 0;
 	const char *data;
@@ -104,6 +104,10 @@ message_raw_body(const PdFilterRun *run, GPtrArray *values)
 
 	if (run->input->raw == NULL)
 		return;
+	if (run->raw_body != NULL) {
+		g_ptr_array_add(values, g_strdup(run->raw_body));
+		return;
+	}
 	data = g_bytes_get_data(run->input->raw, &size);
 	if (data == NULL || size == 0) {
 		g_ptr_array_add(values, g_strdup(""));	/* an empty message has an empty body */
@@ -121,7 +125,27 @@ message_raw_body(const PdFilterRun *run, GPtrArray *values)
 	}
 	if (body == NULL)
 		body = data + size;
-	g_ptr_array_add(values, g_utf8_make_valid(body, data + size - body));
+	run->raw_body = g_utf8_make_valid(body, data + size - body);
+	g_ptr_array_add(values, g_strdup(run->raw_body));
+}
+
+/* Attachment i as valid UTF-8, made once per run. */
+static const char *
+message_part_text(PdFilterRun *run, guint i)
+{
+	const PdMailAttachment *a = run->input->mail->attachments->pdata[i];
+
+	if (run->part_text == NULL) {
+		run->part_text = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_set_size(run->part_text, run->input->mail->attachments->len);
+	}
+	if (run->part_text->pdata[i] == NULL) {
+		gsize len = 0;
+		const char *data = g_bytes_get_data(a->content, &len);
+
+		run->part_text->pdata[i] = len > 0 ? g_utf8_make_valid(data, len) : g_strdup("");
+	}
+	return run->part_text->pdata[i];
 }
 
 static void
@@ -145,16 +169,13 @@ message_body(PdSieveMessage *message, gboolean raw, const char *const *types, GP
 			g_ptr_array_add(values, g_strdup(mail->html_body));
 		for (guint i = 0; i < mail->attachments->len; i++) {
 			const PdMailAttachment *a = mail->attachments->pdata[i];
-			gsize len = 0;
-			const char *data;
 
 			if (a->content == NULL || a->content_type == NULL ||
 			    g_ascii_strncasecmp(a->content_type, "text/", 5) != 0)
 				continue;	/* binary parts are never searched */
 			if (!message_type_matches(a->content_type, *t))
 				continue;
-			data = g_bytes_get_data(a->content, &len);
-			g_ptr_array_add(values, len > 0 ? g_utf8_make_valid(data, len) : g_strdup(""));
+			g_ptr_array_add(values, g_strdup(message_part_text(run, i)));
 		}
 		if ((*t)[0] == '\0')
 			break;	/* "" took every part once */
@@ -201,6 +222,8 @@ pd_filter_run_clear(PdFilterRun *run)
 	g_clear_pointer(&run->hits, g_ptr_array_unref);
 	g_clear_pointer(&run->actions, g_ptr_array_unref);
 	g_clear_pointer(&run->spamtest, g_free);
+	g_clear_pointer(&run->raw_body, g_free);
+	g_clear_pointer(&run->part_text, g_ptr_array_unref);
 }
 
 /* ---- fact KEY ---- */

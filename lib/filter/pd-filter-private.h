@@ -16,6 +16,10 @@ typedef struct {
 	GPtrArray *hits;		/* PdFilterHit *: this run's */
 	GPtrArray *actions;		/* PdFilterAction *: this run's */
 	char *spamtest;			/* the last spamtest value given out */
+	/* the body test's views, made valid UTF-8 once per run (a script
+	 * has many body tests, an attachment may be large) */
+	char *raw_body;
+	GPtrArray *part_text;		/* char *, per attachment; NULL: not made yet */
 } PdFilterRun;
 
 void pd_filter_run_init(PdFilterRun *run, const PdFilterInput *input, const char *script,
