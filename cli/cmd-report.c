@@ -3,7 +3,7 @@
  *
  *   postdesk report [--since DATE] [--until DATE] [--by day|week|month]
  *                   [--timezone TZ] [--queue Q] [--category C] [--agent A]
- *                   [--top N] [--format text|csv|json|html] [-o FILE]
+ *                   [--top N] [--format text|csv|json|html|png] [-o FILE]
  *
  * DATE is YYYY-MM-DD; both ends are included, days run from midnight in TZ
  * (default UTC).  Default range: the 30 days up to today.  --agent is the
@@ -21,7 +21,7 @@
 
 #define REPORT_USAGE "report [--since DATE] [--until DATE] [--by day|week|month] " \
 	"[--timezone TZ] [--queue Q] [--category C] [--agent A] [--top N] " \
-	"[--format text|csv|json|html] [-o FILE]"
+	"[--format text|csv|json|html|png] [-o FILE]"
 static PdStore *
 report_store(PdCli *cli, int *rc_r)
 {
@@ -84,7 +84,7 @@ pd_cmd_report(PdCli *cli, int argc, char **argv)
 		*slot = argv[++i];
 	}
 	if (!pd_report_format_parse(format_name, &format))
-		return pd_cli_usage(REPORT_USAGE, "--format %s: text, csv, json or html",
+		return pd_cli_usage(REPORT_USAGE, "--format %s: text, csv, json, html or png",
 				    format_name);
 	config = pd_cli_config(cli, &rc);
 	if (config == NULL)

@@ -3,7 +3,7 @@
  *   /metrics   the Prometheus text format (pd-pipeline-metrics.h lists the
  *              families); open on loopback, the operator token otherwise
  *   /report    `postdesk report` as HTML with its charts (or ?format=json,
- *              csv, text), with the CLI's options as query parameters
+ *              csv, text, png), with the CLI's options as query parameters
  *              (since, until, by, timezone, queue, category, agent, top);
  *              the operator token always.  400 for a bad parameter, 404 for
  *              an unknown queue, 503 when the database fails.
@@ -73,7 +73,7 @@ http_report(const PdHttpRequest *request, PdHttpResponse *response, gpointer use
 
 	if (format_name != NULL && !pd_report_format_parse(format_name, &format)) {
 		response->status = 400;
-		g_string_append(response->body, "format: text, csv, json or html\n");
+		g_string_append(response->body, "format: text, csv, json, html or png\n");
 		return;
 	}
 	if (!pd_report_query_parse(&args, config, &query, &error)) {

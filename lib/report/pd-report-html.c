@@ -11,6 +11,7 @@
  */
 #include "report/pd-report.h"
 #include "report/pd-svg.h"
+#include "report/pd-canvas.h"
 
 #include <math.h>
 #include <string.h>
@@ -83,7 +84,7 @@ axis_ticks(double top)
 }
 
 static void
-axis(GString *out, double top, double width)
+axis(PdCanvas *out, double top, double width)
 {
 	guint ticks = axis_ticks(top);
 
@@ -92,15 +93,15 @@ axis(GString *out, double top, double width)
 		double y = CHART_TOP + CHART_HEIGHT - CHART_HEIGHT * k / ticks;
 		g_autofree char *label = g_strdup_printf("%g", value);
 
-		pd_svg_line(out, CHART_LEFT, y, width - 10, y, k == 0 ? "#666" : "#ddd", 1);
-		pd_svg_text(out, CHART_LEFT - 6, y + 4, "end", 11, "#444", label);
+		out->ops->line(out, CHART_LEFT, y, width - 10, y, k == 0 ? "#666" : "#ddd", 1);
+		out->ops->text(out, CHART_LEFT - 6, y + 4, "end", 11, "#444", label);
 	}
 }
 
 /* Period labels under the plot, as far apart as they need: "11-02" by day
  * and week, "2026-11" by month. */
 static void
-period_labels(GString *out, GPtrArray *periods, double group, const char *by)
+period_labels(PdCanvas *out, GPtrArray *periods, double group, const char *by)
 {
 	gboolean month = g_strcmp0(by, "month") == 0;
 	guint every = (guint)(44 / group) + 1;
@@ -110,23 +111,23 @@ period_labels(GString *out, GPtrArray *periods, double group, const char *by)
 		g_autofree char *label = strlen(p) == 10 ? (month ? g_strndup(p, 7)
 							 : g_strdup(p + 5)) : g_strdup(p);
 
-		pd_svg_text(out, CHART_LEFT + group * (i + 0.5), CHART_TOP + CHART_HEIGHT + 16,
+		out->ops->text(out, CHART_LEFT + group * (i + 0.5), CHART_TOP + CHART_HEIGHT + 16,
 			    "middle", 10, "#444", label);
 	}
 }
 
 static void
-legend(GString *out, GPtrArray *queues, const char *note)
+legend(PdCanvas *out, GPtrArray *queues, const char *note)
 {
 	double x = CHART_LEFT;
 
 	for (guint q = 0; q < queues->len; q++) {
-		pd_svg_rect(out, x, 12, 12, 12, palette[q % G_N_ELEMENTS(palette)], 1, NULL);
-		pd_svg_text(out, x + 16, 22, "start", 12, "#222", queues->pdata[q]);
+		out->ops->rect(out, x, 12, 12, 12, palette[q % G_N_ELEMENTS(palette)], 1, NULL);
+		out->ops->text(out, x + 16, 22, "start", 12, "#222", queues->pdata[q]);
 		x += 24 + 7.5 * g_utf8_strlen(queues->pdata[q], -1);
 	}
 	if (note != NULL)
-		pd_svg_text(out, x + 8, 22, "start", 11, "#666", note);
+		out->ops->text(out, x + 8, 22, "start", 11, "#666", note);
 }
 
 static double
@@ -136,7 +137,7 @@ group_width(guint n)
 }
 
 static void
-chart_volume(const PdReportTable *t, const char *by, GString *out)
+chart_volume(const PdReportTable *t, const char *by, PdCanvas *out)
 {
 	g_autoptr(GPtrArray) periods = distinct(t, "period");
 	g_autoptr(GPtrArray) queues = distinct(t, "queue");
@@ -162,7 +163,7 @@ chart_volume(const PdReportTable *t, const char *by, GString *out)
 		max = MAX(max, MAX(so, sc));
 	}
 	top = pd_svg_axis_top(max);
-	pd_svg_begin(out, MAX(width, 420), CHART_TOP + CHART_HEIGHT + 30,
+	out->ops->begin(out, MAX(width, 420), CHART_TOP + CHART_HEIGHT + 30,
 		     "Tickets opened and closed per period, by queue");
 	legend(out, queues, "left: opened, right: closed");
 	axis(out, top, MAX(width, 420));
@@ -185,21 +186,21 @@ chart_volume(const PdReportTable *t, const char *by, GString *out)
 
 			if (ho > 0) {
 				yo -= ho;
-				pd_svg_rect(out, x + group * 0.1, yo, group * 0.4, ho, color, 1, to);
+				out->ops->rect(out, x + group * 0.1, yo, group * 0.4, ho, color, 1, to);
 			}
 			if (hc > 0) {
 				yc -= hc;
-				pd_svg_rect(out, x + group * 0.5, yc, group * 0.4, hc, color, 0.45,
+				out->ops->rect(out, x + group * 0.5, yc, group * 0.4, hc, color, 0.45,
 					    tc);
 			}
 		}
 	}
 	period_labels(out, periods, group, by);
-	pd_svg_end(out);
+	out->ops->end(out);
 }
 
 static void
-chart_backlog(const PdReportTable *t, const char *by, GString *out)
+chart_backlog(const PdReportTable *t, const char *by, PdCanvas *out)
 {
 	g_autoptr(GPtrArray) periods = distinct(t, "period");
 	g_autoptr(GPtrArray) queues = distinct(t, "queue");
@@ -216,7 +217,7 @@ chart_backlog(const PdReportTable *t, const char *by, GString *out)
 		max = MAX(max, backlog[p * nq + q]);
 	}
 	top = pd_svg_axis_top(max);
-	pd_svg_begin(out, MAX(width, 420), CHART_TOP + CHART_HEIGHT + 30,
+	out->ops->begin(out, MAX(width, 420), CHART_TOP + CHART_HEIGHT + 30,
 		     "Backlog at the end of each period, by queue");
 	legend(out, queues, NULL);
 	axis(out, top, MAX(width, 420));
@@ -226,14 +227,14 @@ chart_backlog(const PdReportTable *t, const char *by, GString *out)
 			xy[2 * p + 1] = CHART_TOP + CHART_HEIGHT -
 					CHART_HEIGHT * backlog[p * nq + q] / top;
 		}
-		pd_svg_polyline(out, xy, np, palette[q % G_N_ELEMENTS(palette)], 2);
+		out->ops->polyline(out, xy, np, palette[q % G_N_ELEMENTS(palette)], 2);
 	}
 	period_labels(out, periods, group, by);
-	pd_svg_end(out);
+	out->ops->end(out);
 }
 
 static void
-chart_response(const PdReportTable *t, GString *out)
+chart_response(const PdReportTable *t, PdCanvas *out)
 {
 	double max = 0, top, row_height = 34, width = 640, left = 110;
 	double height = CHART_TOP + row_height * t->rows->len + 24;
@@ -241,16 +242,16 @@ chart_response(const PdReportTable *t, GString *out)
 	for (guint i = 0; i < t->rows->len; i++)
 		max = MAX(max, cell_number(t, i, "first_response_p90") / 3600);
 	top = pd_svg_axis_top(max);
-	pd_svg_begin(out, width, height, "First-response time per queue: p50 and p90 (lighter), "
+	out->ops->begin(out, width, height, "First-response time per queue: p50 and p90 (lighter), "
 		     "hours");
-	pd_svg_text(out, left, 22, "start", 11, "#666", "first response, hours: p50 (dark), "
+	out->ops->text(out, left, 22, "start", 11, "#666", "first response, hours: p50 (dark), "
 		    "p90 (light)");
 	for (guint k = 0; k <= axis_ticks(top); k++) {
 		double x = left + (width - left - 20) * k / axis_ticks(top);
 		g_autofree char *label = g_strdup_printf("%g", top * k / axis_ticks(top));
 
-		pd_svg_line(out, x, CHART_TOP - 6, x, height - 20, "#ddd", 1);
-		pd_svg_text(out, x, height - 6, "middle", 10, "#444", label);
+		out->ops->line(out, x, CHART_TOP - 6, x, height - 20, "#ddd", 1);
+		out->ops->text(out, x, height - 6, "middle", 10, "#444", label);
 	}
 	for (guint i = 0; i < t->rows->len; i++) {
 		const char *queue = cell_text(t, i, "queue");
@@ -258,9 +259,9 @@ chart_response(const PdReportTable *t, GString *out)
 		double y = CHART_TOP + row_height * i, span = width - left - 20;
 		const char *color = queue != NULL ? palette[i % G_N_ELEMENTS(palette)] : "#555";
 
-		pd_svg_text(out, left - 8, y + 18, "end", 12, "#222", queue != NULL ? queue : "all");
+		out->ops->text(out, left - 8, y + 18, "end", 12, "#222", queue != NULL ? queue : "all");
 		if (p50 == NULL) {
-			pd_svg_text(out, left + 4, y + 18, "start", 11, "#666", "no first response");
+			out->ops->text(out, left + 4, y + 18, "start", 11, "#666", "no first response");
 			continue;
 		}
 		for (guint k = 0; k < 2; k++) {
@@ -270,15 +271,15 @@ chart_response(const PdReportTable *t, GString *out)
 			g_autofree char *tip = g_strdup_printf("%s %s: %s", queue != NULL ? queue : "all",
 							       k == 0 ? "p90" : "p50", d);
 
-			pd_svg_rect(out, left, y + 4 + 4 * k, span * (seconds / 3600.0) / top,
+			out->ops->rect(out, left, y + 4 + 4 * k, span * (seconds / 3600.0) / top,
 				    20 - 8 * k, color, k == 0 ? 0.35 : 1, tip);
 		}
 	}
-	pd_svg_end(out);
+	out->ops->end(out);
 }
 
 void
-pd_report_svg(const PdReport *report, const char *chart, GString *out)
+pd_report_draw(const PdReport *report, const char *chart, PdCanvas *out)
 {
 	const PdReportTable *volume = pd_report_table(report, "volume");
 	const PdReportTable *queues = pd_report_table(report, "queues");
@@ -289,6 +290,15 @@ pd_report_svg(const PdReport *report, const char *chart, GString *out)
 		chart_backlog(volume, report->query.by, out);
 	else if (strcmp(chart, "response") == 0 && queues != NULL)
 		chart_response(queues, out);
+}
+
+void
+pd_report_svg(const PdReport *report, const char *chart, GString *out)
+{
+	PdCanvas canvas;
+
+	pd_svg_canvas_init(&canvas, out);
+	pd_report_draw(report, chart, &canvas);
 }
 
 static void
@@ -356,10 +366,10 @@ pd_report_render_html(const PdReport *report, GString *out)
 		pd_xml_escape(out, pd_report_section_title(t->name));
 		g_string_append(out, "</h2>\n");
 		if (strcmp(t->name, "volume") == 0) {
-			chart_volume(t, report->query.by, out);
-			chart_backlog(t, report->query.by, out);
+			pd_report_svg(report, "volume", out);
+			pd_report_svg(report, "backlog", out);
 		} else if (strcmp(t->name, "queues") == 0) {
-			chart_response(t, out);
+			pd_report_svg(report, "response", out);
 		}
 		html_table(t, out);
 	}

@@ -23,7 +23,7 @@ static const struct {
 gboolean
 pd_report_format_parse(const char *name, PdReportFormat *format_r)
 {
-	static const char *const names[] = { "text", "csv", "json", "html" };
+	static const char *const names[] = { "text", "csv", "json", "html", "png" };
 
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (g_strcmp0(name, names[i]) == 0) {
@@ -269,6 +269,9 @@ pd_report_render(const PdReport *report, PdReportFormat format, GString *out)
 	case PD_REPORT_FORMAT_HTML:
 		pd_report_render_html(report, out);
 		break;
+	case PD_REPORT_FORMAT_PNG:
+		pd_report_render_png(report, out);
+		break;
 	}
 }
 
@@ -282,6 +285,8 @@ pd_report_content_type(PdReportFormat format)
 		return "application/json";
 	case PD_REPORT_FORMAT_HTML:
 		return "text/html; charset=utf-8";
+	case PD_REPORT_FORMAT_PNG:
+		return "image/png";
 	case PD_REPORT_FORMAT_TEXT:
 		break;
 	}

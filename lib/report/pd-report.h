@@ -12,6 +12,8 @@
  *   html  one XHTML document (well-formed XML): the heading, then each
  *         section's title, its charts (inline SVG, pd-report-html.c) and its
  *         table; no script, no external resource
+ *   png   the three charts, one under the other, drawn by cairo from the
+ *         same drawing code (pd-canvas.h), for mail clients without SVG
  * Text from mail (a requester's address, an account name) is made safe for
  * a terminal in text, quoted in CSV, escaped in JSON, HTML and SVG.
  *
@@ -30,9 +32,10 @@ typedef enum {
 	PD_REPORT_FORMAT_CSV,
 	PD_REPORT_FORMAT_JSON,
 	PD_REPORT_FORMAT_HTML,
+	PD_REPORT_FORMAT_PNG,
 } PdReportFormat;
 
-/* "text", "csv", "json", "html" -> format; FALSE for anything else. */
+/* "text", "csv", "json", "html", "png" -> format; FALSE for anything else. */
 gboolean pd_report_format_parse(const char *name, PdReportFormat *format_r);
 
 void pd_report_render(const PdReport *report, PdReportFormat format, GString *out);
@@ -41,6 +44,9 @@ const char *pd_report_content_type(PdReportFormat format);
 /* One chart alone as an SVG document: "volume", "backlog" or "response";
  * nothing for another name. */
 void pd_report_svg(const PdReport *report, const char *chart, GString *out);
+/* The same chart on any canvas (pd-canvas.h). */
+struct _PdCanvas;
+void pd_report_draw(const PdReport *report, const char *chart, struct _PdCanvas *canvas);
 
 /* What was asked, as given (NULL: the default): dates YYYY-MM-DD (default
  * until today in the time zone, since 29 days before), by (day), timezone
@@ -66,6 +72,8 @@ void pd_report_heading(const PdReport *report, GString *out);
 const char *pd_report_section_title(const char *section);
 char *pd_report_cell_text(const PdReportTable *table, guint column, const char *value);
 void pd_report_render_html(const PdReport *report, GString *out);
+/* PNG bytes (binary: use out->len): the three charts stacked (cairo). */
+void pd_report_render_png(const PdReport *report, GString *out);
 
 /* 93784 -> "1d 2h", 11100 -> "3h 05m", 720 -> "12m", 40 -> "40s". */
 char *pd_report_duration(gint64 seconds);

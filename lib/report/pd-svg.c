@@ -1,5 +1,6 @@
 /* pd-svg: see pd-svg.h. */
 #include "report/pd-svg.h"
+#include "report/pd-canvas.h"
 
 #include <math.h>
 #include <string.h>
@@ -163,4 +164,56 @@ pd_svg_axis_top(double max)
 			return 5 * step;
 		step *= 10;
 	}
+}
+
+/* --- the SVG canvas ---------------------------------------------------- */
+
+static void
+canvas_begin(PdCanvas *c, double width, double height, const char *title)
+{
+	pd_svg_begin(c->data, width, height, title);
+}
+
+static void
+canvas_end(PdCanvas *c)
+{
+	pd_svg_end(c->data);
+}
+
+static void
+canvas_rect(PdCanvas *c, double x, double y, double w, double h, const char *fill,
+	    double opacity, const char *tooltip)
+{
+	pd_svg_rect(c->data, x, y, w, h, fill, opacity, tooltip);
+}
+
+static void
+canvas_line(PdCanvas *c, double x1, double y1, double x2, double y2, const char *stroke,
+	    double width)
+{
+	pd_svg_line(c->data, x1, y1, x2, y2, stroke, width);
+}
+
+static void
+canvas_polyline(PdCanvas *c, const double *xy, guint n, const char *stroke, double width)
+{
+	pd_svg_polyline(c->data, xy, n, stroke, width);
+}
+
+static void
+canvas_text(PdCanvas *c, double x, double y, const char *anchor, double size,
+	    const char *fill, const char *text)
+{
+	pd_svg_text(c->data, x, y, anchor, size, fill, text);
+}
+
+static const PdCanvasOps svg_canvas_ops = {
+	canvas_begin, canvas_end, canvas_rect, canvas_line, canvas_polyline, canvas_text,
+};
+
+void
+pd_svg_canvas_init(PdCanvas *canvas, GString *out)
+{
+	canvas->ops = &svg_canvas_ops;
+	canvas->data = out;
 }

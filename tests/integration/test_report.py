@@ -30,7 +30,9 @@ import os
 import urllib.error
 import urllib.request
 import re
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 
 import pdtest
 from pdtest import check, check_eq
@@ -327,6 +329,7 @@ def run_checks(env):
                        " from report_tickets"), [["7", "111600", "259200"]], "report_tickets")
 
     check_html(env, week)
+    check_png(env, week)
 
     # bad arguments
     for args, rc, text in ((("--since", "2026-13-01"), 64, "not a date"),
@@ -334,7 +337,7 @@ def run_checks(env):
                            (("--since", "2000-01-01", "--until", "2026-11-08"), 64,
                             "longer than 3660 days"),
                            (("--by", "year"), 64, "day, week or month"),
-                           (("--format", "xml"), 64, "text, csv, json or html"),
+                           (("--format", "xml"), 64, "text, csv, json, html or png"),
                            (("--timezone", "Mars/Olympus"), 64, "not a time zone"),
                            (("--top", "0"), 64, "--top 0: a number from 1 to 1000"),
                            (("--frobnicate",), 64, "unknown argument"),
@@ -388,6 +391,39 @@ def check_html(env, week):
     env.query("update accounts set name = 'Acme' returning 1")
 
 
+def png_size(data):
+    """(width, height) of a PNG, after checking that every row decodes:
+    the signature, IHDR (8-bit RGB), and the IDAT stream inflating to
+    height rows of 1 + 3 * width bytes."""
+    check_eq(data[:8], b"\x89PNG\r\n\x1a\n", "PNG signature")
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        check_eq(struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0],
+                 zlib.crc32(kind + chunk), "CRC of " + kind.decode())
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + length
+    width, height, depth, colour = ihdr[:4]
+    check_eq((depth, colour), (8, 2), "8-bit RGB")
+    check_eq(len(zlib.decompress(idat)), height * (1 + 3 * width), "every row decodes")
+    return width, height
+
+
+def check_png(env, week):
+    """--format png: the three charts stacked, drawn by cairo from the same
+    code as the SVG: 640 wide (the response chart), 250 + 250 + 166 high
+    with two 16-pixel gaps."""
+    out = os.path.join(env.dir, "report.png")
+    report(env, *week, "--format", "png", "-o", out)
+    with open(out, "rb") as f:
+        data = f.read()
+    check_eq(png_size(data), (640, 698), "PNG size")
+
+
 def get(port, path, token=TOKEN):
     headers = {"Authorization": "Bearer " + token} if token else {}
     req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), headers=headers)
@@ -414,6 +450,13 @@ def check_http(env, port):
     cli = report(env, "--since", "2026-11-02", "--until", "2026-11-08", "--format",
                  "html").stdout
     check_eq(body, cli, "the page is the CLI's HTML")
+    req = urllib.request.Request("http://127.0.0.1:%d/report?%s&format=png" % (port, week),
+                                 headers={"Authorization": "Bearer " + TOKEN})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        check_eq(r.headers.get("Content-Type"), "image/png", "png content type")
+        png = r.read()
+    with open(os.path.join(env.dir, "report.png"), "rb") as f:
+        check_eq(png, f.read(), "/report?format=png: the CLI's PNG")
     status, _, body = get(port, "/report?%s&queue=billing&format=text" % week)
     check_eq((status, body), (200, TEXT), "text, one queue")
     for query, want in (("since=2026-02-30", 400), ("by=year", 400), ("top=x", 400),
