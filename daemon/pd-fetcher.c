@@ -292,8 +292,8 @@ fetcher_record(PdFetcher *f)
 }
 
 /* One look at the mailbox: every new message, in UID order, until one
- * fails. */
-static void
+ * fails.  The number taken. */
+static guint
 fetcher_pass(PdFetcher *f, const PdImapConfig *ic)
 {
 	g_autoptr(GError) error = NULL;
@@ -302,14 +302,14 @@ fetcher_pass(PdFetcher *f, const PdImapConfig *ic)
 	guint done = 0;
 
 	if (!fetcher_lock(f) || !fetcher_session(f, ic))
-		return;
+		return done;
 	if (!pd_store_imap_begin(f->store, f->name, f->folder.uidvalidity, &last_uid, &error)) {
 		fetcher_failed(f, "database", error);
-		return;
+		return done;
 	}
 	if (!pd_imap_client_search_after(f->client, last_uid, &uids, &error)) {
 		fetcher_failed(f, "search", error);
-		return;
+		return done;
 	}
 	for (guint i = 0; i < uids->len; i++) {
 		OneResult one;
@@ -323,12 +323,13 @@ fetcher_pass(PdFetcher *f, const PdImapConfig *ic)
 	}
 	fetcher_record(f);
 	if (done < uids->len)
-		return;
+		return done;
 	if (f->failures > 0)
 		pd_log_info("imap=%s: working again after %u failed passes", f->name, f->failures);
 	f->failures = 0;
 	if (done > 0)
 		pd_log_debug("imap=%s: %u messages taken", f->name, done);
+	return done;
 }
 
 /* After a good pass, wait in IDLE (when offered) instead of sleeping:
@@ -393,8 +394,11 @@ fetcher_thread(gpointer data)
 				pd_log_info("imap=%s: no longer configured; not fetching", f->name);
 			g_clear_pointer(&f->store, pd_store_free);
 			f->locked = FALSE;
-		} else {
-			fetcher_pass(f, ic);
+		} else if (fetcher_pass(f, ic) > 0 && f->failures == 0) {
+			/* look again at once: a mail that came during the pass may
+			 * have been announced to a command of it, and IDLE would not
+			 * announce it again */
+			continue;
 		}
 		if (pd_worker_stopping(&f->stop))
 			break;
