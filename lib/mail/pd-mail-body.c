@@ -171,6 +171,148 @@ part_header_raw(GMimeObject *object, const char *name)
 	return h != NULL ? g_mime_header_get_raw_value(h) : NULL;
 }
 
+#define RFC2231_MAX_SEGMENTS 64
+
+/* The value of one parameter in a raw header value, quotes and
+ * quoted-pairs removed; *p_r is moved past it. */
+static char *
+param_value(const char **p_r)
+{
+	const char *p = *p_r;
+	GString *value = g_string_new(NULL);
+
+	if (*p == '"') {
+		for (p++; *p != '\0' && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			g_string_append_c(value, *p);
+		}
+		if (*p == '"')
+			p++;
+	} else {
+		while (*p != '\0' && *p != ';' && !g_ascii_isspace(*p))
+			g_string_append_c(value, *p++);
+	}
+	*p_r = p;
+	return g_string_free(value, FALSE);
+}
+
+/* Percent-decoding of an RFC 2231 encoded segment ("%" not followed by two
+ * hex digits is kept as it is). */
+static void
+percent_decode(GByteArray *out, const char *text)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '%' && g_ascii_isxdigit(p[1]) && g_ascii_isxdigit(p[2])) {
+			guint8 byte = (guint8)(g_ascii_xdigit_value(p[1]) << 4 |
+					       g_ascii_xdigit_value(p[2]));
+
+			g_byte_array_append(out, &byte, 1);
+			p += 2;
+		} else {
+			g_byte_array_append(out, (const guint8 *)p, 1);
+		}
+	}
+}
+
+/* RFC 2231 parameter param ("param*=charset'lang'%XX", or continuations
+ * "param*N" / "param*N*" in any order, encoded or not) read by us: GMime
+ * 3.2 keeps the charset'lang' prefix when a plain continuation follows
+ * an encoded one or the segments are out of order, and turns bytes that do
+ * not fit the label into U+FFFD.  The bytes go through the encoded words'
+ * charset rule (pd_mail_word_to_utf8: the label, the charset it is mistaken
+ * for, UTF-8, then as undeclared bytes).  NULL: no such parameter. */
+static char *
+rfc2231_param(PdMailCtx *ctx, const char *raw, const char *param)
+{
+	g_autofree char *text = pd_mail_unfold(raw);
+	char *segments[RFC2231_MAX_SEGMENTS] = { NULL };
+	gboolean encoded[RFC2231_MAX_SEGMENTS] = { FALSE };
+	gsize param_len = strlen(param);
+	g_autoptr(GByteArray) bytes = g_byte_array_new();
+	g_autofree char *charset = NULL;
+	gboolean found = FALSE;
+	const char *p = strchr(text, ';');
+	char *result = NULL;
+
+	while (p != NULL && *p != '\0') {
+		const char *name, *star;
+		char *value;
+		guint index = 0;
+		gboolean is_encoded = FALSE, ours = FALSE;
+
+		p++;
+		while (g_ascii_isspace(*p))
+			p++;
+		name = p;
+		while (*p != '\0' && *p != '=' && *p != ';')
+			p++;
+		if (*p != '=')
+			continue;
+		star = name + param_len;
+		if ((gsize)(p - name) > param_len && g_ascii_strncasecmp(name, param, param_len) == 0 &&
+		    *star == '*') {
+			const char *q = star + 1;
+
+			ours = TRUE;
+			if (q == p) {
+				is_encoded = TRUE;		/* param*= */
+			} else {
+				while (q < p && g_ascii_isdigit(*q) && index < RFC2231_MAX_SEGMENTS)
+					index = index * 10 + (guint)(*q++ - '0');
+				if (q < p && *q == '*') {
+					is_encoded = TRUE;
+					q++;
+				}
+				ours = q == p && g_ascii_isdigit(star[1]) &&
+				       index < RFC2231_MAX_SEGMENTS;
+			}
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		value = param_value(&p);
+		if (ours && segments[index] == NULL) {
+			segments[index] = value;
+			encoded[index] = is_encoded;
+			found = TRUE;
+		} else {
+			g_free(value);
+		}
+		p = strchr(p, ';');
+	}
+	if (!found)
+		return NULL;
+	for (guint i = 0; i < RFC2231_MAX_SEGMENTS; i++) {
+		const char *value = segments[i];
+
+		if (value == NULL)
+			continue;
+		if (i == 0 && encoded[0]) {
+			const char *q1 = strchr(value, '\''), *q2 = q1 != NULL ? strchr(q1 + 1, '\'') : NULL;
+
+			if (q2 != NULL) {
+				charset = g_strndup(value, (gsize)(q1 - value));
+				value = q2 + 1;
+			}
+		}
+		if (encoded[i])
+			percent_decode(bytes, value);
+		else
+			g_byte_array_append(bytes, (const guint8 *)value, (guint)strlen(value));
+		g_free(segments[i]);
+	}
+	if (memchr(bytes->data, '\0', bytes->len) != NULL)
+		g_byte_array_set_size(bytes, 0);	/* a NUL ends nothing here: no name */
+	if (charset != NULL && *charset != '\0')
+		result = pd_mail_word_to_utf8(ctx, "filename", charset, (const char *)bytes->data,
+					      bytes->len);
+	else
+		result = pd_mail_undeclared_to_utf8(ctx, "filename", (const char *)bytes->data,
+						    bytes->len);
+	return result;
+}
+
 /* A parameter of a part's Content-Disposition or Content-Type, read from
  * the raw value with its encoded words decoded by us (pd-mail-words.c),
  * and the words GMime leaves in an RFC 2231 value decoded too (Outlook
@@ -185,6 +327,8 @@ part_param(PdMailCtx *ctx, GMimeObject *object, const char *header, const char *
 
 	if (raw == NULL)
 		return NULL;
+	if ((text = rfc2231_param(ctx, raw, param)) != NULL)
+		goto words;
 	fixed = pd_mail_fix_words(ctx, "filename", raw);
 	if (g_ascii_strcasecmp(header, "Content-Disposition") == 0) {
 		GMimeContentDisposition *cd = g_mime_content_disposition_parse(ctx->options, fixed);
@@ -201,6 +345,7 @@ part_param(PdMailCtx *ctx, GMimeObject *object, const char *header, const char *
 			text = g_strdup(value);
 		g_clear_object(&ct);
 	}
+words:
 	if (text != NULL && strstr(text, "=?") != NULL) {
 		char *decoded = pd_mail_decode_words(ctx, "filename", text);
 

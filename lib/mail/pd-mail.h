@@ -52,7 +52,7 @@ typedef struct {
 } PdMailAddress;
 
 typedef struct {
-	char *filename;		/* decoded (RFC 2231/2047, by pd-mail-words), NULL if none */
+	char *filename;		/* decoded (RFC 2231 by pd-mail-body, RFC 2047 by pd-mail-words), NULL if none */
 	char *content_type;	/* "application/pdf", lower case */
 	char *content_id;	/* Content-ID without <>, NULL if none */
 	gboolean inline_part;	/* Content-Disposition: inline */

@@ -177,6 +177,22 @@ test_encoded_filenames(void **state)
 		{ "RFC 2231 with a charset",
 		  "Content-Type: application/pdf\n"
 		  "Content-Disposition: attachment; filename*=UTF-8''%C3%9Cbersicht.pdf\n", "Übersicht.pdf" },
+		{ "RFC 2231 continuations, encoded then plain (RFC 2231 section 4.1's example)",
+		  "Content-Type: application/pdf\n"
+		  "Content-Disposition: attachment; filename*0*=UTF-8''%C3%9Cbersicht;\n"
+		  " filename*1=\" 2025.pdf\"\n", "Übersicht 2025.pdf" },
+		{ "RFC 2231 continuations out of order",
+		  "Content-Type: application/pdf\n"
+		  "Content-Disposition: attachment; filename*1*=sicht.pdf;\n"
+		  " filename*0*=UTF-8''%C3%9Cber\n", "Übersicht.pdf" },
+		{ "RFC 2231 labelled UTF-8 holding Latin-1 bytes: read as the text part's charset",
+		  "Content-Type: application/pdf\n"
+		  "Content-Disposition: attachment; filename*=UTF-8''%DCbersicht.pdf\n",
+		  "Übersicht.pdf" },
+		{ "RFC 2231 labelled ISO-2022-JP holding Shift_JIS bytes: read as CP932",
+		  "Content-Type: application/pdf\n"
+		  "Content-Disposition: attachment; filename*=ISO-2022-JP''%93%FA%96%7B.pdf\n",
+		  "日本.pdf" },
 		{ "undeclared 8-bit in a filename, the text part says ISO-8859-1",
 		  "Content-Type: application/pdf\nContent-Disposition: attachment; filename=\"\xdc" "bersicht.pdf\"\n",
 		  "Übersicht.pdf" },
