@@ -501,6 +501,15 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 		PdSieveArg *arg = g_ptr_array_index(node->args, i);
 
 		if (arg->kind == ARG_TAG) {
+			/* RFC 5228 2.6.2: tagged arguments precede positional ones
+			 * (for the built-in commands and tests; an extension's own
+			 * order is its documentation's) */
+			if (n > 0 && node->command == NULL) {
+				error_at(v, arg->line, arg->col,
+					 "':%s' after a positional argument of '%s': tags come "
+					 "first", arg->tag, node->name);
+				return FALSE;
+			}
 			if (!take_tag(v, node, spec, &i, &seen))
 				return FALSE;
 			continue;
