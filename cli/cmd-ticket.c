@@ -345,6 +345,13 @@ print_message(const PdMessageView *m, guint index, guint count)
 							       : "From domain NOT authenticated");
 		print_field("Auth results:", results);
 	}
+	if (m->spam != NULL) {
+		g_autofree char *rules = g_strdup_printf("score %s%s%s", m->spam,
+							 m->disposition != NULL ? ", " : "",
+							 m->disposition != NULL ? m->disposition : "");
+
+		print_field("Rules:", rules);
+	}
 	for (guint i = 0; i < m->attachments->len; i++) {
 		const PdAttachmentView *a = m->attachments->pdata[i];
 		g_autofree char *name = printable(a->filename != NULL ? a->filename : "(no name)",

@@ -106,6 +106,8 @@ message_free(PdMessageView *m)
 	g_free(m->raw_sha256);
 	g_free(m->warnings);
 	g_free(m->auth_results);
+	g_free(m->spam);
+	g_free(m->disposition);
 	g_ptr_array_unref(m->attachments);
 	g_free(m);
 }
@@ -230,6 +232,8 @@ read_ticket(PdStore *store, gint64 number, PdTicketView **ticket_r, GError **err
 		m->warnings = pd_store_dup(r, i, 16);
 		m->auth_results = pd_store_dup(r, i, 17);
 		m->from_authenticated = pd_store_bool(r, i, 18);
+		m->spam = pd_store_dup(r, i, 19);
+		m->disposition = pd_store_dup(r, i, 20);
 		m->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)attachment_free);
 		g_ptr_array_add(t->messages, m);
 		g_hash_table_insert(by_row, &m->row, m);

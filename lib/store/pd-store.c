@@ -106,7 +106,11 @@ static const struct {
 		" extract(epoch FROM m.received_at)::bigint, m.text_body,"
 		" m.envelope_mail_from, m.envelope_recipient, m.raw_sha256, r.size,"
 		" array_to_string(m.parse_warnings, '; '), m.auth_results,"
-		" coalesce(m.from_authenticated, false)"
+		" coalesce(m.from_authenticated, false),"
+		" m.spam_score::text || coalesce(' (' || (SELECT string_agg((h->>'name') || ' '"
+		" || (h->>'points'), ', ' ORDER BY n) FROM jsonb_array_elements(m.rule_hits)"
+		" WITH ORDINALITY AS x (h, n)) || ')', ''),"
+		" m.filter->>'disposition'"
 		" FROM messages m LEFT JOIN raw_messages r ON r.sha256 = m.raw_sha256"
 		" WHERE m.ticket_id = $1 ORDER BY m.id" },
 	[PD_STMT_ATTACHMENTS] = { "pd_attachments",

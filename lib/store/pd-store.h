@@ -288,6 +288,8 @@ typedef struct {
 	GPtrArray *attachments;		/* PdAttachmentView * */
 	char *auth_results;		/* Authentication-Results value, NULL: none */
 	gboolean from_authenticated;	/* the authenticate step's verdict */
+	char *spam;			/* the rules' score and hits, "6 (SHOUTED 6)"; NULL: no rules ran */
+	char *disposition;		/* the rules' disposition ("ticket", "hold"); NULL: none */
 } PdMessageView;
 
 typedef struct {

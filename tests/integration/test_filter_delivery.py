@@ -159,6 +159,8 @@ def run(env, sink):
                        " t on t.id = m.ticket_id where t.number = :'p1'", n),
              [["6", '[{"name": "SHOUTED_PILLS", "points": 6}]']], "score and hits stored")
     check_eq(outbound(env, n), [], "no acknowledgement, no notification")
+    p = env.postdesk("ticket", "show", n, check_rc=0)
+    check("score 6 (SHOUTED_PILLS 6), hold" in p.stdout, "ticket show: %s" % p.stdout)
     check_eq(events(env, n, "notify.skipped")[0]["reason"],
              "the ticket is held (spam): an operator decides first", "why nobody heard")
 
