@@ -3,6 +3,7 @@
 #include "pipeline/pd-pipeline-metrics.h"
 #include "auth/pd-auth.h"
 #include "core/pd-error.h"
+#include "store/pd-store-status.h"
 
 static const double delivery_buckets[] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
@@ -45,6 +46,17 @@ metrics_declare(PdMetrics *m)
 			   NULL, 0);
 	pd_metrics_declare(m, "postdesk_db_pool_connect_errors_total", PD_METRIC_COUNTER,
 			   "Database connections that could not be opened.", NULL, 0);
+	pd_metrics_declare(m, "postdesk_outbound_queue", PD_METRIC_GAUGE,
+			   "Outbound mail by state now: queued (due or backing off), sending, "
+			   "failed (given up, waiting for an operator).", NULL, 0);
+	pd_metrics_declare(m, "postdesk_outbound_oldest_queued_seconds", PD_METRIC_GAUGE,
+			   "Age of the oldest queued outbound mail (0: none queued).", NULL, 0);
+	pd_metrics_declare(m, "postdesk_tickets_held", PD_METRIC_GAUGE,
+			   "Open tickets held for an operator.", NULL, 0);
+	pd_metrics_declare(m, "postdesk_quarantine_waiting", PD_METRIC_GAUGE,
+			   "Quarantined mail neither released nor expired.", NULL, 0);
+	pd_metrics_declare(m, "postdesk_database_up", PD_METRIC_GAUGE,
+			   "1 if the scrape could read the database, else 0.", NULL, 0);
 	pd_metrics_declare(m, "postdesk_build_info", PD_METRIC_GAUGE,
 			   "Always 1; the version in its label.", NULL, 0);
 	pd_metrics_set(m, "postdesk_build_info", 1, "version", PD_VERSION, NULL);
@@ -143,6 +155,31 @@ pd_pipeline_metrics_outbound(const char *kind, const char *result)
 		       kind != NULL ? kind : "", "result", result, NULL);
 }
 
+/* What `postdesk status` reads (pd-store-status.h), as gauges; the last
+ * values stay when the database cannot be read, and database_up says so. */
+static void
+metrics_scrape_database(PdMetrics *m, PdStorePool *pool)
+{
+	g_autoptr(GError) error = NULL;
+	PdStatusCounts counts = { 0 };
+	PdStore *store = pd_store_pool_get(pool, &error);
+	gboolean ok = store != NULL && pd_store_status_counts(store, &counts, &error);
+
+	if (store != NULL)
+		pd_store_pool_put(pool, store);
+	pd_metrics_set(m, "postdesk_database_up", ok ? 1 : 0, NULL);
+	if (!ok)
+		return;
+	pd_metrics_set(m, "postdesk_outbound_queue", (double)counts.queued, "state", "queued", NULL);
+	pd_metrics_set(m, "postdesk_outbound_queue", (double)counts.sending, "state", "sending",
+		       NULL);
+	pd_metrics_set(m, "postdesk_outbound_queue", (double)counts.failed, "state", "failed", NULL);
+	pd_metrics_set(m, "postdesk_outbound_oldest_queued_seconds",
+		       (double)MAX(counts.oldest_queued_age, 0), NULL);
+	pd_metrics_set(m, "postdesk_tickets_held", (double)counts.held, NULL);
+	pd_metrics_set(m, "postdesk_quarantine_waiting", (double)counts.quarantined, NULL);
+}
+
 void
 pd_pipeline_metrics_scrape(PdStorePool *pool, guint sessions_open)
 {
@@ -162,4 +199,5 @@ pd_pipeline_metrics_scrape(PdStorePool *pool, guint sessions_open)
 	pd_metrics_set(m, "postdesk_db_pool_wait_timeouts_total", (double)st.wait_timeouts, NULL);
 	pd_metrics_set(m, "postdesk_db_pool_connect_errors_total", (double)st.connect_errors,
 		       NULL);
+	metrics_scrape_database(m, pool);
 }

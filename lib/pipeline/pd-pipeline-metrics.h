@@ -18,6 +18,10 @@
  *   postdesk_db_pool_max_connections, postdesk_db_pool_waiting (gauges)
  *   postdesk_db_pool_waits_total, postdesk_db_pool_wait_timeouts_total,
  *   postdesk_db_pool_connect_errors_total       (counters, from the pool)
+ *   postdesk_outbound_queue{state}              queued | sending | failed (gauge,
+ *   postdesk_outbound_oldest_queued_seconds     at scrape time, read like `postdesk
+ *   postdesk_tickets_held, postdesk_quarantine_waiting   status` does)
+ *   postdesk_database_up                        1: the scrape read the database
  *   postdesk_build_info{version}                1
  *
  * The family names are what dashboards and alerts depend on: renaming one

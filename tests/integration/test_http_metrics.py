@@ -164,6 +164,17 @@ def run(sink):
         pdtest.check_eq(after["postdesk_db_pool_max_connections"], 8, "pool size")
         pdtest.check_eq(after["postdesk_db_pool_waiting"], 0, "nobody waiting")
 
+        # read from the database at scrape time, as `postdesk status` does
+        pdtest.check_eq(after["postdesk_database_up"], 1, "database up")
+        for state in ("queued", "sending", "failed"):
+            pdtest.check_eq(after['postdesk_outbound_queue{state="%s"}' % state], 0,
+                            "outbound " + state)
+        pdtest.check_eq(after["postdesk_outbound_oldest_queued_seconds"], 0, "none queued")
+        pdtest.check_eq(after["postdesk_tickets_held"], 0, "none held")
+        env.query("update outbound set status = 'failed' returning 1")
+        pdtest.check_eq(scrape(http_port)['postdesk_outbound_queue{state="failed"}'], 1,
+                        "a failed row shows at once")
+
         # access on loopback
         pdtest.check_eq(get(http_port, "/nothing")[0], 404, "unknown path")
         pdtest.check_eq(get(http_port, method="POST")[0], 405, "POST")
