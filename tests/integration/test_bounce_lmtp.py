@@ -6,8 +6,10 @@ customers open tickets; their acknowledgements carry signed bounce
 addresses (minted here for each row).  Then, over LMTP:
   - a DSN to a FORGED token (one character changed; another key's token),
     even one quoting alice's real Message-ID, and to the plain bounce
-    address quoting a Message-ID not ours: 250, recorded unmatched, no row
-    failed, no address failing, no ticket;
+    address quoting a Message-ID not ours, all carrying X-Postdesk-Ticket
+    and X-Postdesk-Outbound headers naming alice's row (our header names
+    prove nothing, section 4): 250, recorded unmatched, no row failed, no
+    address failing, no ticket;
   - a soft bounce (4.2.2 mailbox full) to alice's row: counted on the row
     and the address, nothing failed;
   - a DSN sent to support@ (not the bounce address) whose returned headers
@@ -42,9 +44,10 @@ def outbound_config(port):
             % (port, KEY, TEMPLATES))
 
 
-def dsn(rcpt, status, diagnostic, returned_msgid, msgid, action="failed"):
-    """An RFC 3464 report as a remote MTA writes it."""
-    return ("From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>\r\n"
+def dsn(rcpt, status, diagnostic, returned_msgid, msgid, action="failed", ours=""):
+    """An RFC 3464 report as a remote MTA writes it; ours: header lines
+    (our own names) a forger adds at the top and in the returned headers."""
+    return (ours + "From: Mail Delivery System <MAILER-DAEMON@mx.customer.test>\r\n"
             "To: %s\r\nSubject: Undelivered Mail Returned to Sender\r\n"
             "Message-ID: %s\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
             "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
@@ -55,10 +58,10 @@ def dsn(rcpt, status, diagnostic, returned_msgid, msgid, action="failed"):
             "Final-Recipient: rfc822; %s\r\nAction: %s\r\nStatus: %s\r\n"
             "Diagnostic-Code: smtp; %s\r\n"
             "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-            "From: Example Support <support@example.com>\r\nTo: %s\r\n"
+            "%sFrom: Example Support <support@example.com>\r\nTo: %s\r\n"
             "Subject: [#10001] Printer on fire\r\nMessage-ID: <%s>\r\n"
             "\r\n--B--\r\n" % ("bounces@example.com", msgid, rcpt, action, status, diagnostic,
-                               rcpt, returned_msgid)).encode()
+                               ours, rcpt, returned_msgid)).encode()
 
 
 def lmtp(d, rcpt, data, sender=""):
@@ -102,8 +105,11 @@ def main():
             for i, (rcpt, returned) in enumerate(((flipped, msgids[ALICE]),
                                                   (foreign, msgids[ALICE]),
                                                   ("bounces@example.com", "x1@elsewhere.test"))):
+                # our own header names prove nothing (issue 16, section 4)
                 reply = lmtp(d, rcpt, dsn(ALICE, "5.1.1", "550 5.1.1 user unknown",
-                                          returned, "<forged-%d@x.test>" % i))
+                                          returned, "<forged-%d@x.test>" % i,
+                                          ours="X-Postdesk-Ticket: 10001\r\n"
+                                               "X-Postdesk-Outbound: %s\r\n" % acks[ALICE]))
                 check(reply.startswith("250 2.0.0 Ok: bounce recorded"), "forged: %r" % reply)
             check_eq(env.query("select outbound_id is null, unmatched, kind from bounces"
                                " order by id"),
