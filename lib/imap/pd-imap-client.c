@@ -13,6 +13,7 @@ struct _PdImapClient {
 	PdImapStream *stream;	/* owned by session's mailstream */
 	char *host;
 	char *user;
+	const char *secret_key;	/* "password_file" or "oauth2_token_file" */
 	guint timeout;
 	gboolean broken;
 	gboolean logged_in;
@@ -80,8 +81,9 @@ client_error(PdImapClient *c, int r, const char *what, GError **error)
 		text = client_server_text(c);
 		if (r == MAILIMAP_ERROR_LOGIN)
 			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
-				    "%s: login as %s refused: %s (check user and password_file)",
-				    c->host, c->user, *text != '\0' ? text : "no reason given");
+				    "%s: login as %s refused: %s (check user and %s)",
+				    c->host, c->user, *text != '\0' ? text : "no reason given",
+				    c->secret_key);
 		else
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "%s: %s refused: %s",
 				    c->host, what, *text != '\0' ? text : "no reason given");
@@ -205,16 +207,36 @@ client_start(PdImapClient *c, const PdImapConfig *ic, mailstream_low *low, GErro
 		}
 		client_read_caps(c);	/* what was said before TLS does not count */
 	}
-	if (client_has(c, "LOGINDISABLED")) {
+	if (ic->oauth2_token_file == NULL && client_has(c, "LOGINDISABLED")) {
 		c->broken = TRUE;
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: the server refuses LOGIN "
 			    "here (LOGINDISABLED)", c->host);
 		return FALSE;
 	}
-	client_begin(c, CLIENT_BUDGET);
-	r = mailimap_login(c->session, ic->user, ic->password);
+	if (ic->oauth2_token_file != NULL) {
+		g_autofree char *token = NULL;
+
+		/* read at every login: a refresher may have rewritten it */
+		if (!pd_imap_secret_read(ic->oauth2_token_file, &token, error)) {
+			c->broken = TRUE;
+			return FALSE;
+		}
+		if (!client_has(c, "AUTH=XOAUTH2")) {
+			c->broken = TRUE;
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: the server does not offer "
+				    "AUTH=XOAUTH2 (oauth2_token_file)", c->host);
+			return FALSE;
+		}
+		client_begin(c, CLIENT_BUDGET);
+		r = mailimap_oauth2_authenticate(c->session, ic->user, token);
+		memset(token, 0, strlen(token));
+	} else {
+		client_begin(c, CLIENT_BUDGET);
+		r = mailimap_login(c->session, ic->user, ic->password);
+	}
 	if (r != MAILIMAP_NO_ERROR) {
-		client_error(c, r, "LOGIN", error);
+		client_error(c, r, ic->oauth2_token_file != NULL ? "AUTHENTICATE XOAUTH2" : "LOGIN",
+			     error);
 		c->broken = TRUE;	/* nothing more to do on it */
 		return FALSE;
 	}
@@ -231,6 +253,7 @@ client_new(const PdImapConfig *ic)
 	c->host = g_strdup(ic->host);
 	c->user = g_strdup(ic->user);
 	c->timeout = ic->timeout;
+	c->secret_key = ic->oauth2_token_file != NULL ? "oauth2_token_file" : "password_file";
 	c->capabilities = g_strdup("");
 	return c;
 }

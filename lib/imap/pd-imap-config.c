@@ -52,43 +52,59 @@ host_is_loopback(const char *host)
 	       g_str_has_prefix(host, "127.");
 }
 
-/* The password: the file's first line, from a file only its owner may
- * read (0600 or 0400: a secret, like the relay's). */
-static gboolean
-imap_read_password(PdImapConfig *ic, const char *section, PdConfigLoad *load)
+gboolean
+pd_imap_secret_read(const char *path, char **text_r, GError **error)
 {
 	struct stat st;
 	g_autofree char *text = NULL;
-	g_autoptr(GError) local = NULL;
 	char *eol;
 
-	if (stat(ic->password_file, &st) != 0) {
-		pd_config_error(load, section, "password_file", "[%s] password_file = %s: %s",
-				section, ic->password_file, g_strerror(errno));
+	if (stat(path, &st) != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: %s", path, g_strerror(errno));
 		return FALSE;
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		pd_config_error(load, section, "password_file",
-				"[%s] password_file = %s: a secret must be a file only its owner "
-				"may read (mode 0600 or 0400, is %04o); chmod 600 %s", section,
-				ic->password_file, (guint)(st.st_mode & 07777), ic->password_file);
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: a secret must be a file only its "
+			    "owner may read (mode 0600 or 0400, is %04o); chmod 600 %s", path,
+			    (guint)(st.st_mode & 07777), path);
 		return FALSE;
 	}
-	if (!g_file_get_contents(ic->password_file, &text, NULL, &local)) {
-		pd_config_error(load, section, "password_file", "[%s] password_file: %s",
-				section, local->message);
+	if (!g_file_get_contents(path, &text, NULL, error)) {
+		(*error)->code = PD_ERROR_USAGE;
+		(*error)->domain = PD_ERROR;
 		return FALSE;
 	}
 	eol = strpbrk(text, "\r\n");
 	if (eol != NULL)
 		*eol = '\0';
 	if (text[0] == '\0') {
-		pd_config_error(load, section, "password_file",
-				"[%s] password_file = %s: the first line is empty", section,
-				ic->password_file);
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "%s: the first line is empty", path);
 		return FALSE;
 	}
-	ic->password = g_steal_pointer(&text);
+	*text_r = g_steal_pointer(&text);
+	return TRUE;
+}
+
+/* The password (or, for a token file, that it is readable now). */
+static gboolean
+imap_read_secret(PdImapConfig *ic, const char *section, PdConfigLoad *load)
+{
+	const char *key = ic->password_file != NULL ? "password_file" : "oauth2_token_file";
+	const char *path = ic->password_file != NULL ? ic->password_file : ic->oauth2_token_file;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *text = NULL;
+
+	if ((ic->password_file == NULL) == (ic->oauth2_token_file == NULL)) {
+		pd_config_error(load, section, ic->password_file != NULL ? "oauth2_token_file" : NULL,
+				"[%s]: one of password_file and oauth2_token_file", section);
+		return FALSE;
+	}
+	if (!pd_imap_secret_read(path, &text, &local)) {
+		pd_config_error(load, section, key, "[%s] %s = %s", section, key, local->message);
+		return FALSE;
+	}
+	if (ic->password_file != NULL)
+		ic->password = g_steal_pointer(&text);
 	return TRUE;
 }
 
@@ -137,7 +153,7 @@ imap_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *l
 	}
 	if (ic->max_message_size == 0)
 		ic->max_message_size = config->max_message_size;
-	return imap_read_password(ic, section, load);
+	return imap_read_secret(ic, section, load);
 }
 
 /* Two sections on one mailbox would fetch each mail twice over.  values:
@@ -187,8 +203,8 @@ static const PdSetting imap_settings[] = {
 	{ IMAP("tls", PD_SETTING_ENUM, tls), .def = "implicit", .values = tls_values },
 	{ IMAP("tls_ca_file", PD_SETTING_STRING, tls_ca_file) },
 	{ IMAP("user", PD_SETTING_STRING, user), .flags = PD_SETTING_REQUIRED },
-	{ IMAP("password_file", PD_SETTING_STRING, password_file),
-	  .flags = PD_SETTING_REQUIRED },
+	{ IMAP("password_file", PD_SETTING_STRING, password_file) },
+	{ IMAP("oauth2_token_file", PD_SETTING_STRING, oauth2_token_file) },
 	{ IMAP("folder", PD_SETTING_STRING, folder), .def = "INBOX", .check = check_folder },
 	{ IMAP("processed_folder", PD_SETTING_STRING, processed_folder), .check = check_folder },
 	{ IMAP("failed_folder", PD_SETTING_STRING, failed_folder), .check = check_folder },

@@ -8,6 +8,9 @@
  *   tls_ca_file = /etc/postdesk/imap-ca.pem   ; default: the system's CAs
  *   user = support@example.com
  *   password_file = /etc/postdesk/imap-support.secret   ; mode 0600 or 0400
+ *   oauth2_token_file = /run/postdesk/imap-support.token ; instead: XOAUTH2
+ *                               ; with the file's bearer token, read again at
+ *                               ; every login (a refresher may rewrite it)
  *   folder = INBOX              ; the folder read
  *   processed_folder = Processed ; delivered mail goes here (unset: \Seen)
  *   failed_folder = Failed      ; refused mail goes here (unset: \Seen)
@@ -18,8 +21,9 @@
  *   timeout = 60                ; seconds any one network wait may take
  *
  * The certificate and the host name are always verified.  The password
- * file is a secret: anything but owner read/write is refused (file:line,
- * like every other error of the file).  Parsing only: no I/O but reading
+ * and token files are secrets: anything but owner read/write is refused
+ * (file:line, like every other error of the file; at login for the token).
+ * Exactly one of password_file and oauth2_token_file.  Parsing only: no I/O but reading
  * the password file and its mode.
  */
 #ifndef PD_IMAP_CONFIG_H
@@ -41,7 +45,8 @@ typedef struct {
 	PdImapTls tls;
 	char *tls_ca_file;	/* NULL: the system's trust store */
 	char *user;
-	char *password_file;
+	char *password_file;	/* NULL when oauth2_token_file is used */
+	char *oauth2_token_file;	/* NULL: LOGIN with the password */
 	char *folder;
 	char *processed_folder;	/* NULL: flag \Seen instead */
 	char *failed_folder;	/* NULL: flag \Seen instead */
@@ -50,13 +55,16 @@ typedef struct {
 	gsize max_message_size;	/* 0 as written: [limits] */
 	guint timeout;		/* seconds per network wait */
 	/* derived */
-	char *password;		/* the file's first line */
+	char *password;		/* password_file's first line, NULL with oauth2 */
 	char *recipient;	/* the queue's first address */
 } PdImapConfig;
 
 extern const PdConfigTable pd_imap_table;
 /* The [imap NAME] sections, in file order (PdImapConfig *); never NULL. */
 GPtrArray *pd_imap_configs(const PdConfig *config);
+/* The first line of a secret file that only its owner may read (mode
+ * 0600 or 0400); PD_ERROR_USAGE saying what is wrong. */
+gboolean pd_imap_secret_read(const char *path, char **text_r, GError **error);
 /* The section named name, or NULL. */
 const PdImapConfig *pd_imap_config_find(const PdConfig *config, const char *name);
 

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
+#include <glib/gstdio.h>
 
 #include "core/pd-error.h"
 #include "imap-script.h"
@@ -171,12 +173,59 @@ test_idle_393(void **state)
 	imap_script_result_clear(&r);
 }
 
+/* XOAUTH2: the token file is read at login, its mode checked; a server
+ * without AUTH=XOAUTH2 or that refuses the token is a clear error. */
+static void
+test_xoauth2(void **state)
+{
+	static const char ok[] = "* OK ready\r\n* CAPABILITY IMAP4rev1 AUTH=XOAUTH2\r\n"
+		"1 OK done\r\n2 OK authenticated\r\n" CAPS("3");
+	static const char refused[] = "* OK ready\r\n* CAPABILITY IMAP4rev1 AUTH=XOAUTH2\r\n"
+		"1 OK done\r\n2 NO [AUTHENTICATIONFAILED] invalid token\r\n";
+	static const char without[] = "* OK ready\r\n* CAPABILITY IMAP4rev1\r\n1 OK done\r\n";
+	g_autofree char *dir = g_dir_make_tmp("pd-imap-token-XXXXXX", NULL);
+	g_autofree char *token = g_build_filename(dir, "token", NULL);
+	PdImapConfig ic = {
+		.name = (char *)"t", .host = (char *)"memory", .tls = PD_IMAP_TLS_NONE,
+		.user = (char *)"support@example.com", .oauth2_token_file = token,
+		.folder = (char *)"INBOX", .timeout = 1, .max_message_size = 100,
+	};
+	PdImapClient *c;
+	GError *error = NULL;
+
+	(void)state;
+	assert_true(g_file_set_contents(token, "ya29.token\n", -1, NULL));
+	assert_int_equal(chmod(token, 0600), 0);
+	c = pd_imap_client_connect_memory(&ic, (const guint8 *)ok, strlen(ok), &error);
+	assert_non_null(c);
+	assert_true(pd_imap_client_caps(c).move);
+	pd_imap_client_free(c);
+	c = pd_imap_client_connect_memory(&ic, (const guint8 *)refused, strlen(refused), &error);
+	assert_null(c);
+	assert_int_equal(error->code, PD_ERROR_USAGE);
+	assert_non_null(strstr(error->message, "login as support@example.com refused: invalid "
+			       "token (check user and oauth2_token_file)"));
+	g_clear_error(&error);
+	c = pd_imap_client_connect_memory(&ic, (const guint8 *)without, strlen(without), &error);
+	assert_null(c);
+	assert_non_null(strstr(error->message, "does not offer AUTH=XOAUTH2"));
+	g_clear_error(&error);
+	assert_int_equal(chmod(token, 0644), 0);
+	c = pd_imap_client_connect_memory(&ic, (const guint8 *)ok, strlen(ok), &error);
+	assert_null(c);
+	assert_non_null(strstr(error->message, "only its owner may read"));
+	g_clear_error(&error);
+	g_unlink(token);
+	g_rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_idle_393),
+		cmocka_unit_test(test_xoauth2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,13 @@ static const struct {
 	{ "[imap sales]\n", "[imap ]\n", "a mailbox needs one name" },
 	{ "tls = implicit\n", "tls = implicit\ntimeout = 0\n", "config:13:" },
 	{ "tls = implicit\n", "tls = implicit\npassword = x\n", "config:13:" },
+	{ "password_file = @DIR@/good\n", "oauth2_token_file = @DIR@/good\n", "" },
+	{ "password_file = @DIR@/good\n", "password_file = @DIR@/good\n"
+	  "oauth2_token_file = @DIR@/good\n",
+	  "config:15: [imap support]: one of password_file and oauth2_token_file" },
+	{ "password_file = @DIR@/good\n", "", "config:10: [imap support]: one of password_file" },
+	{ "password_file = @DIR@/good\n", "oauth2_token_file = @DIR@/world\n",
+	  "config:14: [imap support] oauth2_token_file = @DIR@/world: a secret must be" },
 };
 
 static char *
