@@ -484,6 +484,22 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	for (guint i = 0; i < t->messages->len; i++)
 		print_message(t->messages->pdata[i], i + 1, t->messages->len);
 
+	printf("\nOutbound mail\n");
+	for (guint i = 0; i < t->outbound->len; i++) {
+		const PdOutboundView *o = t->outbound->pdata[i];
+		g_autofree char *at = local_time(o->created_at, "%Y-%m-%d %H:%M:%S");
+		g_autofree char *to = printable(o->to, FALSE);
+		g_autofree char *why = o->last_error != NULL ? printable(o->last_error, FALSE)
+							     : NULL;
+
+		printf("  %s  #%-6" G_GINT64_FORMAT " %-12s %-20s to %s: %s (%" G_GINT64_FORMAT
+		       " attempt%s)%s%s\n", at, o->id, o->kind, o->template_name, to, o->status,
+		       o->attempts, o->attempts == 1 ? "" : "s", why != NULL ? ", " : "",
+		       why != NULL ? why : "");
+	}
+	if (t->outbound->len == 0)
+		printf("  (none)\n");
+
 	printf("\nEvents\n");
 	for (guint i = 0; i < t->events->len; i++) {
 		const PdEventView *e = t->events->pdata[i];

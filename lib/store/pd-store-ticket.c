@@ -113,6 +113,17 @@ message_free(PdMessageView *m)
 }
 
 static void
+outbound_view_free(PdOutboundView *o)
+{
+	g_free(o->kind);
+	g_free(o->template_name);
+	g_free(o->to);
+	g_free(o->status);
+	g_free(o->last_error);
+	g_free(o);
+}
+
+static void
 event_free(PdEventView *e)
 {
 	g_free(e->actor);
@@ -139,6 +150,7 @@ pd_ticket_view_free(PdTicketView *t)
 	g_clear_pointer(&t->participants, g_ptr_array_unref);
 	g_clear_pointer(&t->messages, g_ptr_array_unref);
 	g_clear_pointer(&t->events, g_ptr_array_unref);
+	g_clear_pointer(&t->outbound, g_ptr_array_unref);
 	g_free(t);
 }
 
@@ -193,6 +205,7 @@ read_ticket(PdStore *store, gint64 number, PdTicketView **ticket_r, GError **err
 	t->participants = g_ptr_array_new_with_free_func((GDestroyNotify)participant_free);
 	t->messages = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
 	t->events = g_ptr_array_new_with_free_func((GDestroyNotify)event_free);
+	t->outbound = g_ptr_array_new_with_free_func((GDestroyNotify)outbound_view_free);
 	g_clear_pointer(&r, PQclear);
 
 	if ((r = by_ticket(store, PD_STMT_PARTICIPANTS, t->id, error)) == NULL)
@@ -270,6 +283,24 @@ read_ticket(PdStore *store, gint64 number, PdTicketView **ticket_r, GError **err
 		e->detail = pd_store_dup(r, i, 3);
 		e->message_row = pd_store_int(r, i, 4);
 		g_ptr_array_add(t->events, e);
+	}
+	g_clear_pointer(&r, PQclear);
+
+	if ((r = by_ticket(store, PD_STMT_TICKET_OUTBOUND, t->id, error)) == NULL)
+		return FALSE;
+	for (int i = 0; i < PQntuples(r); i++) {
+		PdOutboundView *o = g_new0(PdOutboundView, 1);
+
+		o->id = pd_store_int(r, i, 0);
+		o->created_at = pd_store_int(r, i, 1);
+		o->kind = pd_store_dup(r, i, 2);
+		o->template_name = pd_store_dup(r, i, 3);
+		o->to = pd_store_dup(r, i, 4);
+		o->status = pd_store_dup(r, i, 5);
+		o->attempts = pd_store_int(r, i, 6);
+		o->sent_at = pd_store_int(r, i, 7);
+		o->last_error = pd_store_dup(r, i, 8);
+		g_ptr_array_add(t->outbound, o);
 	}
 	*ticket_r = g_steal_pointer(&t);
 	return TRUE;

@@ -132,6 +132,12 @@ static const struct {
 	[PD_STMT_EVENTS] = { "pd_events",
 		"SELECT extract(epoch FROM at)::bigint, actor, kind, detail::text, message_row"
 		" FROM events WHERE ticket_id = $1 ORDER BY id" },
+	/* the mail postdesk sent or is sending for the ticket (ticket show) */
+	[PD_STMT_TICKET_OUTBOUND] = { "pd_ticket_outbound",
+		"SELECT id, extract(epoch FROM created_at)::bigint, kind, template,"
+		" array_to_string(recipients, ', '), status, attempts,"
+		" extract(epoch FROM sent_at)::bigint, last_error"
+		" FROM outbound WHERE ticket_id = $1 ORDER BY id" },
 };
 
 G_STATIC_ASSERT(PD_STMT_COUNT <= 32);

@@ -300,6 +300,19 @@ typedef struct {
 	gint64 message_row;		/* 0 = none */
 } PdEventView;
 
+/* A mail postdesk queued for the ticket (outbound). */
+typedef struct {
+	gint64 id;
+	gint64 created_at;
+	char *kind;			/* ack, relay, notification, forward, ... */
+	char *template_name;
+	char *to;			/* recipients, comma separated */
+	char *status;			/* queued, sending, sent, failed, cancelled */
+	gint64 attempts;
+	gint64 sent_at;			/* 0: not sent */
+	char *last_error;		/* NULL: none */
+} PdOutboundView;
+
 typedef struct {
 	gint64 id;
 	gint64 number;
@@ -319,6 +332,7 @@ typedef struct {
 	GPtrArray *participants;	/* PdParticipantView * */
 	GPtrArray *messages;		/* PdMessageView *, oldest first */
 	GPtrArray *events;		/* PdEventView *, oldest first */
+	GPtrArray *outbound;		/* PdOutboundView *, oldest first */
 } PdTicketView;
 
 void pd_ticket_view_free(PdTicketView *ticket);

@@ -20,6 +20,7 @@ postdeskd over LMTP, a real PostgreSQL, Postfix's smtp-sink as the relay:
 """
 import json
 import os
+import re
 
 import pdtest
 from pdtest import check, check_eq
@@ -311,6 +312,10 @@ def scenario(env, d, sink):
     for want in ("op@example.com", "ticket.set", "ticket.note", "ticket.replied",
                  "participant.added", "(in, note)", "(out, agent)"):
         check(want in out, "ticket show lacks %r:\n%s" % (want, out))
+    outbound = out[out.index("\nOutbound mail\n"):out.index("\nEvents\n")]
+    check(re.search(r"#\d+ +ack +ack +to %s: sent \(1 attempt\)" % ALICE, outbound) and
+          re.search(r"relay +agent-reply +to %s: sent" % DORA, outbound),
+          "ticket show lists the outbound mail with its state:\n" + outbound)
     out = ok("check-config")
     check(out is not None, out)
 
