@@ -578,6 +578,27 @@ take_arguments(Validator *v, PdSieveNode *node, const Spec *spec)
 	return node->match != MATCH_REGEX || compile_regexes(v, node);
 }
 
+/* The header fields that hold addresses: the address test reads only these
+ * (RFC 5228 5.1: it MUST be restricted to them, From, To, Cc, Bcc, Sender,
+ * Resent-From and Resent-To at least).  RFC 5322 3.6.2-3.6.6, the
+ * delivery's trace fields, and the common list and receipt headers. */
+static const char *const address_headers[] = {
+	"from", "sender", "reply-to", "to", "cc", "bcc",
+	"resent-from", "resent-sender", "resent-reply-to", "resent-to", "resent-cc",
+	"resent-bcc", "return-path", "delivered-to", "x-original-to", "envelope-to",
+	"apparently-to", "errors-to", "mail-followup-to", "mail-reply-to",
+	"disposition-notification-to", "return-receipt-to", "x-beenthere",
+};
+
+static gboolean
+address_header(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(address_headers); i++)
+		if (g_ascii_strcasecmp(address_headers[i], name) == 0)
+			return TRUE;
+	return FALSE;
+}
+
 /* What each command's own strings must be. */
 static gboolean
 check_values(Validator *v, PdSieveNode *node)
@@ -594,6 +615,13 @@ check_values(Validator *v, PdSieveNode *node)
 			if (!header_name_valid(name) && !has_variables(v, name)) {
 				error_at(v, node->line, node->col, "invalid header name \"%s\"",
 					 name);
+				return FALSE;
+			}
+			if (node->op == OP_ADDRESS && !address_header(name) &&
+			    !has_variables(v, name)) {
+				error_at(v, node->line, node->col,
+					 "'address' reads header fields that hold addresses, not "
+					 "\"%s\" (use 'header')", name);
 				return FALSE;
 			}
 		}

@@ -118,6 +118,12 @@ static const SieveCase validation[] = {
 	  "compile: test.sieve:1:23: unknown comparator \"a\"" },
 	{ ":comparator followed by a tag", "if header :comparator :is \"a\" \"b\" { keep; }",
 	  "compile: test.sieve:1:11: ':comparator' must be followed by a string" },
+	{ "address reads address headers only (RFC 5228 5.1)",
+	  "if address :is \"subject\" \"x\" { keep; }",
+	  "compile: test.sieve:1:4: 'address' reads header fields that hold addresses, not "
+	  "\"subject\" (use 'header')" },
+	{ "address on Reply-To and Resent-Cc", "if address :is [\"Reply-To\", \"resent-cc\"] \"x\" "
+	  "{ keep; }", "keep (implicit)" },
 	{ "an invalid header name", "if header :is \"a b\" \"x\" { keep; }",
 	  "compile: test.sieve:1:4: invalid header name \"a b\"" },
 	{ "a header name with a colon", "if exists \"subject:\" { keep; }",
