@@ -466,7 +466,9 @@ explain_text(const PdEnvelope *envelope, const PdMail *mail, GPtrArray *candidat
 
 		g_string_append_c(out, '\n');
 		text_field(out, "Recipient:", r->recipient);
-		if (r->queue == NULL)
+		if (r->queue == NULL && bounce != NULL && bounce->to_bounce_address)
+			queue = g_strdup("(none: the bounce address, see Bounce: above)");
+		else if (r->queue == NULL)
 			queue = g_strdup("(none: 550 5.1.1 unknown queue)");
 		else if (r->subaddress != NULL)
 			queue = g_strdup_printf("%s (subaddress \"%s\")", r->queue, r->subaddress);

@@ -128,6 +128,7 @@ def main():
             text = r.stdout.decode("utf-8", "replace")
             check(re.search(r"Bounce: +hard, outbound %s \(by bounce address\)" % ack, text),
                   "text output: %s" % text)
+            check("Queue:         (none: the bounce address" in text, "its recipient: %s" % text)
             plain = pdtest.message(subject="Hello", frm="Alice <alice@customer.test>",
                                    msgid="<plain@customer.test>")
             r = env.postdesk("test", "--json", "-", input=plain, check_rc=0, config=conf)
