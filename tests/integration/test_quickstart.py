@@ -48,6 +48,8 @@ def main():
     pdtest.check("check passed: the mail became ticket 10001" in out, "check line:\n" + out)
     pdtest.check("Subject:         The printer is on fire" in out
                  or "The printer is on fire" in out, "ticket show printed the subject")
+    pdtest.check(re.search(r"Rules:\s+score 0, ticket", out) is not None,
+                 "the shipped rules ran on the demo mail:\n" + out)
     pdtest.check("swaks --protocol LMTP --server 127.0.0.1:%d" % port in out,
                  "printed the swaks line")
     pdtest.check(re.search(r"postdesk -c \S+ ticket show 10001", out) is not None,
