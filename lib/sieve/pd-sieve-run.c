@@ -101,8 +101,19 @@ action_find(PdSieveRun *run, PdSieveActionKind kind, const char *argument)
 static void
 action_add(PdSieveRun *run, PdSieveActionKind kind, char *argument, GPtrArray *flags)
 {
-	PdSieveAction *action = action_find(run, kind, argument);
+	PdSieveAction *action;
 
+	/* an action's text goes on into the ticket, the store and outbound
+	 * mail: a variable can carry any bytes of the message there */
+	if (argument != NULL && !g_utf8_validate(argument, -1, NULL)) {
+		pd_sieve_run_error(run, "the argument of '%s' is not valid UTF-8",
+				   pd_sieve_action_name(kind));
+		g_free(argument);
+		if (flags != NULL)
+			g_ptr_array_unref(flags);
+		return;
+	}
+	action = action_find(run, kind, argument);
 	if (action != NULL && kind != PD_SIEVE_REJECT && kind != PD_SIEVE_EREJECT) {
 		g_free(argument);
 		if (flags != NULL) {
@@ -138,7 +149,9 @@ flags_split(const char *text, GPtrArray *flags)
 	for (char **w = words; *w != NULL; w++) {
 		gboolean seen = FALSE;
 
-		if (**w == '\0')
+		/* a flag that is not valid UTF-8 is no flag (it would become a
+		 * ticket tag): dropped */
+		if (**w == '\0' || !g_utf8_validate(*w, -1, NULL))
 			continue;
 		for (guint i = 0; i < flags->len && !seen; i++)
 			seen = g_ascii_strcasecmp(g_ptr_array_index(flags, i), *w) == 0;

@@ -25,6 +25,9 @@ static const SieveCase rows[] = {
 	  "keep :flags [\"a\", \"c\"]" },
 	{ "setflag replaces", F "addflag \"a\"; setflag \"z\"; keep;", "keep :flags [\"z\"]" },
 	{ "no flags left", F "addflag \"a\"; removeflag \"a\"; keep;", "keep" },
+	{ "a flag that is not UTF-8 is dropped (a Subject's 8-bit bytes)",
+	  FV "if header :matches \"subject\" \"*\" { addflag \"${1} ok\"; } keep;",
+	  "keep :flags [\"ok\"]", .headers = "Subject: caf\xe9\r\n" },
 	{ "fileinto takes the current flags", F "addflag \"a\"; fileinto \"x\"; addflag \"b\"; "
 	  "fileinto \"y\";", "fileinto \"x\" :flags [\"a\"]\nfileinto \"y\" :flags [\"a\", \"b\"]" },
 	{ ":flags wins over the internal ones", F "addflag \"a\"; fileinto :flags \"q r\" \"x\";",
