@@ -85,8 +85,13 @@ imap_check(PdCli *cli, const char *name)
 			cli->config_path);
 		return PD_EX_USAGE;
 	}
-	printf("imap %s: %s:%u, tls = %s, user %s, queue %s (to <%s>)\n", ic->name, ic->host,
-	       ic->port, tls_names[ic->tls], ic->user, ic->queue, ic->recipient);
+	if (ic->queue != NULL)
+		printf("imap %s: %s:%u, tls = %s, user %s, queue %s (to <%s>)\n", ic->name,
+		       ic->host, ic->port, tls_names[ic->tls], ic->user, ic->queue, ic->recipient);
+	else
+		printf("imap %s: %s:%u, tls = %s, user %s, each mail to its Delivered-To, "
+		       "X-Original-To, To or Cc that a queue has\n", ic->name, ic->host, ic->port,
+		       tls_names[ic->tls], ic->user);
 	client = pd_imap_client_connect(ic, -1, &error);
 	if (client == NULL)
 		return pd_cli_fail(error);

@@ -6,6 +6,7 @@
 #include "imap/pd-imap-client.h"
 #include "imap/pd-imap-config.h"
 #include "imap/pd-imap-message.h"
+#include "imap/pd-imap-route.h"
 #include "store/pd-store-imap.h"
 
 #include <string.h>
@@ -158,14 +159,28 @@ fetcher_deliver(PdFetcher *f, const PdImapConfig *ic, guint32 uid, GBytes *raw,
 	const guint8 *data = g_bytes_get_data(raw, &len);
 	char *sender = pd_imap_return_path(data, len);
 	PdImapOutcome result;
+	g_autofree char *routed = NULL;
 
 	/* no Return-Path (NULL): the pipeline takes the From */
+
+	if (ic->recipient == NULL) {	/* no queue =: the mail's own recipient */
+		g_autoptr(PdMail) mail = pd_mail_parse(raw, &f->config->mail_limits, NULL);
+
+		routed = pd_imap_route(f->config, data, len, mail);
+		if (routed == NULL) {
+			g_free(sender);
+			*reason_r = g_strdup("no queue has its Delivered-To, X-Original-To, To or "
+					     "Cc address");
+			*ticket_r = 0;
+			return PD_IMAP_OUTCOME_PERMANENT;
+		}
+	}
 	g_free(envelope->mail_from);
 	envelope->mail_from = sender;
 	envelope->log_origin = origin;
 	envelope->client_trusted = FALSE;
 	envelope->size_hint = (gint64)len;
-	pd_envelope_add_recipient(envelope, ic->recipient);
+	pd_envelope_add_recipient(envelope, ic->recipient != NULL ? ic->recipient : routed);
 	pd_pipeline_deliver(f->daemon->pipeline, envelope, raw, &outcome);
 	result = fetcher_outcome(&outcome);
 	*reason_r = outcome.error != NULL ? g_strdup(outcome.error->message) : NULL;

@@ -134,15 +134,18 @@ imap_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *l
 				ic->tls_ca_file, g_strerror(errno));
 		return FALSE;
 	}
-	for (guint i = 0; i < config->queues->len; i++)
+	for (guint i = 0; ic->queue != NULL && i < config->queues->len; i++)
 		if (strcmp(((PdQueueConfig *)config->queues->pdata[i])->name, ic->queue) == 0)
 			queue = config->queues->pdata[i];
-	if (queue == NULL || queue->addresses->len == 0) {
+	if (ic->queue == NULL) {
+		/* each mail's own recipient (pd-imap-route.h) */
+	} else if (queue == NULL || queue->addresses->len == 0) {
 		pd_config_error(load, section, "queue", "[%s] queue = %s: no [queue %s] with an "
 				"address", section, ic->queue, ic->queue);
 		return FALSE;
 	}
-	ic->recipient = g_strdup(queue->addresses->pdata[0]);
+	if (queue != NULL)
+		ic->recipient = g_strdup(queue->addresses->pdata[0]);
 	if (g_strcmp0(ic->processed_folder, ic->folder) == 0 ||
 	    g_strcmp0(ic->failed_folder, ic->folder) == 0) {
 		pd_config_error(load, section, g_strcmp0(ic->processed_folder, ic->folder) == 0 ?
@@ -208,7 +211,7 @@ static const PdSetting imap_settings[] = {
 	{ IMAP("folder", PD_SETTING_STRING, folder), .def = "INBOX", .check = check_folder },
 	{ IMAP("processed_folder", PD_SETTING_STRING, processed_folder), .check = check_folder },
 	{ IMAP("failed_folder", PD_SETTING_STRING, failed_folder), .check = check_folder },
-	{ IMAP("queue", PD_SETTING_STRING, queue), .flags = PD_SETTING_REQUIRED },
+	{ IMAP("queue", PD_SETTING_STRING, queue) },
 	{ IMAP("poll_interval", PD_SETTING_MSEC, poll_ms), .def = "60", .min = 100,
 	  .max = 3600 * 1000 },
 	{ IMAP("max_message_size", PD_SETTING_SIZE, max_message_size), .def = "0", .min = 0,

@@ -15,7 +15,9 @@
  *   processed_folder = Processed ; delivered mail goes here (unset: \Seen)
  *   failed_folder = Failed      ; refused mail goes here (unset: \Seen)
  *   queue = support             ; a [queue NAME]: its first address is the
- *                               ; recipient of every mail of this mailbox
+ *                               ; recipient of every mail of this mailbox;
+ *                               ; unset: each mail's Delivered-To, X-Original-To,
+ *                               ; To or Cc that a queue has (pd-imap-route.h)
  *   poll_interval = 60          ; seconds between looks at the folder
  *   max_message_size = 0        ; bytes (k, M, G); 0: [limits] max_message_size
  *   timeout = 60                ; seconds any one network wait may take
@@ -50,13 +52,13 @@ typedef struct {
 	char *folder;
 	char *processed_folder;	/* NULL: flag \Seen instead */
 	char *failed_folder;	/* NULL: flag \Seen instead */
-	char *queue;		/* a [queue NAME] */
+	char *queue;		/* a [queue NAME], NULL: routed per mail */
 	guint poll_ms;
 	gsize max_message_size;	/* 0 as written: [limits] */
 	guint timeout;		/* seconds per network wait */
 	/* derived */
 	char *password;		/* password_file's first line, NULL with oauth2 */
-	char *recipient;	/* the queue's first address */
+	char *recipient;	/* the queue's first address, NULL: routed per mail */
 } PdImapConfig;
 
 extern const PdConfigTable pd_imap_table;

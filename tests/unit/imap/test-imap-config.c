@@ -57,7 +57,7 @@ static const struct {
 	{ "tls = implicit\n", "tls = ssl\n", "config:12:" },
 	{ "queue = support\n", "queue = sales\n",
 	  "config:18: [imap support] queue = sales: no [queue sales]" },
-	{ "queue = support\n", "", "config:10:" },
+	{ "queue = support\n", "", "" },	/* routed per mail (pd-imap-route.h) */
 	{ "@DIR@/good\n", "@DIR@/group\n",
 	  "config:14: [imap support] password_file = " },
 	{ "@DIR@/good\n", "@DIR@/world\n", "(mode 0600 or 0400, is 0644)" },
