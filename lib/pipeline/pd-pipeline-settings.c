@@ -201,8 +201,11 @@ pipeline_review(gconstpointer values, const PdConfig *config, PdConfigLoad *load
 		pd_config_need_template(load, "forward", "[outbound] notify_agents = yes "
 					"(forward_to, account managers)");
 	}
-	if (auth->mode != PD_AUTH_MODE_OFF)
+	if (auth->mode != PD_AUTH_MODE_OFF) {
 		pd_config_need_template(load, "agent-reply", "agents answering by mail ([auth] mode)");
+		pd_config_need_template(load, "agent-refused",
+					"agents answering by mail ([auth] mode): commands not obeyed");
+	}
 	if (pd_outbound_config(config)->bounce_address != NULL)
 		pd_config_need_template(load, "bounce-notice", "[outbound] bounce_address (an "
 					"agent hears of an answer that bounced)");

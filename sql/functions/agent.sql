@@ -368,6 +368,8 @@ DECLARE
 	v_left_names text[] := '{}';
 	v_left_out jsonb := '{}';
 	v_att record;
+	v_refusals text[] := '{}';
+	v_notice bigint;
 BEGIN
 	IF p_answer IS NULL OR p_identity IS NULL OR p_duplicate OR p_ticket_id IS NULL THEN
 		RETURN NULL;
@@ -404,6 +406,11 @@ BEGIN
 
 	FOR v_command IN SELECT c FROM jsonb_array_elements(v_commands) AS c LOOP
 		v_detail := pd_agent_command(p_ticket_id, v_command);
+		IF v_detail->>'result' = 'refused' THEN
+			v_refusals := v_refusals || ('#' || (v_detail->>'command')
+				|| coalesce(' ' || (v_detail->>'argument'), '')
+				|| ' (line ' || (v_detail->>'line') || '): ' || (v_detail->>'reason'));
+		END IF;
 		v_status_set := v_status_set OR (v_detail->>'result' = 'applied' AND
 						 v_detail->>'command' IN ('close', 'pending', 'solved',
 									  'open'));
@@ -449,6 +456,25 @@ BEGIN
 			nullif(v_sent, '[]'));
 		PERFORM pd_relay_answered(p_ticket_id, p_message_row, v_agent, v_relayed,
 					  v_status_set OR v_status <> 'new');
+	END IF;
+	-- what was not obeyed, in one mail to the agent (not one per command):
+	-- an automatic notification (the agent-refused template), so mail
+	-- about it never comes back as an agent action
+	IF cardinality(v_refusals) > 0 AND v_sender IS NOT NULL THEN
+		INSERT INTO outbound (ticket_id, message_row, kind, template, queue, recipients,
+				      recipient_name, envelope_from, auto_reply, template_values)
+		SELECT p_ticket_id, p_message_row, 'notification', 'agent-refused', q.name,
+		       ARRAY[v_sender], v_name, coalesce(p_answer->>'envelope_from', ''), false,
+		       jsonb_strip_nulls(jsonb_build_object(
+				'agent.name', v_name,
+				'message.text', array_to_string(v_refusals, E'\n')))
+		  FROM tickets t JOIN queues q ON q.id = t.queue_id WHERE t.id = p_ticket_id
+		RETURNING id INTO v_notice;
+		INSERT INTO events (ticket_id, message_row, kind, detail)
+		VALUES (p_ticket_id, p_message_row, 'outbound.queued',
+			jsonb_build_object('id', v_notice, 'kind', 'notification',
+					   'template', 'agent-refused', 'to', v_sender,
+					   'refused', cardinality(v_refusals)));
 	END IF;
 	INSERT INTO events (ticket_id, message_row, actor, kind, detail)
 	VALUES (p_ticket_id, p_message_row, coalesce(v_sender, 'agent'), 'agent.answered',

@@ -18,6 +18,7 @@ import json
 import os
 
 import pdtest
+from smtpsink import header
 from test_agent_reply import AGENT, CUSTOMER, COLLEAGUE, AGENT_IP, CUSTOMER_IP, Desk, \
     agent_mail, body_of, lmtp, reply_target, run
 
@@ -83,6 +84,14 @@ def scenario(env, d, sink, mta):
                  "solved" not in texts[3], "no canned text for an unknown name:\n" + texts[3])
     pdtest.check_eq(env.scalar("select count(*) from outbound where status <> 'sent'"), "0",
                     "everything sent")
+    # one notice per answer with refused commands, to the agent, automatic
+    notices = [r for r in env.query("select id, recipients[1] from outbound"
+                                    " where template = 'agent-refused' order by id")]
+    pdtest.check_eq([n[1] for n in notices], [AGENT, AGENT], "two answers had refusals")
+    first = desk.mail_of(notices[0][0])
+    pdtest.check("#queue nowhere (line 2): no such queue in the configuration" in body_of(first),
+                 "the notice says what and why:\n" + body_of(first))
+    pdtest.check_eq(header(first, "Auto-Submitted"), "auto-generated", "an automatic mail")
 
     path = os.path.join(env.dir, "agent.eml")
     with open(path, "wb") as f:

@@ -91,6 +91,9 @@ DELIVERED = """(SELECT jsonb_build_object(
                AND e.kind = 'agent.command'),
   'agent_takes_part', EXISTS (SELECT 1 FROM participants p WHERE p.ticket_id = m.ticket_id
                               AND p.address = %s AND p.role = 'agent'),
+  'notice', (SELECT o.recipients[1] || ': ' || (o.template_values->>'message.text')
+             FROM outbound o WHERE o.ticket_id = m.ticket_id AND o.kind = 'notification'
+             AND o.template = 'agent-refused'),
   'reply', (SELECT o.template_values->>'reply.name' FROM outbound o
             WHERE o.id = (SELECT min(id) FROM outbound WHERE ticket_id = m.ticket_id
                           AND kind = 'relay')),
@@ -155,6 +158,15 @@ CASES = [
     case("#reply NAME with a text: the last obeyed #reply counts", [this()],
          answer=answer(commands=[("reply", "solved"), ("reply", "password-reset")]),
          expect=relayed(ALICE, BOB, reply="password-reset")),
+    case("commands not obeyed: one notice to the agent lists them all", [this()],
+         answer=dict(answer(), commands=[
+             {"command": "assign", "argument": "nobody@example.com", "error": None, "line": 1},
+             {"command": "frob", "argument": None, "error": "unknown command", "line": 2},
+             {"command": "priority", "argument": "high", "error": None, "line": 3}]),
+         expect=relayed(ALICE, BOB, commands=3, notice=ANN + ": #assign nobody@example.com "
+                        "(line 1): not an active agent\n#frob (line 2): unknown command")),
+    case("every command obeyed: no notice", [this()],
+         answer=answer(commands=[("priority", "high")]), expect=relayed(ALICE, BOB, notice=None)),
     case("no customer takes part: nothing is relayed, and why", [this(10002)], ticket=10002,
          expect=dict(result=0, kind="agent", relayed=[], not_relayed="no customer takes part")),
     case("an agent's address among the Cc participants gets no relay",
