@@ -10,7 +10,10 @@ lack) is skipped as a whole; otherwise each test "NAME" { } block passes or
 fails.  Every skip, failure and run error must be accepted in
 sieve-pigeonhole.accepted (FILE-GLOB<TAB>TEST<TAB>reason, TEST "*" for the
 whole file); an exact (non-glob) entry that is no longer needed fails too,
-so the list stays true.  Prints passed/failed/skipped per area.  Skips (77)
+so the list stays true.  Prints passed/failed/skipped per area.  The
+suite then runs again over lib/filter's own message (PdMail: what
+postdeskd's rules read); every test whose outcome differs there is
+accepted as "pipeline:FILE" with why.  Skips (77)
 when the corpus is absent.
 """
 import fnmatch
@@ -61,6 +64,25 @@ def accepting(entries, rel, test):
     return None
 
 
+def run_suite(args):
+    p = subprocess.run([RUNNER] + args, capture_output=True, timeout=120)
+    if p.returncode != 0:
+        pdtest.fail("pd-sieve-testsuite failed (%d): %s"
+                    % (p.returncode, p.stderr.decode(errors="replace")))
+    return p.stdout.decode("utf-8", errors="replace").splitlines()
+
+
+def outcomes(lines):
+    """{(file, test, n): verdict}, n counting tests of the same name."""
+    out = {}
+    for line in lines:
+        fields = line.split("\t")
+        key = (fields[1], fields[2])
+        n = sum(1 for k in out if k[:2] == key)
+        out[key + (n,)] = fields[0]
+    return out
+
+
 def main():
     if not os.path.isdir(CORPUS):
         pdtest.skip("corpus %s is absent" % CORPUS)
@@ -72,17 +94,16 @@ def main():
     pdtest.check(len(files) >= 100, "only %d .svtest files in %s" % (len(files), CORPUS))
 
     started = time.monotonic()
-    p = subprocess.run([RUNNER, CORPUS] + files, capture_output=True, timeout=120)
+    p = run_suite([CORPUS] + files)
     elapsed = time.monotonic() - started
-    if p.returncode != 0:
-        pdtest.fail("pd-sieve-testsuite failed (%d): %s"
-                    % (p.returncode, p.stderr.decode(errors="replace")))
+    # the same over lib/filter's message (PdMail, what postdeskd's rules read)
+    pipeline = run_suite(["--pipeline", CORPUS] + files)
 
     counts = {}     # area -> [passed, failed, skipped files, accepted failures]
     used = set()
     unexpected = []
     seen_files = set()
-    for line in p.stdout.decode("utf-8", errors="replace").splitlines():
+    for line in p:
         fields = line.split("\t")
         if len(fields) < 3:
             pdtest.fail("pd-sieve-testsuite: malformed line %r" % line)
@@ -123,6 +144,24 @@ def main():
     print("(tests passed/failed; skipped: whole files that need an extension or testsuite "
           "command we lack; accepted: failing tests listed with a reason)")
     print("%d files in %.2f s" % (len(files), elapsed))
+    # where the pipeline's message makes a test's outcome differ: each
+    # accepted as "pipeline:FILE"
+    adapter, piped = outcomes(p), outcomes(pipeline)
+    differ = 0
+    for key in sorted(set(adapter) | set(piped)):
+        a, b = adapter.get(key), piped.get(key)
+        if a == b:
+            continue
+        differ += 1
+        i = accepting(entries, "pipeline:" + key[0], key[1])
+        if i is None:
+            unexpected.append("PIPELINE %s\t%s: %s with the runner's message, %s over "
+                              "lib/filter's" % (key[0], key[1], a, b))
+        else:
+            used.add(i)
+    print("over lib/filter's message (--pipeline): %d passed; %d tests differ from the "
+          "runner's message (each accepted as pipeline:FILE)"
+          % (sum(1 for v in piped.values() if v == "pass"), differ))
     for i, (glob, name, _) in enumerate(entries):
         if i not in used and not any(ch in glob for ch in "*?["):
             unexpected.append("UNUSED accepted entry %s\t%s" % (glob, name))

@@ -7,6 +7,8 @@
  * test_mailbox_create, test_binary_save/load, test_config_set/unset/reload
  * for spamtest); it is never linked into postdeskd.
  *
+ * --pipeline ROOT FILE...: the same over lib/filter's message (PdMail, as
+ * postdeskd's rules read mail) instead of the runner's GMime adapter.
  * --compile SCRIPT... prints the compile errors of each script instead.
  *
  * One line per outcome, tab-separated, for tests/corpus/
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter/pd-filter-private.h"
 #include "mail/pd-mail.h"
 #include "sieve/pd-sieve.h"
 
@@ -34,6 +37,14 @@ typedef struct {
 	char *text, *from, *to, *auth;
 	GHashTable *config;		/* test_config_set: name -> value */
 	char spam[8];			/* the spamtest value last asked */
+	/* --pipeline: the scripts read lib/filter's message over PdMail (the
+	 * one postdeskd's rules read) instead of the adapter below */
+	gboolean pipeline;
+	PdFilterRun run;		/* its message; at a fixed address */
+	PdFilterInput input;
+	PdEnvelope envelope;
+	PdMail *mail;
+	GBytes *raw;
 } SuiteMessage;
 
 static void
@@ -252,6 +263,42 @@ suite_spamtest(PdSieveMessage *message, gboolean percent)
 static const PdSieveMessageOps suite_ops = { suite_header, suite_envelope, suite_size,
 					     suite_body, suite_spamtest };
 
+/* the pipeline message's spamtest: the suite's configuration, as above
+ * (the runner is one thread, one file at a time) */
+static SuiteMessage *pipeline_owner;
+
+static const char *
+pipeline_spamtest(PdSieveMessage *message, gboolean percent)
+{
+	return suite_spamtest(&pipeline_owner->message, percent);
+}
+
+static PdSieveMessageOps pipeline_ops;
+
+static void
+suite_pipeline_rebuild(SuiteMessage *suite)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (suite->run.message.ops != NULL)
+		pd_filter_run_clear(&suite->run);
+	g_clear_pointer(&suite->mail, pd_mail_free);
+	g_clear_pointer(&suite->raw, g_bytes_unref);
+	suite->raw = g_bytes_new(suite->text, strlen(suite->text));
+	suite->mail = pd_mail_parse(suite->raw, NULL, &error);
+	memset(&suite->input, 0, sizeof(suite->input));
+	suite->input.mail = suite->mail;
+	suite->input.raw = suite->raw;
+	suite->input.envelope = &suite->envelope;
+	suite->envelope.mail_from = suite->from;
+	suite->input.recipient = suite->to;
+	pd_filter_run_init(&suite->run, &suite->input, "suite", 0, 10);
+	pipeline_ops = *suite->run.message.ops;
+	pipeline_ops.spamtest = pipeline_spamtest;
+	suite->run.message.ops = &pipeline_ops;
+	pipeline_owner = suite;
+}
+
 static void
 suite_message_rebuild(SuiteMessage *suite)
 {
@@ -264,6 +311,15 @@ suite_message_rebuild(SuiteMessage *suite)
 	headers = end != NULL ? g_strndup(suite->text, end - suite->text) : g_strdup(suite->text);
 	g_clear_pointer(&suite->facts, pd_sieve_facts_free);
 	suite->facts = pd_sieve_facts_new(headers, NULL, NULL, 1);
+	if (suite->pipeline)
+		suite_pipeline_rebuild(suite);
+}
+
+/* what the scripts read */
+static PdSieveMessage *
+suite_message(SuiteMessage *suite)
+{
+	return suite->pipeline ? &suite->run.message : &suite->message;
 }
 
 /* ---- the state of one .svtest file ---- */
@@ -354,7 +410,7 @@ suite_set(PdSieveCall *call, gpointer user_data)
 	}
 	g_free(*slot);
 	*slot = value;
-	if (slot == &suite->message.text)
+	if (slot == &suite->message.text || suite->message.pipeline)
 		suite_message_rebuild(&suite->message);
 	return TRUE;
 }
@@ -462,7 +518,7 @@ suite_script(PdSieveCall *call, gpointer user_data)
 	if (suite->script == NULL)
 		return FALSE;
 	g_clear_pointer(&suite->result, pd_sieve_result_free);
-	suite->result = pd_sieve_run(suite->script, &suite->message.message);
+	suite->result = pd_sieve_run(suite->script, suite_message(&suite->message));
 	g_clear_pointer(&suite->errors, g_ptr_array_unref);
 	suite->errors = g_ptr_array_ref(suite->result->errors);
 	return !suite->result->failed;
@@ -561,7 +617,7 @@ static const PdSieveCommand commands[] = {
 };
 
 static void
-run_file(const char *root, const char *file)
+run_file(const char *root, const char *file, gboolean pipeline)
 {
 	g_autofree char *path = g_build_filename(root, file, NULL);
 	g_autofree char *text = NULL;
@@ -592,8 +648,9 @@ run_file(const char *root, const char *file)
 	suite.message.message.ops = &suite_ops;
 	suite.message.config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	suite.message.text = g_strdup("");
+	suite.message.pipeline = pipeline;
 	suite_message_rebuild(&suite.message);
-	result = pd_sieve_run(script, &suite.message.message);
+	result = pd_sieve_run(script, suite_message(&suite.message));
 	if (result->failed)
 		suite_print("error", file, "*", g_ptr_array_index(result->errors, 0));
 	pd_sieve_result_free(result);
@@ -604,6 +661,10 @@ run_file(const char *root, const char *file)
 	pd_sieve_facts_free(suite.message.facts);
 	g_hash_table_unref(suite.binaries);
 	g_hash_table_unref(suite.message.config);
+	if (suite.message.run.message.ops != NULL)
+		pd_filter_run_clear(&suite.message.run);
+	g_clear_pointer(&suite.message.mail, pd_mail_free);
+	g_clear_pointer(&suite.message.raw, g_bytes_unref);
 	g_free(suite.script_path);
 	g_free(suite.message.text);
 	g_free(suite.message.from);
@@ -646,9 +707,15 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--compile") == 0)
 		return compile_only(argc - 2, argv + 2);
+	gboolean pipeline = strcmp(argv[1], "--pipeline") == 0;
+
+	if (pipeline && argc < 3) {
+		fprintf(stderr, "usage: pd-sieve-testsuite --pipeline ROOT FILE...\n");
+		return 2;
+	}
 	g_mime_init();
-	for (int i = 2; i < argc; i++)
-		run_file(argv[1], argv[i]);
+	for (int i = pipeline ? 3 : 2; i < argc; i++)
+		run_file(argv[pipeline ? 2 : 1], argv[i], pipeline);
 	g_mime_shutdown();
 	return fflush(stdout) == 0 ? 0 : 1;
 }
