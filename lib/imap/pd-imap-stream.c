@@ -1,4 +1,5 @@
 /* pd-imap-stream: socket, TLS and timeouts under libetpan (see the header). */
+#define _GNU_SOURCE 1	/* getaddrinfo_a */
 #include "imap/pd-imap-stream.h"
 #include "core/pd-error.h"
 
@@ -371,6 +372,52 @@ fail:
 	return FALSE;
 }
 
+/* getaddrinfo within timeout seconds (glibc's getaddrinfo_a): a DNS
+ * lookup is a network wait too.  A lookup that cannot be cancelled keeps
+ * its request, which is then leaked on purpose (glibc still writes it). */
+static int
+stream_resolve(const char *host, const char *service, const struct addrinfo *hints,
+	       guint timeout, struct addrinfo **list_r)
+{
+	struct gaicb *req = g_new0(struct gaicb, 1);
+	struct gaicb *list[1] = { req };
+	gint64 end = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
+	char *name = g_strdup(host), *serv = g_strdup(service);
+	struct addrinfo *request = g_new(struct addrinfo, 1);
+	int r;
+
+	*request = *hints;
+	req->ar_name = name;
+	req->ar_service = serv;
+	req->ar_request = request;
+	r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (r != 0)
+		goto done;
+	for (;;) {
+		gint64 left = end - g_get_monotonic_time();
+		struct timespec ts = { .tv_sec = left / G_USEC_PER_SEC,
+				       .tv_nsec = (left % G_USEC_PER_SEC) * 1000 };
+
+		r = gai_error(req);
+		if (r != EAI_INPROGRESS || left <= 0)
+			break;
+		gai_suspend((const struct gaicb *const *)list, 1, &ts);
+	}
+	if (r == EAI_INPROGRESS) {
+		if (gai_cancel(req) != EAI_CANCELED)
+			return EAI_AGAIN;	/* still running: req stays glibc's */
+		r = EAI_AGAIN;
+	}
+	if (r == 0)
+		*list_r = req->ar_result;
+done:
+	g_free(name);
+	g_free(serv);
+	g_free(request);
+	g_free(req);
+	return r;
+}
+
 PdImapStream *
 pd_imap_stream_connect(const char *host, guint port, PdImapStreamMode mode, const char *ca_file,
 		       guint timeout, int cancel_fd, mailstream_low **low_r, GError **error)
@@ -383,9 +430,10 @@ pd_imap_stream_connect(const char *host, guint port, PdImapStreamMode mode, cons
 	PdImapStream *st;
 	int r;
 
-	r = getaddrinfo(host, service, &hints, &list);
+	r = stream_resolve(host, service, &hints, timeout, &list);
 	if (r != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "%s: %s", host, gai_strerror(r));
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMPFAIL, "%s: %s", host,
+			    r == EAI_AGAIN ? "no answer from DNS in time" : gai_strerror(r));
 		return NULL;
 	}
 	st = stream_new(&low);
