@@ -14,6 +14,8 @@
 gboolean pd_desk_verb(const char *verb);
 /* argv[0] "ticket", argv[1] the verb. */
 int pd_cmd_ticket_desk(PdCli *cli, int argc, char **argv);
+/* `ticket show N --json` (cmd-ticket-json.c). */
+void pd_ticket_view_print_json(const PdTicketView *ticket);
 /* 0 when the canned reply name exists ([outbound] replies), else the exit
  * code after saying why. */
 int pd_desk_canned_check(const PdAdminArgs *args, const PdConfig *config, const char *name);

@@ -30,7 +30,7 @@
 
 #define TICKET_USAGE "ticket list [--queue Q] [--status S] [--category C] [--assignee AGENT]" \
 	" [--requester ADDRESS] [--account NAME] [--since DATE] [--until DATE] [--search WORDS]" \
-	" [--held] [--limit N] [--json] | ticket show N | ticket release N [--actor WHO]" \
+	" [--held] [--limit N] [--json] | ticket show N [--json] | ticket release N [--actor WHO]" \
 	" | ticket attachment SHA256 | " PD_DESK_USAGE
 #define SUBJECT_WIDTH 50
 #define DEFAULT_LIMIT 50
@@ -424,8 +424,13 @@ ticket_show(PdCli *cli, int argc, char **argv)
 	const char *arg;
 	guint64 number;
 	int rc = PD_EX_OK;
+	gboolean json = argc == 4 && strcmp(argv[3], "--json") == 0;
 
-	if (argc != 3)
+	if (argc == 4 && strcmp(argv[2], "--json") == 0) {
+		json = TRUE;
+		argv[2] = argv[3];
+	}
+	if (argc != 3 && !json)
 		return pd_cli_usage(TICKET_USAGE, "ticket show: which ticket? (one number)");
 	arg = argv[2];
 	if (*arg == '#')
@@ -438,6 +443,10 @@ ticket_show(PdCli *cli, int argc, char **argv)
 		return rc;
 	if (!pd_store_ticket_get(store, (gint64)number, &t, &error))
 		return pd_cli_fail(error);
+	if (json) {
+		pd_ticket_view_print_json(t);
+		return PD_EX_OK;
+	}
 
 	subject = printable(*t->subject != '\0' ? t->subject : "(no subject)", FALSE);
 	requester = mailbox(t->requester_address, t->requester_name);

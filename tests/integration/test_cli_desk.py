@@ -316,6 +316,16 @@ def scenario(env, d, sink):
     check(re.search(r"#\d+ +ack +ack +to %s: sent \(1 attempt\)" % ALICE, outbound) and
           re.search(r"relay +agent-reply +to %s: sent" % DORA, outbound),
           "ticket show lists the outbound mail with its state:\n" + outbound)
+    js = json.loads(ok("ticket", "show", number, "--json"))
+    check_eq((js["number"], js["category"], js["tags"], js["merged_into"]),
+             (int(number), "hardware", "urgent-fire, vip", None), "show --json")
+    check(any(o["kind"] == "relay" and o["status"] == "sent" and o["to"] == DORA
+              for o in js["outbound"]), "show --json: outbound %r" % js["outbound"])
+    check(any(e["kind"] == "ticket.set" and e["actor"] == "op@example.com" and
+              e["detail"]["field"] == "status" for e in js["events"]), "show --json: events")
+    check(any(m["kind"] == "note" for m in js["messages"]), "show --json: the note")
+    check_eq(json.loads(ok("ticket", "show", "--json", third))["merged_into"], int(number),
+             "show --json: merged_into")
     out = ok("check-config")
     check(out is not None, out)
 
