@@ -805,8 +805,10 @@ validate_commands(Validator *v, GPtrArray *commands, gboolean top)
 				 node->name);
 			good = FALSE;
 		}
-		if (good && node->block != NULL)
-			good = validate_commands(v, node->block, FALSE);
+		/* the block is read even when its command is wrong: its own
+		 * errors are reported in the same run */
+		if (node->block != NULL)
+			good = validate_commands(v, node->block, FALSE) && good;
 		previous = node->op;
 		ok = good && ok;
 	}

@@ -157,6 +157,9 @@ static const SieveCase validation[] = {
 	  "test.sieve:3:4: 'header' takes 2 positional arguments (header names, key list), found 1" },
 	{ "errors inside a block are found", "if true { frob; }",
 	  "compile: test.sieve:1:11: unknown command 'frob'" },
+	{ "the block of a wrong command is read too", "if frob { fileinto \"x\"; }",
+	  "compile: test.sieve:1:4: unknown test 'frob'\n"
+	  "test.sieve:1:11: 'fileinto' needs require \"fileinto\"" },
 };
 
 static void
