@@ -4,7 +4,7 @@ The unprivileged side (Postfix's pipe(8) user, PostgreSQL's postdesk-pg)
 cannot enter such a directory: the tests install what it runs into a
 directory it can reach (pdtest.Env.install_binary) and the cluster's tools
 run from / (tests/lib/pg.sh).  Here a checkout is laid out in a fresh 0700
-directory (contrib/, tests/lib/ and the two built binaries, copied) and run
+directory (contrib/, filters/, tests/lib/ and the two built binaries, copied) and run
 from inside it:
   1. contrib/quickstart --check: exit 0, the mail became a ticket, and no
      "could not change directory" from psql, initdb or pg_ctl;
@@ -28,6 +28,8 @@ def main():
         os.chmod(home, 0o700)
         src = os.path.join(home, "postdesk")
         shutil.copytree(os.path.join(pdtest.SOURCE_DIR, "contrib"), os.path.join(src, "contrib"))
+        # the quickstart runs the shipped filter rules
+        shutil.copytree(os.path.join(pdtest.SOURCE_DIR, "filters"), os.path.join(src, "filters"))
         shutil.copytree(pdtest.HERE, os.path.join(src, "tests", "lib"))
         build = os.path.join(src, "build")
         for b, sub in ((pdtest.POSTDESKD, "daemon"), (pdtest.POSTDESK, "cli")):
