@@ -128,6 +128,9 @@ typedef struct {
 	gboolean past_require;		/* a command other than require was seen */
 	const PdSieveExtension *const *extensions;
 	guint extensions_required;
+	/* char * (borrowed): the capabilities require named that we lack; a
+	 * command of the same name is not reported again */
+	GPtrArray *unknown;
 } Validator;
 
 static void
@@ -709,6 +712,7 @@ validate_require(Validator *v, PdSieveNode *node, gboolean top)
 		if (capability == 0) {
 			error_at(v, node->line, node->col,
 				 "unknown or unsupported capability \"%s\"", name);
+			g_ptr_array_add(v->unknown, (gpointer) name);
 			ok = FALSE;
 		}
 		if (capability == CAP_SPAMTESTPLUS)
@@ -730,6 +734,9 @@ validate_node(Validator *v, PdSieveNode *node, gboolean test)
 		spec = extension_spec(v, node, &local, &unrequired);
 	if (unrequired)
 		return FALSE;
+	for (guint i = 0; spec == NULL && i < v->unknown->len; i++)
+		if (strcmp(g_ptr_array_index(v->unknown, i), node->name) == 0)
+			return FALSE;	/* its require has the error already */
 	if (spec == NULL || spec->test != test) {
 		error_at(v, node->line, node->col, spec == NULL ? "unknown %s '%s'" :
 			 test ? "'%2$s' is a command, not a %1$s" :
@@ -818,9 +825,11 @@ validate_commands(Validator *v, GPtrArray *commands, gboolean top)
 void
 pd_sieve_validate(PdSieveDiag *diag, PdSieveScript *script)
 {
-	Validator v = { .diag = diag, .extensions = script->extensions };
+	Validator v = { .diag = diag, .extensions = script->extensions,
+			.unknown = g_ptr_array_new() };
 
 	validate_commands(&v, script->commands, TRUE);
+	g_ptr_array_unref(v.unknown);
 	script->capabilities = v.capabilities;
 	script->extensions_required = v.extensions_required;
 }

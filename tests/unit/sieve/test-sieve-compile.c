@@ -64,6 +64,10 @@ static const SieveCase validation[] = {
 	{ "every unsupported capability of a list", "require [\"fileinto\", \"vacation\", \"enotify\"];",
 	  "compile: test.sieve:1:1: unknown or unsupported capability \"vacation\"\n"
 	  "test.sieve:1:1: unknown or unsupported capability \"enotify\"" },
+	{ "a command of a capability we lack is not reported twice",
+	  "require \"vacation\";\nvacation \"away\";\nfrob;",
+	  "compile: test.sieve:1:1: unknown or unsupported capability \"vacation\"\n"
+	  "test.sieve:3:1: unknown command 'frob'" },
 	{ "require after a command", "keep;\nrequire \"fileinto\";",
 	  "compile: test.sieve:2:1: require must come before every other command, at the top" },
 	{ "require inside a block", "if true { require \"fileinto\"; }",
