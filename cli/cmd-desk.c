@@ -24,6 +24,7 @@
 #include "pipeline/pd-pipeline.h"
 #include "smtp/pd-outbound.h"
 #include "template/pd-template.h"
+#include "ticket/pd-plan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -225,6 +226,13 @@ desk_set(PdCli *cli, PdAdminArgs *args)
 	store = desk_store(cli, &rc);
 	if (store == NULL)
 		return rc;
+	if (opt_category != NULL && *opt_category != '\0') {
+		g_autofree char *known = NULL;
+
+		if (!pd_category_allowed(cli->config, opt_category, &known))
+			return pd_admin_bad(args, "unknown category \"%s\" (configured: %s)",
+					    opt_category, known);
+	}
 	if (opt_queue != NULL && pd_config_queue_named(cli->config, opt_queue) == NULL)
 		return pd_admin_bad(args, "no [queue %s] in the configuration", opt_queue);
 	if (opt_assign != NULL && *opt_assign != '\0' &&

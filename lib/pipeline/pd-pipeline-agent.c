@@ -18,6 +18,7 @@
 #include "core/pd-address.h"
 #include "core/pd-json.h"
 #include "smtp/pd-outbound.h"
+#include "ticket/pd-plan.h"
 #include "store/pd-store-outbound.h"
 
 #include <string.h>
@@ -43,6 +44,12 @@ agent_check_names(const PdConfig *config, PdAgentAnswer *answer)
 			continue;
 		if (c->kind == PD_AGENT_CMD_QUEUE && pd_config_queue_named(config, c->argument) == NULL)
 			c->error = g_strdup("no such queue in the configuration");
+		if (c->kind == PD_AGENT_CMD_CATEGORY) {
+			g_autofree char *known = NULL;
+
+			if (!pd_category_allowed(config, c->argument, &known))
+				c->error = g_strdup_printf("unknown category (configured: %s)", known);
+		}
 		if (c->kind != PD_AGENT_CMD_REPLY)
 			continue;
 		if (!replies_loaded) {

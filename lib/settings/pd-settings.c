@@ -21,5 +21,6 @@ const PdConfigTable *const pd_settings_tables[] = {
 	&pd_imap_table,
 	&pd_http_table,
 	&pd_plan_table,
+	&pd_category_table,
 	NULL,
 };

@@ -11,20 +11,76 @@ plan_clear(gpointer values)
 	g_clear_pointer(&plan->name, g_free);
 }
 
+/* One of the named sections, [plan NAME] or [category NAME]: its name is
+ * letters, digits, ".", "-" and "_" (a category's lower case, as agents
+ * and the CLI write it). */
 static gboolean
-plan_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+named_finish(char **name_r, const char *kind, const char *pattern, const char *name,
+	     PdConfigLoad *load)
 {
-	PdPlanConfig *plan = values;
-	g_autofree char *section = g_strconcat("plan", name, NULL);
+	g_autofree char *section = g_strconcat(kind, name, NULL);
 
-	(void)config;
-	plan->name = g_strstrip(g_strdup(name));
-	if (!g_regex_match_simple("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", plan->name, 0, 0)) {
-		pd_config_error(load, section, NULL, "[%s]: a plan's name is letters, digits,"
-				" \".\", \"-\" and \"_\"", section);
+	*name_r = g_strstrip(g_strdup(name));
+	if (!g_regex_match_simple(pattern, *name_r, 0, 0)) {
+		pd_config_error(load, section, NULL, "[%s]: a %s's name is %sletters, digits,"
+				" \".\", \"-\" and \"_\"", section, kind,
+				strcmp(kind, "category") == 0 ? "lower-case " : "");
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+plan_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	(void)config;
+	return named_finish(&((PdPlanConfig *)values)->name, "plan",
+			    "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", name, load);
+}
+
+static gboolean
+category_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *load)
+{
+	(void)config;
+	return named_finish(&((PdCategoryConfig *)values)->name, "category",
+			    "^[a-z0-9][a-z0-9_.-]{0,63}$", name, load);
+}
+
+static void
+category_clear(gpointer values)
+{
+	g_clear_pointer(&((PdCategoryConfig *)values)->name, g_free);
+}
+
+static const PdSetting category_settings[] = {
+	{ .key = "description", .type = PD_SETTING_STRING,
+	  .offset = G_STRUCT_OFFSET(PdCategoryConfig, description) },
+	{ NULL }
+};
+
+const PdConfigTable pd_category_table = {
+	.section = "category", .named = TRUE, .size = sizeof(PdCategoryConfig),
+	.settings = category_settings, .finish = category_finish, .clear = category_clear,
+};
+
+gboolean
+pd_category_allowed(const PdConfig *config, const char *name, char **known_r)
+{
+	GPtrArray *categories = pd_config_layer(config, &pd_category_table);
+	GString *known = g_string_new(NULL);
+	gboolean found = categories == NULL || categories->len == 0;
+
+	for (guint i = 0; categories != NULL && i < categories->len; i++) {
+		const PdCategoryConfig *c = categories->pdata[i];
+
+		g_string_append_printf(known, "%s%s", i > 0 ? ", " : "", c->name);
+		found = found || g_strcmp0(c->name, name) == 0;
+	}
+	if (known_r != NULL)
+		*known_r = g_string_free(known, FALSE);
+	else
+		g_string_free(known, TRUE);
+	return found;
 }
 
 #define PLAN(k, t, f) .key = k, .type = t, .offset = G_STRUCT_OFFSET(PdPlanConfig, f)

@@ -1,4 +1,5 @@
-/* pd-plan: the [plan NAME] sections (issue 14, section 5).
+/* pd-plan: the [plan NAME] and [category NAME] sections (issue 14,
+ * sections 5 and 4).
  *
  * An account's plan (accounts.plan, `postdesk account set NAME --plan P`)
  * names one of these.  What a plan says, as written by the operator:
@@ -28,5 +29,21 @@ extern const PdConfigTable pd_plan_table;
 const PdPlanConfig *pd_plan_named(const PdConfig *config, const char *name);
 /* The configured plan names, "basic, premium"; "" when none. */
 char *pd_plan_names(const PdConfig *config);
+
+/* [category NAME] (issue 14, section 4): the categories a ticket may have.
+ *   description     words for people (postdesk check-config, the docs)
+ * With no [category] section any category name is accepted; with one,
+ * `ticket set --category` and an agent's #category take only these. */
+typedef struct {
+	char *name;
+	char *description;	/* NULL: none */
+} PdCategoryConfig;
+
+extern const PdConfigTable pd_category_table;
+
+/* TRUE when name may be a ticket's category: any name when none is
+ * configured, else one of them.  known_r (may be NULL) gets the configured
+ * names, "billing, hardware" ("" when none). */
+gboolean pd_category_allowed(const PdConfig *config, const char *name, char **known_r);
 
 #endif

@@ -53,6 +53,11 @@ def scenario(env, d, sink, mta):
                     "cc", "Dora takes part")
     pdtest.check_eq(row()[1], "hardware", "#category")
 
+    answer("#category toys\n")
+    cmds = desk.events(number, "agent.command")
+    pdtest.check_eq((cmds[-1]["result"], cmds[-1]["reason"], row()[1]),
+                    ("refused", "unknown category (configured: hardware)", "hardware"),
+                    "#category of an unconfigured category is refused")
     answer("#queue billing\n#queue nowhere\n")
     pdtest.check_eq(row()[2], "billing", "#queue")
     cmds = desk.events(number, "agent.command")
@@ -87,8 +92,8 @@ def scenario(env, d, sink, mta):
     # one notice per answer with refused commands, to the agent, automatic
     notices = [r for r in env.query("select id, recipients[1] from outbound"
                                     " where template = 'agent-refused' order by id")]
-    pdtest.check_eq([n[1] for n in notices], [AGENT, AGENT], "two answers had refusals")
-    first = desk.mail_of(notices[0][0])
+    pdtest.check_eq([n[1] for n in notices], [AGENT] * 3, "three answers had refusals")
+    first = desk.mail_of(notices[1][0])
     pdtest.check("#queue nowhere (line 2): no such queue in the configuration" in body_of(first),
                  "the notice says what and why:\n" + body_of(first))
     pdtest.check_eq(header(first, "Auto-Submitted"), "auto-generated", "an automatic mail")
@@ -107,7 +112,8 @@ def scenario(env, d, sink, mta):
 
 
 def main():
-    run(scenario, [(AGENT, "--name", "Bob Agent")], outbound_extra="replies = %s\n" % REPLIES)
+    run(scenario, [(AGENT, "--name", "Bob Agent")],
+        outbound_extra="replies = %s\n\n[category hardware]\n" % REPLIES)
 
 
 if __name__ == "__main__":

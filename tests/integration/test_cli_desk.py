@@ -45,6 +45,11 @@ addresses = billing@example.com
 response_time = 4 business hours
 
 [plan basic]
+
+[category hardware]
+description = printers, screens, anything that burns
+
+[category billing]
 """
 
 
@@ -152,6 +157,8 @@ def scenario(env, d, sink):
     bad(64, "unknown priority", "ticket", "set", number, "priority", "whenever")
     bad(64, "no [queue nowhere]", "ticket", "set", number, "--queue", "nowhere")
     bad(64, "category", "ticket", "set", number, "--category", "Not A Category!")
+    bad(64, "unknown category \"toys\" (configured: hardware, billing)", "ticket", "set",
+        number, "--category", "toys")
     bad(67, "unknown agent", "ticket", "set", number, "--assign", "nobody@example.com")
     bad(67, "no ticket 999999", "ticket", "set", "999999", "--status", "open")
     bad(64, "nothing to change", "ticket", "set", number)
