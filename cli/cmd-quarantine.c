@@ -2,7 +2,8 @@
  * filter rules or its spam score kept out of the tickets (issue 10).
  *
  *   list [--all]     what waits (with --all, the released ones too)
- *   show ID          one mail: envelope, score, rule hits, actions
+ *   show ID [--raw]  one mail: envelope, score, rule hits, actions; --raw:
+ *                    the bytes as they arrived, nothing else
  *   release ID       deliver it now as it arrived, with the rules run again
  *                    but the spam thresholds and the quarantine action
  *                    lifted (lib/filter: PdFilterInput.released); prints the
@@ -21,7 +22,7 @@
 #include <string.h>
 
 #define QUARANTINE_USAGE \
-	"quarantine list [--all] | show ID | release ID | delete ID | purge [--json]"
+	"quarantine list [--all] | show ID [--raw] | release ID | delete ID | purge [--json]"
 
 static gboolean
 quarantine_id(const PdAdminArgs *args, const char *text, gint64 *id_r, int *exit_r)
@@ -101,12 +102,35 @@ quarantine_release(const PdAdminArgs *args, PdCli *cli, PdStore *store, gint64 i
 	return PD_EX_OK;
 }
 
+/* show --raw: the bytes on stdout, unchanged (a released row too). */
+static int
+quarantine_raw(const PdAdminArgs *args, PdStore *store, gint64 id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	gsize len = 0;
+	const void *data;
+
+	if (!pd_store_quarantine_raw(store, id, &raw, &error))
+		return pd_admin_fail(args, error);
+	data = g_bytes_get_data(raw, &len);
+	if (len > 0 && fwrite(data, 1, len, stdout) != len) {
+		fprintf(stderr, "postdesk quarantine show: writing the message failed\n");
+		return PD_EX_IOERR;
+	}
+	return fflush(stdout) == 0 ? PD_EX_OK : PD_EX_IOERR;
+}
+
 int
 pd_cmd_quarantine(PdCli *cli, int argc, char **argv)
 {
-	static gboolean all;
+	static gboolean all, raw;
 	static const GOptionEntry list_entries[] = {
 		{ "all", 0, 0, G_OPTION_ARG_NONE, &all, "also the released ones", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	static const GOptionEntry show_entries[] = {
+		{ "raw", 0, 0, G_OPTION_ARG_NONE, &raw, "the bytes as they arrived", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL }
 	};
 	g_autoptr(GError) error = NULL;
@@ -120,8 +144,9 @@ pd_cmd_quarantine(PdCli *cli, int argc, char **argv)
 	if (!list && !purge && strcmp(verb, "show") != 0 && strcmp(verb, "release") != 0 &&
 	    strcmp(verb, "delete") != 0)
 		return pd_cli_usage(QUARANTINE_USAGE, "quarantine: unknown action \"%s\"", verb);
-	all = FALSE;
-	rc = pd_admin_args_parse(&args, "quarantine", QUARANTINE_USAGE, list ? list_entries : NULL,
+	all = raw = FALSE;
+	rc = pd_admin_args_parse(&args, "quarantine", QUARANTINE_USAGE,
+				 list ? list_entries : strcmp(verb, "show") == 0 ? show_entries : NULL,
 				 list || purge ? 0 : 1, list || purge ? 0 : 1, argc - 1, argv + 1);
 	if (rc != 0)
 		return rc;
@@ -135,6 +160,8 @@ pd_cmd_quarantine(PdCli *cli, int argc, char **argv)
 	}
 	if (list) {
 		rc = pd_admin_print_read(&args, store, PD_ADMIN_QUARANTINE_LIST, all ? "all" : NULL);
+	} else if (strcmp(verb, "show") == 0 && raw) {
+		rc = quarantine_raw(&args, store, id);
 	} else if (strcmp(verb, "show") == 0) {
 		rc = pd_admin_print_read(&args, store, PD_ADMIN_QUARANTINE_SHOW, args.argv[0]);
 	} else if (strcmp(verb, "release") == 0) {

@@ -104,6 +104,29 @@ pd_store_quarantine_get(PdStore *store, gint64 id, PdQuarantined *q_r, GError **
 	return TRUE;
 }
 
+gboolean
+pd_store_quarantine_raw(PdStore *store, gint64 id, GBytes **raw_r, GError **error)
+{
+	PdStoreParams params;
+	g_autoptr(PGresult) result = NULL;
+
+	*raw_r = NULL;
+	pd_store_params_init(&params);
+	pd_store_param_int(&params, id);
+	result = pd_store_exec_sql(store, "SELECT raw FROM quarantine WHERE id = $1::bigint",
+				   &params, "quarantine", error);
+	pd_store_params_clear(&params);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) != 1) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOTFOUND,
+			    "no quarantined mail %" G_GINT64_FORMAT, id);
+		return FALSE;
+	}
+	*raw_r = pd_store_bytes(result, 0, 0);
+	return TRUE;
+}
+
 /* One statement on row id that must touch it (else NOTFOUND). */
 static gboolean
 quarantine_touch(PdStore *store, const char *sql, gint64 id, gint64 *arg, GError **error)

@@ -161,6 +161,8 @@ typedef struct {
 void pd_quarantined_clear(PdQuarantined *q);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PdQuarantined, pd_quarantined_clear)
 gboolean pd_store_quarantine_get(PdStore *store, gint64 id, PdQuarantined *q_r, GError **error);
+/* The raw bytes of row id, released or not (PD_ERROR_NOTFOUND: none). */
+gboolean pd_store_quarantine_raw(PdStore *store, gint64 id, GBytes **raw_r, GError **error);
 /* Mark row id released as ticket_number (0: discarded by the rules again). */
 gboolean pd_store_quarantine_released(PdStore *store, gint64 id, gint64 ticket_number,
 				      GError **error);
