@@ -276,7 +276,7 @@ test_outbound_check(void **state)
 
 	(void)state;
 	assert_true(pd_outbound_check(kf_good, &n, &e1));
-	assert_int_equal(n, 12);	/* the templates in filters/templates */
+	assert_int_equal(n, 13);	/* the templates in filters/templates */
 	assert_true(pd_outbound_check(kf_none, &n, NULL));
 	assert_int_equal(n, 0);
 	assert_false(pd_outbound_check(kf_nodir, NULL, &e2));
