@@ -49,6 +49,24 @@ postdesk_record(PdSieveCall *call, const char *action, const char *value)
 							   pd_sieve_call_line(call)));
 }
 
+/* Argument index of the call, expanded; NULL (a run error) when it is not
+ * valid UTF-8: bytes of an 8-bit header matched into a variable must not
+ * reach tags, outbound mail or PostgreSQL text (*bad_r TRUE then). */
+static char *
+postdesk_string(PdSieveCall *call, const char *action, gboolean *bad_r)
+{
+	char *value = pd_sieve_call_string(call, 0);
+
+	*bad_r = FALSE;
+	if (value != NULL && !g_utf8_validate(value, -1, NULL)) {
+		pd_sieve_call_error(call, "%s: the value is not valid UTF-8", action);
+		g_free(value);
+		*bad_r = TRUE;
+		return NULL;
+	}
+	return value;
+}
+
 static gboolean
 postdesk_name_ok(const char *value)
 {
@@ -64,8 +82,11 @@ postdesk_name_ok(const char *value)
 static gboolean
 run_named(PdSieveCall *call, const char *action)
 {
-	g_autofree char *value = pd_sieve_call_string(call, 0);
+	gboolean bad;
+	g_autofree char *value = postdesk_string(call, action, &bad);
 
+	if (bad)
+		return TRUE;
 	if (strcmp(action, "assign") == 0 || strcmp(action, "forward") == 0) {
 		const char *at = value != NULL ? strrchr(value, '@') : NULL;
 
@@ -124,10 +145,12 @@ run_hold(PdSieveCall *call, gpointer user_data)
 static gboolean
 run_quarantine(PdSieveCall *call, gpointer user_data)
 {
+	gboolean bad = FALSE;
 	g_autofree char *reason = pd_sieve_call_positional(call) > 0 ?
-				  pd_sieve_call_string(call, 0) : NULL;
+				  postdesk_string(call, "quarantine", &bad) : NULL;
 
-	postdesk_record(call, "quarantine", reason);
+	if (!bad)
+		postdesk_record(call, "quarantine", reason);
 	return TRUE;
 }
 
@@ -147,11 +170,14 @@ static gboolean
 run_score(PdSieveCall *call, gpointer user_data)
 {
 	PdFilterRun *run = postdesk_run(call);
-	g_autofree char *name = pd_sieve_call_string(call, 0);
+	gboolean bad;
+	g_autofree char *name = postdesk_string(call, "score", &bad);
 	guint64 points = 0;
 	double delta;
 	gboolean add = pd_sieve_call_tag_number(call, "add", &points);
 
+	if (bad)
+		return TRUE;
 	if (!add && !pd_sieve_call_tag_number(call, "sub", &points)) {
 		pd_sieve_call_error(call, "score needs :add N or :sub N");
 		return TRUE;
