@@ -81,7 +81,8 @@ def main():
         lint = pdtest.run(["lintian", deb], timeout=300)
         errors = [l for l in lint.stdout.splitlines() if l.startswith("E:")]
         check_eq(errors, [], "lintian errors")
-        print("lintian warnings: %d" % sum(l.startswith("W:") for l in lint.stdout.splitlines()))
+        warnings = [l for l in lint.stdout.splitlines() if l.startswith("W:")]
+        print("lintian: %d warnings%s" % (len(warnings), "".join("\n  " + w for w in warnings)))
     try:
         p = dpkg("-i", deb)
         check_eq(p.returncode, 0, "dpkg -i: %s%s" % (p.stdout, p.stderr))
