@@ -8,6 +8,7 @@
  * add up) and pd_filter_decide says what becomes of the mail.
  */
 #include "pd-filter-private.h"
+#include "ticket/pd-plan.h"
 #include "core/pd-error.h"
 #include "core/pd-json.h"
 #include "core/pd-log.h"
@@ -465,7 +466,16 @@ outcome_fields(PdFilterOutcome *o, const PdConfig *config)
 		} else if (strcmp(a->action, "priority") == 0) {
 			replace(&o->priority, a->value);
 		} else if (strcmp(a->action, "category") == 0) {
-			replace(&o->category, a->value);
+			g_autofree char *known = NULL;
+
+			if (config == NULL || pd_category_allowed(config, a->value, &known))
+				replace(&o->category, a->value);
+			else
+				g_ptr_array_add(o->errors,
+						g_strdup_printf("%s:%u: category \"%s\": not one of"
+								" the configured categories (%s);"
+								" the ticket keeps its own",
+								a->script, a->line, a->value, known));
 		} else if (strcmp(a->action, "assign") == 0) {
 			replace(&o->assign, a->value);
 		} else if (strcmp(a->action, "reply") == 0) {

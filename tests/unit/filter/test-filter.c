@@ -95,6 +95,9 @@ static const Row rows[] = {
 	{ "a quarantine reason that is not valid UTF-8 is a run-time error",
 	  "require [\"vnd.postdesk\", \"encoded-character\"];\nquarantine \"${hex:c3}\";",
 	  NULL, "x", "y", FALSE, FALSE, "ticket | - | - | - | - | - | 0 | -" },
+	{ "a category that is not configured is a run-time error: the ticket keeps its own",
+	  R "category \"unlisted\"; tag \"t\";", NULL, "x", "y", FALSE, FALSE,
+	  "ticket | - | - | - | t | - | 0 | -" },
 	{ "auth off reads none", R "if auth \"spf\" \"none\" { tag \"nospf\"; }", NULL, "x", "y",
 	  FALSE, FALSE, "ticket | - | - | - | nospf | - | 0 | -" },
 	{ "body test: GTUBE", R "if body :contains \"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\" { score :add 1000 \"GTUBE\"; }",
@@ -148,7 +151,9 @@ outcome_of(const Row *row)
 	config = pd_config_load_data("[postdesk]\nconfig_version = 1\n"
 				     "[queue support]\naddresses = support@example.org\n"
 				     "[queue billing]\naddresses = billing@example.org\n"
-				     "[queue sales]\naddresses = sales@example.org\n",
+				     "[queue sales]\naddresses = sales@example.org\n"
+				     "[category invoices]\ndescription = Invoices\n"
+				     "[category c]\ndescription = C\n",
 				     pd_settings_tables, &error);
 	g_assert_no_error(error);
 	mail = pd_mail_parse(raw, NULL, &error);
