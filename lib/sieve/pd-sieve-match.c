@@ -73,24 +73,45 @@ same(PdSieveComparator comparator, char a, char b)
 	return comparator == CMP_CASEMAP ? g_ascii_tolower(a) == g_ascii_tolower(b) : a == b;
 }
 
+/* :contains.  A scan for the key's first character, then a comparison
+ * from there: linear on ordinary text.  The run is charged for the
+ * comparisons made (a sixteenth of a step each, as before) plus the scan,
+ * never more than the naive search's worst case. */
 static gboolean
 contains(PdSieveRun *run, PdSieveComparator comparator, const char *value, const char *key)
 {
 	gsize lv = strlen(value), lk = strlen(key);
+	guint64 work = 0;
+	gboolean found = FALSE;
 
 	if (lk > lv)
 		return FALSE;
-	if (!pd_sieve_run_charge(run, (lv - lk + 1) * (lk + 1) / 16 + 1))
-		return FALSE;
-	for (gsize i = 0; i + lk <= lv; i++) {
-		gsize j = 0;
+	if (lk == 0)
+		return pd_sieve_run_charge(run, 1);
+	if (comparator == CMP_CASEMAP) {
+		char lower = g_ascii_tolower(key[0]), upper = g_ascii_toupper(key[0]);
 
-		while (j < lk && same(comparator, value[i + j], key[j]))
-			j++;
-		if (j == lk)
-			return TRUE;
+		for (gsize i = 0; i + lk <= lv && !found; i++) {
+			gsize j = 1;
+
+			if (value[i] != lower && value[i] != upper)
+				continue;
+			while (j < lk && same(comparator, value[i + j], key[j]))
+				j++;
+			work += j;
+			found = j == lk;
+		}
+	} else {
+		const char *p = value, *last = value + (lv - lk);
+
+		while (!found && p <= last &&
+		       (p = memchr(p, key[0], (gsize)(last - p) + 1)) != NULL) {
+			work += lk;
+			found = memcmp(p, key, lk) == 0;
+			p++;
+		}
 	}
-	return FALSE;
+	return pd_sieve_run_charge(run, work / 16 + lv / 64 + 1) && found;
 }
 
 typedef struct {
