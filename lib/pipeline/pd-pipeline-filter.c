@@ -54,15 +54,27 @@ filter_thread_is_reply(gpointer user_data, gboolean *reply_r)
 	return TRUE;
 }
 
+void
+pd_pipeline_queue_requests(const PdConfig *config, const PdQueueConfig *queue,
+			   const PdNotifySettings *notify, const PdAuthResult *auth,
+			   PdDelivery *delivery)
+{
+	delivery->queue = queue->name;
+	pd_ack_request_clear(&delivery->ack);
+	pd_pipeline_autoreply_request(config, queue, delivery->envelope, delivery->mail, auth,
+				      &delivery->ack);
+	pd_notify_request_clear(&delivery->notify);
+	pd_pipeline_notify_request(config, queue, delivery->mail, notify, &delivery->notify);
+}
+
 PdDisposition
 pd_pipeline_filter(const PdPipelineFilterContext *context, PdStore *store, PdDelivery *delivery,
-		   const PdQueueConfig **queue_io, const PdIdentityFacts *facts,
+		   const PdQueueConfig *queue, const PdIdentityFacts *facts,
 		   PdIdentityDecision *identity, PdFilterOutcome *outcome_r, char **json_r)
 {
 	const PdConfig *config = context->config;
 	PdFilterInput input = { 0 };
 	FilterThread thread = { store, delivery };
-	const PdQueueConfig *queue = *queue_io;
 
 	*json_r = NULL;
 	input.mail = delivery->mail;
@@ -87,16 +99,10 @@ pd_pipeline_filter(const PdPipelineFilterContext *context, PdStore *store, PdDel
 		const PdQueueConfig *moved = pd_config_queue_named(config, outcome_r->queue);
 
 		if (moved != NULL) {
-			queue = *queue_io = moved;
-			delivery->queue = moved->name;
 			pd_identity_decision_clear(identity);
 			pd_identity_decide(facts, context->from_authenticated, moved, identity);
-			pd_ack_request_clear(&delivery->ack);
-			pd_pipeline_autoreply_request(config, moved, delivery->envelope,
-						      delivery->mail, context->auth, &delivery->ack);
-			pd_notify_request_clear(&delivery->notify);
-			pd_pipeline_notify_request(config, moved, delivery->mail, context->notify,
-						   &delivery->notify);
+			pd_pipeline_queue_requests(config, moved, context->notify, context->auth,
+						   delivery);
 		}
 	}
 	if (outcome_r->disposition == PD_DISPOSITION_HOLD && identity->hold == PD_HOLD_NONE)

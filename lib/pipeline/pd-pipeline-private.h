@@ -23,6 +23,12 @@ gboolean pd_pipeline_identify(PdStore *store, const PdConfig *config,
 			      gboolean from_authenticated, PdIdentityFacts **facts_r,
 			      PdIdentityDecision *decision_r, GError **error);
 
+/* delivery's queue becomes queue, and its ack and notify requests are
+ * made again for it (the filter's queue action, a retry after one). */
+void pd_pipeline_queue_requests(const PdConfig *config, const PdQueueConfig *queue,
+				const PdNotifySettings *notify, const PdAuthResult *auth,
+				PdDelivery *delivery);
+
 /* The filter step (pd-pipeline-filter.c): run the operator's rules for
  * one delivery, after identify and before the agent step, and fold what
  * they decided into it: the queue (identity, ack and notify decided again
@@ -40,7 +46,7 @@ typedef struct {
 } PdPipelineFilterContext;
 
 PdDisposition pd_pipeline_filter(const PdPipelineFilterContext *context, PdStore *store,
-				 PdDelivery *delivery, const PdQueueConfig **queue_io,
+				 PdDelivery *delivery, const PdQueueConfig *queue,
 				 const PdIdentityFacts *facts, PdIdentityDecision *identity,
 				 PdFilterOutcome *outcome_r, char **json_r);
 

@@ -343,7 +343,6 @@ pipeline_store_one(PdPipeline *pipeline, const PipelineState *state, const PdQue
 		g_autoptr(PdIdentityFacts) facts = NULL;
 		g_auto(PdFilterOutcome) filter = { 0 };
 		g_autofree char *filter_json = NULL;
-		const PdQueueConfig *final_queue = queue;
 		gboolean ok, usable;
 
 		if (store == NULL) {
@@ -354,13 +353,8 @@ pipeline_store_one(PdPipeline *pipeline, const PipelineState *state, const PdQue
 		}
 		if (strcmp(delivery->queue, queue->name) != 0) {
 			/* the last attempt's rules moved it */
-			delivery->queue = queue->name;
-			pd_ack_request_clear(&delivery->ack);
-			pd_pipeline_autoreply_request(config, queue, delivery->envelope, delivery->mail,
-						      auth->result, &delivery->ack);
-			pd_notify_request_clear(&delivery->notify);
-			pd_pipeline_notify_request(config, queue, delivery->mail, state->notify,
-						   &delivery->notify);
+			pd_pipeline_queue_requests(config, queue, state->notify, auth->result,
+						   delivery);
 			ack_template = delivery->ack.template_name;
 		}
 		ok = pipeline_check_schema_on(pipeline, store, &local_error) &&
@@ -369,7 +363,7 @@ pipeline_store_one(PdPipeline *pipeline, const PipelineState *state, const PdQue
 		if (ok) {
 			PdDisposition disposition;
 
-			disposition = pd_pipeline_filter(&filter_context, store, delivery, &final_queue,
+			disposition = pd_pipeline_filter(&filter_context, store, delivery, queue,
 							 facts, &identity, &filter, &filter_json);
 			delivery->identity = &identity;
 			if (!pipeline_disposition(store, config, delivery, disposition, &filter,

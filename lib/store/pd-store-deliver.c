@@ -71,6 +71,18 @@ sha256_hex(const void *data, gsize len, char out[65])
 	g_strlcpy(out, g_checksum_get_string(sum), 65);
 }
 
+void
+pd_delivery_raw_sha256(const PdDelivery *d, char out[65])
+{
+	gsize raw_len = 0;
+	const void *raw = g_bytes_get_data(d->raw, &raw_len);
+
+	if (strlen(d->mail->raw_sha256) == 64 && d->mail->raw_size == raw_len)
+		g_strlcpy(out, d->mail->raw_sha256, 65);
+	else
+		sha256_hex(raw != NULL ? raw : "", raw_len, out);
+}
+
 gboolean
 pd_store_attachment_is_span(const PdMailAttachment *a, gsize raw_len)
 {
@@ -125,10 +137,7 @@ build_params(PdStoreParams *params, const PdDelivery *d, guint blank, GPtrArray 
 	const void *raw = g_bytes_get_data(d->raw, &raw_len);
 	char raw_sha256[65];
 
-	if (strlen(mail->raw_sha256) == 64 && mail->raw_size == raw_len)
-		g_strlcpy(raw_sha256, mail->raw_sha256, 65);
-	else
-		sha256_hex(raw, raw_len, raw_sha256);
+	pd_delivery_raw_sha256(d, raw_sha256);
 	pd_store_param_take_text(params, pd_delivery_json_stored(d, raw_sha256,	/* request */
 								 (blank & BLANK_PARSED) != 0,
 								 store_warnings));

@@ -146,6 +146,9 @@ GBytes *pd_store_bytes(const PGresult *result, int row, int column);
  * of the peer's blank (after the server refused them as data; the
  * identity, the queue, the key and the attachments' catalogue facts stay),
  * store_warnings (may be NULL) join the parse warnings. */
+/* The SHA-256 (hex) of the delivery's raw bytes: the parser's, else
+ * computed (pd-store-deliver.c). */
+void pd_delivery_raw_sha256(const PdDelivery *d, char out[65]);
 char *pd_delivery_json_stored(const PdDelivery *delivery, const char *raw_sha256,
 			      gboolean blank_parsed, GPtrArray *store_warnings);
 

@@ -18,15 +18,13 @@ pd_store_quarantine_add(PdStore *store, const PdDelivery *delivery, guint days,
 	g_autoptr(PGresult) result = NULL;
 	gsize raw_len = 0;
 	const void *raw;
-	const char *sha = delivery->mail->raw_sha256;
-	g_autofree char *computed = NULL;
+	char sha[65];
 
 	g_return_val_if_fail(store != NULL && delivery != NULL && result_r != NULL, FALSE);
 
 	memset(result_r, 0, sizeof(*result_r));
 	raw = g_bytes_get_data(delivery->raw, &raw_len);
-	if (strlen(sha) != 64 || delivery->mail->raw_size != raw_len)
-		sha = computed = g_compute_checksum_for_data(G_CHECKSUM_SHA256, raw, raw_len);
+	pd_delivery_raw_sha256(delivery, sha);
 	pd_store_params_init(&params);
 	pd_store_param_take_text(&params, pd_delivery_json(delivery, sha));
 	/* an empty GBytes has NULL data: still "" to the database */

@@ -162,21 +162,18 @@ BEGIN
 
 	-- a filter rule's forwards (vnd.postdesk forward, redirect), new
 	-- ticket or reply, each address once
+	v_forwarded := ARRAY(
+		SELECT DISTINCT lower(x)
+		  FROM jsonb_array_elements_text(coalesce(p_request->'forwards', '[]')) AS x
+		 WHERE x <> '' AND lower(x) IS DISTINCT FROM v_from ORDER BY 1);
 	RETURN QUERY
 	SELECT 'forward'::text, f.address,
 	       (SELECT a.name FROM agent_addresses aa JOIN agents a ON a.id = aa.agent_id
 		 WHERE aa.address = f.address),
 	       (SELECT aa.agent_id FROM agent_addresses aa WHERE aa.address = f.address),
 	       'a filter rule''s forward'
-	  FROM (SELECT DISTINCT lower(x) AS address
-		  FROM jsonb_array_elements_text(coalesce(p_request->'forwards', '[]')) AS x
-		 WHERE x <> '') f
-	 WHERE f.address IS DISTINCT FROM v_from
-	 ORDER BY f.address;
-	v_forwarded := v_forwarded || ARRAY(
-		SELECT DISTINCT lower(x)
-		  FROM jsonb_array_elements_text(coalesce(p_request->'forwards', '[]')) AS x
-		 WHERE x <> '' AND lower(x) IS DISTINCT FROM v_from);
+	  FROM unnest(v_forwarded) WITH ORDINALITY AS f (address, n)
+	 ORDER BY f.n;
 
 	IF p_new_ticket AND v_robot IS NULL THEN
 		IF v_forward_to IS NOT NULL AND v_forward_to IS DISTINCT FROM v_from
