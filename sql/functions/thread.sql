@@ -321,7 +321,11 @@ BEGIN
 						  'why', 'the mail it answers, <' || v_parent.message_id
 							 || '>, arrived after it')
 			  FROM tickets t WHERE t.number IN (v_old_number, v_decided.ticket_number);
-			UPDATE tickets t SET status = 'closed', closed_at = now(), updated_at = now()
+			-- merged_into: a later mail citing the emptied ticket (its
+			-- acknowledgement's token, its [#N]) joins where its mail went
+			-- (pd_thread_decide step 5), instead of reopening an empty ticket
+			UPDATE tickets t SET status = 'closed', closed_at = now(), updated_at = now(),
+			       merged_into = v_decided.ticket_id
 			 WHERE t.number = v_old_number
 			   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id);
 			IF FOUND THEN

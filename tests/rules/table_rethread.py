@@ -6,7 +6,9 @@ it in the In-Reply-To tree is decided again by the threading rule
 rule names another open ticket the mail moves there (event message.moved on
 both tickets), and a ticket left without messages is closed (event
 ticket.merged).  Never moved: a mail threaded by a token or [#N], a mail the
-rule would give a ticket of its own, a move into a solved/closed ticket.  So
+rule would give a ticket of its own, a move into a solved/closed ticket.  The
+emptied ticket is merged into the one its mail went to (merged_into), so a
+later reply to its acknowledgement's token joins there (table_thread.py).  So
 a conversation delivered in any order ends in the tickets of date order
 (tests/integration/test_thread_conversation.py).
 
@@ -64,13 +66,16 @@ OBSERVE = """(SELECT jsonb_build_object(
          JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id <> 'p@x.test'),
   'closed', (SELECT coalesce(jsonb_agg(t.number ORDER BY t.number), '[]') FROM tickets t
              WHERE t.status = 'closed'),
+  'merged', (SELECT jsonb_object_agg(t.number, i.number) FROM tickets t
+             JOIN tickets i ON i.id = t.merged_into),
   'events', (SELECT count(*) FROM events e WHERE e.kind = 'message.moved')))"""
 
 CASES = [
     case("a reply stored first in a ticket of its own moves to the ticket of the mail it "
          "answers, where its sender takes part; its emptied ticket is closed",
          own(10002, ALICE) + reply(10002, "r1@x.test", ALICE),
-         expect=dict(moved=1, at={"r1@x.test": 10001}, closed=[10002], events=2)),
+         expect=dict(moved=1, at={"r1@x.test": 10001}, closed=[10002], events=2,
+                     merged={"10002": 10001})),
     case("the replies below it follow, one by one",
          own(10002, ALICE) + reply(10002, "r1@x.test", ALICE)
          + reply(10002, "g1@x.test", ALICE, parent="r1@x.test",
@@ -134,7 +139,8 @@ CASES = [
     case("a ticket that keeps other mail is not closed",
          own(10002, ALICE) + reply(10002, "r1@x.test", ALICE)
          + [message(10002, "other@x.test", ALICE)],
-         expect=dict(moved=1, at={"r1@x.test": 10001, "other@x.test": 10002}, closed=[])),
+         expect=dict(moved=1, at={"r1@x.test": 10001, "other@x.test": 10002}, closed=[],
+                     merged=None)),
     case("a reply already in the parent's ticket: nothing moves",
          reply(10001, "r4@x.test", ALICE),
          expect=dict(moved=0, at={"r4@x.test": 10001}, events=0)),

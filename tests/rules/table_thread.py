@@ -237,6 +237,19 @@ CASES = [
                    contact=("Acme", "support")),
          expect=dict(ticket=10003, reason="References <acme-1@acme.test> (a contact of the "
                      "ticket's account)", refused=["Message-ID <other@evil.test>: " + NOT])),
+    # merged tickets (`postdesk ticket merge`, or emptied by a late parent:
+    # table_rethread.py)
+    case("a token of a ticket merged into another joins that one",
+         ["UPDATE tickets SET status = 'closed', closed_at = now(), merged_into = %s "
+          "WHERE number = 10004;" % ticket_id(10003)],
+         mail=mail(CAROL, token=10004),
+         expect=joins(10003, "token recipient; ticket 10004 was merged into 10003")),
+    case("... and so does a reply to its mail",
+         ["UPDATE tickets SET status = 'closed', closed_at = now(), merged_into = %s "
+          "WHERE number = 10004;" % ticket_id(10003)],
+         mail=mail(CAROL, in_reply_to="acme-bill@acme.test"),
+         expect=joins(10003, "In-Reply-To <acme-bill@acme.test>; ticket 10004 was merged "
+                      "into 10003")),
 ]
 
 TABLE = Table("threading", "pd_thread_decide", call, CASES, FACTS)
