@@ -142,6 +142,7 @@ pd_pipeline_thread_facts(const PdConfig *config, const char *recipient,
 	if (settings->participants_from_cc)
 		facts_r->cc = thread_cc(config, mail, sender);
 	facts_r->reopen_days = settings->reopen_days;
+	facts_r->queues = config->queues;
 }
 
 void

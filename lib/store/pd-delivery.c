@@ -114,6 +114,18 @@ thread_members(PdJson *json, gconstpointer data)
 	}
 	pd_json_add_string(json, "queue", t->queue);
 	pd_json_add_string(json, "queue_permission", t->queue_permission);
+	if (t->queues != NULL) {
+		pd_json_begin_object(json, "queue_permissions");
+		for (guint i = 0; i < t->queues->len; i++) {
+			const PdQueueConfig *q = g_ptr_array_index(t->queues, i);
+
+			if (q->permission != NULL)
+				pd_json_add_string(json, q->name, q->permission);
+			else
+				pd_json_add_null(json, q->name);
+		}
+		pd_json_end_object(json);
+	}
 }
 
 char *

@@ -43,6 +43,10 @@ typedef struct {
 	 * this queue admits (pd_thread_rethread) */
 	const char *queue;
 	const char *queue_permission;
+	/* PdQueueConfig *: every configured queue and the permission it needs,
+	 * so a stored reply in another queue's ticket is decided with the
+	 * contacts that queue admits; NULL: only the delivery's queue */
+	const GPtrArray *queues;
 } PdThreadFacts;
 
 /* The acknowledge step (pd_pipeline_autoreply_request): queued only for a

@@ -213,8 +213,8 @@ $$;
 -- that order) is decided again by pd_thread_decide, now that it is there:
 -- the mail's candidates from its In-Reply-To and References, its sender,
 -- and whether it is an authenticated contact holding its queue's
--- permission (p_thread: this delivery's thread facts, for the queue and
--- the permission it needs).  When the rule now names another open ticket, the
+-- permission (p_thread: this delivery's thread facts, for the permission
+-- each configured queue needs, queue_permissions).  When the rule now names another open ticket, the
 -- mail moves there (event "message.moved" on both tickets); a ticket left
 -- without messages is closed (event "ticket.merged").  A conversation
 -- delivered in any order thus ends in the tickets of date order.
@@ -243,6 +243,12 @@ DECLARE
 	v_decided record;
 	v_old_number bigint;
 	v_moved integer := 0;
+	-- each configured queue and the permission it needs (null: none);
+	-- a request without the list knows its own queue only
+	v_permissions jsonb := coalesce(nullif(p_thread->'queue_permissions', 'null'),
+		CASE WHEN p_thread->>'queue' IS NOT NULL
+		     THEN jsonb_build_object(p_thread->>'queue', p_thread->'queue_permission')
+		     ELSE '{}' END);
 BEGIN
 	WHILE cardinality(v_parents) > 0 AND cardinality(v_seen) <= 500 LOOP
 		SELECT m.id, m.message_id, m.ticket_id INTO v_parent
@@ -277,17 +283,17 @@ BEGIN
 				 ORDER BY u.id, u.ord) c;
 			-- who it is: an authenticated contact holding the permission
 			-- of its ticket's queue, as the ticket it opened recorded
-			-- (pd_ticket_identify), or, in this delivery's queue, by the
-			-- contact rows and the mail's authentication verdict (the
+			-- (pd_ticket_identify), or, in a configured queue (v_permissions),
+			-- by the contact rows and the mail's authentication verdict (the
 			-- facts pd_identity_decide reads: no agent has the address,
-			-- an active, unexpired contact with the queue's permission)
+			-- an active, unexpired contact with that queue's permission)
 			SELECT jsonb_build_object('sender', lower(v_child.from_address),
 				'contact', CASE
 				WHEN t.requester_kind = 'contact' AND t.requester_authenticated
 				     AND t.requester_authorized
 				     AND lower(t.requester_address) = lower(v_child.from_address)
 				THEN jsonb_build_object('account_id', t.account_id, 'queue', q.name)
-				WHEN q.name = p_thread->>'queue' AND m.from_authenticated
+				WHEN v_permissions ? q.name AND m.from_authenticated
 				     AND NOT EXISTS (SELECT 1 FROM agent_addresses aa JOIN agents ag
 							   ON ag.id = aa.agent_id
 						      WHERE aa.address = lower(m.from_address) AND ag.active)
@@ -295,8 +301,8 @@ BEGIN
 					FROM contacts c
 				       WHERE c.address = lower(m.from_address) AND c.status = 'active'
 					 AND (c.expires_at IS NULL OR c.expires_at > now())
-					 AND (p_thread->>'queue_permission' IS NULL
-					      OR p_thread->>'queue_permission' = ANY (c.permissions))
+					 AND (v_permissions->>q.name IS NULL
+					      OR v_permissions->>q.name = ANY (c.permissions))
 				       ORDER BY c.account_id = t.account_id DESC, c.id LIMIT 1)
 				END)
 			  INTO v_facts

@@ -126,8 +126,27 @@ CASES = [
          + [authenticated("r5@x.test"),
             "UPDATE contacts SET status = 'suspended' WHERE address = %s;" % lit(CAROL)],
          expect=dict(moved=0, at={"r5@x.test": 10006})),
-    case("... in a ticket of another queue than this delivery's: stays (its permission is "
-         "not known here)",
+    case("... in a ticket of another queue than this delivery's, holding that queue's "
+         "permission: moves (the request lists every queue's permission)",
+         own(10006, ALICE, "Acme") + reply(10006, "r5@x.test", CAROL)
+         + [authenticated("r5@x.test")],
+         thread={"queue": "billing", "queue_permission": "billing",
+                 "queue_permissions": {"support": "support", "billing": "billing"}},
+         expect=dict(moved=1, at={"r5@x.test": 10001})),
+    case("... lacking that queue's permission: stays",
+         own(10006, ALICE, "Acme") + reply(10006, "r5@x.test", CAROL)
+         + [authenticated("r5@x.test")],
+         thread={"queue": "billing", "queue_permission": "support",
+                 "queue_permissions": {"support": "billing", "billing": "support"}},
+         expect=dict(moved=0, at={"r5@x.test": 10006})),
+    case("... in a queue that needs no permission: moves",
+         own(10006, ALICE, "Acme") + reply(10006, "r5@x.test", CAROL)
+         + [authenticated("r5@x.test")],
+         thread={"queue": "billing", "queue_permission": "billing",
+                 "queue_permissions": {"support": None, "billing": "billing"}},
+         expect=dict(moved=1, at={"r5@x.test": 10001})),
+    case("... in a ticket of another queue, the request naming only its own: stays (that "
+         "queue's permission is not known)",
          own(10006, ALICE, "Acme") + reply(10006, "r5@x.test", CAROL)
          + [authenticated("r5@x.test")],
          thread={"queue": "billing", "queue_permission": "support"},
