@@ -10,8 +10,9 @@
  * for a refused login or an unknown NAME.
  *
  * status prints, per mailbox, what the database holds (sql/functions/
- * imap.sql): UIDVALIDITY and the last UID taken, the last error, and which
- * daemon holds the mailbox's lock now.
+ * imap.sql): UIDVALIDITY and the last UID taken, the backlog (the mails
+ * above it that the fetcher last counted in the folder, and when), the
+ * last error, and which daemon holds the mailbox's lock now.
  */
 #include "cmd-admin.h"
 #include "imap/pd-imap-ack.h"
@@ -170,9 +171,14 @@ imap_status(PdCli *cli, int argc, char **argv)
 		if (*st->uidvalidity == '\0')
 			printf("%s: %s@%s %s: not selected yet", ic->name, ic->user, ic->host,
 			       ic->folder);
+		else if (st->backlog != NULL)
+			printf("%s: %s@%s %s: UIDVALIDITY %s, last UID %s, backlog %s (counted %s)",
+			       ic->name, ic->user, ic->host, ic->folder, st->uidvalidity,
+			       st->last_uid, st->backlog, st->backlog_at);
 		else
-			printf("%s: %s@%s %s: UIDVALIDITY %s, last UID %s", ic->name, ic->user,
-			       ic->host, ic->folder, st->uidvalidity, st->last_uid);
+			printf("%s: %s@%s %s: UIDVALIDITY %s, last UID %s, backlog not counted",
+			       ic->name, ic->user, ic->host, ic->folder, st->uidvalidity,
+			       st->last_uid);
 		printf(", %s%s, updated %s\n", st->holder != NULL ? "held by " : "held by nobody",
 		       st->holder != NULL ? st->holder : "", st->updated_at);
 		if (st->last_error != NULL)

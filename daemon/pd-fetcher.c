@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #define BACKOFF_MAX_SECONDS 300
+/* During a long pass the backlog is recorded again every this many mails. */
+#define BACKLOG_EVERY 100
 /* RFC 2177: re-issue IDLE before 29 minutes (servers may drop it at 30). */
 #define IDLE_MAX_SECONDS (25 * 60)
 
@@ -306,6 +308,18 @@ fetcher_record(PdFetcher *f)
 	f->unrecorded_uid = 0;
 }
 
+/* Record that waiting messages are above the last UID in the folder
+ * (`postdesk imap status`'s backlog); a failure only costs the figure. */
+static void
+fetcher_backlog(PdFetcher *f, guint waiting)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (f->store != NULL && f->locked &&
+	    !pd_store_imap_backlog(f->store, f->name, waiting, &error))
+		pd_log_debug("imap=%s: recording the backlog: %s", f->name, error->message);
+}
+
 /* One look at the mailbox: every new message, in UID order, until one
  * fails.  The number taken. */
 static guint
@@ -326,6 +340,7 @@ fetcher_pass(PdFetcher *f, const PdImapConfig *ic)
 		fetcher_failed(f, "search", error);
 		return done;
 	}
+	fetcher_backlog(f, uids->len);
 	for (guint i = 0; i < uids->len; i++) {
 		OneResult one;
 
@@ -335,8 +350,14 @@ fetcher_pass(PdFetcher *f, const PdImapConfig *ic)
 		if (one == ONE_STOP)
 			break;
 		done++;
+		if (done % BACKLOG_EVERY == 0 && done < uids->len) {
+			fetcher_record(f);
+			fetcher_backlog(f, uids->len - done);
+		}
 	}
 	fetcher_record(f);
+	if (uids->len > 0)
+		fetcher_backlog(f, uids->len - done);
 	if (done < uids->len)
 		return done;
 	if (f->failures > 0)

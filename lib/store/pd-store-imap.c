@@ -86,6 +86,20 @@ pd_store_imap_error(PdStore *store, const char *mailbox, const char *text, GErro
 	return result != NULL;
 }
 
+gboolean
+pd_store_imap_backlog(PdStore *store, const char *mailbox, guint backlog, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	PdStoreParams params;
+
+	pd_store_params_init(&params);
+	pd_store_param_text(&params, mailbox);
+	pd_store_param_int(&params, backlog);
+	result = pd_store_exec_row(store, "SELECT pd_imap_backlog($1, $2::bigint)", &params,
+				   "imap backlog", error);
+	return result != NULL;
+}
+
 void
 pd_imap_status_free(PdImapStatus *st)
 {
@@ -98,6 +112,8 @@ pd_imap_status_free(PdImapStatus *st)
 	g_free(st->last_error);
 	g_free(st->last_error_at);
 	g_free(st->updated_at);
+	g_free(st->backlog);
+	g_free(st->backlog_at);
 	g_free(st->json);
 	g_free(st);
 }
@@ -112,7 +128,9 @@ pd_store_imap_status(PdStore *store, GPtrArray **rows_r, GError **error)
 				   " s.last_uid::text, s.holder, s.last_error,"
 				   " to_char(s.last_error_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
 				   " to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
-				   " to_jsonb(s)::text FROM pd_imap_status() s",
+				   " to_jsonb(s)::text, s.backlog::text,"
+				   " to_char(s.backlog_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+				   " FROM pd_imap_status() s",
 				   NULL, "imap status", error);
 	if (result == NULL)
 		return FALSE;
@@ -128,6 +146,8 @@ pd_store_imap_status(PdStore *store, GPtrArray **rows_r, GError **error)
 		st->last_error_at = g_strdup(pd_store_value(result, i, 5));
 		st->updated_at = g_strdup(pd_store_value(result, i, 6));
 		st->json = g_strdup(pd_store_value(result, i, 7));
+		st->backlog = g_strdup(pd_store_value(result, i, 8));
+		st->backlog_at = g_strdup(pd_store_value(result, i, 9));
 		g_ptr_array_add(*rows_r, st);
 	}
 	return TRUE;

@@ -25,6 +25,10 @@ gboolean pd_store_imap_refused(PdStore *store, const char *mailbox, guint32 uidv
 			       guint32 uid, const char *reason, GError **error);
 gboolean pd_store_imap_error(PdStore *store, const char *mailbox, const char *text,
 			     GError **error);
+/* backlog messages wait above the last UID in the folder (the server's
+ * count, taken now). */
+gboolean pd_store_imap_backlog(PdStore *store, const char *mailbox, guint backlog,
+			       GError **error);
 
 typedef struct {
 	char *mailbox;
@@ -34,6 +38,8 @@ typedef struct {
 	char *last_error;	/* NULL: none */
 	char *last_error_at;
 	char *updated_at;
+	char *backlog;		/* NULL: never counted */
+	char *backlog_at;
 	char *json;		/* the row as a JSON object */
 } PdImapStatus;
 

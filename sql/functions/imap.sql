@@ -12,7 +12,8 @@
 -- A pass: pd_imap_begin (UIDVALIDITY seen now -> the last UID done), then
 -- per message, after the delivery committed and the server-side action
 -- was carried out, pd_imap_advance (or pd_imap_refused for a mail refused
--- for good, with an event); pd_imap_error records why a pass stopped.
+-- for good, with an event); pd_imap_error records why a pass stopped;
+-- pd_imap_backlog how many mails still wait (sql/0008_imap_backlog.sql).
 
 -- The advisory lock key of a mailbox.
 CREATE OR REPLACE FUNCTION pd_imap_lock_key(p_mailbox text) RETURNS bigint
@@ -133,18 +134,30 @@ BEGIN
 END;
 $$;
 
+-- The fetcher counted p_backlog messages above the last UID in the folder
+-- (at the start of a pass, then less what it took).
+CREATE OR REPLACE FUNCTION pd_imap_backlog(p_mailbox text, p_backlog bigint) RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	PERFORM pd_imap_assert_holder(p_mailbox);
+	UPDATE imap_mailboxes SET backlog = greatest(p_backlog, 0), backlog_at = now()
+	 WHERE mailbox = p_mailbox;
+END;
+$$;
+
 -- Every mailbox ever fetched, for `postdesk imap status`: holder is NULL
 -- unless some session holds the lock now.
 CREATE OR REPLACE FUNCTION pd_imap_status()
 RETURNS TABLE (mailbox text, uidvalidity bigint, last_uid bigint, holder text,
 	       held_since timestamptz, last_error text, last_error_at timestamptz,
-	       updated_at timestamptz)
+	       updated_at timestamptz, backlog bigint, backlog_at timestamptz)
 LANGUAGE sql STABLE
 AS $$
 	SELECT m.mailbox, m.uidvalidity, m.last_uid,
 	       CASE WHEN pd_imap_lock_held(m.mailbox, NULL) THEN m.holder END,
 	       CASE WHEN pd_imap_lock_held(m.mailbox, NULL) THEN m.held_since END,
-	       m.last_error, m.last_error_at, m.updated_at
+	       m.last_error, m.last_error_at, m.updated_at, m.backlog, m.backlog_at
 	  FROM imap_mailboxes m
 	 ORDER BY m.mailbox
 $$;

@@ -5,7 +5,7 @@ private PostgreSQL:
 - postdeskd killed between COMMIT and MOVE (the test hook
   PD_TEST_IMAP_HOLD_AFTER_COMMIT stops it there): restarted, it fetches the
   mail again, the idempotency key makes it a duplicate, it is moved: one
-  message, one ticket;
+  message, one ticket; `imap status` said 1 mail waiting meanwhile;
 - killed in the middle of a 30-mail backlog: restarted, every mail once;
 - two daemons on one database and one mailbox: one fetches, the other
   stands by; every mail once; the holder killed, the other takes over."""
@@ -56,6 +56,10 @@ def main():
         pdtest.wait_for("held after commit", lambda: "holding after commit" in d.log_text())
         check_eq(stored(env, "crash@customer.test"), 1, "committed")
         check_eq(len(dc.uids("support")), 1, "not moved yet")
+        status_config = env.write_config(extra=section, name="status.conf")
+        p = env.postdesk("imap", "status", config=status_config, check_rc=0)
+        check(re.search(r"last UID \d+, backlog 1 \(counted", p.stdout),
+              "the backlog counted when the pass began:\n" + p.stdout)
         d.kill()
         tickets = env.scalar("select count(*) from tickets")
         d = env.daemon(extra=section)

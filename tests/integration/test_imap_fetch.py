@@ -6,7 +6,8 @@
 - a mail over max_message_size goes to the failed folder, with an
   imap.refused event, and makes no ticket;
 - the same mail appended again is a duplicate: no second message/ticket;
-- `postdesk imap check` and `postdesk imap status` say what they should;
+- `postdesk imap check` and `postdesk imap status` say what they should
+  (status: the backlog the fetcher counted, 0 once INBOX is drained);
 - a wrong password is a clear error (check: exit 64; postdeskd: logged,
   the mail stays)."""
 import re
@@ -96,12 +97,13 @@ def main():
 
         p = env.postdesk("imap", "status", config=config, check_rc=0)
         check(re.search(r"support: support@127\.0\.0\.1 INBOX: UIDVALIDITY \d+, last UID 6, "
-                        r"held by \S+:%d, updated" % d.proc.pid, p.stdout), "status:\n" + p.stdout)
+                        r"backlog 0 \(counted [-0-9: ]+\), held by \S+:%d, updated" % d.proc.pid, p.stdout), "status:\n" + p.stdout)
         check(re.search(r"sales: sales@127\.0\.0\.1 INBOX: not selected yet, held by .*\n"
                         r"  last error \(.*\): connect: 127\.0\.0\.1: login as sales refused",
                         p.stdout), "status of sales:\n" + p.stdout)
         p = env.postdesk("imap", "status", "--json", config=config, check_rc=0)
-        check('"mailbox": "support"' in p.stdout and '"last_uid": 6' in p.stdout, p.stdout)
+        check('"mailbox": "support"' in p.stdout and '"last_uid": 6' in p.stdout
+              and '"backlog": 0' in p.stdout, p.stdout)
         check_eq(d.stop(), 0, "exit status")
         p = env.postdesk("imap", "status", config=config, check_rc=0)
         check("held by nobody" in p.stdout, "the lock went with postdeskd:\n" + p.stdout)
