@@ -10,6 +10,10 @@
  *   /tickets   the latest tickets (?queue=, status=, search=, held), as
  *              `postdesk ticket list`; /tickets/N one ticket's history, as
  *              `ticket show` (404 for none); the operator token always
+ *   /t/TOKEN   the customer's page of one ticket (lib/report/pd-ticket-page.h),
+ *              no operator token, [http] page_rate per client address; 404
+ *              alike for a malformed, forged, expired or unmatched token and
+ *              when public_url is not set
  *
  * Bound with the LMTP listeners, before the privilege drop; serves after it;
  * stopped before the pipeline and the pool are freed.
@@ -21,6 +25,9 @@
 #include "pipeline/pd-pipeline-metrics.h"
 #include "report/pd-report.h"
 #include "report/pd-ticket-page.h"
+#include "smtp/pd-outbound.h"
+#include "store/pd-store-page.h"
+#include "ticket/pd-token.h"
 
 #include <string.h>
 
@@ -179,11 +186,80 @@ http_ticket(const PdHttpRequest *request, PdHttpResponse *response, gpointer use
 	response->content_type = "text/html; charset=utf-8";
 }
 
+typedef struct {
+	const PdTokenKeys *keys;
+	const PdTokenInfo *info;
+} PageMatch;
+
+static gboolean
+http_page_recipient(const char *address, gpointer user_data)
+{
+	const PageMatch *match = user_data;
+
+	return pd_token_page_recipient(match->keys, match->info, address);
+}
+
+static void
+http_not_found(PdHttpResponse *response)
+{
+	response->status = 404;
+	g_string_append(response->body, "not found\n");
+}
+
+static void
+http_customer(const PdHttpRequest *request, PdHttpResponse *response, gpointer user_data)
+{
+	PdDaemon *daemon = user_data;
+	g_autoptr(PdConfig) config = pd_daemon_config(daemon);
+	const PdOutboundConfig *outbound = pd_outbound_config(config);
+	const char *token = pd_http_request_path(request) + strlen("/t/");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PdCustomerPage) page = NULL;
+	g_autofree char *reply = NULL;
+	PdTokenInfo info;
+	PageMatch match = { NULL, &info };
+	PdStore *store;
+	gboolean ok;
+
+	if (pd_http_settings(config)->public_url == NULL || outbound == NULL ||
+	    outbound->token_keys == NULL) {
+		http_not_found(response);
+		return;
+	}
+	match.keys = outbound->token_keys;
+	/* only the HMAC decides here: nothing is read for a token we did not sign */
+	if (pd_token_verify_page(match.keys, token, g_get_real_time() / G_USEC_PER_SEC, &info) !=
+	    PD_TOKEN_VALID) {
+		http_not_found(response);
+		return;
+	}
+	store = http_store(daemon, "/t/", response);
+	if (store == NULL)
+		return;
+	ok = pd_store_customer_page(store, info.ticket_id, http_page_recipient, &match, &page,
+				    &error);
+	pd_store_pool_put(daemon->pool, store);
+	if (!ok && g_error_matches(error, PD_ERROR, PD_ERROR_NOTFOUND)) {
+		http_not_found(response);
+		return;
+	}
+	if (!ok) {
+		http_unavailable("/t/", error, response);
+		return;
+	}
+	if (outbound->reply_address != NULL)
+		reply = pd_token_reply_address(match.keys, outbound->reply_address, info.ticket_id,
+					       page->address, NULL);
+	pd_ticket_page_customer(page, reply, response->body);
+	response->content_type = "text/html; charset=utf-8";
+}
+
 static const PdHttpRoute http_routes[] = {
 	{ "/metrics", PD_HTTP_LOCAL, http_metrics, FALSE },
 	{ "/report", PD_HTTP_OPERATOR, http_report, FALSE },
 	{ "/tickets", PD_HTTP_OPERATOR, http_tickets, FALSE },
 	{ "/tickets/", PD_HTTP_OPERATOR, http_ticket, TRUE },
+	{ "/t/", PD_HTTP_PUBLIC, http_customer, TRUE },
 	{ NULL }
 };
 

@@ -16,6 +16,7 @@
  * up an attempt and the batch stops until the relay answers again.
  */
 #include "pd-sender.h"
+#include "http/pd-http.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 #include "pipeline/pd-pipeline.h"
@@ -193,6 +194,16 @@ sender_render(PdSender *sender, PdOutboundRow *row, GError **error)
 		if (plan != NULL && plan->response_time != NULL)
 			g_hash_table_insert(row->values, g_strdup("ticket.response_time"),
 					    g_strdup(plan->response_time));
+	}
+	/* the customer's page of the ticket ([http] public_url, issue 15) */
+	if (row->ticket_id > 0 && !g_hash_table_contains(row->values, "ticket.url") &&
+	    (strcmp(row->kind, "ack") == 0 || strcmp(row->kind, "relay") == 0)) {
+		char *url = pd_http_page_url(pd_http_settings(s->config), s->outbound->token_keys,
+					     row->ticket_id, row->recipients->pdata[0],
+					     g_get_real_time() / G_USEC_PER_SEC);
+
+		if (url != NULL)
+			g_hash_table_insert(row->values, g_strdup("ticket.url"), url);
 	}
 	if (g_hash_table_contains(row->values, "reply.name") &&
 	    !sender_canned(s, row, g_hash_table_lookup(row->values, "reply.name"), error))

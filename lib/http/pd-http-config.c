@@ -2,6 +2,7 @@
 #include "http/pd-http.h"
 #include "core/pd-error.h"
 #include "core/pd-listen.h"
+#include "ticket/pd-token.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -100,6 +101,20 @@ http_finish(gpointer values, const char *name, PdConfig *config, PdConfigLoad *l
 				"[http] operator_token_file: %s", local->message);
 		return FALSE;
 	}
+	if (s->public_url != NULL) {
+		gsize n = strlen(s->public_url);
+
+		if ((!g_str_has_prefix(s->public_url, "https://") &&
+		     !g_str_has_prefix(s->public_url, "http://")) ||
+		    strpbrk(s->public_url, "?#\"'<> \t\r\n") != NULL) {
+			pd_config_error(load, SECTION, "public_url",
+					"[http] public_url = %s: an http:// or https:// URL "
+					"without query, fragment, quotes or spaces", s->public_url);
+			return FALSE;
+		}
+		while (n > 0 && s->public_url[n - 1] == '/')
+			s->public_url[--n] = '\0';
+	}
 	if (s->listen == NULL) {
 		if (s->operator_token_file != NULL)
 			pd_config_warning(load, SECTION, "operator_token_file",
@@ -144,6 +159,9 @@ static const PdSetting http_settings[] = {
 	  .max = 10000 },
 	{ HTTP("threads", PD_SETTING_UINT, threads), .def = "2", .min = 1, .max = 64 },
 	{ HTTP("timeout", PD_SETTING_UINT, timeout), .def = "30", .min = 1, .max = 3600 },
+	{ HTTP("public_url", PD_SETTING_STRING, public_url) },
+	{ HTTP("link_days", PD_SETTING_UINT, link_days), .def = "90", .min = 1, .max = 3650 },
+	{ HTTP("page_rate", PD_SETTING_UINT, page_rate), .def = "30", .min = 1, .max = 100000 },
 	{ NULL }
 };
 
@@ -156,6 +174,19 @@ const PdHttpSettings *
 pd_http_settings(const PdConfig *config)
 {
 	return pd_config_layer(config, &pd_http_table);
+}
+
+char *
+pd_http_page_url(const PdHttpSettings *settings, const PdTokenKeys *keys, gint64 ticket_id,
+		 const char *recipient, gint64 now)
+{
+	g_autofree char *token = NULL;
+
+	if (settings->public_url == NULL || keys == NULL || ticket_id <= 0)
+		return NULL;
+	token = pd_token_page(keys, ticket_id, recipient,
+			      now + (gint64)settings->link_days * 24 * 60 * 60, NULL);
+	return token != NULL ? g_strdup_printf("%s/t/%s", settings->public_url, token) : NULL;
 }
 
 /* Constant time in the token's content: both sides hashed first. */

@@ -8,6 +8,7 @@
  * then the route's handler.  Owns the socket and the libmicrohttpd daemon.
  */
 #include "http/pd-http.h"
+#include "http/pd-http-limit.h"
 #include "core/pd-error.h"
 #include "core/pd-log.h"
 
@@ -27,7 +28,22 @@ struct _PdHttpServer {
 	guint port;
 	guint threads, max_connections, timeout;
 	struct MHD_Daemon *mhd;
+	PdHttpLimit *limit;	/* PD_HTTP_PUBLIC routes */
 };
+
+/* Client addresses the public pages' rate limit remembers at most. */
+#define HTTP_LIMIT_ADDRESSES 10000
+
+/* The public pages: no script, no frame, styles only from us. */
+#define HTTP_PUBLIC_CSP "default-src 'none'; style-src 'self'; frame-ancestors 'none'"
+#define HTTP_OPERATOR_CSP "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+
+void
+pd_http_response_header(PdHttpResponse *response, const char *name, const char *value)
+{
+	g_ptr_array_add(response->headers, g_strdup(name));
+	g_ptr_array_add(response->headers, g_strdup(value));
+}
 
 struct _PdHttpRequest {
 	struct MHD_Connection *connection;
@@ -110,6 +126,7 @@ pd_http_server_bind(const PdHttpSettings *settings, const PdHttpRoute *routes,
 	server->threads = settings->threads;
 	server->max_connections = settings->max_connections;
 	server->timeout = settings->timeout;
+	server->limit = pd_http_limit_new(HTTP_LIMIT_ADDRESSES);
 	return server;
 }
 
@@ -120,8 +137,8 @@ pd_http_server_port(const PdHttpServer *server)
 }
 
 static enum MHD_Result
-http_queue(struct MHD_Connection *connection, guint status, const char *content_type,
-	   GString *body, const char *authenticate)
+http_queue_with(struct MHD_Connection *connection, guint status, const char *content_type,
+		GString *body, const char *authenticate, const char *csp, GPtrArray *headers)
 {
 	struct MHD_Response *response;
 	enum MHD_Result rc;
@@ -134,14 +151,41 @@ http_queue(struct MHD_Connection *connection, guint status, const char *content_
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(response, "Content-Security-Policy",
-				"default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
 	MHD_add_response_header(response, "X-Frame-Options", "DENY");
+	MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+	for (guint i = 0; headers != NULL && i + 1 < headers->len; i += 2) {
+		if (g_ascii_strcasecmp(headers->pdata[i], "Content-Security-Policy") == 0)
+			csp = headers->pdata[i + 1];
+		else
+			MHD_add_response_header(response, headers->pdata[i], headers->pdata[i + 1]);
+	}
+	MHD_add_response_header(response, "Content-Security-Policy", csp);
 	if (authenticate != NULL)
 		MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, authenticate);
 	rc = MHD_queue_response(connection, status, response);
 	MHD_destroy_response(response);
 	return rc;
+}
+
+static enum MHD_Result
+http_queue(struct MHD_Connection *connection, guint status, const char *content_type,
+	   GString *body, const char *authenticate)
+{
+	return http_queue_with(connection, status, content_type, body, authenticate,
+			       HTTP_OPERATOR_CSP, NULL);
+}
+
+/* FALSE when the client's address is over [http] page_rate. */
+static gboolean
+http_public_allowed(PdHttpServer *server, struct MHD_Connection *connection,
+		    const PdHttpSettings *settings)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	g_autofree char *key = info != NULL ? pd_http_limit_key(info->client_addr) : NULL;
+
+	return pd_http_limit_take(server->limit, key != NULL ? key : "unknown",
+				  settings->page_rate, g_get_monotonic_time() / G_USEC_PER_SEC);
 }
 
 static enum MHD_Result
@@ -182,6 +226,7 @@ http_answer(void *cls, struct MHD_Connection *connection, const char *url, const
 	const PdHttpSettings *settings;
 	PdHttpRequest request = { connection, url };
 	PdHttpResponse response = { 0 };
+	enum MHD_Result rc;
 
 	(void)version;
 	(void)upload_data;
@@ -205,7 +250,18 @@ http_answer(void *cls, struct MHD_Connection *connection, const char *url, const
 		return http_error(connection, MHD_HTTP_NOT_FOUND, "not found", NULL);
 	config = server->config(server->user_data);
 	settings = pd_http_settings(config);
-	if (route->access == PD_HTTP_OPERATOR || !server->loopback) {
+	if (route->access == PD_HTTP_PUBLIC) {
+		if (!http_public_allowed(server, connection, settings)) {
+			g_autoptr(GPtrArray) retry = g_ptr_array_new_with_free_func(g_free);
+
+			g_ptr_array_add(retry, g_strdup("Retry-After"));
+			g_ptr_array_add(retry, g_strdup_printf("%d", PD_HTTP_LIMIT_WINDOW));
+			return http_queue_with(connection, MHD_HTTP_TOO_MANY_REQUESTS,
+					       "text/plain; charset=utf-8",
+					       g_string_new("too many requests; try again in a "
+							    "minute\n"), NULL, HTTP_PUBLIC_CSP, retry);
+		}
+	} else if (route->access == PD_HTTP_OPERATOR || !server->loopback) {
 		if (settings->operator_token == NULL)
 			return http_error(connection, MHD_HTTP_FORBIDDEN,
 					  "operator pages are off: [http] operator_token_file "
@@ -219,9 +275,13 @@ http_answer(void *cls, struct MHD_Connection *connection, const char *url, const
 	response.status = MHD_HTTP_OK;
 	response.content_type = "text/plain; charset=utf-8";
 	response.body = g_string_new(NULL);
+	response.headers = g_ptr_array_new_with_free_func(g_free);
 	route->handler(&request, &response, server->user_data);
-	return http_queue(connection, response.status, response.content_type, response.body,
-			  NULL);
+	rc = http_queue_with(connection, response.status, response.content_type, response.body,
+			     NULL, route->access == PD_HTTP_PUBLIC ? HTTP_PUBLIC_CSP : HTTP_OPERATOR_CSP,
+			     response.headers);
+	g_ptr_array_unref(response.headers);
+	return rc;
 }
 
 #pragma GCC diagnostic push
@@ -273,5 +333,6 @@ pd_http_server_free(PdHttpServer *server)
 		MHD_stop_daemon(server->mhd);
 	if (server->fd >= 0)
 		close(server->fd);
+	pd_http_limit_free(server->limit);
 	g_free(server);
 }

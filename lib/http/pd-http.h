@@ -6,7 +6,13 @@
  *   max_connections = 32         ; open connections at most
  *   threads = 2                  ; request threads
  *   timeout = 30                 ; seconds a connection may stay idle
+ *   public_url = https://help.example.com   ; where customers reach /t/TOKEN
+ *   link_days = 90               ; how long a mailed page link works
+ *   page_rate = 30               ; /t/ requests per client address per minute
  *
+ * public_url (http or https, no query) is what {{ticket.url}} of the mail
+ * templates starts with; unset: mail carries no page link, and /t/ answers
+ * 404.  /t/TOKEN is the only page open without the operator token.
  * One TCP listen address, numeric ("127.0.0.1:8025", "[::1]:8025"; "*:8025"
  * and "0.0.0.0:8025" are every address).  Nothing is served to the outside
  * by default: a listen address that is not loopback needs
@@ -28,6 +34,7 @@
 
 #include <glib.h>
 #include "core/pd-config.h"
+#include "ticket/pd-token.h"
 
 typedef struct {
 	char *listen;			/* as written, NULL: off */
@@ -35,6 +42,9 @@ typedef struct {
 	guint max_connections;
 	guint threads;
 	guint timeout;			/* seconds */
+	char *public_url;		/* without a trailing '/', NULL: no customer pages */
+	guint link_days;
+	guint page_rate;		/* public requests per address per minute */
 	/* derived */
 	char *host;			/* numeric, NULL: every address */
 	char *port;
@@ -44,6 +54,12 @@ typedef struct {
 
 extern const PdConfigTable pd_http_table;
 const PdHttpSettings *pd_http_settings(const PdConfig *config);
+
+/* The customer's page link for ticket_id mailed to recipient at Unix time
+ * now: public_url/t/TOKEN, good for link_days; NULL when public_url is
+ * not set or the recipient is not an address. */
+char *pd_http_page_url(const PdHttpSettings *settings, const PdTokenKeys *keys,
+		       gint64 ticket_id, const char *recipient, gint64 now);
 
 /* TRUE if the token (may be NULL) is settings' operator token. */
 gboolean pd_http_token_matches(const PdHttpSettings *settings, const char *token);
@@ -56,13 +72,19 @@ typedef struct _PdHttpServer PdHttpServer;
 typedef enum {
 	PD_HTTP_LOCAL,		/* open on loopback, the token otherwise (/metrics) */
 	PD_HTTP_OPERATOR,	/* the token always */
+	PD_HTTP_PUBLIC,		/* no token; page_rate per client address (/t/) */
 } PdHttpAccess;
 
 typedef struct {
 	guint status;		/* 200 unless set */
 	const char *content_type;	/* static; "text/plain; charset=utf-8" unless set */
 	GString *body;		/* the handler appends here */
+	GPtrArray *headers;	/* more headers: name, value, name, value... (pd_http_response_header) */
 } PdHttpResponse;
+
+/* Add a header to the response (copied); a Content-Security-Policy
+ * replaces the server's. */
+void pd_http_response_header(PdHttpResponse *response, const char *name, const char *value);
 
 /* A query parameter (?name=value, decoded), NULL when absent. */
 const char *pd_http_request_arg(const PdHttpRequest *request, const char *name);

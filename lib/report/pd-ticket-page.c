@@ -172,3 +172,59 @@ pd_ticket_page_show(const PdTicketView *t, GString *out)
 	g_string_append(out, "</table>\n");
 	pd_html_end(out);
 }
+
+void
+pd_ticket_page_customer(const PdCustomerPage *page, const char *reply_address, GString *out)
+{
+	g_autofree char *title = g_strdup_printf("Your request #%" G_GINT64_FORMAT, page->number);
+
+	g_string_append(out, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+			"lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+			"<meta name=\"robots\" content=\"noindex\"/>\n<title>");
+	pd_xml_escape(out, title);
+	g_string_append(out, "</title>\n</head>\n<body>\n");
+	page_text(out, "h1", title);
+	g_string_append(out, "\n<table>\n");
+	page_row(out, "subject", page->subject);
+	g_string_append(out, "<tr><th>status</th><td id=\"status\">");
+	pd_xml_escape(out, page->status);
+	g_string_append(out, "</td></tr>\n");
+	page_row(out, "queue", page->queue);
+	g_string_append(out, "</table>\n");
+	if (reply_address != NULL) {
+		g_autofree char *subject = g_strdup_printf("[#%" G_GINT64_FORMAT "]", page->number);
+		g_autofree char *to = g_uri_escape_string(reply_address, "@+", FALSE);
+		g_autofree char *s = g_uri_escape_string(subject, NULL, FALSE);
+		g_autofree char *href = g_strdup_printf("mailto:%s?subject=%s", to, s);
+
+		g_string_append(out, "<p><a id=\"reply\" href=\"");
+		pd_xml_escape(out, href);
+		g_string_append(out, "\">Add to this request by mail</a></p>\n");
+	}
+	page_text(out, "h2", "Messages");
+	g_string_append_c(out, '\n');
+	for (guint i = 0; i < page->entries->len; i++) {
+		const PdPageEntry *e = page->entries->pdata[i];
+		g_autofree char *when = page_time(e->at);
+		g_autofree char *who = e->from_customer ? g_strdup("You wrote")
+			: g_strdup_printf("%s answered", e->author != NULL ? e->author : "Support");
+		g_autofree char *heading = g_strdup_printf("%s, %s", who, when);
+
+		g_string_append_printf(out, "<div class=\"%s\">\n",
+				       e->from_customer ? "customer" : "answer");
+		page_text(out, "h3", heading);
+		if (e->subject != NULL)
+			page_text(out, "p", e->subject);
+		page_text(out, "pre", e->text != NULL ? e->text : "");
+		for (guint j = 0; j < e->files->len; j++) {
+			g_autofree char *line = g_strdup_printf("attached: %s",
+								(const char *)e->files->pdata[j]);
+
+			page_text(out, "p", line);
+		}
+		g_string_append(out, "</div>\n");
+	}
+	if (page->entries->len == 0)
+		page_text(out, "p", "No message yet.");
+	g_string_append(out, "</body>\n</html>\n");
+}

@@ -12,10 +12,18 @@
 
 #include <glib.h>
 #include "store/pd-store.h"
+#include "store/pd-store-page.h"
 
 /* tickets: PdTicketSummary *, as pd_store_ticket_list returned them;
  * filter says what was asked (shown above the table). */
 void pd_ticket_page_list(GPtrArray *tickets, const char *filter, GString *out);
 void pd_ticket_page_show(const PdTicketView *ticket, GString *out);
+
+/* The customer's page (/t/TOKEN): number, subject, status, the entries;
+ * reply_address (may be NULL): the signed reply address a mailto link
+ * threads into the ticket with.  No style sheet, no script, no image:
+ * the page's Content-Security-Policy allows none inline. */
+void pd_ticket_page_customer(const PdCustomerPage *page, const char *reply_address,
+			     GString *out);
 
 #endif

@@ -14,6 +14,7 @@
 #define PURPOSE_REPLY	'R'
 #define PURPOSE_MSGID	'M'
 #define PURPOSE_BOUNCE	'B'
+#define PURPOSE_PAGE	'P'	/* never in mail headers: not in purposes[] */
 
 static const char purposes[] = { PURPOSE_REPLY, PURPOSE_MSGID, PURPOSE_BOUNCE };
 
@@ -386,6 +387,7 @@ pd_token_verdict_str(PdTokenVerdict verdict)
 	case PD_TOKEN_WRONG_PURPOSE: return "token of another kind (Message-ID vs reply address)";
 	case PD_TOKEN_OTHER_ADDRESS: return "issued on another of our addresses";
 	case PD_TOKEN_OTHER_RECIPIENT: return "issued to another recipient";
+	case PD_TOKEN_EXPIRED: return "expired";
 	}
 	return "unknown";
 }
@@ -518,4 +520,70 @@ pd_token_verify_bounce_address(const PdTokenKeys *keys, const char *address,
 {
 	return token_check_address(keys, PURPOSE_BOUNCE, PD_TOKEN_BOUNCE_PREFIX, address,
 				   recipient, info_r);
+}
+
+/* --- the customer's ticket page --------------------------------------- */
+
+#define DAY_SECONDS (24 * 60 * 60)
+
+char *
+pd_token_page(const PdTokenKeys *keys, gint64 ticket_id, const char *recipient,
+	      gint64 expires, GError **error)
+{
+	g_autofree char *rcpt = pd_address_canonicalize(recipient, NULL);
+
+	g_return_val_if_fail(keys != NULL && ticket_id >= 0 && expires >= 0, NULL);
+	if (rcpt == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "page token: recipient \"%s\" is not an address",
+			    recipient != NULL ? recipient : "(null)");
+		return NULL;
+	}
+	return token_make(keys, PURPOSE_PAGE, ticket_id, (guint64)(expires / DAY_SECONDS), rcpt);
+}
+
+PdTokenVerdict
+pd_token_verify_page(const PdTokenKeys *keys, const char *token, gint64 now,
+		     PdTokenInfo *info_r)
+{
+	guint8 buf[TOKEN_MAX_BYTES];
+	gsize len, pos = 0, signed_len;
+	gint64 first, last_day;
+
+	g_return_val_if_fail(keys != NULL && info_r != NULL, PD_TOKEN_ABSENT);
+	memset(info_r, 0, sizeof(*info_r));
+	if (token == NULL || *token == '\0')
+		return PD_TOKEN_ABSENT;
+	if (!base32_decode(token, strlen(token), buf, sizeof(buf), &len) ||
+	    !varint_get(buf, len, &pos, &first) || !varint_get(buf, len, &pos, &last_day) ||
+	    len - pos != TOKEN_RCPT_LEN + TOKEN_MAC_LEN)
+		return PD_TOKEN_MALFORMED;
+	signed_len = pos + TOKEN_RCPT_LEN;
+	for (guint i = 0; i < keys->secrets->len; i++) {
+		guint8 mac[TOKEN_MAC_LEN];
+
+		token_mac(g_ptr_array_index(keys->secrets, i), PURPOSE_PAGE, buf, signed_len, mac);
+		if (!equal_constant_time(mac, buf + signed_len, TOKEN_MAC_LEN))
+			continue;
+		if (now / DAY_SECONDS > last_day)
+			return PD_TOKEN_EXPIRED;
+		info_r->ticket_id = first;
+		info_r->key_index = i;
+		memcpy(info_r->recipient_tag, buf + pos, TOKEN_RCPT_LEN);
+		return PD_TOKEN_VALID;
+	}
+	return PD_TOKEN_FORGED;
+}
+
+gboolean
+pd_token_page_recipient(const PdTokenKeys *keys, const PdTokenInfo *info, const char *recipient)
+{
+	g_autofree char *rcpt = pd_address_canonicalize(recipient, NULL);
+	guint8 tag[TOKEN_RCPT_LEN];
+
+	g_return_val_if_fail(keys != NULL && info != NULL, FALSE);
+	if (rcpt == NULL || info->key_index >= keys->secrets->len)
+		return FALSE;
+	recipient_tag(g_ptr_array_index(keys->secrets, info->key_index), rcpt, tag);
+	return equal_constant_time(tag, info->recipient_tag, TOKEN_RCPT_LEN);
 }

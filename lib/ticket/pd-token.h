@@ -56,6 +56,7 @@ typedef enum {
 	PD_TOKEN_WRONG_PURPOSE,		/* authentic Message-ID token used as address, or vice versa */
 	PD_TOKEN_OTHER_ADDRESS,		/* authentic, issued on another of our addresses */
 	PD_TOKEN_OTHER_RECIPIENT,	/* authentic, issued to someone else */
+	PD_TOKEN_EXPIRED,		/* authentic page token past its day (pd_token_verify_page) */
 } PdTokenVerdict;
 
 typedef struct {
@@ -63,6 +64,7 @@ typedef struct {
 	gint64 serial;		/* Message-ID serial, bounce address: the outbound
 				 * row id; 0 for reply addresses */
 	guint key_index;	/* which key verified: > 0 means a retired key */
+	guint8 recipient_tag[4];	/* page tokens: the keyed tag of the recipient */
 } PdTokenInfo;
 
 /* "valid", "forged", ...: for logs and events. */
@@ -105,5 +107,26 @@ char *pd_token_bounce_address(const PdTokenKeys *keys, const char *base, gint64 
  * MAILER-DAEMON, so there is no sender to check. */
 PdTokenVerdict pd_token_verify_bounce_address(const PdTokenKeys *keys, const char *address,
 					      const char *recipient, PdTokenInfo *info_r);
+
+/* The customer's ticket page ([http] public_url + "/t/TOKEN", issue 15):
+ * TOKEN (the same encoding, its own purpose) names the ticket and the
+ * recipient the link was mailed to, and the last day it is good for
+ * (expires: Unix time; the day it falls in is the last).  NULL
+ * (PD_ERROR_USAGE) on a bad recipient. */
+char *pd_token_page(const PdTokenKeys *keys, gint64 ticket_id, const char *recipient,
+		    gint64 expires, GError **error);
+
+/* Verify a page TOKEN at Unix time now: VALID (info_r gets the ticket and
+ * the recipient tag), MALFORMED, FORGED (no key signs it as a page token)
+ * or EXPIRED.  Only the HMAC decides: nothing here depends on the ticket.
+ * The caller then asks pd_token_page_recipient which of the ticket's
+ * addresses the link was mailed to. */
+PdTokenVerdict pd_token_verify_page(const PdTokenKeys *keys, const char *token, gint64 now,
+				    PdTokenInfo *info_r);
+
+/* TRUE if recipient is the address a VALID page token (its info) was
+ * issued to. */
+gboolean pd_token_page_recipient(const PdTokenKeys *keys, const PdTokenInfo *info,
+				 const char *recipient);
 
 #endif

@@ -1,6 +1,7 @@
 /* fuzz-token: libFuzzer harness for the token verifiers (lib/ticket/
  * pd-token.c), which read what a peer chooses: the envelope recipient
- * (support+t-TOKEN@, bounces+b-TOKEN@) and Message-IDs (pd.TOKEN@).
+ * (support+t-TOKEN@, bounces+b-TOKEN@), Message-IDs (pd.TOKEN@) and the
+ * path of the customer's page (/t/TOKEN).
  *
  * The input is "ADDRESS\nSENDER": every verifier gets it, with and without
  * the sender.  Besides memory errors it checks the promises: a verdict is
@@ -33,14 +34,16 @@ keys(void)
 static void
 check(PdTokenVerdict verdict, const PdTokenInfo *info)
 {
-	if (verdict > PD_TOKEN_OTHER_RECIPIENT)
+	if (verdict > PD_TOKEN_EXPIRED)
 		abort();
 	if ((verdict == PD_TOKEN_ABSENT || verdict == PD_TOKEN_MALFORMED ||
-	     verdict == PD_TOKEN_FORGED) && (info->ticket_id != 0 || info->serial != 0))
+	     verdict == PD_TOKEN_FORGED || verdict == PD_TOKEN_EXPIRED) &&
+	    (info->ticket_id != 0 || info->serial != 0))
 		abort();
 	/* the harness's keys are secret to the fuzzer: nothing verifies */
 	if (verdict == PD_TOKEN_VALID || verdict == PD_TOKEN_WRONG_PURPOSE ||
-	    verdict == PD_TOKEN_OTHER_ADDRESS || verdict == PD_TOKEN_OTHER_RECIPIENT)
+	    verdict == PD_TOKEN_OTHER_ADDRESS || verdict == PD_TOKEN_OTHER_RECIPIENT ||
+	    verdict == PD_TOKEN_EXPIRED)
 		abort();
 }
 
@@ -60,6 +63,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(pd_token_verify_message_id(keys(), text, sender, &info), &info);
 	check(pd_token_verify_bounce_address(keys(), text, sender, &info), &info);
 	check(pd_token_verify_bounce_address(keys(), text, NULL, &info), &info);
+	check(pd_token_verify_page(keys(), text, 0, &info), &info);
+	check(pd_token_verify_page(keys(), text, G_MAXINT64 / 2, &info), &info);
 	g_free(text);
 	return 0;
 }

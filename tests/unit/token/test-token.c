@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -385,6 +386,69 @@ test_bounce_address(void **state)
 	assert_int_equal(e2->code, PD_ERROR_USAGE);
 }
 
+/* The customer's page token: one table of every way it is refused. */
+static void
+test_page_token(void **state)
+{
+	g_autoptr(PdTokenKeys) keys = keys_of(KEY_A, NULL);
+	g_autoptr(PdTokenKeys) rotated = keys_of(KEY_B, KEY_A);
+	g_autoptr(PdTokenKeys) other = keys_of(KEY_B, NULL);
+	const gint64 day = 24 * 60 * 60, issued = 20000 * day + 3600;
+	g_autofree char *token = pd_token_page(keys, 42, "Alice@Customer.test", issued + 90 * day,
+					       NULL);
+	g_autofree char *reply = pd_token_reply_address(keys, "support@example.com", 42,
+							"alice@customer.test", NULL);
+	g_autofree char *as_reply = token_of(reply);
+	g_autofree char *upper = g_ascii_strup(token, -1);
+	g_autofree char *altered = g_strdup(token);
+	g_autofree char *longer = g_strconcat(token, "a", NULL);
+	struct {
+		const PdTokenKeys *keys;
+		const char *token;
+		gint64 now;
+		PdTokenVerdict want;
+		const char *reason;
+	} rows[] = {
+		{ keys, token, issued, PD_TOKEN_VALID, "as issued" },
+		{ keys, token, issued + 90 * day, PD_TOKEN_VALID, "on its last day" },
+		{ keys, token, issued + 91 * day, PD_TOKEN_EXPIRED, "the day after" },
+		{ keys, upper, issued, PD_TOKEN_VALID, "case folded" },
+		{ rotated, token, issued, PD_TOKEN_VALID, "a retired key still verifies" },
+		{ other, token, issued, PD_TOKEN_FORGED, "another site's key" },
+		{ keys, altered, issued, PD_TOKEN_FORGED, "one character changed" },
+		{ keys, longer, issued, PD_TOKEN_MALFORMED, "one character more" },
+		{ keys, as_reply, issued, PD_TOKEN_FORGED, "a reply token is no page token" },
+		{ keys, "", issued, PD_TOKEN_ABSENT, "empty" },
+		{ keys, "../../etc/passwd", issued, PD_TOKEN_MALFORMED, "not base32" },
+		{ keys, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", issued,
+		  PD_TOKEN_MALFORMED, "too long" },
+	};
+
+	(void)state;
+	assert_non_null(token);
+	/* a character of the MAC (the varints in front would no longer decode) */
+	altered[strlen(altered) - 3] = altered[strlen(altered) - 3] == 'a' ? 'b' : 'a';
+	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+		PdTokenInfo info;
+		PdTokenVerdict got = pd_token_verify_page(rows[i].keys, rows[i].token, rows[i].now,
+							  &info);
+
+		if (got != rows[i].want)
+			fail_msg("page token, %s: %s, want %s", rows[i].reason,
+				 pd_token_verdict_str(got), pd_token_verdict_str(rows[i].want));
+		if (got == PD_TOKEN_VALID) {
+			assert_int_equal(info.ticket_id, 42);
+			assert_true(pd_token_page_recipient(rows[i].keys, &info, "alice@customer.test"));
+			assert_false(pd_token_page_recipient(rows[i].keys, &info, "bob@customer.test"));
+			assert_false(pd_token_page_recipient(rows[i].keys, &info, "not an address"));
+		} else {
+			assert_int_equal(info.ticket_id, 0);
+		}
+	}
+	printf("rule page-token: %u cases\n", (guint)G_N_ELEMENTS(rows));
+	assert_null(pd_token_page(keys, 1, "nobody", issued, NULL));
+}
+
 int
 main(void)
 {
@@ -402,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_bounce_address),
+		cmocka_unit_test(test_page_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
