@@ -135,6 +135,7 @@ DECLARE
 	v_linked_number bigint;
 	v_reopened boolean := false;
 	v_action text;
+	v_lock record;
 BEGIN
 	new_ticket := false;
 	duplicate := false;
@@ -143,15 +144,29 @@ BEGIN
 	-- (8 sessions deliver a conversation's mails side by side): each
 	-- delivery holds its own Message-ID's lock until COMMIT, and waits for
 	-- those of the Message-IDs it cites; the statements after it see them
-	-- committed.  Two mails citing each other while both in flight are a
-	-- deadlock PostgreSQL breaks (40P01), and the store runs the loser again.
-	PERFORM pg_advisory_xact_lock(pd_message_id_lock(v_msg->>'message_id'))
-	  WHERE v_msg->>'message_id' IS NOT NULL;
-	IF cardinality(v_candidates) > 0 THEN
-		PERFORM pg_advisory_xact_lock_shared(pd_message_id_lock(c.id))
-		  FROM (SELECT DISTINCT id FROM unnest(v_candidates) AS u (id)
-			 WHERE id IS DISTINCT FROM v_msg->>'message_id' ORDER BY id) c;
-	END IF;
+	-- committed.  All of a delivery's locks are taken in the order of
+	-- their keys, its own among them: taken own-first, a reply waiting for
+	-- its parent, the parent waiting (queued behind a third mail's
+	-- exclusive request) for the grandparent the reply holds, made a
+	-- cycle PostgreSQL untangles only after deadlock_timeout (1 s), for
+	-- seconds of latency in a conversation delivered out of order.  Two
+	-- mails citing each other while both in flight are a deadlock
+	-- PostgreSQL breaks (40P01), and the store runs the loser again.
+	FOR v_lock IN
+		SELECT pd_message_id_lock(u.id) AS key, bool_or(u.own) AS own
+		  FROM (SELECT v_msg->>'message_id', true
+			 WHERE v_msg->>'message_id' IS NOT NULL
+			UNION ALL
+			SELECT c, false FROM unnest(v_candidates) AS c
+			 WHERE c IS DISTINCT FROM v_msg->>'message_id') AS u (id, own)
+		 GROUP BY 1 ORDER BY 1
+	LOOP
+		IF v_lock.own THEN
+			PERFORM pg_advisory_xact_lock(v_lock.key);
+		ELSE
+			PERFORM pg_advisory_xact_lock_shared(v_lock.key);
+		END IF;
+	END LOOP;
 
 	SELECT m.ticket_id, t.number, m.id
 	  INTO ticket_id, ticket_number, message_row
