@@ -214,6 +214,62 @@ http_request_token(struct MHD_Connection *connection)
 	return MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, "postdesk_operator");
 }
 
+/* A cookie-octet of RFC 6265 4.1.1: what a cookie value may hold. */
+static gboolean
+http_cookie_safe(const char *value)
+{
+	for (const char *p = value; *p != '\0'; p++)
+		if (!g_ascii_isgraph(*p) || strchr("\",;\\", *p) != NULL)
+			return FALSE;
+	return TRUE;
+}
+
+/* "/login?token=T[&next=/path]": the operator cookie for a browser (the
+ * pages take `Authorization: Bearer` or this cookie).  Without a token, a
+ * form that asks for it; with the right one, Set-Cookie (HttpOnly,
+ * SameSite=Strict, a session cookie) and 303 to next, a path of ours
+ * ("/tickets" by default; never another site: "//host" is refused). */
+static enum MHD_Result
+http_login(struct MHD_Connection *connection, const PdHttpSettings *settings)
+{
+	const char *token = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "token");
+	const char *next = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "next");
+	g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func(g_free);
+	GString *body;
+
+	if (settings->operator_token == NULL)
+		return http_error(connection, MHD_HTTP_FORBIDDEN, "operator pages are off: [http] "
+				  "operator_token_file is not set", NULL);
+	if (token == NULL || *token == '\0') {
+		body = g_string_new("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" "
+				    "lang=\"en\">\n<head><meta charset=\"utf-8\"/>"
+				    "<title>postdesk operator</title></head>\n<body>\n"
+				    "<form method=\"get\" action=\"/login\">"
+				    "<p><label>Operator token <input type=\"password\" "
+				    "name=\"token\" autocomplete=\"current-password\"/></label> "
+				    "<input type=\"submit\" value=\"Sign in\"/></p></form>\n"
+				    "</body>\n</html>\n");
+		return http_queue(connection, MHD_HTTP_OK, "text/html; charset=utf-8", body, NULL);
+	}
+	if (!pd_http_token_matches(settings, token))
+		return http_error(connection, MHD_HTTP_UNAUTHORIZED, "not the operator token", NULL);
+	if (!http_cookie_safe(settings->operator_token))
+		return http_error(connection, MHD_HTTP_FORBIDDEN, "the operator token holds a "
+				  "character a cookie cannot (space \" , ; \\): use Authorization: "
+				  "Bearer, or a token of letters and digits", NULL);
+	if (next == NULL || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
+	    strpbrk(next, "\r\n") != NULL)
+		next = "/tickets";
+	g_ptr_array_add(headers, g_strdup("Set-Cookie"));
+	g_ptr_array_add(headers, g_strdup_printf("postdesk_operator=%s; Path=/; HttpOnly; "
+						 "SameSite=Strict", settings->operator_token));
+	g_ptr_array_add(headers, g_strdup("Location"));
+	g_ptr_array_add(headers, g_strdup(next));
+	body = g_string_new("signed in\n");
+	return http_queue_with(connection, MHD_HTTP_SEE_OTHER, "text/plain; charset=utf-8", body,
+			       NULL, HTTP_OPERATOR_CSP, headers);
+}
+
 static enum MHD_Result
 http_answer(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
 	    const char *version, const char *upload_data, size_t *upload_data_size,
@@ -246,10 +302,12 @@ http_answer(void *cls, struct MHD_Connection *connection, const char *url, const
 	for (const PdHttpRoute *r = server->routes; route == NULL && r->path != NULL; r++)
 		if (r->prefix && g_str_has_prefix(url, r->path))
 			route = r;
-	if (route == NULL)
+	if (route == NULL && strcmp(url, "/login") != 0)
 		return http_error(connection, MHD_HTTP_NOT_FOUND, "not found", NULL);
 	config = server->config(server->user_data);
 	settings = pd_http_settings(config);
+	if (route == NULL)
+		return http_login(connection, settings);
 	if (route->access == PD_HTTP_PUBLIC) {
 		if (!http_public_allowed(server, connection, settings)) {
 			g_autoptr(GPtrArray) retry = g_ptr_array_new_with_free_func(g_free);

@@ -22,7 +22,8 @@
  * without operator_token_file they answer 403.  Pages (daemon/pd-http.c):
  * /metrics, and the operator pages /report, /tickets and /tickets/N.  The token comes as
  * `Authorization: Bearer TOKEN` (or the cookie `postdesk_operator=TOKEN`),
- * compared in constant time.
+ * compared in constant time; GET /login?token=T&next=PATH sets that cookie
+ * for a browser (pd-http-server.c).
  *
  * The server (libmicrohttpd, its own thread pool and connection limit)
  * binds before postdeskd drops its privileges and serves after; GET and

@@ -102,6 +102,11 @@ page_message(GString *out, const PdMessageView *m)
 	page_row(out, "subject", m->subject);
 	page_row_time(out, "received", m->received_at);
 	page_row(out, "authenticated", m->from_authenticated ? "yes" : "no");
+	/* the rules' score and every rule that hit (messages.spam_score, rule_hits) */
+	if (m->spam != NULL)
+		page_row(out, "rule score", m->spam);
+	if (m->disposition != NULL)
+		page_row(out, "disposition", m->disposition);
 	if (m->warnings != NULL && *m->warnings != '\0')
 		page_row(out, "warnings", m->warnings);
 	for (guint i = 0; m->attachments != NULL && i < m->attachments->len; i++) {
